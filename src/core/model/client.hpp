@@ -1,0 +1,27 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "base/clock.hpp"
+
+namespace boltauth::core::model {
+
+/// A registered OAuth client: a Bolt merchant division (contract section 1).
+struct Client {
+  std::string id;               // last section of the publishable key: the canonical client_id and id_token `aud`
+  std::string publishable_key;  // "<12 alnum>.<12 alnum>.<id>"
+  std::string name;
+  std::string secret_hash;      // TokenMinter::storage_hash of the API key; never the key itself
+  std::vector<std::string> redirect_uris;
+  std::vector<std::string> grant_types;  // "authorization_code", "refresh_token"
+  base::UnixSeconds created_at = 0;
+
+  bool allows_grant(std::string_view grant) const {
+    for (const auto& g : grant_types)
+      if (g == grant) return true;
+    return false;
+  }
+  bool operator==(const Client&) const = default;
+};
+
+}  // namespace boltauth::core::model
