@@ -1,0 +1,121 @@
+#include "core/client_registry.hpp"
+
+#include <algorithm>
+
+#include "base/constant_time.hpp"
+
+namespace boltauth::core {
+
+std::optional<std::string> ClientRegistry::normalize_email(std::string_view email) {
+  while (!email.empty() && email.front() == ' ') email.remove_prefix(1);
+  while (!email.empty() && email.back() == ' ') email.remove_suffix(1);
+  if (email.size() < 3 || email.size() > 254) return std::nullopt;
+  const auto at = email.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= email.size() || email.find('@', at + 1) != std::string_view::npos)
+    return std::nullopt;
+  std::string out;
+  for (char c : email) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '"' || c == '\\' || c == '<' || c == '>')
+      return std::nullopt;
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (out.find('.', at) == std::string::npos) return std::nullopt;
+  return out;
+}
+
+bool ClientRegistry::valid_phone(std::string_view phone) {
+  // E.164: '+', a non-zero country digit, at most 15 digits in all.
+  if (phone.size() < 8 || phone.size() > 16 || phone[0] != '+' || phone[1] == '0') return false;
+  return std::all_of(phone.begin() + 1, phone.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool ClientRegistry::valid_redirect_uri(std::string_view uri) {
+  // RFC 6749 section 3.1.2: absolute, no fragment. Exact-string matching later makes normalization moot.
+  if (uri.size() > 2000) return false;
+  if (uri.rfind("https://", 0) != 0 && uri.rfind("http://", 0) != 0) return false;
+  const auto host_start = uri.find("://") + 3;
+  if (host_start >= uri.size() || uri[host_start] == '/') return false;
+  for (char c : uri)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '#') return false;
+  return true;
+}
+
+std::variant<CreatedClient, std::string> ClientRegistry::create_client(const ClientSpec& spec) {
+  if (spec.name.empty() || spec.name.size() > 200) return std::string("name must be 1..200 characters");
+  for (const auto& uri : spec.redirect_uris)
+    if (!valid_redirect_uri(uri)) return "invalid redirect URI (absolute http(s), no fragment): " + uri;
+  std::vector<std::string> grants = spec.grant_types;
+  if (grants.empty()) grants = {"authorization_code", "refresh_token"};
+  for (const auto& g : grants) {
+    if (g != "authorization_code" && g != "refresh_token")
+      return "unsupported grant type: " + g + " (supported: authorization_code, refresh_token)";
+  }
+  std::sort(grants.begin(), grants.end());
+  grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
+
+  CreatedClient created;
+  auto& c = created.client;
+  // Publishable key in Bolt's three-section shape; the last section (256 bits, hex) is the client id.
+  std::vector<std::uint8_t> raw(32);
+  random_.fill(raw);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (auto b : raw) {
+    c.id.push_back(kHex[b >> 4]);
+    c.id.push_back(kHex[b & 15]);
+  }
+  c.publishable_key = random_.alnum(12) + "." + random_.alnum(12) + "." + c.id;
+  c.name = spec.name;
+  created.client_secret = minter_.mint(crypto::TokenKind::client_secret, random_);
+  c.secret_hash = minter_.storage_hash(created.client_secret);
+  c.redirect_uris = spec.redirect_uris;
+  c.grant_types = std::move(grants);
+  c.created_at = clock_.now();
+  if (!clients_.insert(c)) return std::string("client id collision; try again");
+  return created;
+}
+
+std::optional<std::string> ClientRegistry::rotate_secret(std::string_view client_id) {
+  auto client = resolve(client_id);
+  if (!client) return std::nullopt;
+  std::string secret = minter_.mint(crypto::TokenKind::client_secret, random_);
+  if (!clients_.update_secret_hash(client->id, minter_.storage_hash(secret))) return std::nullopt;
+  return secret;
+}
+
+std::optional<model::Client> ClientRegistry::resolve(std::string_view input) {
+  if (input.empty() || input.size() > 200) return std::nullopt;
+  const auto dot = input.rfind('.');
+  const std::string_view id = dot == std::string_view::npos ? input : input.substr(dot + 1);
+  auto client = clients_.find(id);
+  if (!client) return std::nullopt;
+  if (dot != std::string_view::npos && client->publishable_key != input) return std::nullopt;
+  return client;
+}
+
+bool ClientRegistry::secret_matches(const model::Client& client, std::string_view secret) const {
+  // The API key is a minted value: a MAC check rejects garbage cheaply, then keyed hashes compare in constant time.
+  if (!minter_.verify(crypto::TokenKind::client_secret, secret)) return false;
+  return base::constant_time_equal(minter_.storage_hash(secret), client.secret_hash);
+}
+
+std::variant<model::Account, std::string> ClientRegistry::create_account(const AccountSpec& spec) {
+  auto email = normalize_email(spec.email);
+  if (!email) return std::string("invalid email address");
+  if (spec.phone && !valid_phone(*spec.phone)) return std::string("phone must be E.164, e.g. +14155550100");
+  if (spec.first_name.size() > 200 || spec.last_name.size() > 200) return std::string("names are at most 200 characters");
+  model::Account a;
+  a.sub = random_.token(16);
+  a.email = *email;
+  a.email_verified = spec.email_verified;
+  a.first_name = spec.first_name;
+  a.last_name = spec.last_name;
+  a.phone = spec.phone;
+  a.phone_verified = spec.phone && spec.phone_verified;
+  a.otp_code = spec.otp_code;
+  a.deactivate_at = spec.deactivate_at;
+  a.created_at = a.updated_at = clock_.now();
+  if (!accounts_.insert(a)) return std::string("an account with this email already exists");
+  return a;
+}
+
+}  // namespace boltauth::core

@@ -1,0 +1,22 @@
+#include "core/config.hpp"
+
+namespace boltauth::core {
+
+std::string Config::validate() const {
+  if (issuer.empty()) return "issuer must not be empty";
+  // OIDC Discovery 1.0 section 3: the issuer is an https URL without query or fragment; http is allowed
+  // for loopback and sandbox use.
+  if (issuer.rfind("https://", 0) != 0 && issuer.rfind("http://", 0) != 0)
+    return "issuer must be an http(s) URL";
+  if (issuer.find_first_of("?#") != std::string::npos) return "issuer must not have a query or fragment";
+  if (issuer.back() == '/') return "issuer must not end with '/'";
+  if (code_ttl <= 0 || code_ttl > 600) return "code_ttl must be in 1..600 seconds (RFC 6749 section 4.1.2)";
+  if (access_token_ttl <= 0) return "access_token_ttl must be positive";
+  if (refresh_token_ttl <= 0) return "refresh_token_ttl must be positive";
+  if (id_token_ttl <= 0) return "id_token_ttl must be positive";
+  if (refresh_grace_seconds < 0 || refresh_grace_seconds > 300) return "refresh_grace_seconds must be in 0..300";
+  if (max_form_params < 8 || max_form_params > 1000) return "max_form_params must be in 8..1000";
+  return {};
+}
+
+}  // namespace boltauth::core

@@ -1,0 +1,117 @@
+#include "core/provider.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "core/ports/storage_error.hpp"
+#include "core/responses.hpp"
+
+namespace boltauth::core {
+
+Provider::Provider(ProviderDeps deps)
+    : d_(std::move(deps)),
+      registry_(d_.clients, d_.accounts, d_.minter, d_.random, d_.clock),
+      token_({d_.config, d_.clock, d_.random, d_.minter, d_.keys, registry_, d_.accounts, d_.grants}),
+      account_({d_.clock, d_.minter, registry_, d_.accounts, d_.grants}),
+      testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, d_.grants}) {
+  const std::string& iss = d_.config.issuer;
+  // OIDC Discovery 1.0 section 3. Only endpoints that exist are listed (authorize, userinfo, introspection and
+  // revocation join when they are built); codes come from the sandbox endpoint until then.
+  boost::json::object doc;
+  doc["issuer"] = iss;
+  doc["token_endpoint"] = iss + "/v1/oauth/token";
+  doc["jwks_uri"] = iss + "/v1/oauth/jwks.json";
+  doc["response_types_supported"] = boost::json::array{"code"};
+  doc["grant_types_supported"] = boost::json::array{"authorization_code", "refresh_token"};
+  doc["subject_types_supported"] = boost::json::array{"public"};
+  boost::json::array algs;
+  algs.push_back(boost::json::string(d_.keys.signing_key().alg()));
+  doc["id_token_signing_alg_values_supported"] = std::move(algs);
+  doc["scopes_supported"] = boost::json::array{"openid", "email", "bolt.account.manage", "bolt.account.view"};
+  doc["token_endpoint_auth_methods_supported"] = boost::json::array{"client_secret_post", "client_secret_basic"};
+  doc["code_challenge_methods_supported"] = boost::json::array{"S256"};
+  doc["claims_supported"] =
+      boost::json::array{"iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash", "email",
+                         "email_verified", "first_name", "last_name", "phone_number", "phone_number_verified"};
+  doc["claims_parameter_supported"] = false;
+  doc["request_parameter_supported"] = false;
+  doc["request_uri_parameter_supported"] = false;
+  discovery_body_ = boost::json::serialize(doc);
+  jwks_body_ = boost::json::serialize(d_.keys.jwks());
+}
+
+Response Provider::discovery() const {
+  Response r;
+  r.body = discovery_body_;
+  // Public and rarely changing: caches may keep it briefly.
+  r.with_header("Cache-Control", "public, max-age=300").with_header("Access-Control-Allow-Origin", "*");
+  return r;
+}
+
+Response Provider::jwks() const {
+  Response r;
+  r.content_type = "application/jwk-set+json";
+  r.body = jwks_body_;
+  r.with_header("Cache-Control", "public, max-age=300").with_header("Access-Control-Allow-Origin", "*");
+  return r;
+}
+
+Response Provider::route(const Request& request) {
+  const std::string& p = request.path;
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (p == "/v1/oauth/token" || p == "/v3/oauth/token") return token_.handle(request);
+  if (p == "/v1/account") {
+    if (get) return account_.get_account(request);
+    return bolt_error_response(405, 1002, "Use GET.").with_header("Allow", "GET");
+  }
+  if (p == "/v1/account/profile") {
+    if (request.method == "PATCH") return account_.patch_profile(request);
+    return bolt_error_response(405, 1002, "Use PATCH.").with_header("Allow", "PATCH");
+  }
+  if (p == "/v1/testing/shopper/create") return testing_.create_shopper(request);
+  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json") {
+    if (!get) return bolt_error_response(405, 1002, "Use GET.").with_header("Allow", "GET");
+    return p == "/v1/oauth/jwks.json" ? jwks() : discovery();
+  }
+  if (p == "/health") {
+    Response r;
+    r.body = "{\"status\":\"ok\"}";
+    r.with_header("Cache-Control", "no-store");
+    return r;
+  }
+  return bolt_error_response(404, 1004, "Not found.");
+}
+
+Response Provider::failure(const Request& request, bool transient) const {
+  const bool oauth = request.path == "/v1/oauth/token" || request.path == "/v3/oauth/token";
+  if (oauth) {
+    return oauth_error_response(protocol::OAuthError::make(transient ? protocol::ErrorCode::temporarily_unavailable
+                                                                     : protocol::ErrorCode::server_error),
+                                d_.config.error_style, false);
+  }
+  return transient ? bolt_error_response(503, 1000, "The service is temporarily unavailable.")
+                   : bolt_error_response(500, 1000, "Internal server error.");
+}
+
+Response Provider::handle(const Request& request) noexcept {
+  try {
+    try {
+      return route(request);
+    } catch (const ports::StorageError& e) {
+      // Nothing was answered 200 for this request: the store threw before or instead of committing.
+      if (d_.log_error) d_.log_error(std::string("storage: ") + e.what());
+      Response r = failure(request, e.transient());
+      if (e.transient()) r.with_header("Retry-After", "1");
+      return r;
+    } catch (const std::exception& e) {
+      if (d_.log_error) d_.log_error(std::string("unexpected: ") + e.what());
+      return failure(request, false);
+    }
+  } catch (...) {
+    Response r;
+    r.status = 500;
+    r.body = R"({"error":"server_error"})";
+    return r;
+  }
+}
+
+}  // namespace boltauth::core

@@ -1,0 +1,275 @@
+#include "http/http_server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace boltauth::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Impl {
+  // Counters first: sessions still queued in `ioc` touch them while `ioc` is destroyed.
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};
+  bool listening = false;
+  ServerOptions options;
+  Handler handler;
+  Logger log;
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::unique_ptr<asio::thread_pool> workers;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::mutex stop_mutex;
+
+  Impl(ServerOptions o, Handler h, Logger l) : options(std::move(o)), handler(std::move(h)), log(std::move(l)) {}
+  void do_accept();
+};
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+using Response = bhttp::response<bhttp::string_body>;
+
+Response plain_error(unsigned version, bhttp::status status, std::string_view error, std::string_view description) {
+  Response res{status, version};
+  res.set(bhttp::field::content_type, "application/json");
+  res.set(bhttp::field::cache_control, "no-store");
+  res.set(bhttp::field::pragma, "no-cache");
+  res.body() = std::string(R"({"error":")") + std::string(error) + R"(","error_description":")" +
+               std::string(description) + "\"}";
+  res.keep_alive(false);
+  res.prepare_payload();
+  return res;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string();
+  }
+  ~Session() { server_.connections.fetch_sub(1); }
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options.limits.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.limits.header_limit));
+    // A first request gets the request timeout; a kept-alive connection waits at most the idle timeout for the
+    // next one. Either way the whole request must arrive in time, which stops slowloris (checklist A7).
+    const int seconds = first_ ? server_.options.limits.request_timeout_seconds
+                               : std::max(server_.options.limits.request_timeout_seconds,
+                                          server_.options.limits.idle_timeout_seconds);
+    stream_.expires_after(std::chrono::seconds(seconds));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    first_ = false;
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+      return close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      return write_error(bhttp::status::payload_too_large, "invalid_request", "The request body is too large.");
+    }
+    if (ec == bhttp::error::header_limit) {
+      return write_error(bhttp::status::request_header_fields_too_large, "invalid_request",
+                         "The request header fields are too large.");
+    }
+    if (ec) return write_error(bhttp::status::bad_request, "invalid_request", "The request is not valid HTTP/1.1.");
+    if (server_.draining.load()) keep_alive_allowed_ = false;
+
+    auto req = parser_->release();
+    core::Request request;
+    request.method = std::string(req.method_string());
+    const std::string_view target = req.target();
+    const auto q = target.find('?');
+    request.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
+    request.headers.reserve(16);
+    for (const auto& field : req) request.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+    request.body = std::move(req.body());
+    request.remote_address = remote_;
+    const bool keep_alive = req.keep_alive() && keep_alive_allowed_;
+    const unsigned version = req.version();
+    const bool head = req.method() == bhttp::verb::head;
+
+    server_.in_flight.fetch_add(1);
+    // Storage may block (fsync): run the handler on the worker pool, then come back to this connection's strand.
+    asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive, version,
+                                  head]() mutable {
+      core::Response out = self->server_.handler(request);
+      Response res{static_cast<bhttp::status>(out.status), version};
+      res.set(bhttp::field::content_type, out.content_type);
+      res.set("X-Content-Type-Options", "nosniff");
+      for (auto& [name, value] : out.headers) res.insert(name, value);
+      res.keep_alive(keep_alive);
+      res.body() = std::move(out.body);
+      res.prepare_payload();
+      if (head) res.body().clear();  // Content-Length stays that of the GET answer (RFC 9110 section 9.3.2)
+      asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+    });
+  }
+
+  void write_error(bhttp::status status, std::string_view error, std::string_view description) {
+    // Refuse cheaply and close: the rest of the request is not worth reading (checklist A6).
+    server_.in_flight.fetch_add(1);
+    write(plain_error(11, status, error, description));
+  }
+
+  void write(Response res) {
+    response_ = std::make_shared<Response>(std::move(res));
+    stream_.expires_after(std::chrono::seconds(server_.options.limits.request_timeout_seconds));
+    bhttp::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->server_.in_flight.fetch_sub(1);
+      const bool again = !ec && self->response_->keep_alive() && !self->server_.draining.load();
+      self->response_.reset();
+      if (again) return self->read();
+      self->close();
+    });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<Response> response_;
+  std::string remote_;
+  bool first_ = true;
+  bool keep_alive_allowed_ = true;
+};
+
+}  // namespace
+
+void HttpServer::Impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (log) log(std::string("accept: ") + ec.message());
+    } else if (connections.fetch_add(1) >= options.limits.max_connections) {
+      connections.fetch_sub(1);  // over the cap: close at once rather than queue (checklist A7)
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    }
+    if (!draining.load()) do_accept();
+  });
+}
+
+HttpServer::HttpServer(ServerOptions options, Handler handler, Logger log)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(log))) {}
+
+HttpServer::~HttpServer() { stop(0); }
+
+std::uint16_t HttpServer::listen() {
+  auto& s = *impl_;
+  if (s.listening) return s.acceptor.local_endpoint().port();
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(s.options.host, ec);
+  if (ec) throw std::runtime_error("bad listen address: " + s.options.host);
+  tcp::endpoint endpoint{address, s.options.port};
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) + ": " +
+                                   ec.message());
+  s.listening = true;
+  return s.acceptor.local_endpoint().port();
+}
+
+std::uint16_t HttpServer::start() {
+  auto& s = *impl_;
+  const auto port = listen();
+  int io_threads = s.options.io_threads > 0 ? s.options.io_threads
+                                            : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  int workers = s.options.worker_threads > 0 ? s.options.worker_threads : 2 * io_threads + 2;
+  s.workers = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(workers));
+  s.work.emplace(asio::make_work_guard(s.ioc));
+  s.do_accept();
+  for (int i = 0; i < io_threads; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  return port;
+}
+
+void HttpServer::stop(int drain_seconds) {
+  auto& s = *impl_;
+  std::lock_guard lock(s.stop_mutex);
+  if (s.stopped.exchange(true)) return;
+  s.draining.store(true);
+  asio::post(s.ioc, [&s] {
+    beast::error_code ec;
+    s.acceptor.close(ec);
+  });
+  // Let requests already read finish and be written (SIGTERM drains, it does not cut).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drain_seconds);
+  while (s.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  s.work.reset();
+  s.ioc.stop();
+  for (auto& t : s.threads)
+    if (t.joinable()) t.join();
+  s.threads.clear();
+  if (s.workers) s.workers->join();
+}
+
+void HttpServer::run_until_signal() {
+  auto& s = *impl_;
+  std::mutex m;
+  std::condition_variable cv;
+  bool signalled = false;
+  asio::signal_set signals(s.ioc, SIGTERM, SIGINT);
+  signals.async_wait([&](beast::error_code ec, int) {
+    if (ec) return;
+    std::lock_guard lock(m);
+    signalled = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return signalled || s.stopped.load(); });
+  }
+  stop();
+}
+
+}  // namespace boltauth::http

@@ -1,0 +1,84 @@
+#include "server/app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "server/key_files.hpp"
+#include "store/sqlite/sqlite_database.hpp"
+#include "store/sqlite/sqlite_stores.hpp"
+
+namespace boltauth::server {
+
+struct Services::Impl {
+  base::SystemClock system_clock;
+  base::SystemRandom system_random;
+  base::Clock& clock;
+  base::Random& random;
+  bool fresh;
+  crypto::TokenMinter minter;
+  core::KeyRing keys;
+  store::sqlite::SqliteDatabase db;
+  store::sqlite::SqliteClientStore clients{db};
+  store::sqlite::SqliteAccountStore accounts{db};
+  store::sqlite::SqliteGrantStore grants{db};
+  core::ClientRegistry registry{clients, accounts, minter, random, clock};
+
+  Impl(const AppOptions& o, const KeyFiles& files)
+      : clock(o.clock ? *o.clock : static_cast<base::Clock&>(system_clock)),
+        random(o.random ? *o.random : static_cast<base::Random&>(system_random)),
+        fresh(!std::filesystem::exists(o.data_dir / "boltauth.db")),
+        minter(files.master_key(random)),
+        keys(files.signing_keys(o.rsa_key_bits)),
+        db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}) {}
+};
+
+Services::Services(const AppOptions& options, const core::Config&) {
+  ensure_private_dir(options.data_dir);
+  KeyFiles files(options.data_dir);
+  impl_ = std::make_unique<Impl>(options, files);
+}
+
+Services::~Services() = default;
+core::ClientRegistry& Services::registry() { return impl_->registry; }
+bool Services::fresh() const { return impl_->fresh; }
+
+std::unique_ptr<core::Provider> Services::make_provider(const core::Config& config,
+                                                      std::function<void(std::string_view)> log) {
+  auto& i = *impl_;
+  return std::make_unique<core::Provider>(core::ProviderDeps{config, i.clock, i.random, i.minter, i.keys, i.clients, i.accounts,
+                                           i.grants, std::move(log)});
+}
+
+App::App(AppOptions options) : options_(std::move(options)), config_(options_.config) {
+  services_ = std::make_unique<Services>(options_, config_);
+}
+
+App::~App() { stop(); }
+
+std::uint16_t App::start() {
+  http_ = std::make_unique<http::HttpServer>(
+      options_.server, [this](const core::Request& r) { return provider_->handle(r); },
+      [quiet = options_.quiet](std::string_view line) {
+        if (!quiet) spdlog::error("{}", line);
+      });
+  const auto port = http_->listen();
+  if (options_.issuer_from_listen) config_.issuer = "http://" + options_.server.host + ":" + std::to_string(port);
+  if (auto err = config_.validate(); !err.empty()) throw std::runtime_error("invalid configuration: " + err);
+  provider_ = services_->make_provider(config_, [quiet = options_.quiet](std::string_view line) {
+    if (!quiet) spdlog::error("{}", line);
+  });
+  http_->start();
+  return port;
+}
+
+void App::stop() {
+  if (http_) http_->stop();
+}
+
+void App::run_until_signal() {
+  if (http_) http_->run_until_signal();
+}
+
+core::ClientRegistry& App::registry() { return services_->registry(); }
+bool App::fresh() const { return services_->fresh(); }
+
+}  // namespace boltauth::server

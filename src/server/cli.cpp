@@ -1,0 +1,230 @@
+#include "server/cli.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <variant>
+
+#include "server/app.hpp"
+#include "server/config_loader.hpp"
+
+namespace boltauth::server {
+namespace {
+
+boost::json::object client_json(const core::model::Client& c) {
+  boost::json::object o;
+  o["client_id"] = c.publishable_key;
+  o["id"] = c.id;
+  o["name"] = c.name;
+  boost::json::array uris;
+  for (const auto& u : c.redirect_uris) uris.emplace_back(u);
+  o["redirect_uris"] = std::move(uris);
+  boost::json::array grants;
+  for (const auto& g : c.grant_types) grants.emplace_back(g);
+  o["grant_types"] = std::move(grants);
+  o["created_at"] = c.created_at;
+  return o;
+}
+
+void print_client(const core::model::Client& c, const std::string* secret, bool json) {
+  if (json) {
+    auto o = client_json(c);
+    if (secret) o["client_secret"] = *secret;
+    std::cout << boost::json::serialize(o) << "\n";
+    return;
+  }
+  std::cout << "client_id:     " << c.publishable_key << "\n";
+  if (secret) std::cout << "client_secret: " << *secret << "   (shown once)\n";
+  std::cout << "name:          " << c.name << "\n";
+  for (const auto& u : c.redirect_uris) std::cout << "redirect_uri:  " << u << "\n";
+  std::cout << "grants:        ";
+  for (std::size_t i = 0; i < c.grant_types.size(); ++i) std::cout << (i ? ", " : "") << c.grant_types[i];
+  std::cout << "\n";
+}
+
+void print_demo(const core::CreatedClient& demo, const std::string& base, const std::string& data_dir) {
+  const auto& id = demo.client.publishable_key;
+  const auto& secret = demo.client_secret;
+  std::cout << "\nFirst start in " << data_dir << ": created the demo client \"" << demo.client.name << "\".\n"
+            << "  client_id:     " << id << "\n"
+            << "  client_secret: " << secret << "   (shown once; new one: boltauth client rotate-secret)\n\n"
+            << "Try it (sandbox):\n"
+            << "  # 1. a test shopper and a one-time authorization code\n"
+            << "  curl -s -X POST " << base << "/v1/testing/shopper/create -H 'X-API-Key: " << secret
+            << "' -H 'Content-Type: application/json' -d '{}'\n"
+            << "  # 2. exchange the oauth_code it returned\n"
+            << "  curl -s " << base << "/v1/oauth/token -d grant_type=authorization_code -d code=CODE -d client_id=" << id
+            << " -d client_secret=" << secret << " -d 'scope=bolt.account.manage openid'\n"
+            << "  # 3. call the account API with the access_token\n"
+            << "  curl -s " << base << "/v1/account -H 'Authorization: Bearer ACCESS_TOKEN'\n\n";
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"boltauth: Bolt-compatible OAuth 2.0 and OpenID Connect server"};
+  app.require_subcommand(1);
+  AppOptions options;
+  std::string data_dir = "data";
+  bool json = false;
+
+  // serve
+  auto* serve = app.add_subcommand("serve", "Run the server");
+  std::string config_file, listen, issuer, mode;
+  int threads = 0;
+  serve->add_option("--config", config_file, "TOML config file");
+  serve->add_option("--listen", listen, "HOST:PORT (default 127.0.0.1:8080)");
+  serve->add_option("--data-dir", data_dir, "data directory (default ./data)");
+  serve->add_option("--issuer", issuer, "issuer URL (default http://HOST:PORT)");
+  serve->add_option("--mode", mode, "sandbox (default) or production");
+  serve->add_option("--threads", threads, "I/O threads (default: one per core)");
+
+  // client ...
+  auto* client = app.add_subcommand("client", "Manage clients (merchants)");
+  client->require_subcommand(1);
+  std::string name, client_id;
+  std::vector<std::string> redirect_uris, grants;
+  auto* c_create = client->add_subcommand("create", "Register a client; prints its API key once");
+  c_create->add_option("--name", name, "display name")->required();
+  c_create->add_option("--redirect-uri", redirect_uris, "registered redirect URI (repeatable)");
+  c_create->add_option("--grant", grants, "allowed grant type (repeatable; default authorization_code, refresh_token)");
+  auto* c_list = client->add_subcommand("list", "List clients");
+  auto* c_show = client->add_subcommand("show", "Show a client");
+  c_show->add_option("ID", client_id, "client id or publishable key")->required();
+  auto* c_delete = client->add_subcommand("delete", "Delete a client and everything issued to it");
+  c_delete->add_option("ID", client_id, "client id or publishable key")->required();
+  auto* c_rotate = client->add_subcommand("rotate-secret", "Issue a new API key; the old one stops working");
+  c_rotate->add_option("ID", client_id, "client id or publishable key")->required();
+  for (auto* sub : {c_create, c_list, c_show, c_delete, c_rotate}) {
+    sub->add_option("--data-dir", data_dir, "data directory (default ./data)");
+    sub->add_flag("--json", json, "print JSON");
+  }
+
+  // account create
+  auto* account = app.add_subcommand("account", "Manage shopper accounts");
+  account->require_subcommand(1);
+  std::string email, first_name, last_name, phone;
+  auto* a_create = account->add_subcommand("create", "Create a shopper account");
+  a_create->add_option("--email", email, "email")->required();
+  a_create->add_option("--first-name", first_name, "first name");
+  a_create->add_option("--last-name", last_name, "last name");
+  a_create->add_option("--phone", phone, "E.164 phone number");
+  a_create->add_option("--data-dir", data_dir, "data directory (default ./data)");
+  a_create->add_flag("--json", json, "print JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (*serve) {
+      if (!config_file.empty()) load_config_file(config_file, options);
+      if (serve->count("--data-dir")) options.data_dir = data_dir;
+      else if (config_file.empty()) options.data_dir = data_dir;
+      if (!listen.empty()) apply_listen(listen, options);
+      if (!issuer.empty()) {
+        options.config.issuer = issuer;
+        options.issuer_from_listen = false;
+      }
+      if (!mode.empty()) apply_mode(mode, options);
+      if (threads > 0) options.server.io_threads = threads;
+      App server(options);
+      const auto port = server.start();
+      const std::string base = "http://" + options.server.host + ":" + std::to_string(port);
+      if (server.fresh() && server.config().mode == core::Mode::sandbox) {
+        auto demo = server.registry().create_client(
+            core::ClientSpec{"Demo merchant", {server.config().issuer + "/demo/callback"}, {}});
+        if (auto* created = std::get_if<core::CreatedClient>(&demo)) print_demo(*created, base, options.data_dir.string());
+      }
+      spdlog::info("boltauth {} mode, data dir {}, issuer {}",
+                   server.config().mode == core::Mode::sandbox ? "sandbox" : "production", options.data_dir.string(),
+                   server.config().issuer);
+      std::cout << "listening on " << base << std::endl;
+      server.run_until_signal();
+      spdlog::info("stopped");
+      return 0;
+    }
+
+    options.data_dir = data_dir;
+    options.quiet = true;
+    Services services(options, options.config);
+    auto& registry = services.registry();
+    if (*c_create) {
+      auto created = registry.create_client(core::ClientSpec{name, redirect_uris, grants});
+      if (auto* err = std::get_if<std::string>(&created)) {
+        std::cerr << "error: " << *err << "\n";
+        return 2;
+      }
+      const auto& c = std::get<core::CreatedClient>(created);
+      print_client(c.client, &c.client_secret, json);
+      return 0;
+    }
+    if (*c_list) {
+      auto clients = registry.list_clients();
+      if (json) {
+        boost::json::array arr;
+        for (const auto& c : clients) arr.push_back(client_json(c));
+        std::cout << boost::json::serialize(arr) << "\n";
+      } else {
+        for (const auto& c : clients) std::cout << c.publishable_key << "  " << c.name << "\n";
+      }
+      return 0;
+    }
+    if (*c_show || *c_delete || *c_rotate) {
+      auto c = registry.resolve(client_id);
+      if (!c) {
+        std::cerr << "error: no client " << client_id << "\n";
+        return 3;
+      }
+      if (*c_show) print_client(*c, nullptr, json);
+      if (*c_delete) {
+        registry.delete_client(c->id);
+        if (json) std::cout << "{\"deleted\":\"" << c->publishable_key << "\"}\n";
+        else std::cout << "deleted " << c->publishable_key << "\n";
+      }
+      if (*c_rotate) {
+        auto secret = registry.rotate_secret(c->id);
+        if (!secret) {
+          std::cerr << "error: no client " << client_id << "\n";
+          return 3;
+        }
+        print_client(*c, &*secret, json);
+      }
+      return 0;
+    }
+    if (*a_create) {
+      core::AccountSpec spec;
+      spec.email = email;
+      spec.first_name = first_name;
+      spec.last_name = last_name;
+      if (!phone.empty()) spec.phone = phone;
+      auto created = registry.create_account(spec);
+      if (auto* err = std::get_if<std::string>(&created)) {
+        std::cerr << "error: " << *err << "\n";
+        return 2;
+      }
+      const auto& a = std::get<core::model::Account>(created);
+      if (json) {
+        boost::json::object o{{"sub", a.sub}, {"email", a.email}, {"email_verified", a.email_verified},
+                              {"first_name", a.first_name}, {"last_name", a.last_name}};
+        if (a.phone) o["phone"] = *a.phone;
+        std::cout << boost::json::serialize(o) << "\n";
+      } else {
+        std::cout << "sub:   " << a.sub << "\nemail: " << a.email << "\n";
+      }
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace boltauth::server

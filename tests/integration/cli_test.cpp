@@ -1,0 +1,472 @@
+// The admin command line of the real binary (`boltauth client ...`, `boltauth account create`, `serve --mode`),
+// alone and next to a running server on the same data dir.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "integration/process_util.hpp"
+#include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_server.hpp"
+
+namespace boltauth::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+CommandResult cli(std::vector<std::string> args) {
+  args.insert(args.begin(), BOLTAUTH_BINARY);
+  return run_command(args, std::chrono::seconds(30));
+}
+
+std::string describe(const CommandResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
+
+boost::json::value parse_json(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec) return nullptr;
+  return v;
+}
+
+std::string s(const boost::json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::vector<std::string> strings(const boost::json::object& o, const char* key) {
+  std::vector<std::string> out;
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_array()) return out;
+  for (const auto& e : v->as_array())
+    if (e.is_string()) out.emplace_back(e.as_string());
+  return out;
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto pos = text.find(sep, start);
+    out.push_back(text.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    if (pos == std::string::npos) return out;
+    start = pos + 1;
+  }
+}
+
+std::string slurp(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// Every byte of the database files of `dir` (main file, WAL, shared memory, rollback journal).
+std::string database_bytes(const fs::path& dir) {
+  std::string all;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const fs::path f = dir / (std::string("boltauth.db") + suffix);
+    if (fs::exists(f)) all += slurp(f);
+  }
+  return all;
+}
+
+/// `client create --json` run that must succeed; returns the parsed object.
+boost::json::object create_client(const fs::path& dir, const std::string& name, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"client", "create", "--data-dir", dir.string(), "--name", name, "--json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto r = cli(args);
+  if (r.exit_code != 0) throw std::runtime_error("client create failed: " + describe(r));
+  auto v = parse_json(r.out);
+  if (!v.is_object()) throw std::runtime_error("client create --json did not print a JSON object: " + r.out);
+  return v.as_object();
+}
+
+const std::regex kSecret("^[A-Za-z0-9_-]{43}\\.[A-Za-z0-9_-]{43}$");
+const std::regex kHexId("^[0-9a-f]{64}$");
+
+// ------------------------------------------------------------------------------------------------------------
+
+TEST(Cli, ClientCreateJsonShape) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  const auto before = static_cast<std::int64_t>(std::time(nullptr));
+  auto r = cli({"client", "create", "--data-dir", dir.path().string(), "--name", "Acme Shop", "--redirect-uri",
+                "https://shop.example/cb", "--redirect-uri", "http://localhost:3000/callback", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  // Exactly one JSON line.
+  ASSERT_FALSE(r.out.empty());
+  EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << r.out;
+  auto v = parse_json(r.out);
+  ASSERT_TRUE(v.is_object()) << r.out;
+  const auto& o = v.as_object();
+
+  const auto client_id = s(o, "client_id");
+  const auto parts = split(client_id, '.');
+  ASSERT_EQ(parts.size(), 3u) << client_id;
+  for (const auto& p : parts) EXPECT_FALSE(p.empty()) << client_id;
+  EXPECT_EQ(parts[2], s(o, "id"));
+  EXPECT_TRUE(std::regex_match(s(o, "id"), kHexId)) << s(o, "id");
+
+  const auto secret = s(o, "client_secret");
+  EXPECT_EQ(secret.size(), 87u) << secret;
+  EXPECT_TRUE(std::regex_match(secret, kSecret)) << secret;
+
+  EXPECT_EQ(s(o, "name"), "Acme Shop");
+  EXPECT_EQ(strings(o, "redirect_uris"),
+            (std::vector<std::string>{"https://shop.example/cb", "http://localhost:3000/callback"}));
+  EXPECT_EQ(strings(o, "grant_types"), (std::vector<std::string>{"authorization_code", "refresh_token"}));
+  ASSERT_TRUE(o.contains("created_at") && o.at("created_at").is_number()) << r.out;
+  const auto created_at = o.at("created_at").to_number<std::int64_t>();
+  EXPECT_GE(created_at, before - 5);
+  EXPECT_LE(created_at, static_cast<std::int64_t>(std::time(nullptr)) + 5);
+
+  // Two clients never share an id or a secret.
+  auto other = create_client(dir.path(), "Other");
+  EXPECT_NE(s(other, "id"), s(o, "id"));
+  EXPECT_NE(s(other, "client_secret"), secret);
+  EXPECT_TRUE(strings(other, "redirect_uris").empty());
+
+  // An explicit single grant is kept as given.
+  auto only_code = create_client(dir.path(), "Code only", {"--grant", "authorization_code"});
+  EXPECT_EQ(strings(only_code, "grant_types"), (std::vector<std::string>{"authorization_code"}));
+}
+
+TEST(Cli, ClientCreateRejectsBadInputWithExitTwo) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  const auto d = dir.path().string();
+  for (const auto& uri : {"not-a-url", "https://shop.example/cb#frag", "ftp://shop.example/cb", "https:///path"}) {
+    auto r = cli({"client", "create", "--data-dir", d, "--name", "X", "--redirect-uri", uri, "--json"});
+    EXPECT_EQ(r.exit_code, 2) << uri << "\n" << describe(r);
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  for (const auto& grant : {"password", "implicit", "client_credentials_typo"}) {
+    auto r = cli({"client", "create", "--data-dir", d, "--name", "X", "--grant", grant});
+    EXPECT_EQ(r.exit_code, 2) << grant << "\n" << describe(r);
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  }
+  {
+    auto r = cli({"client", "create", "--data-dir", d, "--name", "", "--json"});
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
+  }
+  {
+    auto r = cli({"client", "create", "--data-dir", d});  // --name is required
+    EXPECT_NE(r.exit_code, 0) << describe(r);
+  }
+  // None of the rejected calls left a client behind.
+  auto list = cli({"client", "list", "--data-dir", d, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << describe(list);
+  auto v = parse_json(list.out);
+  ASSERT_TRUE(v.is_array()) << list.out;
+  EXPECT_TRUE(v.as_array().empty()) << list.out;
+}
+
+TEST(Cli, ClientListShowDeleteRotate) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  const auto d = dir.path().string();
+  auto a = create_client(dir.path(), "Alpha", {"--redirect-uri", "https://alpha.example/cb"});
+  auto b = create_client(dir.path(), "Beta");
+
+  // list --json: both, no secrets.
+  {
+    auto r = cli({"client", "list", "--data-dir", d, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    auto v = parse_json(r.out);
+    ASSERT_TRUE(v.is_array()) << r.out;
+    std::set<std::string> ids;
+    for (const auto& e : v.as_array()) {
+      ASSERT_TRUE(e.is_object());
+      EXPECT_FALSE(e.as_object().contains("client_secret")) << r.out;
+      EXPECT_FALSE(e.as_object().contains("secret_hash")) << r.out;
+      ids.insert(s(e.as_object(), "client_id"));
+    }
+    EXPECT_EQ(ids, (std::set<std::string>{s(a, "client_id"), s(b, "client_id")}));
+    EXPECT_EQ(r.out.find(s(a, "client_secret")), std::string::npos);
+    auto plain = cli({"client", "list", "--data-dir", d});
+    ASSERT_EQ(plain.exit_code, 0) << describe(plain);
+    EXPECT_NE(plain.out.find(s(a, "client_id")), std::string::npos) << plain.out;
+    EXPECT_NE(plain.out.find("Beta"), std::string::npos) << plain.out;
+    EXPECT_EQ(plain.out.find(s(a, "client_secret")), std::string::npos);
+  }
+
+  // show: by id (last section) and by the full publishable key; no secret.
+  for (const auto& key : {s(a, "id"), s(a, "client_id")}) {
+    auto r = cli({"client", "show", key, "--data-dir", d, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << key << "\n" << describe(r);
+    auto v = parse_json(r.out);
+    ASSERT_TRUE(v.is_object()) << r.out;
+    EXPECT_EQ(s(v.as_object(), "client_id"), s(a, "client_id"));
+    EXPECT_EQ(s(v.as_object(), "name"), "Alpha");
+    EXPECT_EQ(strings(v.as_object(), "redirect_uris"), std::vector<std::string>{"https://alpha.example/cb"});
+    EXPECT_FALSE(v.as_object().contains("client_secret")) << r.out;
+  }
+  // A publishable key whose first sections do not match is not that client.
+  {
+    auto r = cli({"client", "show", "xxxxxxxxxxxx.yyyyyyyyyyyy." + s(a, "id"), "--data-dir", d});
+    EXPECT_EQ(r.exit_code, 3) << describe(r);
+  }
+  // Unknown ids: exit 3 for show, delete and rotate-secret.
+  const std::string unknown(64, 'f');
+  for (const char* cmd : {"show", "delete", "rotate-secret"}) {
+    auto r = cli({"client", cmd, unknown, "--data-dir", d});
+    EXPECT_EQ(r.exit_code, 3) << cmd << "\n" << describe(r);
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  }
+
+  // rotate-secret: a new, well-formed secret; same client id.
+  {
+    auto r = cli({"client", "rotate-secret", s(a, "id"), "--data-dir", d, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    auto v = parse_json(r.out);
+    ASSERT_TRUE(v.is_object()) << r.out;
+    const auto secret = s(v.as_object(), "client_secret");
+    EXPECT_TRUE(std::regex_match(secret, kSecret)) << secret;
+    EXPECT_NE(secret, s(a, "client_secret"));
+    EXPECT_EQ(s(v.as_object(), "client_id"), s(a, "client_id"));
+  }
+
+  // delete: gone from show and list, the other one stays.
+  {
+    auto r = cli({"client", "delete", s(a, "client_id"), "--data-dir", d});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(cli({"client", "show", s(a, "id"), "--data-dir", d}).exit_code, 3);
+    EXPECT_EQ(cli({"client", "delete", s(a, "id"), "--data-dir", d}).exit_code, 3);
+    auto list = cli({"client", "list", "--data-dir", d, "--json"});
+    ASSERT_EQ(list.exit_code, 0) << describe(list);
+    auto v = parse_json(list.out);
+    ASSERT_TRUE(v.is_array()) << list.out;
+    ASSERT_EQ(v.as_array().size(), 1u) << list.out;
+    EXPECT_EQ(s(v.as_array()[0].as_object(), "id"), s(b, "id"));
+  }
+}
+
+TEST(Cli, AccountCreateJsonShapeAndDuplicates) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  const auto d = dir.path().string();
+  auto r = cli({"account", "create", "--data-dir", d, "--email", "Jane.Doe@Example.com", "--first-name", "Jane",
+                "--last-name", "Doe", "--phone", "+14155550100", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  auto v = parse_json(r.out);
+  ASSERT_TRUE(v.is_object()) << r.out;
+  const auto& o = v.as_object();
+  EXPECT_FALSE(s(o, "sub").empty()) << r.out;
+  EXPECT_EQ(s(o, "email"), "jane.doe@example.com");
+  ASSERT_TRUE(o.contains("email_verified") && o.at("email_verified").is_bool()) << r.out;
+  EXPECT_EQ(s(o, "first_name"), "Jane");
+  EXPECT_EQ(s(o, "last_name"), "Doe");
+  EXPECT_EQ(s(o, "phone"), "+14155550100");
+
+  // Without a phone there is no phone key; subs differ.
+  auto r2 = cli({"account", "create", "--data-dir", d, "--email", "john@example.com", "--json"});
+  ASSERT_EQ(r2.exit_code, 0) << describe(r2);
+  auto v2 = parse_json(r2.out);
+  ASSERT_TRUE(v2.is_object()) << r2.out;
+  EXPECT_FALSE(v2.as_object().contains("phone")) << r2.out;
+  EXPECT_NE(s(v2.as_object(), "sub"), s(o, "sub"));
+
+  // Duplicate email (also in another case), bad phone, bad email: exit 2 with an error line.
+  for (std::vector<std::string> args : {std::vector<std::string>{"--email", "jane.doe@example.com"},
+                                        std::vector<std::string>{"--email", "JANE.DOE@EXAMPLE.COM"},
+                                        std::vector<std::string>{"--email", "new@example.com", "--phone", "4155550100"},
+                                        std::vector<std::string>{"--email", "new@example.com", "--phone", "+1415abc0100"},
+                                        std::vector<std::string>{"--email", "not-an-email"}}) {
+    std::vector<std::string> full{"account", "create", "--data-dir", d, "--json"};
+    full.insert(full.end(), args.begin(), args.end());
+    auto bad = cli(full);
+    EXPECT_EQ(bad.exit_code, 2) << args[1] << "\n" << describe(bad);
+    EXPECT_EQ(bad.err.rfind("error: ", 0), 0u) << bad.err;
+  }
+}
+
+TEST(Cli, DatabaseNeverHoldsClientSecrets) {
+  // Checklist B4: only a keyed hash of an API key is stored.
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  std::vector<std::string> secrets;
+  for (int i = 0; i < 3; ++i) {
+    auto c = create_client(dir.path(), "Merchant " + std::to_string(i));
+    secrets.push_back(s(c, "client_secret"));
+    if (i == 0) {
+      auto r = cli({"client", "rotate-secret", s(c, "id"), "--data-dir", dir.path().string(), "--json"});
+      ASSERT_EQ(r.exit_code, 0) << describe(r);
+      auto v = parse_json(r.out);
+      ASSERT_TRUE(v.is_object()) << r.out;
+      secrets.push_back(s(v.as_object(), "client_secret"));
+    }
+  }
+  ASSERT_TRUE(fs::exists(dir.path() / "boltauth.db"));
+  const auto bytes = database_bytes(dir.path());
+  ASSERT_GT(bytes.size(), 0u);
+  for (const auto& secret : secrets) {
+    ASSERT_TRUE(std::regex_match(secret, kSecret)) << secret;
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << "the database holds the API key " << secret;
+    // Neither half alone (the random part, the MAC part) is there either.
+    EXPECT_EQ(bytes.find(secret.substr(0, 43)), std::string::npos) << secret;
+    EXPECT_EQ(bytes.find(secret.substr(44)), std::string::npos) << secret;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------
+
+HttpResponse create_shopper(HttpClient& http, const std::string& secret) {
+  return http.request("POST", "/v1/testing/shopper/create", {{"X-API-Key", secret}, {"Content-Type", "application/json"}},
+                      "{}");
+}
+
+std::string json_str(const HttpResponse& res, const char* key) {
+  auto v = res.json();
+  return v.is_object() ? s(v.as_object(), key) : std::string();
+}
+
+HttpResponse exchange(HttpClient& http, const std::string& client_id, const std::string& secret,
+                      const std::string& code) {
+  return http.post_form("/v1/oauth/token", form({{"grant_type", "authorization_code"},
+                                                 {"code", code},
+                                                 {"client_id", client_id},
+                                                 {"client_secret", secret},
+                                                 {"scope", "bolt.account.manage openid"}}));
+}
+
+HttpResponse refresh(HttpClient& http, const std::string& client_id, const std::string& secret,
+                     const std::string& refresh_token) {
+  return http.post_form("/v1/oauth/token", form({{"grant_type", "refresh_token"},
+                                                 {"refresh_token", refresh_token},
+                                                 {"client_id", client_id},
+                                                 {"client_secret", secret},
+                                                 {"scope", "bolt.account.view"}}));
+}
+
+int account_status(HttpClient& http, const std::string& access_token) {
+  return http.get("/v1/account", {{"Authorization", "Bearer " + access_token}}).status;
+}
+
+TEST(CliWithServer, RunningServerSeesCliChangesAtOnce) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  const auto d = dir.path().string();
+  ServerProcess server(BOLTAUTH_BINARY, dir.path());
+  HttpClient http(server.port());
+
+  // A client made by the CLI while the server runs is usable at once.
+  auto c = create_client(dir.path(), "Live merchant");
+  const auto id = s(c, "client_id");
+  const auto secret = s(c, "client_secret");
+  auto shopper = create_shopper(http, secret);
+  ASSERT_EQ(shopper.status, 200) << shopper.body;
+  const auto code = json_str(shopper, "oauth_code");
+  auto tokens = exchange(http, id, secret, code);
+  ASSERT_EQ(tokens.status, 200) << tokens.body;
+  const auto access = json_str(tokens, "access_token");
+  const auto refresh_token = json_str(tokens, "refresh_token");
+  EXPECT_EQ(account_status(http, access), 200);
+  // The last section alone is accepted as client_id too (contract section 1).
+  auto shopper2 = create_shopper(http, secret);
+  ASSERT_EQ(shopper2.status, 200) << shopper2.body;
+  auto tokens2 = exchange(http, s(c, "id"), secret, json_str(shopper2, "oauth_code"));
+  EXPECT_EQ(tokens2.status, 200) << tokens2.body;
+
+  // Tokens and codes are not stored in the clear either (contract 3: only a hash of the token).
+  {
+    const auto bytes = database_bytes(dir.path());
+    EXPECT_EQ(bytes.find(secret), std::string::npos);
+    EXPECT_EQ(bytes.find(access), std::string::npos) << "access token stored in the clear";
+    EXPECT_EQ(bytes.find(refresh_token), std::string::npos) << "refresh token stored in the clear";
+    EXPECT_EQ(bytes.find(code), std::string::npos) << "authorization code stored in the clear";
+  }
+
+  // rotate-secret: the old API key dies at once on the running server, the new one works.
+  auto rot = cli({"client", "rotate-secret", id, "--data-dir", d, "--json"});
+  ASSERT_EQ(rot.exit_code, 0) << describe(rot);
+  auto rv = parse_json(rot.out);
+  ASSERT_TRUE(rv.is_object()) << rot.out;
+  const auto new_secret = s(rv.as_object(), "client_secret");
+  ASSERT_NE(new_secret, secret);
+  {
+    auto old = refresh(http, id, secret, refresh_token);
+    EXPECT_EQ(old.status, 401) << old.body;
+    EXPECT_EQ(json_str(old, "error"), "invalid_client") << old.body;
+    auto old_shopper = create_shopper(http, secret);
+    EXPECT_NE(old_shopper.status, 200) << "the rotated-away API key still creates shoppers: " << old_shopper.body;
+    auto fresh = refresh(http, id, new_secret, refresh_token);
+    EXPECT_EQ(fresh.status, 200) << fresh.body;
+    auto s3 = create_shopper(http, new_secret);
+    ASSERT_EQ(s3.status, 200) << s3.body;
+    auto t3 = exchange(http, id, new_secret, json_str(s3, "oauth_code"));
+    EXPECT_EQ(t3.status, 200) << t3.body;
+  }
+  // Access tokens issued before the rotation keep working (rotation is about the API key, not the grants).
+  EXPECT_EQ(account_status(http, access), 200);
+
+  // delete: everything issued to the client stops working on the running server.
+  auto del = cli({"client", "delete", id, "--data-dir", d});
+  ASSERT_EQ(del.exit_code, 0) << describe(del);
+  EXPECT_EQ(account_status(http, access), 401);
+  EXPECT_EQ(account_status(http, json_str(tokens2, "access_token")), 401);
+  auto after = exchange(http, id, new_secret, "x");
+  EXPECT_EQ(after.status, 401) << after.body;
+  EXPECT_EQ(json_str(after, "error"), "invalid_client") << after.body;
+  EXPECT_NE(create_shopper(http, new_secret).status, 200);
+
+  // The server is unharmed by all this and stops cleanly.
+  ASSERT_TRUE(server.process().signal(SIGTERM));
+  auto status = server.process().wait_exit(std::chrono::seconds(15));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(exit_code_of(*status), 0) << server.process().stderr_text();
+}
+
+TEST(CliWithServer, ProductionModeHasNoSandboxAndNoDemoClient) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  const auto d = dir.path().string();
+  ServerProcess server(BOLTAUTH_BINARY, dir.path(), {"--mode", "production"});
+  EXPECT_FALSE(server.demo_client_id().has_value()) << server.process().stdout_text();
+  EXPECT_FALSE(server.demo_client_secret().has_value());
+  EXPECT_EQ(server.process().stdout_text().find("client_secret"), std::string::npos)
+      << server.process().stdout_text();
+
+  // No client was created behind our back.
+  auto list = cli({"client", "list", "--data-dir", d, "--json"});
+  ASSERT_EQ(list.exit_code, 0) << describe(list);
+  auto lv = parse_json(list.out);
+  ASSERT_TRUE(lv.is_array()) << list.out;
+  EXPECT_TRUE(lv.as_array().empty()) << list.out;
+
+  // With a valid API key the sandbox endpoint still does not exist.
+  auto c = create_client(dir.path(), "Prod merchant");
+  HttpClient http(server.port());
+  auto res = create_shopper(http, s(c, "client_secret"));
+  EXPECT_EQ(res.status, 404) << res.body;
+  EXPECT_EQ(json_str(res, "oauth_code"), "") << res.body;
+  auto res2 = create_shopper(http, "garbage");
+  EXPECT_EQ(res2.status, 404) << res2.body;
+  // The rest of the server is there.
+  EXPECT_EQ(http.get("/v1/oauth/jwks.json").status, 200);
+  auto tok = exchange(http, s(c, "client_id"), s(c, "client_secret"), "unknown-code");
+  EXPECT_EQ(tok.status, 422) << tok.body;
+}
+
+TEST(CliWithServer, ServeRejectsBadArguments) {
+  TempDir dir;
+  auto r = cli({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path().string(), "--mode", "staging"});
+  EXPECT_NE(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.err.find("mode"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("listening on"), std::string::npos) << r.out;
+  auto r2 = cli({"serve", "--listen", "127.0.0.1:99999", "--data-dir", dir.path().string()});
+  EXPECT_NE(r2.exit_code, 0) << describe(r2);
+  EXPECT_EQ(r2.out.find("listening on"), std::string::npos) << r2.out;
+}
+
+}  // namespace
+}  // namespace boltauth::testing

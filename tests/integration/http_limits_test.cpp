@@ -1,0 +1,137 @@
+// HTTP surface limits (checklist A6, A7): oversized input is refused cheaply and the server stays up.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "support/test_server.hpp"
+
+namespace boltauth::testing {
+namespace {
+
+bool server_alive(TestServer& server) {
+  HttpClient fresh(server.port());
+  return fresh.get("/health").status == 200;
+}
+
+TEST(HttpLimitsTest, OversizedBodyIs413) {
+  TestServer server;
+  HttpClient http(server.port());
+  auto res = http.post_form("/v1/oauth/token", "grant_type=" + std::string(200 * 1024, 'a'));
+  EXPECT_EQ(res.status, 413);
+  EXPECT_TRUE(server_alive(server));
+}
+
+TEST(HttpLimitsTest, OversizedHeadersAre431) {
+  TestServer server;
+  HttpClient http(server.port());
+  auto res = http.request("GET", "/health", {{"X-Big", std::string(64 * 1024, 'h')}});
+  EXPECT_EQ(res.status, 431);
+  EXPECT_TRUE(server_alive(server));
+}
+
+TEST(HttpLimitsTest, TooManyParametersIsInvalidRequest) {
+  TestServer server;
+  auto client = server.create_client();
+  std::string body = "grant_type=authorization_code&client_id=" + client.client.id + "&client_secret=" + client.client_secret;
+  for (int i = 0; i < 100; ++i) body += "&p" + std::to_string(i) + "=x";
+  auto res = server.http().post_form("/v1/oauth/token", body);
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(res.json().as_object().at("error").as_string(), "invalid_request");
+}
+
+TEST(HttpLimitsTest, GarbageRequestIs400AndServerStaysUp) {
+  TestServer server;
+  HttpClient http(server.port());
+  auto res = http.raw("\x16\x03\x01garbage that is not http\r\n\r\n");
+  EXPECT_EQ(res.status, 400);
+  res = http.raw("POST /v1/oauth/token HTTP/1.1\r\nContent-Length: -5\r\n\r\n");
+  EXPECT_EQ(res.status, 400);
+  EXPECT_TRUE(server_alive(server));
+}
+
+TEST(HttpLimitsTest, UnknownPathIs404Json) {
+  TestServer server;
+  auto res = server.http().get("/nope");
+  EXPECT_EQ(res.status, 404);
+  EXPECT_TRUE(res.json().is_object());
+}
+
+TEST(HttpLimitsTest, KeepAliveServesManyRequestsOnOneConnection) {
+  TestServer server;
+  HttpClient http(server.port());
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(http.get("/health").status, 200);
+}
+
+int connect_raw(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads until the peer closes; true when it closed within `seconds`.
+bool closed_within(int fd, int seconds) {
+  timeval tv{seconds, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[4096];
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(seconds)) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0) return true;
+    if (n < 0) return errno == ECONNRESET;
+  }
+  return false;
+}
+
+TEST(HttpLimitsTest, SlowlorisIsCutOffAtTheRequestTimeout) {
+  TestServer server([](server::AppOptions& o) { o.server.limits.request_timeout_seconds = 1; });
+  const int fd = connect_raw(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string partial = "POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_EQ(::send(fd, partial.data(), partial.size(), MSG_NOSIGNAL), static_cast<ssize_t>(partial.size()));
+  EXPECT_TRUE(closed_within(fd, 5)) << "a request that never completes must be cut off";
+  ::close(fd);
+  EXPECT_TRUE(server_alive(server));
+}
+
+TEST(HttpLimitsTest, IdleKeepAliveConnectionsAreClosed) {
+  TestServer server([](server::AppOptions& o) {
+    o.server.limits.request_timeout_seconds = 1;
+    o.server.limits.idle_timeout_seconds = 1;
+  });
+  const int fd = connect_raw(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string req = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_GT(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), 0);
+  EXPECT_TRUE(closed_within(fd, 5));
+  ::close(fd);
+}
+
+TEST(HttpLimitsTest, ConnectionCountIsBounded) {
+  TestServer server([](server::AppOptions& o) { o.server.limits.max_connections = 4; });
+  std::vector<int> fds;
+  for (int i = 0; i < 4; ++i) fds.push_back(connect_raw(server.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const int over = connect_raw(server.port());
+  ASSERT_GE(over, 0);
+  EXPECT_TRUE(closed_within(over, 3)) << "the fifth connection must be closed at once";
+  ::close(over);
+  for (int fd : fds) ::close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(server_alive(server)) << "capacity comes back when connections close";
+}
+
+}  // namespace
+}  // namespace boltauth::testing

@@ -1,0 +1,166 @@
+// id_token (contract section 4) verified with the published JWKS, and discovery (section 5).
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "base/base64url.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/jws.hpp"
+#include "support/test_server.hpp"
+
+namespace boltauth::testing {
+namespace {
+
+class OidcTest : public ::testing::Test {
+ protected:
+  TestServer server;
+  core::CreatedClient client = server.create_client();
+
+  boost::json::object jwks() {
+    auto res = server.http().get("/v1/oauth/jwks.json");
+    EXPECT_EQ(res.status, 200);
+    return res.json().as_object();
+  }
+  static boost::json::object header_of(const std::string& jwt) {
+    auto bytes = base::base64url_decode(jwt.substr(0, jwt.find('.')));
+    return boost::json::parse(std::string(bytes->begin(), bytes->end())).as_object();
+  }
+};
+
+TEST_F(OidcTest, IdTokenVerifiesWithPublishedJwksAndCarriesEveryClaim) {
+  TestServer::CodeSpec spec;
+  spec.nonce = "n-0S6_WzA2Mj";
+  const std::string code = server.insert_code(client, spec);
+  auto res = server.exchange(client, code, "bolt.account.manage openid");
+  ASSERT_EQ(res.status, 200) << res.body;
+  const std::string id_token(res.json().as_object().at("id_token").as_string());
+  const std::string access_token(res.json().as_object().at("access_token").as_string());
+
+  const auto header = header_of(id_token);
+  EXPECT_EQ(header.at("alg").as_string(), "RS256");
+  EXPECT_EQ(header.at("typ").as_string(), "JWT");
+  ASSERT_TRUE(header.contains("kid"));
+
+  auto verified = crypto::verify_jws(id_token, jwks());
+  ASSERT_TRUE(verified.claims) << "id_token does not verify with the JWKS";
+  const auto& c = *verified.claims;
+  EXPECT_EQ(c.at("iss").as_string(), server.issuer());
+  EXPECT_EQ(c.at("aud"), boost::json::value(boost::json::array{boost::json::string(client.client.id)}));
+  EXPECT_EQ(c.at("azp").as_string(), client.client.id);
+  const auto now = server.clock().now();
+  EXPECT_EQ(c.at("iat").as_int64(), now);
+  EXPECT_EQ(c.at("exp").as_int64(), now + 3600);
+  EXPECT_EQ(c.at("auth_time").as_int64(), now - 5);
+  EXPECT_EQ(c.at("nonce").as_string(), "n-0S6_WzA2Mj");
+  const auto digest = crypto::sha256(access_token);
+  EXPECT_EQ(c.at("at_hash").as_string(),
+            base::base64url_encode(std::span<const std::uint8_t>(digest.data(), 16)));
+  EXPECT_FALSE(std::string(c.at("sub").as_string()).empty());
+  EXPECT_EQ(c.at("email_verified").as_bool(), true);
+  EXPECT_EQ(c.at("first_name").as_string(), "Ada");
+  EXPECT_EQ(c.at("last_name").as_string(), "Lovelace");
+  EXPECT_TRUE(c.contains("email"));
+  EXPECT_FALSE(c.contains("phone_number")) << "this account has no phone";
+}
+
+TEST_F(OidcTest, NoNonceClaimWithoutNonce) {
+  auto res = server.exchange(client, server.sandbox_code(client), "openid");
+  auto verified = crypto::verify_jws(std::string(res.json().as_object().at("id_token").as_string()), jwks());
+  ASSERT_TRUE(verified.claims);
+  EXPECT_FALSE(verified.claims->contains("nonce"));
+}
+
+TEST_F(OidcTest, PhoneClaimsWhenTheAccountHasAPhone) {
+  auto shopper = server.create_shopper(client, R"({"phone_state":"verified"})");
+  auto res = server.exchange(client, std::string(shopper.at("oauth_code").as_string()), "openid");
+  auto verified = crypto::verify_jws(std::string(res.json().as_object().at("id_token").as_string()), jwks());
+  ASSERT_TRUE(verified.claims);
+  EXPECT_EQ(verified.claims->at("phone_number").as_string(), shopper.at("phone").as_string());
+  EXPECT_EQ(verified.claims->at("phone_number_verified").as_bool(), true);
+  EXPECT_EQ(verified.claims->at("email").as_string(), shopper.at("email").as_string());
+}
+
+TEST_F(OidcTest, TamperedIdTokenFailsVerification) {
+  auto res = server.exchange(client, server.sandbox_code(client), "openid");
+  std::string id_token(res.json().as_object().at("id_token").as_string());
+  const auto dot = id_token.find('.');
+  id_token[dot + 5] = id_token[dot + 5] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(crypto::verify_jws(id_token, jwks()).claims);
+}
+
+TEST_F(OidcTest, JwksHoldsNoPrivateMaterialAndUniqueKids) {
+  auto res = server.http().get("/v1/oauth/jwks.json");
+  EXPECT_EQ(res.header("content-type"), "application/jwk-set+json");
+  const auto keys = res.json().as_object().at("keys").as_array();
+  ASSERT_FALSE(keys.empty());
+  std::set<std::string> kids;
+  for (const auto& k : keys) {
+    const auto& key = k.as_object();
+    for (const char* priv : {"d", "p", "q", "dp", "dq", "qi", "k"}) EXPECT_FALSE(key.contains(priv)) << priv;
+    EXPECT_EQ(key.at("kty").as_string(), "RSA");
+    EXPECT_EQ(key.at("use").as_string(), "sig");
+    EXPECT_TRUE(kids.insert(std::string(key.at("kid").as_string())).second);
+    EXPECT_GE(base::base64url_decode(key.at("n").as_string())->size(), 256u) << "RSA >= 2048";
+  }
+}
+
+TEST_F(OidcTest, KeysSurviveRestart) {
+  const auto before = jwks();
+  TestServer::CodeSpec spec;
+  const auto dir = server.data_dir();
+  server::AppOptions options;
+  options.data_dir = dir;
+  options.server.port = 0;
+  options.quiet = true;
+  // A second server on the same data dir (as another node would be) publishes the same keys.
+  server::App second(options);
+  const auto port = second.start();
+  HttpClient http(port);
+  EXPECT_EQ(http.get("/v1/oauth/jwks.json").json().as_object(), before);
+}
+
+TEST_F(OidcTest, DiscoveryIsCompleteForWhatExists) {
+  auto res = server.http().get("/.well-known/openid-configuration");
+  ASSERT_EQ(res.status, 200);
+  const auto doc = res.json().as_object();
+  const std::string iss = server.issuer();
+  EXPECT_EQ(doc.at("issuer").as_string(), iss);
+  EXPECT_EQ(doc.at("token_endpoint").as_string(), iss + "/v1/oauth/token");
+  EXPECT_EQ(doc.at("jwks_uri").as_string(), iss + "/v1/oauth/jwks.json");
+  EXPECT_EQ(doc.at("id_token_signing_alg_values_supported").as_array().at(0).as_string(), "RS256");
+  EXPECT_EQ(doc.at("subject_types_supported"), boost::json::value(boost::json::array{"public"}));
+  EXPECT_EQ(doc.at("code_challenge_methods_supported"), boost::json::value(boost::json::array{"S256"}));
+  EXPECT_EQ(doc.at("response_types_supported"), boost::json::value(boost::json::array{"code"}));
+  const auto& auth = doc.at("token_endpoint_auth_methods_supported").as_array();
+  EXPECT_NE(std::find(auth.begin(), auth.end(), boost::json::value("client_secret_post")), auth.end());
+  EXPECT_NE(std::find(auth.begin(), auth.end(), boost::json::value("client_secret_basic")), auth.end());
+  const auto& scopes = doc.at("scopes_supported").as_array();
+  for (const char* s : {"openid", "email", "bolt.account.manage", "bolt.account.view"})
+    EXPECT_NE(std::find(scopes.begin(), scopes.end(), boost::json::value(s)), scopes.end()) << s;
+  const auto& grants = doc.at("grant_types_supported").as_array();
+  EXPECT_NE(std::find(grants.begin(), grants.end(), boost::json::value("refresh_token")), grants.end());
+  EXPECT_TRUE(doc.contains("claims_supported"));
+  // Endpoints that do not exist yet are not advertised.
+  for (const char* missing : {"authorization_endpoint", "userinfo_endpoint", "introspection_endpoint",
+                              "revocation_endpoint"}) {
+    EXPECT_FALSE(doc.contains(missing)) << missing;
+  }
+}
+
+TEST_F(OidcTest, IssuerIsByteIdenticalToIssClaim) {
+  TestServer custom([](server::AppOptions& o) {
+    o.config.issuer = "https://auth.shop.example";
+    o.issuer_from_listen = false;
+  });
+  auto c = custom.create_client();
+  auto doc = custom.http().get("/.well-known/openid-configuration").json().as_object();
+  auto res = custom.exchange(c, custom.sandbox_code(c), "openid");
+  auto jwks = custom.http().get("/v1/oauth/jwks.json").json().as_object();
+  auto verified = crypto::verify_jws(std::string(res.json().as_object().at("id_token").as_string()), jwks);
+  ASSERT_TRUE(verified.claims);
+  EXPECT_EQ(doc.at("issuer").as_string(), "https://auth.shop.example");
+  EXPECT_EQ(verified.claims->at("iss"), doc.at("issuer"));
+}
+
+}  // namespace
+}  // namespace boltauth::testing

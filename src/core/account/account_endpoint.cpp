@@ -1,0 +1,114 @@
+#include "core/account/account_endpoint.hpp"
+
+#include <strings.h>
+
+#include <boost/json/parse.hpp>
+#include <variant>
+
+#include "core/responses.hpp"
+#include "protocol/scope.hpp"
+
+namespace boltauth::core::account {
+namespace {
+
+using protocol::ScopeSet;
+using protocol::ScopeToken;
+
+struct Authorized {
+  model::TokenRecord token;
+  model::Account account;
+};
+
+Response unauthorized() {
+  // RFC 6750 section 3.1.
+  Response r = bolt_error_response(401, 1001, "The access token is missing, invalid, expired or revoked.");
+  r.with_header("WWW-Authenticate", "Bearer realm=\"boltauth\", error=\"invalid_token\"");
+  return r;
+}
+
+Response insufficient_scope(std::string_view needed) {
+  Response r = bolt_error_response(403, 1003, "The access token does not carry the scope this endpoint needs.");
+  r.with_header("WWW-Authenticate",
+                "Bearer realm=\"boltauth\", error=\"insufficient_scope\", scope=\"" + std::string(needed) + "\"");
+  return r;
+}
+
+boost::json::object profile_view(const model::Account& a) {
+  boost::json::object p;
+  p["first_name"] = a.first_name;
+  p["last_name"] = a.last_name;
+  p["name"] = a.first_name.empty() ? a.last_name : a.last_name.empty() ? a.first_name : a.first_name + " " + a.last_name;
+  p["email"] = a.email;
+  if (a.phone) p["phone"] = *a.phone;
+  return p;
+}
+
+// Finds the live access token and its account, or the response to send instead.
+std::variant<Authorized, Response> authorize(AccountEndpointDeps& d, const Request& request, ScopeSet any_of,
+                                            std::string_view needed) {
+  const auto header = request.header("authorization");
+  if (!header || request.header_count("authorization") != 1) return unauthorized();
+  std::string_view h = *header;
+  // RFC 6750 section 2.1; the scheme is case-insensitive (RFC 7235 section 2.1).
+  if (h.size() < 8 || ::strncasecmp(h.data(), "bearer ", 7) != 0) return unauthorized();
+  std::string_view token = h.substr(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  // Only minted access tokens pass; an id_token or a refresh token fails here, before storage (checklist G2).
+  if (!d.minter.verify(crypto::TokenKind::access_token, token)) return unauthorized();
+  auto record = d.grants.find_token(d.minter.storage_hash(token));
+  const auto now = d.clock.now();
+  if (!record || record->type != model::TokenType::access_token || record->revoked_at || record->grant_revoked ||
+      now >= record->expires_at)
+    return unauthorized();
+  if (auto api_key = request.header("x-api-key"); api_key && !api_key->empty()) {
+    auto client = d.registry.resolve(record->client_id);
+    if (!client || !d.registry.secret_matches(*client, *api_key))
+      return bolt_error_response(401, 1005, "Authentication error. Invalid merchant key.");
+  }
+  const ScopeSet scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
+  if ((scope.bits() & any_of.bits()) == 0) return insufficient_scope(needed);
+  auto account = d.accounts.find(record->sub);
+  if (!account || (account->deactivate_at && now >= *account->deactivate_at)) return unauthorized();
+  return Authorized{std::move(*record), std::move(*account)};
+}
+
+}  // namespace
+
+Response AccountEndpoint::get_account(const Request& request) {
+  auto auth = authorize(d_, request, ScopeSet{ScopeToken::bolt_account_view, ScopeToken::bolt_account_manage},
+                        "bolt.account.view");
+  if (auto* r = std::get_if<Response>(&auth)) return std::move(*r);
+  const auto& account = std::get<Authorized>(auth).account;
+  // OpenAPI `account_details`. boltauth keeps no addresses or wallets: both lists are empty.
+  boost::json::object body;
+  body["has_bolt_account"] = true;
+  body["profile"] = profile_view(account);
+  body["addresses"] = boost::json::array{};
+  body["payment_methods"] = boost::json::array{};
+  return json_response(200, body);
+}
+
+Response AccountEndpoint::patch_profile(const Request& request) {
+  auto auth = authorize(d_, request, ScopeSet{ScopeToken::bolt_account_manage}, "bolt.account.manage");
+  if (auto* r = std::get_if<Response>(&auth)) return std::move(*r);
+  const auto& account = std::get<Authorized>(auth).account;
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(request.body, ec);
+  if (ec || !value.is_object()) return bolt_error_response(400, 1002, "The body must be a JSON object.");
+  std::optional<std::string> first;
+  std::optional<std::string> last;
+  for (auto [key, out] : {std::pair{"first_name", &first}, std::pair{"last_name", &last}}) {
+    const auto* v = value.as_object().if_contains(key);
+    if (!v) continue;
+    if (!v->is_string() || v->as_string().size() > 200)
+      return bolt_error_response(422, 1002, std::string(key) + " must be a string of at most 200 characters.");
+    *out = std::string(v->as_string());
+  }
+  if (!d_.accounts.update_profile(account.sub, first, last, d_.clock.now())) return unauthorized();
+  auto updated = d_.accounts.find(account.sub);
+  if (!updated) return unauthorized();
+  return json_response(200, profile_view(*updated));
+}
+
+}  // namespace boltauth::core::account

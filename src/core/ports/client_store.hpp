@@ -15,6 +15,8 @@ class ClientStore {
   /// False when a client with that id already exists.
   virtual bool insert(const model::Client& client) = 0;
   virtual std::optional<model::Client> find(std::string_view client_id) = 0;
+  /// The client whose API key has this keyed hash (the sandbox endpoint names merchants by API key alone).
+  virtual std::optional<model::Client> find_by_secret_hash(std::string_view secret_hash) = 0;
   virtual std::vector<model::Client> list() = 0;
   /// False when no such client. Also deletes its codes, grants and tokens.
   virtual bool remove(std::string_view client_id) = 0;

@@ -1,0 +1,351 @@
+#include "core/token/token_endpoint.hpp"
+
+#include <strings.h>
+
+#include <variant>
+
+#include "base/base64url.hpp"
+#include "base/constant_time.hpp"
+#include "core/responses.hpp"
+#include "core/token/id_token_builder.hpp"
+#include "crypto/digest.hpp"
+#include "protocol/basic_auth.hpp"
+#include "protocol/form.hpp"
+#include "protocol/models.hpp"
+#include "protocol/scope.hpp"
+
+namespace boltauth::core::token {
+namespace {
+
+using protocol::ErrorCode;
+using protocol::OAuthError;
+using protocol::ScopeSet;
+using protocol::ScopeToken;
+
+template <class T>
+using Outcome = std::variant<T, OAuthError>;
+
+OAuthError fail(ErrorCode code, std::string debug = {}) { return OAuthError::make(code, std::move(debug)); }
+
+constexpr ScopeSet kRefreshTokenScope{ScopeToken::bolt_account_view};
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// RFC 6749 section 4.1.3 and appendix B: the body is application/x-www-form-urlencoded; parameters are
+// allowed on the media type (charset), nothing else is.
+bool is_form_content_type(std::optional<std::string_view> value) {
+  if (!value) return false;
+  std::string_view v = *value;
+  v = v.substr(0, v.find(';'));
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  return iequals(v, "application/x-www-form-urlencoded");
+}
+
+// RFC 7636 section 4.1: 43..128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
+bool valid_pkce_string(std::string_view s) {
+  if (s.size() < 43 || s.size() > 128) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '.' || c == '_' || c == '~';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+class TokenRequest {
+ public:
+  TokenRequest(TokenEndpointDeps& d, RateLimiter& limiter, const Request& request)
+      : d_(d), limiter_(limiter), request_(request), now_(d.clock.now()) {}
+
+  Response run() {
+    if (auto err = check_method()) return error(*err);
+    if (auto err = check_content_type()) return error(*err);
+    if (auto err = parse_body()) return error(*err);
+    if (auto err = authenticate_client()) return error(*err);
+    if (auto err = check_bolt_headers()) return error(*err);
+    if (auto err = check_rate_limit()) return error(*err).with_header("Retry-After", "1");
+    if (auto err = check_grant_type()) return error(*err);
+    if (auto err = parse_scope()) return error(*err);
+    return grant_type_ == "authorization_code" ? redeem_code() : redeem_refresh_token();
+  }
+
+ private:
+  // --- shared checks, in order -------------------------------------------------------------------
+  std::optional<OAuthError> check_method() {
+    // Checklist A1: GET never issues tokens.
+    if (request_.method != "POST") return fail(ErrorCode::invalid_request, "method " + request_.method);
+    return std::nullopt;
+  }
+
+  std::optional<OAuthError> check_content_type() {
+    if (!is_form_content_type(request_.header("content-type")))
+      return fail(ErrorCode::invalid_request, "content type is not application/x-www-form-urlencoded");
+    return std::nullopt;
+  }
+
+  std::optional<OAuthError> parse_body() {
+    auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
+    if (!parsed.params) return fail(ErrorCode::invalid_request, parsed.debug);
+    params_ = std::move(*parsed.params);
+    return std::nullopt;
+  }
+
+  std::optional<OAuthError> authenticate_client() {
+    const auto authorization = request_.header("authorization");
+    std::string id;
+    std::string secret;
+    if (authorization && protocol::is_basic_scheme(*authorization)) {
+      basic_attempted_ = true;
+      if (request_.header_count("authorization") != 1) return fail(ErrorCode::invalid_request, "two Authorization headers");
+      // RFC 6749 section 2.3.1: the client MUST NOT use more than one authentication method.
+      if (params_.has("client_secret")) return fail(ErrorCode::invalid_request, "Basic and client_secret together");
+      auto creds = protocol::parse_basic_auth(*authorization);
+      if (!creds) return fail(ErrorCode::invalid_client, "malformed Basic credentials");
+      id = std::move(creds->client_id);
+      secret = std::move(creds->client_secret);
+    } else {
+      const auto body_id = params_.get("client_id");
+      const auto body_secret = params_.get("client_secret");
+      if (!body_id || !body_secret) return fail(ErrorCode::invalid_client, "no client authentication");
+      id = std::string(*body_id);
+      secret = std::string(*body_secret);
+    }
+    auto client = d_.registry.resolve(id);
+    if (!client) return fail(ErrorCode::invalid_client, "unknown client");
+    if (!d_.registry.secret_matches(*client, secret)) return fail(ErrorCode::invalid_client, "wrong secret");
+    if (basic_attempted_) {
+      // A body client_id beside Basic must name the same client (RFC 6749 section 3.2.1).
+      if (auto body_id = params_.get("client_id")) {
+        auto other = d_.registry.resolve(*body_id);
+        if (!other || other->id != client->id) return fail(ErrorCode::invalid_request, "client_id differs from Basic");
+      }
+    }
+    client_ = std::move(*client);
+    return std::nullopt;
+  }
+
+  std::optional<OAuthError> check_bolt_headers() {
+    // Bolt's SDKs may add these; when present they must agree with the authenticated client.
+    if (auto api_key = request_.header("x-api-key"); api_key && !api_key->empty()) {
+      if (!d_.registry.secret_matches(client_, *api_key))
+        return fail(ErrorCode::request_forbidden, "X-API-Key names another client");
+    }
+    if (auto key = request_.header("x-publishable-key"); key && !key->empty()) {
+      auto other = d_.registry.resolve(*key);
+      if (!other || other->id != client_.id)
+        return fail(ErrorCode::request_forbidden, "X-Publishable-Key names another client");
+    }
+    return std::nullopt;
+  }
+
+  std::optional<OAuthError> check_rate_limit() {
+    if (!limiter_.allow(client_.id, now_)) return fail(ErrorCode::slow_down, "token rate limit");
+    return std::nullopt;
+  }
+
+  std::optional<OAuthError> check_grant_type() {
+    const auto grant = params_.get("grant_type");
+    if (!grant) return fail(ErrorCode::invalid_request, "grant_type missing");
+    grant_type_ = std::string(*grant);
+    if (grant_type_ != "authorization_code" && grant_type_ != "refresh_token") {
+      // client_credentials is known but no client is allowed it yet (contract section 3).
+      if (grant_type_ == "client_credentials") return fail(ErrorCode::request_forbidden, "client_credentials");
+      return fail(ErrorCode::unsupported_grant_type, grant_type_);
+    }
+    if (!client_.allows_grant(grant_type_)) return fail(ErrorCode::request_forbidden, "grant not allowed: " + grant_type_);
+    return std::nullopt;
+  }
+
+  std::optional<OAuthError> parse_scope() {
+    const auto scope = params_.get("scope");
+    if (!scope) {
+      if (d_.config.token_scope_required) return fail(ErrorCode::invalid_request, "scope missing");
+      return std::nullopt;
+    }
+    auto parsed = protocol::parse_scope(*scope);
+    if (!parsed.scope) return fail(ErrorCode::invalid_scope, "scope unknown or malformed");
+    requested_scope_ = *parsed.scope;
+    return std::nullopt;
+  }
+
+  // --- authorization_code ------------------------------------------------------------------------
+  Response redeem_code() {
+    const auto code = params_.get("code");
+    if (!code) return error(fail(ErrorCode::invalid_request, "code missing"));
+    const auto verifier = params_.get("code_verifier");
+    if (verifier && !valid_pkce_string(*verifier)) return error(fail(ErrorCode::invalid_request, "bad code_verifier"));
+    // A forged or mistyped code never reaches storage.
+    if (!d_.minter.verify(crypto::TokenKind::authorization_code, *code))
+      return error(fail(ErrorCode::invalid_grant, "code MAC"));
+    const std::string code_hash = d_.minter.storage_hash(*code);
+    auto record = d_.grants.find_code(code_hash);
+    if (!record) return error(fail(ErrorCode::invalid_grant, "unknown code"));
+    if (record->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "code of another client"));
+    if (auto err = check_code_binding(*record, verifier)) return error(*err);
+    const ScopeSet code_scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
+    const ScopeSet granted = requested_scope_.value_or(code_scope);
+    if (!granted.subset_of(code_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the code"));
+    if (record->used_at) {
+      // RFC 6749 section 4.1.2: a reused code SHOULD revoke what it issued; the request was otherwise valid.
+      d_.grants.revoke_grant(record->grant_id, now_);
+      return error(fail(ErrorCode::invalid_grant, "code reuse"));
+    }
+    if (now_ >= record->expires_at) return error(fail(ErrorCode::invalid_grant, "code expired"));
+    auto account = active_account(record->sub);
+    if (!account) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
+
+    model::GrantRecord grant{record->grant_id, client_.id, record->sub, record->auth_time, now_, std::nullopt};
+    std::string access_token;
+    std::string refresh_token;
+    const bool with_refresh = client_.allows_grant("refresh_token") &&
+                              (granted.has(ScopeToken::bolt_account_view) || granted.has(ScopeToken::bolt_account_manage));
+    auto issued = mint(record->grant_id, record->sub, granted, with_refresh, access_token, refresh_token);
+    std::optional<std::string> id_token;
+    if (granted.has(ScopeToken::openid)) {
+      id_token = build_id_token(d_.keys, d_.config.issuer, d_.config.id_token_ttl,
+                                IdTokenInput{*account, client_.id, record->nonce, access_token, record->auth_time, now_});
+    }
+    if (d_.grants.redeem_code(code_hash, now_, grant, issued) != ports::ConsumeOutcome::consumed) {
+      // Another redemption won the race (or the code expired meanwhile): this one is a reuse.
+      d_.grants.revoke_grant(record->grant_id, now_);
+      return error(fail(ErrorCode::invalid_grant, "code consumed concurrently"));
+    }
+    return success(access_token, with_refresh ? std::optional(refresh_token) : std::nullopt, granted, id_token);
+  }
+
+  std::optional<OAuthError> check_code_binding(const model::CodeRecord& record, std::optional<std::string_view> verifier) {
+    // RFC 6749 section 4.1.3: redirect_uri must be identical when the authorization request carried one.
+    if (!record.redirect_uri.empty()) {
+      const auto uri = params_.get("redirect_uri");
+      if (!uri || *uri != record.redirect_uri) return fail(ErrorCode::invalid_grant, "redirect_uri mismatch");
+    }
+    // RFC 7636 section 4.6 (S256 only), and RFC 9700 section 2.1.1: a verifier without a stored challenge is a
+    // downgrade attempt.
+    if (!record.code_challenge.empty()) {
+      if (!verifier) return fail(ErrorCode::invalid_grant, "code_verifier missing");
+      const auto digest = crypto::sha256(*verifier);
+      if (!base::constant_time_equal(base::base64url_encode(digest), record.code_challenge))
+        return fail(ErrorCode::invalid_grant, "code_verifier mismatch");
+    } else if (verifier) {
+      return fail(ErrorCode::invalid_grant, "code_verifier without challenge");
+    }
+    if (const auto state = params_.get("state")) {
+      if (record.state.empty() || *state != record.state) return fail(ErrorCode::invalid_grant, "state mismatch");
+    }
+    return std::nullopt;
+  }
+
+  // --- refresh_token -----------------------------------------------------------------------------
+  Response redeem_refresh_token() {
+    const auto token = params_.get("refresh_token");
+    if (!token) return error(fail(ErrorCode::invalid_request, "refresh_token missing"));
+    if (!d_.minter.verify(crypto::TokenKind::refresh_token, *token))
+      return error(fail(ErrorCode::invalid_grant, "refresh token MAC"));
+    const std::string hash = d_.minter.storage_hash(*token);
+    auto record = d_.grants.find_token(hash);
+    if (!record || record->type != model::TokenType::refresh_token)
+      return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
+    if (record->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "token of another client"));
+    if (record->revoked_at || record->grant_revoked) return error(fail(ErrorCode::invalid_grant, "revoked"));
+    if (now_ >= record->expires_at) return error(fail(ErrorCode::invalid_grant, "refresh token expired"));
+    const ScopeSet token_scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
+    const ScopeSet granted = requested_scope_.value_or(token_scope);
+    if (!granted.subset_of(token_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the refresh token"));
+    auto account = active_account(record->sub);
+    if (!account) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
+
+    std::string access_token;
+    std::string refresh_token;
+    auto issued = mint(record->grant_id, record->sub, granted, true, access_token, refresh_token);
+    if (record->used_at) {
+      const bool in_grace = d_.config.refresh_grace_seconds > 0 && !record->replayed &&
+                            now_ - *record->used_at <= d_.config.refresh_grace_seconds;
+      if (in_grace && d_.grants.replay_refresh(hash, now_, issued) == ports::ConsumeOutcome::consumed)
+        return success(access_token, refresh_token, granted, std::nullopt);
+      // RFC 9700 section 4.14.2: reuse of a rotated refresh token revokes the whole family.
+      d_.grants.revoke_grant(record->grant_id, now_);
+      return error(fail(ErrorCode::invalid_grant, "refresh token reuse"));
+    }
+    if (d_.grants.rotate_refresh(hash, now_, issued) != ports::ConsumeOutcome::consumed) {
+      d_.grants.revoke_grant(record->grant_id, now_);
+      return error(fail(ErrorCode::invalid_grant, "refresh token rotated concurrently"));
+    }
+    return success(access_token, refresh_token, granted, std::nullopt);
+  }
+
+  // --- helpers -----------------------------------------------------------------------------------
+  std::optional<model::Account> active_account(const std::string& sub) {
+    auto account = d_.accounts.find(sub);
+    if (!account || (account->deactivate_at && now_ >= *account->deactivate_at)) return std::nullopt;
+    return account;
+  }
+
+  model::IssuedTokens mint(const std::string& grant_id, const std::string& sub, ScopeSet granted, bool with_refresh,
+                           std::string& access_token, std::string& refresh_token) {
+    model::IssuedTokens issued;
+    access_token = d_.minter.mint(crypto::TokenKind::access_token, d_.random);
+    auto& a = issued.access;
+    a.hash = d_.minter.storage_hash(access_token);
+    a.type = model::TokenType::access_token;
+    a.grant_id = grant_id;
+    a.client_id = client_.id;
+    a.sub = sub;
+    a.scope = granted.to_string();
+    a.issued_at = now_;
+    a.expires_at = now_ + d_.config.access_token_ttl;
+    if (with_refresh) {
+      refresh_token = d_.minter.mint(crypto::TokenKind::refresh_token, d_.random);
+      model::TokenRecord r = a;
+      r.hash = d_.minter.storage_hash(refresh_token);
+      r.type = model::TokenType::refresh_token;
+      // Refresh tokens keep read access only (contract section 3).
+      r.scope = kRefreshTokenScope.to_string();
+      r.expires_at = now_ + d_.config.refresh_token_ttl;
+      issued.refresh = std::move(r);
+    }
+    return issued;
+  }
+
+  Response success(const std::string& access_token, std::optional<std::string> refresh_token, ScopeSet granted,
+                   std::optional<std::string> id_token) {
+    models::OAuthTokenResponse body;
+    body.access_token = access_token;
+    body.expires_in = d_.config.access_token_ttl;
+    body.id_token = std::move(id_token);
+    if (refresh_token) {
+      body.refresh_token = std::move(refresh_token);
+      body.refresh_token_scope = kRefreshTokenScope.to_string();
+    }
+    body.scope = granted.to_string();
+    body.token_type = "bearer";
+    return json_response(200, models::to_json(body));
+  }
+
+  Response error(const OAuthError& err) {
+    Response r = oauth_error_response(err, d_.config.error_style, basic_attempted_);
+    if (request_.method != "POST") {
+      r.status = 405;
+      r.with_header("Allow", "POST");
+    }
+    return r;
+  }
+
+  TokenEndpointDeps& d_;
+  RateLimiter& limiter_;
+  const Request& request_;
+  const base::UnixSeconds now_;
+  protocol::FormParams params_;
+  bool basic_attempted_ = false;
+  model::Client client_;
+  std::string grant_type_;
+  std::optional<ScopeSet> requested_scope_;
+};
+
+}  // namespace
+
+Response TokenEndpoint::handle(const Request& request) { return TokenRequest(d_, limiter_, request).run(); }
+
+}  // namespace boltauth::core::token

@@ -1,0 +1,433 @@
+#include "store/sqlite/sqlite_database.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <stdexcept>
+#include <thread>
+
+#include "core/ports/storage_error.hpp"
+
+namespace boltauth::store::sqlite {
+namespace {
+
+using core::ports::StorageError;
+
+// Ordered; entry i brings the schema to version i + 1. Never edit an applied entry: append a new one.
+// Timestamps are Unix seconds. Foreign keys cascade so that deleting a client deletes its codes and grants,
+// and deleting a grant deletes its tokens (ClientStore::remove).
+const char* const migrations[] = {
+    R"sql(
+CREATE TABLE clients (
+  id              TEXT PRIMARY KEY NOT NULL,
+  publishable_key TEXT NOT NULL UNIQUE,
+  name            TEXT NOT NULL,
+  secret_hash     TEXT NOT NULL,
+  redirect_uris   TEXT NOT NULL,  -- JSON array of strings
+  grant_types     TEXT NOT NULL,  -- JSON array of strings
+  created_at      INTEGER NOT NULL
+);
+CREATE TABLE accounts (
+  sub            TEXT PRIMARY KEY NOT NULL,
+  email          TEXT NOT NULL UNIQUE,  -- lower case
+  email_verified INTEGER NOT NULL,
+  first_name     TEXT NOT NULL,
+  last_name      TEXT NOT NULL,
+  phone          TEXT,
+  phone_verified INTEGER NOT NULL,
+  otp_code       TEXT,
+  deactivate_at  INTEGER,
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+);
+CREATE TABLE codes (
+  hash           TEXT PRIMARY KEY NOT NULL,
+  client_id      TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+  sub            TEXT NOT NULL,
+  scope          TEXT NOT NULL,
+  redirect_uri   TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  nonce          TEXT NOT NULL,
+  state          TEXT NOT NULL,
+  grant_id       TEXT NOT NULL,  -- the grant redemption creates; no FK, it does not exist before
+  auth_time      INTEGER NOT NULL,
+  issued_at      INTEGER NOT NULL,
+  expires_at     INTEGER NOT NULL,
+  used_at        INTEGER
+);
+CREATE INDEX codes_expires_at ON codes(expires_at);
+CREATE INDEX codes_client_id ON codes(client_id);
+CREATE TABLE grants (
+  id         TEXT PRIMARY KEY NOT NULL,
+  client_id  TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+  sub        TEXT NOT NULL,
+  auth_time  INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX grants_client_id ON grants(client_id);
+CREATE TABLE tokens (
+  hash       TEXT PRIMARY KEY NOT NULL,
+  type       INTEGER NOT NULL,  -- 0 access, 1 refresh
+  grant_id   TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+  client_id  TEXT NOT NULL,     -- reached through grant_id; a second FK would cost an index on 10M rows
+  sub        TEXT NOT NULL,
+  scope      TEXT NOT NULL,
+  issued_at  INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER,
+  revoked_at INTEGER,
+  next_hash  TEXT NOT NULL DEFAULT '',
+  replayed   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tokens_grant_id ON tokens(grant_id);
+CREATE INDEX tokens_expires_at ON tokens(expires_at);
+)sql",
+    // 2: the sandbox endpoint finds a client by the keyed hash of its API key.
+    R"sql(
+CREATE INDEX clients_secret_hash ON clients(secret_hash);
+)sql",
+};
+
+constexpr int migration_count = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
+
+bool is_transient(int rc) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+int checked_size(std::string_view s) {
+  if (s.size() > static_cast<std::size_t>(INT_MAX)) throw StorageError("sqlite: value too large", false);
+  return static_cast<int>(s.size());
+}
+
+// Creates the file with mode 0600 before SQLite sees it: SQLite creates -wal and -shm with the main
+// file's mode, so all three stay private to the service user.
+void create_private_file(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return;
+  }
+  const int err = errno;
+  if (err == EEXIST) return;
+  std::string message = "cannot create SQLite database file '" + path.string() + "': " + std::strerror(err);
+  if (err == ENOENT) message += " (does the parent directory exist?)";
+  throw std::runtime_error(message);
+}
+
+void rollback_quietly(Connection& connection) noexcept {
+  if (sqlite3_get_autocommit(connection.handle()) != 0) return;
+  try {
+    connection.exec("ROLLBACK");
+  } catch (...) {
+    // Nothing more to do: the connection stays usable and the next BEGIN reports any real problem.
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+// Statement
+
+Statement::~Statement() {
+  if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);  // ends the statement's implicit read transaction
+  sqlite3_clear_bindings(stmt_);
+}
+
+void Statement::check_bind(int rc) const {
+  if (rc != SQLITE_OK) connection_->fail(rc, sqlite3_sql(stmt_));
+}
+
+Statement& Statement::bind_text(int index, std::string_view value) {
+  check_bind(sqlite3_bind_text(stmt_, index, value.data(), checked_size(value), SQLITE_TRANSIENT));
+  return *this;
+}
+
+Statement& Statement::bind_int(int index, std::int64_t value) {
+  check_bind(sqlite3_bind_int64(stmt_, index, value));
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  check_bind(sqlite3_bind_null(stmt_, index));
+  return *this;
+}
+
+Statement& Statement::bind_optional_int(int index, const std::optional<std::int64_t>& value) {
+  return value ? bind_int(index, *value) : bind_null(index);
+}
+
+Statement& Statement::bind_optional_text(int index, const std::optional<std::string>& value) {
+  return value ? bind_text(index, *value) : bind_null(index);
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  connection_->fail(rc, sqlite3_sql(stmt_));
+}
+
+int Statement::run() {
+  while (step()) {
+  }
+  return sqlite3_changes(connection_->handle());
+}
+
+std::string Statement::column_text(int column) const {
+  const auto* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return {};
+  const int bytes = sqlite3_column_bytes(stmt_, column);
+  return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(bytes));
+}
+
+std::int64_t Statement::column_int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+bool Statement::column_is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+std::optional<std::int64_t> Statement::column_optional_int(int column) const {
+  if (column_is_null(column)) return std::nullopt;
+  return column_int(column);
+}
+
+std::optional<std::string> Statement::column_optional_text(int column) const {
+  if (column_is_null(column)) return std::nullopt;
+  return column_text(column);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Connection
+
+Connection::Connection(const std::filesystem::path& path, int busy_timeout_ms) {
+  // NOMUTEX: a connection is only ever used by one thread at a time, the database object sees to that.
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw std::runtime_error("sqlite3_open_v2 failed: " + message);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, busy_timeout_ms);
+}
+
+Connection::~Connection() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+Statement Connection::prepare(std::string_view sql) {
+  if (auto it = statements_.find(sql); it != statements_.end()) return Statement(*this, it->second);
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), checked_size(sql), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) fail(rc, sql);
+  if (stmt == nullptr) throw StorageError("sqlite: empty statement", false);
+  statements_.emplace(std::string(sql), stmt);
+  return Statement(*this, stmt);
+}
+
+void Connection::exec_script(const std::string& sql) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return;
+  std::string message = error != nullptr ? error : sqlite3_errstr(rc);
+  sqlite3_free(error);
+  throw StorageError("sqlite: " + message + " (code " + std::to_string(rc) + ")", is_transient(rc));
+}
+
+void Connection::fail(int rc, std::string_view context) const {
+  // errmsg describes the connection's last error, which is `rc` unless something ran in between.
+  const char* message = sqlite3_extended_errcode(db_) == rc ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  std::string what = "sqlite: ";
+  what += message;
+  what += " (code " + std::to_string(rc) + ") in: ";
+  what += context.substr(0, 120);  // SQL text only; values are bound, so no secret reaches the message
+  throw StorageError(what, is_transient(rc));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SqliteDatabase
+
+struct SqliteDatabase::PendingWrite {
+  FunctionRef<bool(Connection&)> fn;
+  std::exception_ptr error;
+  bool done = false;
+};
+
+int SqliteDatabase::latest_schema_version() { return migration_count; }
+
+SqliteDatabase::SqliteDatabase(Options options) : options_(std::move(options)) {
+  const std::string where = "SQLite database '" + options_.path.string() + "'";
+  if (options_.path.empty()) throw std::runtime_error("SQLite database path is empty");
+  if (options_.read_connections < 1) throw std::runtime_error(where + ": read_connections must be at least 1");
+  if (options_.busy_timeout_ms < 0) throw std::runtime_error(where + ": busy_timeout_ms must not be negative");
+  create_private_file(options_.path);
+  try {
+    writer_ = open_connection();
+    // Changing the journal mode takes an exclusive lock and does not always wait on the busy handler,
+    // so a second process starting at the same moment retries here.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.busy_timeout_ms);
+    std::string mode;
+    for (;;) {
+      try {
+        auto st = writer_->prepare("PRAGMA journal_mode=WAL");
+        if (st.step()) mode = st.column_text(0);
+        break;
+      } catch (const StorageError& e) {
+        if (!e.transient() || std::chrono::steady_clock::now() >= deadline) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    if (mode != "wal") throw std::runtime_error("journal_mode is '" + mode + "', expected 'wal'");
+    migrate(*writer_);
+    for (int i = 0; i < options_.read_connections; ++i) {
+      readers_.push_back(open_connection());
+      readers_.back()->exec("PRAGMA query_only=ON");  // a read connection must never write by mistake
+      idle_readers_.push_back(readers_.back().get());
+    }
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot open " + where + ": " + e.what());
+  }
+}
+
+SqliteDatabase::~SqliteDatabase() = default;
+
+std::unique_ptr<Connection> SqliteDatabase::open_connection() {
+  std::unique_ptr<Connection> connection(new Connection(options_.path, options_.busy_timeout_ms));
+  connection->exec("PRAGMA foreign_keys=ON");
+  connection->exec("PRAGMA synchronous=FULL");  // with WAL: every COMMIT is fsynced before it returns
+  return connection;
+}
+
+void SqliteDatabase::migrate(Connection& connection) {
+  // Each migration checks and applies itself under the write lock, so two processes opening a new file at
+  // once apply it exactly once.
+  for (int version = 1; version <= migration_count; ++version) {
+    connection.exec("BEGIN IMMEDIATE");
+    try {
+      connection.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
+      bool applied = false;
+      {
+        auto st = connection.prepare("SELECT 1 FROM schema_migrations WHERE version = ?1");
+        st.bind_int(1, version);
+        applied = st.step();
+      }
+      if (!applied) {
+        connection.exec_script(migrations[version - 1]);
+        auto st = connection.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)");
+        st.bind_int(1, version).bind_int(2, static_cast<std::int64_t>(std::time(nullptr))).run();
+      }
+      connection.exec("COMMIT");
+    } catch (...) {
+      rollback_quietly(connection);
+      throw;
+    }
+  }
+  std::int64_t newest = 0;
+  {
+    auto st = connection.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    if (st.step()) newest = st.column_int(0);
+  }
+  if (newest > migration_count)
+    throw std::runtime_error("schema version " + std::to_string(newest) + " is newer than this binary supports (" +
+                             std::to_string(migration_count) + ")");
+}
+
+void SqliteDatabase::write(FunctionRef<bool(Connection&)> fn) {
+  PendingWrite self{fn, nullptr, false};
+  std::unique_lock lock(write_mutex_);
+  write_queue_.push_back(&self);
+  while (!self.done) {
+    if (writer_busy_) {
+      write_done_.wait(lock);
+      continue;
+    }
+    // Become the leader: take everything queued so far (our own write included) as one batch.
+    writer_busy_ = true;
+    std::vector<PendingWrite*> batch;
+    batch.swap(write_queue_);
+    lock.unlock();
+    run_batch(batch);
+    lock.lock();
+    for (auto* pending : batch) pending->done = true;
+    writer_busy_ = false;
+    write_done_.notify_all();
+  }
+  lock.unlock();
+  if (self.error) std::rethrow_exception(self.error);
+}
+
+void SqliteDatabase::run_batch(const std::vector<PendingWrite*>& batch) noexcept {
+  Connection& connection = *writer_;
+  auto fail_all = [&](const std::exception_ptr& error) {
+    for (auto* pending : batch)
+      if (!pending->error) pending->error = error;
+  };
+  try {
+    connection.exec("BEGIN IMMEDIATE");
+  } catch (...) {
+    fail_all(std::current_exception());
+    return;
+  }
+  for (auto* pending : batch) {
+    try {
+      connection.exec("SAVEPOINT batch_write");
+      if (pending->fn(connection)) {
+        connection.exec("RELEASE batch_write");
+      } else {
+        connection.exec("ROLLBACK TO batch_write");
+        connection.exec("RELEASE batch_write");
+      }
+    } catch (...) {
+      pending->error = std::current_exception();
+      // Some errors (I/O, disk full) abort the whole transaction; then every write of the batch fails.
+      bool undone = false;
+      if (sqlite3_get_autocommit(connection.handle()) == 0) {
+        try {
+          connection.exec("ROLLBACK TO batch_write");
+          connection.exec("RELEASE batch_write");
+          undone = true;
+        } catch (...) {
+        }
+      }
+      if (!undone) {
+        rollback_quietly(connection);
+        fail_all(pending->error);
+        return;
+      }
+    }
+  }
+  try {
+    connection.exec("COMMIT");
+  } catch (...) {
+    rollback_quietly(connection);
+    fail_all(std::current_exception());
+  }
+}
+
+SqliteDatabase::ReadLease::ReadLease(SqliteDatabase& database) : db(database), connection(nullptr) {
+  std::unique_lock lock(db.read_mutex_);
+  db.reader_returned_.wait(lock, [&] { return !db.idle_readers_.empty(); });
+  connection = db.idle_readers_.back();
+  db.idle_readers_.pop_back();
+}
+
+SqliteDatabase::ReadLease::~ReadLease() {
+  {
+    std::lock_guard lock(db.read_mutex_);
+    db.idle_readers_.push_back(connection);
+  }
+  db.reader_returned_.notify_one();
+}
+
+}  // namespace boltauth::store::sqlite

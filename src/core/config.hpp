@@ -1,0 +1,37 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "protocol/error_code.hpp"
+
+namespace boltauth::core {
+
+enum class Mode { sandbox, production };
+
+/// Protocol settings, parsed once at start-up and validated; immutable afterwards.
+struct Config {
+  std::string issuer = "http://127.0.0.1:8080";  // `iss` of id_tokens and discovery's issuer, byte for byte
+  Mode mode = Mode::sandbox;
+  protocol::ErrorStyle error_style = protocol::ErrorStyle::bolt;
+
+  // Lifetimes in seconds (contract section 3).
+  std::int64_t code_ttl = 300;
+  std::int64_t access_token_ttl = 3600;
+  std::int64_t refresh_token_ttl = 365 * 24 * 3600;
+  std::int64_t id_token_ttl = 3600;
+  /// How long after rotation the immediately previous refresh token may be replayed once (0 = never).
+  std::int64_t refresh_grace_seconds = 0;
+
+  /// Bolt lists `scope` as required on both grants; RFC 6749 clients omit it. false = absent scope means
+  /// "everything the code or refresh token carries".
+  bool token_scope_required = true;
+  /// Token requests per client per second; 0 = unlimited. Over it: 429 slow_down with Retry-After.
+  std::uint32_t token_rate_limit_per_client = 0;
+  std::size_t max_form_params = 32;
+
+  /// Empty when valid, else a sentence naming the bad setting.
+  std::string validate() const;
+};
+
+}  // namespace boltauth::core

@@ -1,0 +1,63 @@
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/clock.hpp"
+#include "base/random.hpp"
+#include "core/account/account_endpoint.hpp"
+#include "core/client_registry.hpp"
+#include "core/config.hpp"
+#include "core/exchange.hpp"
+#include "core/key_ring.hpp"
+#include "core/ports/account_store.hpp"
+#include "core/ports/client_store.hpp"
+#include "core/ports/grant_store.hpp"
+#include "core/testing/testing_endpoint.hpp"
+#include "core/token/token_endpoint.hpp"
+#include "crypto/token_minter.hpp"
+
+namespace boltauth::core {
+
+struct ProviderDeps {
+  const Config& config;
+  const base::Clock& clock;
+  base::Random& random;
+  const crypto::TokenMinter& minter;
+  const KeyRing& keys;
+  ports::ClientStore& clients;
+  ports::AccountStore& accounts;
+  ports::GrantStore& grants;
+  /// Called once per unexpected failure with detail for the log; never sent to the client.
+  std::function<void(std::string_view)> log_error;
+};
+
+/// The authorization server as a pure function from Request to Response: routing, the endpoints, and the one
+/// place where storage failures become `server_error` / `temporarily_unavailable`.
+class Provider {
+ public:
+  explicit Provider(ProviderDeps deps);
+  // The endpoints hold references to registry_: a Provider stays where it was built.
+  Provider(const Provider&) = delete;
+  Provider& operator=(const Provider&) = delete;
+  Response handle(const Request& request) noexcept;
+
+  ClientRegistry& registry() { return registry_; }
+
+ private:
+  Response route(const Request& request);
+  Response discovery() const;
+  Response jwks() const;
+  Response failure(const Request& request, bool transient) const;
+
+  ProviderDeps d_;
+  ClientRegistry registry_;
+  token::TokenEndpoint token_;
+  account::AccountEndpoint account_;
+  testing::TestingEndpoint testing_;
+  std::string discovery_body_;
+  std::string jwks_body_;
+};
+
+}  // namespace boltauth::core

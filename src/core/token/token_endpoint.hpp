@@ -1,0 +1,40 @@
+#pragma once
+#include "base/clock.hpp"
+#include "base/random.hpp"
+#include "core/client_registry.hpp"
+#include "core/config.hpp"
+#include "core/exchange.hpp"
+#include "core/key_ring.hpp"
+#include "core/ports/account_store.hpp"
+#include "core/ports/grant_store.hpp"
+#include "core/rate_limiter.hpp"
+#include "crypto/token_minter.hpp"
+
+namespace boltauth::core::token {
+
+struct TokenEndpointDeps {
+  const Config& config;
+  const base::Clock& clock;
+  base::Random& random;
+  const crypto::TokenMinter& minter;
+  const KeyRing& keys;
+  ClientRegistry& registry;
+  ports::AccountStore& accounts;
+  ports::GrantStore& grants;
+};
+
+/// `POST /v1/oauth/token` and `/v3/oauth/token` (contract section 3): a straight sequence of named checks,
+/// each returning the first failure. Storage failures propagate as ports::StorageError to the Provider.
+class TokenEndpoint {
+ public:
+  explicit TokenEndpoint(TokenEndpointDeps deps)
+      : d_(deps), limiter_(deps.config.token_rate_limit_per_client) {}
+
+  Response handle(const Request& request);
+
+ private:
+  TokenEndpointDeps d_;
+  RateLimiter limiter_;
+};
+
+}  // namespace boltauth::core::token
