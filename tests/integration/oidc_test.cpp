@@ -1,7 +1,10 @@
 // id_token (contract section 4) verified with the published JWKS, and discovery (section 5).
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <boost/json/parse.hpp>
+#include <cstdio>
 
 #include "base/base64url.hpp"
 #include "crypto/digest.hpp"
@@ -160,6 +163,54 @@ TEST_F(OidcTest, IssuerIsByteIdenticalToIssClaim) {
   ASSERT_TRUE(verified.claims);
   EXPECT_EQ(doc.at("issuer").as_string(), "https://auth.shop.example");
   EXPECT_EQ(verified.claims->at("iss"), doc.at("issuer"));
+}
+
+std::string mode_of(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return "missing";
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%03o", st.st_mode & 0777);
+  return buf;
+}
+
+TEST(KeyFilesTest, GeneratedOnFirstStartPrivateAndStableAcrossRestarts) {
+  TempDir dir;
+  server::AppOptions options;
+  options.data_dir = dir.path() / "data";
+  options.server.port = 0;
+  options.quiet = true;
+  boost::json::object first_jwks;
+  {
+    server::App app(options);
+    HttpClient http(app.start());
+    first_jwks = http.get("/v1/oauth/jwks.json").json().as_object();
+    EXPECT_TRUE(app.fresh());
+  }
+  EXPECT_EQ(mode_of(options.data_dir), "700");
+  EXPECT_EQ(mode_of(options.data_dir / "keys"), "700");
+  EXPECT_EQ(mode_of(options.data_dir / "keys" / "master.key"), "600");
+  EXPECT_EQ(mode_of(options.data_dir / "keys" / "signing" / "0001.pem"), "600");
+  EXPECT_EQ(mode_of(options.data_dir / "boltauth.db"), "600");
+  ASSERT_EQ(first_jwks.at("keys").as_array().size(), 1u);
+  {
+    server::App again(options);
+    HttpClient http(again.start());
+    EXPECT_FALSE(again.fresh());
+    EXPECT_EQ(http.get("/v1/oauth/jwks.json").json().as_object(), first_jwks) << "keys must survive a restart";
+  }
+}
+
+TEST(KeyFilesTest, RsaKeySizeIsConfigurable) {
+  TempDir dir;
+  server::AppOptions options;
+  options.data_dir = dir.path();
+  options.server.port = 0;
+  options.quiet = true;
+  options.rsa_key_bits = 3072;
+  server::App app(options);
+  HttpClient http(app.start());
+  const auto keys = http.get("/v1/oauth/jwks.json").json().as_object().at("keys").as_array();
+  EXPECT_EQ(base::base64url_decode(keys.at(0).as_object().at("n").as_string())->size(), 384u);
 }
 
 }  // namespace
