@@ -11,7 +11,8 @@ std::optional<std::string> ClientRegistry::normalize_email(std::string_view emai
   while (!email.empty() && email.back() == ' ') email.remove_suffix(1);
   if (email.size() < 3 || email.size() > 254) return std::nullopt;
   const auto at = email.find('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 >= email.size() || email.find('@', at + 1) != std::string_view::npos)
+  if (at == std::string_view::npos || at == 0 || at + 1 >= email.size() ||
+      email.find('@', at + 1) != std::string_view::npos)
     return std::nullopt;
   std::string out;
   for (char c : email) {
@@ -102,7 +103,8 @@ std::variant<model::Account, std::string> ClientRegistry::create_account(const A
   auto email = normalize_email(spec.email);
   if (!email) return std::string("invalid email address");
   if (spec.phone && !valid_phone(*spec.phone)) return std::string("phone must be E.164, e.g. +14155550100");
-  if (spec.first_name.size() > 200 || spec.last_name.size() > 200) return std::string("names are at most 200 characters");
+  if (spec.first_name.size() > 200 || spec.last_name.size() > 200)
+    return std::string("names are at most 200 characters");
   model::Account a;
   a.sub = random_.token(16);
   a.email = *email;

@@ -6,8 +6,7 @@ std::string Config::validate() const {
   if (issuer.empty()) return "issuer must not be empty";
   // OIDC Discovery 1.0 section 3: the issuer is an https URL without query or fragment; http is allowed
   // for loopback and sandbox use.
-  if (issuer.rfind("https://", 0) != 0 && issuer.rfind("http://", 0) != 0)
-    return "issuer must be an http(s) URL";
+  if (issuer.rfind("https://", 0) != 0 && issuer.rfind("http://", 0) != 0) return "issuer must be an http(s) URL";
   if (issuer.find_first_of("?#") != std::string::npos) return "issuer must not have a query or fragment";
   if (issuer.back() == '/') return "issuer must not end with '/'";
   if (code_ttl <= 0 || code_ttl > 600) return "code_ttl must be in 1..600 seconds (RFC 6749 section 4.1.2)";

@@ -29,9 +29,21 @@ Provider::Provider(ProviderDeps deps)
   doc["scopes_supported"] = boost::json::array{"openid", "email", "bolt.account.manage", "bolt.account.view"};
   doc["token_endpoint_auth_methods_supported"] = boost::json::array{"client_secret_post", "client_secret_basic"};
   doc["code_challenge_methods_supported"] = boost::json::array{"S256"};
-  doc["claims_supported"] =
-      boost::json::array{"iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash", "email",
-                         "email_verified", "first_name", "last_name", "phone_number", "phone_number_verified"};
+  doc["claims_supported"] = boost::json::array{"iss",
+                                               "sub",
+                                               "aud",
+                                               "azp",
+                                               "exp",
+                                               "iat",
+                                               "auth_time",
+                                               "nonce",
+                                               "at_hash",
+                                               "email",
+                                               "email_verified",
+                                               "first_name",
+                                               "last_name",
+                                               "phone_number",
+                                               "phone_number_verified"};
   doc["claims_parameter_supported"] = false;
   doc["request_parameter_supported"] = false;
   doc["request_uri_parameter_supported"] = false;

@@ -35,12 +35,10 @@ MdCtx new_ctx() {
 }
 
 // One hash over up to two pieces, reusing `ctx`.
-void hash_into(EVP_MD_CTX* ctx, const void* a, std::size_t a_len, const void* b, std::size_t b_len,
-               std::uint8_t* out) {
+void hash_into(EVP_MD_CTX* ctx, const void* a, std::size_t a_len, const void* b, std::size_t b_len, std::uint8_t* out) {
   unsigned int len = 0;
   if (EVP_DigestInit_ex2(ctx, sha256_md(), nullptr) != 1 || EVP_DigestUpdate(ctx, a, a_len) != 1 ||
-      (b_len != 0 && EVP_DigestUpdate(ctx, b, b_len) != 1) || EVP_DigestFinal_ex(ctx, out, &len) != 1 ||
-      len != 32) {
+      (b_len != 0 && EVP_DigestUpdate(ctx, b, b_len) != 1) || EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != 32) {
     throw std::runtime_error("OpenSSL: SHA-256 failed");
   }
 }

@@ -143,9 +143,12 @@ bool key_matches_alg(const json::object& jwk, Alg alg, std::string_view alg_name
   const json::string* crv = string_member(jwk, "crv");
   if (kty == nullptr) return false;
   switch (alg) {
-    case Alg::rs256: return *kty == "RSA";
-    case Alg::es256: return *kty == "EC" && crv != nullptr && *crv == "P-256";
-    case Alg::eddsa: return *kty == "OKP" && crv != nullptr && *crv == "Ed25519";
+    case Alg::rs256:
+      return *kty == "RSA";
+    case Alg::es256:
+      return *kty == "EC" && crv != nullptr && *crv == "P-256";
+    case Alg::eddsa:
+      return *kty == "OKP" && crv != nullptr && *crv == "Ed25519";
   }
   return false;
 }
@@ -192,10 +195,9 @@ PkeyPtr ec_p256_key(const json::object& jwk) {
   point.insert(point.end(), x->begin(), x->end());
   point.insert(point.end(), y->begin(), y->end());
   char group[] = "P-256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()),
-      OSSL_PARAM_construct_end()};
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+                               OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()),
+                               OSSL_PARAM_construct_end()};
   PkeyPtr pkey = pkey_fromdata("EC", params);
   if (!pkey) return nullptr;
   // Point on the curve and not infinity (invalid-curve attacks).
@@ -212,9 +214,12 @@ PkeyPtr ed25519_key(const json::object& jwk) {
 
 PkeyPtr public_key(const json::object& jwk, Alg alg) {
   switch (alg) {
-    case Alg::rs256: return rsa_key(jwk);
-    case Alg::es256: return ec_p256_key(jwk);
-    case Alg::eddsa: return ed25519_key(jwk);
+    case Alg::rs256:
+      return rsa_key(jwk);
+    case Alg::es256:
+      return ec_p256_key(jwk);
+    case Alg::eddsa:
+      return ed25519_key(jwk);
   }
   return nullptr;
 }

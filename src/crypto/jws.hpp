@@ -12,11 +12,11 @@ namespace boltauth::crypto {
 std::string sign_jwt(const SigningKey& key, const boost::json::object& claims);
 
 enum class JwsError {
-  malformed,          // not three base64url parts, non-canonical base64url, bad JSON, duplicate JSON keys
-  unsupported_alg,    // alg missing, "none" in any case, HS*, or not the key's alg
-  forbidden_header,   // jwk, jku, x5u, x5c or unknown crit present
-  unknown_kid,        // no key in the set with that kid
-  bad_signature,      // OpenSSL did not return exactly 1; all-zero ECDSA signatures
+  malformed,         // not three base64url parts, non-canonical base64url, bad JSON, duplicate JSON keys
+  unsupported_alg,   // alg missing, "none" in any case, HS*, or not the key's alg
+  forbidden_header,  // jwk, jku, x5u, x5c or unknown crit present
+  unknown_kid,       // no key in the set with that kid
+  bad_signature,     // OpenSSL did not return exactly 1; all-zero ECDSA signatures
 };
 
 struct JwsVerifyResult {

@@ -202,7 +202,7 @@ std::vector<std::uint8_t> SigningKey::sign(std::string_view signing_input) const
   // A fresh context per call: the EVP_PKEY itself is only read, so concurrent sign() calls are safe.
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx) fail("EVP_MD_CTX_new failed");
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+  EVP_PKEY_CTX* pctx = nullptr;                                           // owned by ctx
   const char* md = impl_->type == KeyType::ed25519 ? nullptr : "SHA256";  // Ed25519 hashes internally
   if (EVP_DigestSignInit_ex(ctx.get(), &pctx, md, nullptr, nullptr, impl_->pkey, nullptr) != 1) {
     fail("EVP_DigestSignInit_ex failed");

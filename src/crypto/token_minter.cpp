@@ -16,16 +16,20 @@ constexpr std::size_t kTokenChars = 2 * kHalfChars + 1;  // 87
 
 constexpr std::string_view kind_name(TokenKind kind) {
   switch (kind) {
-    case TokenKind::authorization_code: return "authorization_code";
-    case TokenKind::access_token: return "access_token";
-    case TokenKind::refresh_token: return "refresh_token";
-    case TokenKind::client_secret: return "client_secret";
+    case TokenKind::authorization_code:
+      return "authorization_code";
+    case TokenKind::access_token:
+      return "access_token";
+    case TokenKind::refresh_token:
+      return "refresh_token";
+    case TokenKind::client_secret:
+      return "client_secret";
   }
   return {};
 }
 
-constexpr TokenKind kAllKinds[] = {TokenKind::authorization_code, TokenKind::access_token,
-                                   TokenKind::refresh_token, TokenKind::client_secret};
+constexpr TokenKind kAllKinds[] = {TokenKind::authorization_code, TokenKind::access_token, TokenKind::refresh_token,
+                                   TokenKind::client_secret};
 
 // Index into mac_keys_, or -1 for a value outside the enum.
 constexpr int kind_index(TokenKind kind) {

@@ -87,9 +87,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.limits.header_limit));
     // A first request gets the request timeout; a kept-alive connection waits at most the idle timeout for the
     // next one. Either way the whole request must arrive in time, which stops slowloris (checklist A7).
-    const int seconds = first_ ? server_.options.limits.request_timeout_seconds
-                               : std::max(server_.options.limits.request_timeout_seconds,
-                                          server_.options.limits.idle_timeout_seconds);
+    const int seconds =
+        first_ ? server_.options.limits.request_timeout_seconds
+               : std::max(server_.options.limits.request_timeout_seconds, server_.options.limits.idle_timeout_seconds);
     stream_.expires_after(std::chrono::seconds(seconds));
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -213,8 +213,9 @@ std::uint16_t HttpServer::listen() {
   if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) s.acceptor.bind(endpoint, ec);
   if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw std::runtime_error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) + ": " +
-                                   ec.message());
+  if (ec)
+    throw std::runtime_error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) + ": " +
+                             ec.message());
   s.listening = true;
   return s.acceptor.local_endpoint().port();
 }

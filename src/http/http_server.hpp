@@ -12,11 +12,11 @@ namespace boltauth::http {
 
 /// Explicit limits: every one of them is a way a client could otherwise hold the server (checklist A6, A7).
 struct ServerLimits {
-  std::size_t body_limit = 64 * 1024;   // larger bodies: 413
-  std::size_t header_limit = 16 * 1024; // larger header blocks: 431
-  int request_timeout_seconds = 10;     // the whole request (headers and body) must arrive within it
-  int idle_timeout_seconds = 30;        // keep-alive connections idle longer are closed
-  std::size_t max_connections = 10000;  // beyond it, new connections are closed at once
+  std::size_t body_limit = 64 * 1024;    // larger bodies: 413
+  std::size_t header_limit = 16 * 1024;  // larger header blocks: 431
+  int request_timeout_seconds = 10;      // the whole request (headers and body) must arrive within it
+  int idle_timeout_seconds = 30;         // keep-alive connections idle longer are closed
+  std::size_t max_connections = 10000;   // beyond it, new connections are closed at once
 };
 
 struct ServerOptions {

@@ -4,16 +4,26 @@ namespace boltauth::protocol {
 
 std::string_view to_string(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::invalid_request: return "invalid_request";
-    case ErrorCode::invalid_client: return "invalid_client";
-    case ErrorCode::invalid_grant: return "invalid_grant";
-    case ErrorCode::invalid_scope: return "invalid_scope";
-    case ErrorCode::unauthorized_client: return "unauthorized_client";
-    case ErrorCode::unsupported_grant_type: return "unsupported_grant_type";
-    case ErrorCode::request_forbidden: return "request_forbidden";
-    case ErrorCode::slow_down: return "slow_down";
-    case ErrorCode::server_error: return "server_error";
-    case ErrorCode::temporarily_unavailable: return "temporarily_unavailable";
+    case ErrorCode::invalid_request:
+      return "invalid_request";
+    case ErrorCode::invalid_client:
+      return "invalid_client";
+    case ErrorCode::invalid_grant:
+      return "invalid_grant";
+    case ErrorCode::invalid_scope:
+      return "invalid_scope";
+    case ErrorCode::unauthorized_client:
+      return "unauthorized_client";
+    case ErrorCode::unsupported_grant_type:
+      return "unsupported_grant_type";
+    case ErrorCode::request_forbidden:
+      return "request_forbidden";
+    case ErrorCode::slow_down:
+      return "slow_down";
+    case ErrorCode::server_error:
+      return "server_error";
+    case ErrorCode::temporarily_unavailable:
+      return "temporarily_unavailable";
   }
   return "server_error";
 }
@@ -30,14 +40,17 @@ std::string_view default_description(ErrorCode code) noexcept {
       return "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh "
              "token is invalid, expired, revoked, does not match the redirection URI used in the authorization "
              "request, or was issued to another client.";
-    case ErrorCode::invalid_scope: return "The request scope is invalid, unknown, or malformed.";
+    case ErrorCode::invalid_scope:
+      return "The request scope is invalid, unknown, or malformed.";
     case ErrorCode::unauthorized_client:
       return "The authenticated client is not authorized to use this authorization grant type.";
     case ErrorCode::unsupported_grant_type:
       // Bolt's sentence uses a typographic apostrophe; RFC 6749 section 5.2 allows ASCII only.
       return "The grant type is not supported by Bolt's authorization server.";
-    case ErrorCode::request_forbidden: return "The request is forbidden. You are not allowed to perform this action.";
-    case ErrorCode::slow_down: return "Too many requests. Retry after the number of seconds in Retry-After.";
+    case ErrorCode::request_forbidden:
+      return "The request is forbidden. You are not allowed to perform this action.";
+    case ErrorCode::slow_down:
+      return "Too many requests. Retry after the number of seconds in Retry-After.";
     case ErrorCode::server_error:
       return "The authorization server encountered an unexpected condition that prevented it from fulfilling the "
              "request.";
@@ -50,19 +63,27 @@ std::string_view default_description(ErrorCode code) noexcept {
 
 int http_status(ErrorCode code, ErrorStyle style) noexcept {
   switch (code) {
-    case ErrorCode::invalid_client: return 401;
-    case ErrorCode::slow_down: return 429;
-    case ErrorCode::server_error: return 500;
-    case ErrorCode::temporarily_unavailable: return 503;
-    default: break;
+    case ErrorCode::invalid_client:
+      return 401;
+    case ErrorCode::slow_down:
+      return 429;
+    case ErrorCode::server_error:
+      return 500;
+    case ErrorCode::temporarily_unavailable:
+      return 503;
+    default:
+      break;
   }
   if (style == ErrorStyle::rfc6749) return 400;
   switch (code) {
     case ErrorCode::request_forbidden:
     case ErrorCode::unsupported_grant_type:
-    case ErrorCode::unauthorized_client: return 403;
-    case ErrorCode::invalid_grant: return 422;
-    default: return 400;
+    case ErrorCode::unauthorized_client:
+      return 403;
+    case ErrorCode::invalid_grant:
+      return 422;
+    default:
+      return 400;
   }
 }
 

@@ -119,8 +119,7 @@ std::optional<TestingAccountRequest> testing_account_request_from_json(const jso
   const auto& o = value.as_object();
   TestingAccountRequest r;
   if (!get(o, "deactivate_in_days", r.deactivate_in_days) || !get(o, "email_state", r.email_state) ||
-      !get(o, "phone_state", r.phone_state) || !get(o, "has_address", r.has_address) ||
-      !get(o, "migrated", r.migrated))
+      !get(o, "phone_state", r.phone_state) || !get(o, "has_address", r.has_address) || !get(o, "migrated", r.migrated))
     return std::nullopt;
   return r;
 }
@@ -207,14 +206,15 @@ std::optional<OAuthTokenRequestBody> token_request_from_form(const protocol::For
   if (auto s = params.get("state")) state = std::string(*s);
   if (*grant == "authorization_code") {
     if (!params.has("code")) return std::nullopt;
-    return OAuthTokenInput{str("client_id"), str("client_secret"), str("code"),
-                           OAuthTokenInputGrantType::authorization_code, str("scope"), state};
+    return OAuthTokenInput{str("client_id"), str("client_secret"),
+                           str("code"),      OAuthTokenInputGrantType::authorization_code,
+                           str("scope"),     state};
   }
   if (*grant == "refresh_token") {
     if (!params.has("refresh_token")) return std::nullopt;
-    return OAuthTokenInputRefresh{str("client_id"), str("client_secret"),
-                                  OAuthTokenInputRefreshGrantType::refresh_token, str("refresh_token"), str("scope"),
-                                  state};
+    return OAuthTokenInputRefresh{
+        str("client_id"),     str("client_secret"), OAuthTokenInputRefreshGrantType::refresh_token,
+        str("refresh_token"), str("scope"),         state};
   }
   return std::nullopt;
 }

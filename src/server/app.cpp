@@ -42,10 +42,10 @@ core::ClientRegistry& Services::registry() { return impl_->registry; }
 bool Services::fresh() const { return impl_->fresh; }
 
 std::unique_ptr<core::Provider> Services::make_provider(const core::Config& config,
-                                                      std::function<void(std::string_view)> log) {
+                                                        std::function<void(std::string_view)> log) {
   auto& i = *impl_;
-  return std::make_unique<core::Provider>(core::ProviderDeps{config, i.clock, i.random, i.minter, i.keys, i.clients, i.accounts,
-                                           i.grants, std::move(log)});
+  return std::make_unique<core::Provider>(
+      core::ProviderDeps{config, i.clock, i.random, i.minter, i.keys, i.clients, i.accounts, i.grants, std::move(log)});
 }
 
 App::App(AppOptions options) : options_(std::move(options)), config_(options_.config) {

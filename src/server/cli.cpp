@@ -57,7 +57,8 @@ void print_demo(const core::CreatedClient& demo, const std::string& base, const 
             << "  curl -s -X POST " << base << "/v1/testing/shopper/create -H 'X-API-Key: " << secret
             << "' -H 'Content-Type: application/json' -d '{}'\n"
             << "  # 2. exchange the oauth_code it returned\n"
-            << "  curl -s " << base << "/v1/oauth/token -d grant_type=authorization_code -d code=CODE -d client_id=" << id
+            << "  curl -s " << base
+            << "/v1/oauth/token -d grant_type=authorization_code -d code=CODE -d client_id=" << id
             << " -d client_secret=" << secret << " -d 'scope=bolt.account.manage openid'\n"
             << "  # 3. call the account API with the access_token\n"
             << "  curl -s " << base << "/v1/account -H 'Authorization: Bearer ACCESS_TOKEN'\n\n";
@@ -125,8 +126,10 @@ int run_cli(int argc, char** argv) {
   try {
     if (*serve) {
       if (!config_file.empty()) load_config_file(config_file, options);
-      if (serve->count("--data-dir")) options.data_dir = data_dir;
-      else if (config_file.empty()) options.data_dir = data_dir;
+      if (serve->count("--data-dir"))
+        options.data_dir = data_dir;
+      else if (config_file.empty())
+        options.data_dir = data_dir;
       if (!listen.empty()) apply_listen(listen, options);
       if (!issuer.empty()) {
         options.config.issuer = issuer;
@@ -140,7 +143,8 @@ int run_cli(int argc, char** argv) {
       if (server.fresh() && server.config().mode == core::Mode::sandbox) {
         auto demo = server.registry().create_client(
             core::ClientSpec{"Demo merchant", {server.config().issuer + "/demo/callback"}, {}});
-        if (auto* created = std::get_if<core::CreatedClient>(&demo)) print_demo(*created, base, options.data_dir.string());
+        if (auto* created = std::get_if<core::CreatedClient>(&demo))
+          print_demo(*created, base, options.data_dir.string());
       }
       spdlog::info("boltauth {} mode, data dir {}, issuer {}",
                    server.config().mode == core::Mode::sandbox ? "sandbox" : "production", options.data_dir.string(),
@@ -185,8 +189,10 @@ int run_cli(int argc, char** argv) {
       if (*c_show) print_client(*c, nullptr, json);
       if (*c_delete) {
         registry.delete_client(c->id);
-        if (json) std::cout << "{\"deleted\":\"" << c->publishable_key << "\"}\n";
-        else std::cout << "deleted " << c->publishable_key << "\n";
+        if (json)
+          std::cout << "{\"deleted\":\"" << c->publishable_key << "\"}\n";
+        else
+          std::cout << "deleted " << c->publishable_key << "\n";
       }
       if (*c_rotate) {
         auto secret = registry.rotate_secret(c->id);
@@ -211,8 +217,11 @@ int run_cli(int argc, char** argv) {
       }
       const auto& a = std::get<core::model::Account>(created);
       if (json) {
-        boost::json::object o{{"sub", a.sub}, {"email", a.email}, {"email_verified", a.email_verified},
-                              {"first_name", a.first_name}, {"last_name", a.last_name}};
+        boost::json::object o{{"sub", a.sub},
+                              {"email", a.email},
+                              {"email_verified", a.email_verified},
+                              {"first_name", a.first_name},
+                              {"last_name", a.last_name}};
         if (a.phone) o["phone"] = *a.phone;
         std::cout << boost::json::serialize(o) << "\n";
       } else {

@@ -1,8 +1,8 @@
 #include "server/config_loader.hpp"
 
+#include <toml++/toml.h>
 #include <set>
 #include <stdexcept>
-#include <toml++/toml.h>
 
 namespace boltauth::server {
 
@@ -25,9 +25,12 @@ void apply_listen(const std::string& listen, AppOptions& options) {
 }
 
 void apply_mode(const std::string& mode, AppOptions& options) {
-  if (mode == "sandbox") options.config.mode = core::Mode::sandbox;
-  else if (mode == "production") options.config.mode = core::Mode::production;
-  else throw std::runtime_error("mode must be sandbox or production, got " + mode);
+  if (mode == "sandbox")
+    options.config.mode = core::Mode::sandbox;
+  else if (mode == "production")
+    options.config.mode = core::Mode::production;
+  else
+    throw std::runtime_error("mode must be sandbox or production, got " + mode);
 }
 
 namespace {
@@ -48,38 +51,64 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
   } catch (const toml::parse_error& e) {
     throw std::runtime_error("cannot parse " + file.string() + ": " + std::string(e.description()));
   }
-  static const std::set<std::string> kTop = {"listen", "data_dir", "issuer", "mode", "threads", "error_style",
-                                             "code_ttl", "access_token_ttl", "refresh_token_ttl", "id_token_ttl",
-                                             "refresh_grace_seconds", "token_scope_required",
-                                             "token_rate_limit_per_client", "rsa_key_bits", "busy_timeout_ms",
+  static const std::set<std::string> kTop = {"listen",
+                                             "data_dir",
+                                             "issuer",
+                                             "mode",
+                                             "threads",
+                                             "error_style",
+                                             "code_ttl",
+                                             "access_token_ttl",
+                                             "refresh_token_ttl",
+                                             "id_token_ttl",
+                                             "refresh_grace_seconds",
+                                             "token_scope_required",
+                                             "token_rate_limit_per_client",
+                                             "rsa_key_bits",
+                                             "busy_timeout_ms",
                                              "limits"};
-  static const std::set<std::string> kLimits = {"body_bytes", "header_bytes", "request_timeout_seconds",
+  static const std::set<std::string> kLimits = {"body_bytes",           "header_bytes",    "request_timeout_seconds",
                                                 "idle_timeout_seconds", "max_connections", "max_form_params"};
   for (const auto& [k, node] : table) {
     const std::string key(k.str());
     if (!kTop.count(key)) throw std::runtime_error("unknown config key '" + key + "' in " + file.string());
-    if (key == "listen") apply_listen(need<std::string>(node, key), o);
-    else if (key == "data_dir") o.data_dir = need<std::string>(node, key);
+    if (key == "listen")
+      apply_listen(need<std::string>(node, key), o);
+    else if (key == "data_dir")
+      o.data_dir = need<std::string>(node, key);
     else if (key == "issuer") {
       o.config.issuer = need<std::string>(node, key);
       o.issuer_from_listen = false;
-    } else if (key == "mode") apply_mode(need<std::string>(node, key), o);
-    else if (key == "threads") o.server.io_threads = static_cast<int>(need<std::int64_t>(node, key));
+    } else if (key == "mode")
+      apply_mode(need<std::string>(node, key), o);
+    else if (key == "threads")
+      o.server.io_threads = static_cast<int>(need<std::int64_t>(node, key));
     else if (key == "error_style") {
       const auto v = need<std::string>(node, key);
-      if (v == "bolt") o.config.error_style = protocol::ErrorStyle::bolt;
-      else if (v == "rfc6749") o.config.error_style = protocol::ErrorStyle::rfc6749;
-      else throw std::runtime_error("error_style must be bolt or rfc6749");
-    } else if (key == "code_ttl") o.config.code_ttl = need<std::int64_t>(node, key);
-    else if (key == "access_token_ttl") o.config.access_token_ttl = need<std::int64_t>(node, key);
-    else if (key == "refresh_token_ttl") o.config.refresh_token_ttl = need<std::int64_t>(node, key);
-    else if (key == "id_token_ttl") o.config.id_token_ttl = need<std::int64_t>(node, key);
-    else if (key == "refresh_grace_seconds") o.config.refresh_grace_seconds = need<std::int64_t>(node, key);
-    else if (key == "token_scope_required") o.config.token_scope_required = need<bool>(node, key);
+      if (v == "bolt")
+        o.config.error_style = protocol::ErrorStyle::bolt;
+      else if (v == "rfc6749")
+        o.config.error_style = protocol::ErrorStyle::rfc6749;
+      else
+        throw std::runtime_error("error_style must be bolt or rfc6749");
+    } else if (key == "code_ttl")
+      o.config.code_ttl = need<std::int64_t>(node, key);
+    else if (key == "access_token_ttl")
+      o.config.access_token_ttl = need<std::int64_t>(node, key);
+    else if (key == "refresh_token_ttl")
+      o.config.refresh_token_ttl = need<std::int64_t>(node, key);
+    else if (key == "id_token_ttl")
+      o.config.id_token_ttl = need<std::int64_t>(node, key);
+    else if (key == "refresh_grace_seconds")
+      o.config.refresh_grace_seconds = need<std::int64_t>(node, key);
+    else if (key == "token_scope_required")
+      o.config.token_scope_required = need<bool>(node, key);
     else if (key == "token_rate_limit_per_client")
       o.config.token_rate_limit_per_client = static_cast<std::uint32_t>(need<std::int64_t>(node, key));
-    else if (key == "rsa_key_bits") o.rsa_key_bits = static_cast<int>(need<std::int64_t>(node, key));
-    else if (key == "busy_timeout_ms") o.busy_timeout_ms = static_cast<int>(need<std::int64_t>(node, key));
+    else if (key == "rsa_key_bits")
+      o.rsa_key_bits = static_cast<int>(need<std::int64_t>(node, key));
+    else if (key == "busy_timeout_ms")
+      o.busy_timeout_ms = static_cast<int>(need<std::int64_t>(node, key));
     else if (key == "limits") {
       const auto* limits = node.as_table();
       if (!limits) throw std::runtime_error("'limits' must be a table");
@@ -88,12 +117,18 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
         if (!kLimits.count(lkey)) throw std::runtime_error("unknown config key 'limits." + lkey + "'");
         const auto v = need<std::int64_t>(lnode, "limits." + lkey);
         if (v <= 0) throw std::runtime_error("limits." + lkey + " must be positive");
-        if (lkey == "body_bytes") o.server.limits.body_limit = static_cast<std::size_t>(v);
-        else if (lkey == "header_bytes") o.server.limits.header_limit = static_cast<std::size_t>(v);
-        else if (lkey == "request_timeout_seconds") o.server.limits.request_timeout_seconds = static_cast<int>(v);
-        else if (lkey == "idle_timeout_seconds") o.server.limits.idle_timeout_seconds = static_cast<int>(v);
-        else if (lkey == "max_connections") o.server.limits.max_connections = static_cast<std::size_t>(v);
-        else if (lkey == "max_form_params") o.config.max_form_params = static_cast<std::size_t>(v);
+        if (lkey == "body_bytes")
+          o.server.limits.body_limit = static_cast<std::size_t>(v);
+        else if (lkey == "header_bytes")
+          o.server.limits.header_limit = static_cast<std::size_t>(v);
+        else if (lkey == "request_timeout_seconds")
+          o.server.limits.request_timeout_seconds = static_cast<int>(v);
+        else if (lkey == "idle_timeout_seconds")
+          o.server.limits.idle_timeout_seconds = static_cast<int>(v);
+        else if (lkey == "max_connections")
+          o.server.limits.max_connections = static_cast<std::size_t>(v);
+        else if (lkey == "max_form_params")
+          o.config.max_form_params = static_cast<std::size_t>(v);
       }
     }
   }

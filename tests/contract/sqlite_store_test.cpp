@@ -370,8 +370,9 @@ TEST(SqliteDatabase, WriteCallbackRollbackAndExceptionKeepNothing) {
   TempDir dir;
   SqliteDatabase db(options_for(dir.db_path()));
   const auto insert = [](Connection& c, const char* id) {
-    c.prepare("INSERT INTO clients (id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at) "
-              "VALUES (?1, ?1, '', '', '[]', '[]', 0)")
+    c.prepare(
+         "INSERT INTO clients (id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at) "
+         "VALUES (?1, ?1, '', '', '[]', '[]', 0)")
         .bind_text(1, id)
         .run();
   };

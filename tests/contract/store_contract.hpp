@@ -177,8 +177,9 @@ TYPED_TEST_P(StoreContract, ClientRemoveDeletesItsCodesGrantsAndTokens) {
   EXPECT_EQ(this->grants().find_token(removed.tokens.access.hash), std::nullopt);
   EXPECT_EQ(this->grants().find_token(removed.tokens.refresh->hash), std::nullopt);
   // A deleted client's refresh token can no longer be used.
-  EXPECT_EQ(this->grants().rotate_refresh(removed.tokens.refresh->hash, t0 + 2, make_tokens("x", removed.grant, t0 + 2)),
-            ConsumeOutcome::lost);
+  EXPECT_EQ(
+      this->grants().rotate_refresh(removed.tokens.refresh->hash, t0 + 2, make_tokens("x", removed.grant, t0 + 2)),
+      ConsumeOutcome::lost);
 
   EXPECT_TRUE(this->clients().find(TestFixture::client_id).has_value());
   EXPECT_TRUE(this->grants().find_code(kept.code.hash).has_value());
@@ -386,8 +387,9 @@ TYPED_TEST_P(StoreContract, RotateRefreshIsConsumedOnceThenLost) {
 TYPED_TEST_P(StoreContract, RotateRefreshLostWhenGrantRevoked) {
   const auto family = this->issue_family("a");
   this->grants().revoke_grant(family.grant.id, t0 + 5);
-  EXPECT_EQ(this->grants().rotate_refresh(family.tokens.refresh->hash, t0 + 10, make_tokens("b", family.grant, t0 + 10)),
-            ConsumeOutcome::lost);
+  EXPECT_EQ(
+      this->grants().rotate_refresh(family.tokens.refresh->hash, t0 + 10, make_tokens("b", family.grant, t0 + 10)),
+      ConsumeOutcome::lost);
   auto unchanged = *family.tokens.refresh;
   unchanged.grant_revoked = true;
   EXPECT_EQ(this->grants().find_token(family.tokens.refresh->hash), unchanged);
@@ -398,7 +400,8 @@ TYPED_TEST_P(StoreContract, RotateRefreshLostWhenGrantRevoked) {
 TYPED_TEST_P(StoreContract, RotateRefreshLostWhenExpiredUnknownOrNotRefresh) {
   const auto family = this->issue_family("a");
   const auto expires_at = family.tokens.refresh->expires_at;
-  EXPECT_EQ(this->grants().rotate_refresh(family.tokens.refresh->hash, expires_at, make_tokens("b", family.grant, expires_at)),
+  EXPECT_EQ(this->grants().rotate_refresh(family.tokens.refresh->hash, expires_at,
+                                          make_tokens("b", family.grant, expires_at)),
             ConsumeOutcome::lost);
   EXPECT_EQ(this->grants().rotate_refresh(family.tokens.access.hash, t0 + 10, make_tokens("c", family.grant, t0 + 10)),
             ConsumeOutcome::lost);
@@ -552,8 +555,9 @@ TYPED_TEST_P(StoreContract, DataSurvivesReopen) {
   const auto family = this->issue_family("a");
   const auto pending = make_code("pending", TestFixture::client_id, t0);
   this->grants().insert_code(pending);
-  ASSERT_EQ(this->grants().rotate_refresh(family.tokens.refresh->hash, t0 + 10, make_tokens("b", family.grant, t0 + 10)),
-            ConsumeOutcome::consumed);
+  ASSERT_EQ(
+      this->grants().rotate_refresh(family.tokens.refresh->hash, t0 + 10, make_tokens("b", family.grant, t0 + 10)),
+      ConsumeOutcome::consumed);
 
   this->reopen();
 
@@ -565,8 +569,9 @@ TYPED_TEST_P(StoreContract, DataSurvivesReopen) {
   EXPECT_EQ(this->grants().find_token(family.tokens.refresh->hash).value().next_hash, "rt-b");
   EXPECT_TRUE(this->grants().find_token("rt-b").has_value());
   // Single use survives the restart too.
-  EXPECT_EQ(this->grants().redeem_code(family.code.hash, t0 + 20, family.grant, make_tokens("c", family.grant, t0 + 20)),
-            ConsumeOutcome::lost);
+  EXPECT_EQ(
+      this->grants().redeem_code(family.code.hash, t0 + 20, family.grant, make_tokens("c", family.grant, t0 + 20)),
+      ConsumeOutcome::lost);
 }
 
 TYPED_TEST_P(StoreContract, ReopenIsIdempotent) {

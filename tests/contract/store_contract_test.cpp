@@ -85,7 +85,8 @@ IssuedTokens make_tokens(std::string_view tag, const GrantRecord& grant, base::U
 }
 
 RaceResult race(int threads, const std::function<core::ports::ConsumeOutcome(int)>& attempt) {
-  std::vector<core::ports::ConsumeOutcome> outcomes(static_cast<std::size_t>(threads), core::ports::ConsumeOutcome::lost);
+  std::vector<core::ports::ConsumeOutcome> outcomes(static_cast<std::size_t>(threads),
+                                                    core::ports::ConsumeOutcome::lost);
   std::vector<char> failed(static_cast<std::size_t>(threads), 0);  // not vector<bool>: written concurrently
   std::latch start(threads);
   {

@@ -97,9 +97,13 @@ TEST_F(AccountTest, PatchProfileRejectsBadBodiesAndChangesNothing) {
 TEST_F(AccountTest, ApiKeyOfAnotherMerchantIsRefused) {
   auto other = server.create_client();
   auto token = access_token("bolt.account.view");
-  EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + token}, {"X-API-Key", other.client_secret}}).status,
+  EXPECT_EQ(server.http()
+                .get("/v1/account", {{"Authorization", "Bearer " + token}, {"X-API-Key", other.client_secret}})
+                .status,
             401);
-  EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + token}, {"X-API-Key", client.client_secret}}).status,
+  EXPECT_EQ(server.http()
+                .get("/v1/account", {{"Authorization", "Bearer " + token}, {"X-API-Key", client.client_secret}})
+                .status,
             200);
 }
 

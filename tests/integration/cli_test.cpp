@@ -277,11 +277,12 @@ TEST(Cli, AccountCreateJsonShapeAndDuplicates) {
   EXPECT_NE(s(v2.as_object(), "sub"), s(o, "sub"));
 
   // Duplicate email (also in another case), bad phone, bad email: exit 2 with an error line.
-  for (std::vector<std::string> args : {std::vector<std::string>{"--email", "jane.doe@example.com"},
-                                        std::vector<std::string>{"--email", "JANE.DOE@EXAMPLE.COM"},
-                                        std::vector<std::string>{"--email", "new@example.com", "--phone", "4155550100"},
-                                        std::vector<std::string>{"--email", "new@example.com", "--phone", "+1415abc0100"},
-                                        std::vector<std::string>{"--email", "not-an-email"}}) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--email", "jane.doe@example.com"},
+        std::vector<std::string>{"--email", "JANE.DOE@EXAMPLE.COM"},
+        std::vector<std::string>{"--email", "new@example.com", "--phone", "4155550100"},
+        std::vector<std::string>{"--email", "new@example.com", "--phone", "+1415abc0100"},
+        std::vector<std::string>{"--email", "not-an-email"}}) {
     std::vector<std::string> full{"account", "create", "--data-dir", d, "--json"};
     full.insert(full.end(), args.begin(), args.end());
     auto bad = cli(full);
@@ -321,8 +322,8 @@ TEST(Cli, DatabaseNeverHoldsClientSecrets) {
 // ------------------------------------------------------------------------------------------------------------
 
 HttpResponse create_shopper(HttpClient& http, const std::string& secret) {
-  return http.request("POST", "/v1/testing/shopper/create", {{"X-API-Key", secret}, {"Content-Type", "application/json"}},
-                      "{}");
+  return http.request("POST", "/v1/testing/shopper/create",
+                      {{"X-API-Key", secret}, {"Content-Type", "application/json"}}, "{}");
 }
 
 std::string json_str(const HttpResponse& res, const char* key) {
@@ -433,8 +434,7 @@ TEST(CliWithServer, ProductionModeHasNoSandboxAndNoDemoClient) {
   ServerProcess server(BOLTAUTH_BINARY, dir.path(), {"--mode", "production"});
   EXPECT_FALSE(server.demo_client_id().has_value()) << server.process().stdout_text();
   EXPECT_FALSE(server.demo_client_secret().has_value());
-  EXPECT_EQ(server.process().stdout_text().find("client_secret"), std::string::npos)
-      << server.process().stdout_text();
+  EXPECT_EQ(server.process().stdout_text().find("client_secret"), std::string::npos) << server.process().stdout_text();
 
   // No client was created behind our back.
   auto list = cli({"client", "list", "--data-dir", d, "--json"});

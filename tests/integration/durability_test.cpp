@@ -99,8 +99,8 @@ TEST(Durability, KillNineAfterTwoHundredsKeepsEverything) {
     for (int i = 0; i < 10; ++i) {
       auto res = exchange(http, client, codes[static_cast<std::size_t>(i)]);
       ASSERT_EQ(res.status, 200) << res.body;
-      families.push_back({codes[static_cast<std::size_t>(i)], {str_field(res, "access_token")},
-                          str_field(res, "refresh_token"), {}});
+      families.push_back(
+          {codes[static_cast<std::size_t>(i)], {str_field(res, "access_token")}, str_field(res, "refresh_token"), {}});
     }
     // Refresh families 0..3 (family 0 twice): the last request before the kill is a refresh.
     for (int i : {0, 1, 2, 3, 0}) {
@@ -273,9 +273,10 @@ TEST(Durability, KillNineUnderLoadKeepsEveryAnsweredToken) {
       for (const auto& code : l.unused_codes) EXPECT_EQ(exchange(http, client, code).status, 200);
     int inflight = 0;
     for (const auto& l : logs) inflight += (!l.inflight_code.empty()) + (l.inflight_family >= 0);
-    std::printf("[ round %d ] kill after %d successes: %zu access tokens, %zu latest refresh tokens, %zu used codes "
-                "checked; %d requests in flight at the kill\n",
-                round, kill_after, access_checked, refresh_checked, codes_checked, inflight);
+    std::printf(
+        "[ round %d ] kill after %d successes: %zu access tokens, %zu latest refresh tokens, %zu used codes "
+        "checked; %d requests in flight at the kill\n",
+        round, kill_after, access_checked, refresh_checked, codes_checked, inflight);
     EXPECT_GT(access_checked, 0u);
     EXPECT_GT(codes_checked, 0u);
     EXPECT_GT(refresh_checked, 0u);

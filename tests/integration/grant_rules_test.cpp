@@ -43,7 +43,8 @@ TEST_F(GrantRulesTest, ReuseByAnotherClientRevokesNothing) {
   ASSERT_EQ(first.status, 200);
   auto other = server.create_client();
   EXPECT_EQ(server.exchange(other, code).status, 422);
-  EXPECT_EQ(account_status(field(first, "access_token")), 200) << "a request that is not otherwise valid revokes nothing";
+  EXPECT_EQ(account_status(field(first, "access_token")), 200)
+      << "a request that is not otherwise valid revokes nothing";
 }
 
 TEST_F(GrantRulesTest, PkceRoundTrip) {
@@ -136,8 +137,8 @@ TEST_F(GrantRulesTest, RefreshedAccessTokenHasViewScopeOnly) {
   auto first = server.exchange(client, server.sandbox_code(client));
   auto next = server.refresh(client, field(first, "refresh_token"));
   ASSERT_EQ(next.status, 200);
-  const auto bearer = Headers{{"Authorization", "Bearer " + field(next, "access_token")},
-                              {"Content-Type", "application/json"}};
+  const auto bearer =
+      Headers{{"Authorization", "Bearer " + field(next, "access_token")}, {"Content-Type", "application/json"}};
   EXPECT_EQ(server.http().get("/v1/account", bearer).status, 200);
   EXPECT_EQ(server.http().request("PATCH", "/v1/account/profile", bearer, R"({"first_name":"X"})").status, 403)
       << "bolt.account.manage needs a new login";

@@ -38,7 +38,8 @@ TEST(HttpLimitsTest, OversizedHeadersAre431) {
 TEST(HttpLimitsTest, TooManyParametersIsInvalidRequest) {
   TestServer server;
   auto client = server.create_client();
-  std::string body = "grant_type=authorization_code&client_id=" + client.client.id + "&client_secret=" + client.client_secret;
+  std::string body =
+      "grant_type=authorization_code&client_id=" + client.client.id + "&client_secret=" + client.client_secret;
   for (int i = 0; i < 100; ++i) body += "&p" + std::to_string(i) + "=x";
   auto res = server.http().post_form("/v1/oauth/token", body);
   EXPECT_EQ(res.status, 400);

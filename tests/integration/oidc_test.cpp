@@ -56,8 +56,7 @@ TEST_F(OidcTest, IdTokenVerifiesWithPublishedJwksAndCarriesEveryClaim) {
   EXPECT_EQ(c.at("auth_time").as_int64(), now - 5);
   EXPECT_EQ(c.at("nonce").as_string(), "n-0S6_WzA2Mj");
   const auto digest = crypto::sha256(access_token);
-  EXPECT_EQ(c.at("at_hash").as_string(),
-            base::base64url_encode(std::span<const std::uint8_t>(digest.data(), 16)));
+  EXPECT_EQ(c.at("at_hash").as_string(), base::base64url_encode(std::span<const std::uint8_t>(digest.data(), 16)));
   EXPECT_FALSE(std::string(c.at("sub").as_string()).empty());
   EXPECT_EQ(c.at("email_verified").as_bool(), true);
   EXPECT_EQ(c.at("first_name").as_string(), "Ada");
@@ -144,8 +143,8 @@ TEST_F(OidcTest, DiscoveryIsCompleteForWhatExists) {
   EXPECT_NE(std::find(grants.begin(), grants.end(), boost::json::value("refresh_token")), grants.end());
   EXPECT_TRUE(doc.contains("claims_supported"));
   // Endpoints that do not exist yet are not advertised.
-  for (const char* missing : {"authorization_endpoint", "userinfo_endpoint", "introspection_endpoint",
-                              "revocation_endpoint"}) {
+  for (const char* missing :
+       {"authorization_endpoint", "userinfo_endpoint", "introspection_endpoint", "revocation_endpoint"}) {
     EXPECT_FALSE(doc.contains(missing)) << missing;
   }
 }

@@ -257,8 +257,8 @@ class ServerProcess {
  public:
   ServerProcess(const std::string& binary, const std::filesystem::path& data_dir,
                 const std::vector<std::string>& extra_args = {}, std::chrono::milliseconds startup_timeout = 20s) {
-    std::vector<std::string> argv{binary,        "serve",   "--listen", "127.0.0.1:0", "--data-dir",
-                                  data_dir.string(), "--threads", "2"};
+    std::vector<std::string> argv{binary,       "serve",           "--listen",  "127.0.0.1:0",
+                                  "--data-dir", data_dir.string(), "--threads", "2"};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     child_ = std::make_unique<ChildProcess>(argv);
     static const std::string kPrefix = "listening on http://127.0.0.1:";

@@ -66,8 +66,10 @@ TEST_F(RaceTest, ThirtyTwoRedemptionsOfOneCodeExactlyOneWins) {
   for (int round = 0; round < kRounds; ++round) {
     const std::string code = server.sandbox_code(client);
     auto tally = fire(server, conns,
-                      form({{"grant_type", "authorization_code"}, {"code", code},
-                            {"client_id", client.client.publishable_key}, {"client_secret", client.client_secret},
+                      form({{"grant_type", "authorization_code"},
+                            {"code", code},
+                            {"client_id", client.client.publishable_key},
+                            {"client_secret", client.client_secret},
                             {"scope", "bolt.account.manage openid"}}));
     ASSERT_EQ(tally.ok, 1) << "round " << round;
     ASSERT_EQ(tally.invalid_grant, kThreads - 1) << "round " << round << ": " << tally.other_sample;
@@ -81,8 +83,10 @@ TEST_F(RaceTest, ThirtyTwoRefreshesOfOneTokenExactlyOneWins) {
     ASSERT_EQ(first.status, 200);
     const std::string refresh(first.json().as_object().at("refresh_token").as_string());
     auto tally = fire(server, conns,
-                      form({{"grant_type", "refresh_token"}, {"refresh_token", refresh},
-                            {"client_id", client.client.publishable_key}, {"client_secret", client.client_secret},
+                      form({{"grant_type", "refresh_token"},
+                            {"refresh_token", refresh},
+                            {"client_id", client.client.publishable_key},
+                            {"client_secret", client.client_secret},
                             {"scope", "bolt.account.view"}}));
     ASSERT_EQ(tally.ok, 1) << "round " << round;
     ASSERT_EQ(tally.invalid_grant, kThreads - 1) << "round " << round << ": " << tally.other_sample;

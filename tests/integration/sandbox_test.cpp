@@ -57,8 +57,9 @@ TEST(SandboxTest, DeactivatedAccountsCanNoLongerGetTokens) {
 TEST(SandboxTest, RequiresTheApiKey) {
   TestServer server;
   auto client = server.create_client();
-  EXPECT_EQ(server.http().request("POST", "/v1/testing/shopper/create", {{"Content-Type", "application/json"}}, "{}").status,
-            401);
+  EXPECT_EQ(
+      server.http().request("POST", "/v1/testing/shopper/create", {{"Content-Type", "application/json"}}, "{}").status,
+      401);
   EXPECT_EQ(server.http()
                 .request("POST", "/v1/testing/shopper/create",
                          {{"X-API-Key", "wrong"}, {"Content-Type", "application/json"}}, "{}")
@@ -77,8 +78,10 @@ TEST(SandboxTest, RejectsBadInput) {
   auto client = server.create_client();
   const Headers h{{"X-API-Key", client.client_secret}, {"Content-Type", "application/json"}};
   EXPECT_EQ(server.http().request("POST", "/v1/testing/shopper/create", h, "{not json").status, 400);
-  EXPECT_EQ(server.http().request("POST", "/v1/testing/shopper/create", h, R"({"deactivate_in_days":181})").status, 422);
-  EXPECT_EQ(server.http().request("POST", "/v1/testing/shopper/create", h, R"({"deactivate_in_days":"x"})").status, 400);
+  EXPECT_EQ(server.http().request("POST", "/v1/testing/shopper/create", h, R"({"deactivate_in_days":181})").status,
+            422);
+  EXPECT_EQ(server.http().request("POST", "/v1/testing/shopper/create", h, R"({"deactivate_in_days":"x"})").status,
+            400);
   EXPECT_EQ(server.http().request("POST", "/v1/testing/shopper/create", h, R"({"email_state":"bogus"})").status, 422);
 }
 

@@ -35,7 +35,7 @@ TEST_F(TokenEndpointTest, ResponseHasExactlyBoltsFieldsAndTypes) {
   std::set<std::string> keys;
   for (const auto& kv : body) keys.insert(std::string(kv.key()));
   EXPECT_EQ(keys, (std::set<std::string>{"access_token", "expires_in", "id_token", "refresh_token",
-                                          "refresh_token_scope", "scope", "token_type"}));
+                                         "refresh_token_scope", "scope", "token_type"}));
   EXPECT_TRUE(body.at("expires_in").is_int64());
   EXPECT_EQ(body.at("expires_in").as_int64(), 3600);
   EXPECT_EQ(body.at("token_type").as_string(), "bearer");
@@ -99,24 +99,27 @@ TEST_F(TokenEndpointTest, SingleScopeValueAsPythonSdkSends) {
 
 TEST_F(TokenEndpointTest, ClientAuthWithBasic) {
   const std::string code = server.sandbox_code(client);
-  auto res = post_raw("/v1/oauth/token", "grant_type=authorization_code&code=" + code + "&scope=openid",
-                      {{"Authorization", protocol::make_basic_auth(client.client.publishable_key, client.client_secret)}});
+  auto res =
+      post_raw("/v1/oauth/token", "grant_type=authorization_code&code=" + code + "&scope=openid",
+               {{"Authorization", protocol::make_basic_auth(client.client.publishable_key, client.client_secret)}});
   ASSERT_EQ(res.status, 200) << res.body;
 }
 
 TEST_F(TokenEndpointTest, ClientAuthWithBasicAndLowercaseScheme) {
   auto header = protocol::make_basic_auth(client.client.id, client.client_secret);
   header.replace(0, 5, "basic");
-  auto res = post_raw("/v1/oauth/token", "grant_type=authorization_code&code=" + server.sandbox_code(client) + "&scope=openid",
-                      {{"Authorization", header}});
+  auto res =
+      post_raw("/v1/oauth/token", "grant_type=authorization_code&code=" + server.sandbox_code(client) + "&scope=openid",
+               {{"Authorization", header}});
   ASSERT_EQ(res.status, 200) << res.body;
 }
 
 TEST_F(TokenEndpointTest, ClientAuthWithBasicAndMatchingBodyClientId) {
-  auto res = post_raw("/v1/oauth/token",
-                      "grant_type=authorization_code&code=" + server.sandbox_code(client) + "&scope=openid&client_id=" +
-                          client.client.id,
-                      {{"Authorization", protocol::make_basic_auth(client.client.publishable_key, client.client_secret)}});
+  auto res =
+      post_raw("/v1/oauth/token",
+               "grant_type=authorization_code&code=" + server.sandbox_code(client) +
+                   "&scope=openid&client_id=" + client.client.id,
+               {{"Authorization", protocol::make_basic_auth(client.client.publishable_key, client.client_secret)}});
   ASSERT_EQ(res.status, 200) << res.body;
 }
 
@@ -139,15 +142,16 @@ TEST_F(TokenEndpointTest, ClientIdWithWrongFirstSectionsIsUnknown) {
 }
 
 TEST_F(TokenEndpointTest, BoltHeadersAreAccepted) {
-  auto res = post_raw("/v3/oauth/token",
-                      "grant_type=authorization_code&code=" + server.sandbox_code(client) + "&" + creds() + "&scope=openid",
-                      {{"X-API-Key", client.client_secret},
-                       {"X-Publishable-Key", client.client.publishable_key},
-                       {"X-Merchant-Client-Id", ""},
-                       {"X-Nonce", "12345"},
-                       {"X-Bolt-Source-Name", "bolt-typescript-sdk"},
-                       {"X-Bolt-Source-Version", "3.0.0"},
-                       {"Idempotency-Key", "abc"}});
+  auto res =
+      post_raw("/v3/oauth/token",
+               "grant_type=authorization_code&code=" + server.sandbox_code(client) + "&" + creds() + "&scope=openid",
+               {{"X-API-Key", client.client_secret},
+                {"X-Publishable-Key", client.client.publishable_key},
+                {"X-Merchant-Client-Id", ""},
+                {"X-Nonce", "12345"},
+                {"X-Bolt-Source-Name", "bolt-typescript-sdk"},
+                {"X-Bolt-Source-Version", "3.0.0"},
+                {"Idempotency-Key", "abc"}});
   ASSERT_EQ(res.status, 200) << res.body;
 }
 
@@ -173,7 +177,7 @@ TEST_F(TokenEndpointTest, RefreshResponseShape) {
   std::set<std::string> keys;
   for (const auto& kv : body) keys.insert(std::string(kv.key()));
   EXPECT_EQ(keys, (std::set<std::string>{"access_token", "expires_in", "refresh_token", "refresh_token_scope", "scope",
-                                          "token_type"}));
+                                         "token_type"}));
   EXPECT_EQ(body.at("scope").as_string(), "bolt.account.view");
   EXPECT_EQ(body.at("refresh_token_scope").as_string(), "bolt.account.view");
   EXPECT_NE(body.at("refresh_token"), first.json().as_object().at("refresh_token"));
@@ -182,11 +186,10 @@ TEST_F(TokenEndpointTest, RefreshResponseShape) {
 TEST_F(TokenEndpointTest, ScopeOptionalWhenConfigured) {
   TestServer lenient([](server::AppOptions& o) { o.config.token_scope_required = false; });
   auto c = lenient.create_client();
-  auto res = lenient.http().post_form("/v1/oauth/token",
-                                      form({{"grant_type", "authorization_code"},
-                                            {"code", lenient.sandbox_code(c)},
-                                            {"client_id", c.client.publishable_key},
-                                            {"client_secret", c.client_secret}}));
+  auto res = lenient.http().post_form("/v1/oauth/token", form({{"grant_type", "authorization_code"},
+                                                               {"code", lenient.sandbox_code(c)},
+                                                               {"client_id", c.client.publishable_key},
+                                                               {"client_secret", c.client_secret}}));
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(res.json().as_object().at("scope").as_string(), "bolt.account.manage bolt.account.view openid");
 }

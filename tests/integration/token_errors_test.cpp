@@ -18,8 +18,11 @@ class TokenErrorsTest : public ::testing::Test {
     return server.http().post_form("/v1/oauth/token", body, std::move(headers));
   }
   std::string good(const std::string& code, const std::string& scope = "openid") {
-    return form({{"grant_type", "authorization_code"}, {"code", code}, {"client_id", client.client.publishable_key},
-                 {"client_secret", client.client_secret}, {"scope", scope}});
+    return form({{"grant_type", "authorization_code"},
+                 {"code", code},
+                 {"client_id", client.client.publishable_key},
+                 {"client_secret", client.client_secret},
+                 {"scope", scope}});
   }
   static void expect_error(const HttpResponse& res, int status, const std::string& error) {
     EXPECT_EQ(res.status, status) << res.body;
@@ -39,25 +42,31 @@ class TokenErrorsTest : public ::testing::Test {
 
 // --- 400 invalid_request ---------------------------------------------------------------------------------
 TEST_F(TokenErrorsTest, MissingGrantTypeIsInvalidRequest) {
-  expect_error(post(form({{"code", "x"}, {"client_id", client.client.id}, {"client_secret", client.client_secret}})), 400,
-               "invalid_request");
+  expect_error(post(form({{"code", "x"}, {"client_id", client.client.id}, {"client_secret", client.client_secret}})),
+               400, "invalid_request");
 }
 
 TEST_F(TokenErrorsTest, MissingCodeIsInvalidRequest) {
-  expect_error(post(form({{"grant_type", "authorization_code"}, {"client_id", client.client.id},
-                          {"client_secret", client.client_secret}, {"scope", "openid"}})),
+  expect_error(post(form({{"grant_type", "authorization_code"},
+                          {"client_id", client.client.id},
+                          {"client_secret", client.client_secret},
+                          {"scope", "openid"}})),
                400, "invalid_request");
 }
 
 TEST_F(TokenErrorsTest, MissingRefreshTokenIsInvalidRequest) {
-  expect_error(post(form({{"grant_type", "refresh_token"}, {"client_id", client.client.id},
-                          {"client_secret", client.client_secret}, {"scope", "bolt.account.view"}})),
+  expect_error(post(form({{"grant_type", "refresh_token"},
+                          {"client_id", client.client.id},
+                          {"client_secret", client.client_secret},
+                          {"scope", "bolt.account.view"}})),
                400, "invalid_request");
 }
 
 TEST_F(TokenErrorsTest, MissingScopeIsInvalidRequest) {
-  expect_error(post(form({{"grant_type", "authorization_code"}, {"code", server.sandbox_code(client)},
-                          {"client_id", client.client.id}, {"client_secret", client.client_secret}})),
+  expect_error(post(form({{"grant_type", "authorization_code"},
+                          {"code", server.sandbox_code(client)},
+                          {"client_id", client.client.id},
+                          {"client_secret", client.client_secret}})),
                400, "invalid_request");
 }
 
@@ -71,8 +80,11 @@ TEST_F(TokenErrorsTest, RepeatedParameterIsInvalidRequest) {
 }
 
 TEST_F(TokenErrorsTest, EmptyValueCountsAsAbsent) {
-  expect_error(post(form({{"grant_type", "authorization_code"}, {"code", ""}, {"client_id", client.client.id},
-                          {"client_secret", client.client_secret}, {"scope", "openid"}})),
+  expect_error(post(form({{"grant_type", "authorization_code"},
+                          {"code", ""},
+                          {"client_id", client.client.id},
+                          {"client_secret", client.client_secret},
+                          {"scope", "openid"}})),
                400, "invalid_request");
 }
 
@@ -105,8 +117,10 @@ TEST_F(TokenErrorsTest, BasicAndBodySecretTogetherIsInvalidRequest) {
 
 TEST_F(TokenErrorsTest, BasicWithOtherBodyClientIdIsInvalidRequest) {
   auto other = server.create_client();
-  auto res = post(form({{"grant_type", "authorization_code"}, {"code", server.sandbox_code(client)},
-                        {"client_id", other.client.id}, {"scope", "openid"}}),
+  auto res = post(form({{"grant_type", "authorization_code"},
+                        {"code", server.sandbox_code(client)},
+                        {"client_id", other.client.id},
+                        {"scope", "openid"}}),
                   {{"Authorization", protocol::make_basic_auth(client.client.id, client.client_secret)}});
   expect_error(res, 400, "invalid_request");
 }
@@ -126,8 +140,10 @@ TEST_F(TokenErrorsTest, QueryStringParametersNeverCount) {
   auto res = server.http().post_form("/v1/oauth/token?" + good(code), "");
   expect_error(res, 401, "invalid_client");
   res = server.http().post_form("/v1/oauth/token?client_secret=" + client.client_secret,
-                                form({{"grant_type", "authorization_code"}, {"code", code},
-                                      {"client_id", client.client.id}, {"scope", "openid"}}));
+                                form({{"grant_type", "authorization_code"},
+                                      {"code", code},
+                                      {"client_id", client.client.id},
+                                      {"scope", "openid"}}));
   expect_error(res, 401, "invalid_client");
 }
 
@@ -155,31 +171,43 @@ TEST_F(TokenErrorsTest, WiderThanGrantedIsInvalidScope) {
 
 // --- 401 invalid_client ----------------------------------------------------------------------------------
 TEST_F(TokenErrorsTest, UnknownClientIsInvalidClient) {
-  auto res = post(form({{"grant_type", "authorization_code"}, {"code", server.sandbox_code(client)},
-                        {"client_id", "nosuchclient"}, {"client_secret", client.client_secret}, {"scope", "openid"}}));
+  auto res = post(form({{"grant_type", "authorization_code"},
+                        {"code", server.sandbox_code(client)},
+                        {"client_id", "nosuchclient"},
+                        {"client_secret", client.client_secret},
+                        {"scope", "openid"}}));
   expect_error(res, 401, "invalid_client");
   EXPECT_FALSE(res.header("www-authenticate")) << "no Basic was used";
 }
 
 TEST_F(TokenErrorsTest, WrongSecretIsInvalidClient) {
   auto other = server.create_client();
-  expect_error(post(form({{"grant_type", "authorization_code"}, {"code", server.sandbox_code(client)},
-                          {"client_id", client.client.id}, {"client_secret", other.client_secret}, {"scope", "openid"}})),
+  expect_error(post(form({{"grant_type", "authorization_code"},
+                          {"code", server.sandbox_code(client)},
+                          {"client_id", client.client.id},
+                          {"client_secret", other.client_secret},
+                          {"scope", "openid"}})),
                401, "invalid_client");
-  expect_error(post(form({{"grant_type", "authorization_code"}, {"code", server.sandbox_code(client)},
-                          {"client_id", client.client.id}, {"client_secret", "guess"}, {"scope", "openid"}})),
+  expect_error(post(form({{"grant_type", "authorization_code"},
+                          {"code", server.sandbox_code(client)},
+                          {"client_id", client.client.id},
+                          {"client_secret", "guess"},
+                          {"scope", "openid"}})),
                401, "invalid_client");
 }
 
 TEST_F(TokenErrorsTest, MissingSecretIsInvalidClient) {
-  expect_error(post(form({{"grant_type", "authorization_code"}, {"code", server.sandbox_code(client)},
-                          {"client_id", client.client.id}, {"scope", "openid"}})),
+  expect_error(post(form({{"grant_type", "authorization_code"},
+                          {"code", server.sandbox_code(client)},
+                          {"client_id", client.client.id},
+                          {"scope", "openid"}})),
                401, "invalid_client");
 }
 
 TEST_F(TokenErrorsTest, FailedBasicCarriesWwwAuthenticate) {
-  auto res = post(form({{"grant_type", "authorization_code"}, {"code", server.sandbox_code(client)}, {"scope", "openid"}}),
-                  {{"Authorization", protocol::make_basic_auth(client.client.id, "wrong")}});
+  auto res =
+      post(form({{"grant_type", "authorization_code"}, {"code", server.sandbox_code(client)}, {"scope", "openid"}}),
+           {{"Authorization", protocol::make_basic_auth(client.client.id, "wrong")}});
   expect_error(res, 401, "invalid_client");
   EXPECT_EQ(res.header("www-authenticate"), "Basic realm=\"boltauth\"");
   res = post(form({{"grant_type", "authorization_code"}, {"code", "x"}, {"scope", "openid"}}),
@@ -205,20 +233,27 @@ TEST_F(TokenErrorsTest, GrantNotAllowedForClientIsForbidden) {
   auto res = server.exchange(code_only, server.sandbox_code(code_only), "bolt.account.view");
   ASSERT_EQ(res.status, 200);
   EXPECT_FALSE(res.json().as_object().contains("refresh_token")) << "no refresh token for a client without the grant";
-  expect_error(post(form({{"grant_type", "refresh_token"}, {"refresh_token", "x"}, {"client_id", code_only.client.id},
-                          {"client_secret", code_only.client_secret}, {"scope", "bolt.account.view"}})),
+  expect_error(post(form({{"grant_type", "refresh_token"},
+                          {"refresh_token", "x"},
+                          {"client_id", code_only.client.id},
+                          {"client_secret", code_only.client_secret},
+                          {"scope", "bolt.account.view"}})),
                403, "request_forbidden");
 }
 
 TEST_F(TokenErrorsTest, ClientCredentialsNotAllowedIsForbidden) {
-  expect_error(post(form({{"grant_type", "client_credentials"}, {"client_id", client.client.id},
+  expect_error(post(form({{"grant_type", "client_credentials"},
+                          {"client_id", client.client.id},
                           {"client_secret", client.client_secret}})),
                403, "request_forbidden");
 }
 
 TEST_F(TokenErrorsTest, OtherGrantTypeIsUnsupported) {
-  for (const char* grant : {"password", "urn:ietf:params:oauth:grant-type:device_code", "implicit", "AUTHORIZATION_CODE"}) {
-    expect_error(post(form({{"grant_type", grant}, {"client_id", client.client.id}, {"client_secret", client.client_secret},
+  for (const char* grant :
+       {"password", "urn:ietf:params:oauth:grant-type:device_code", "implicit", "AUTHORIZATION_CODE"}) {
+    expect_error(post(form({{"grant_type", grant},
+                            {"client_id", client.client.id},
+                            {"client_secret", client.client_secret},
                             {"scope", "openid"}})),
                  403, "unsupported_grant_type");
   }
@@ -341,8 +376,9 @@ TEST(TokenStorageFailureTest, BrokenSchemaIsServerErrorNeverTwoHundred) {
   auto client = server.create_client();
   const std::string code = server.sandbox_code(client);
   sqlite3* db = open_db(server.data_dir());
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA foreign_keys=OFF; ALTER TABLE tokens RENAME TO tokens_gone;", nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "PRAGMA foreign_keys=OFF; ALTER TABLE tokens RENAME TO tokens_gone;", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   auto res = server.exchange(client, code, "openid");
   EXPECT_EQ(res.status, 500) << res.body;
   EXPECT_EQ(res.json().as_object().at("error").as_string(), "server_error");
@@ -357,19 +393,27 @@ TEST(TokenErrorStyleTest, Rfc6749StyleUsesPlainStatuses) {
   TestServer server([](server::AppOptions& o) { o.config.error_style = protocol::ErrorStyle::rfc6749; });
   auto client = server.create_client();
   auto post = [&](const std::string& body) { return server.http().post_form("/v1/oauth/token", body); };
-  auto res = post(form({{"grant_type", "authorization_code"}, {"code", "garbage"}, {"client_id", client.client.id},
-                        {"client_secret", client.client_secret}, {"scope", "openid"}}));
+  auto res = post(form({{"grant_type", "authorization_code"},
+                        {"code", "garbage"},
+                        {"client_id", client.client.id},
+                        {"client_secret", client.client_secret},
+                        {"scope", "openid"}}));
   EXPECT_EQ(res.status, 400);
   EXPECT_EQ(res.json().as_object().at("error").as_string(), "invalid_grant");
-  res = post(form({{"grant_type", "password"}, {"client_id", client.client.id}, {"client_secret", client.client_secret}}));
+  res = post(
+      form({{"grant_type", "password"}, {"client_id", client.client.id}, {"client_secret", client.client_secret}}));
   EXPECT_EQ(res.status, 400);
   EXPECT_EQ(res.json().as_object().at("error").as_string(), "unsupported_grant_type");
-  res = post(form({{"grant_type", "client_credentials"}, {"client_id", client.client.id},
+  res = post(form({{"grant_type", "client_credentials"},
+                   {"client_id", client.client.id},
                    {"client_secret", client.client_secret}}));
   EXPECT_EQ(res.status, 400);
   EXPECT_EQ(res.json().as_object().at("error").as_string(), "unauthorized_client");
-  res = post(form({{"grant_type", "authorization_code"}, {"code", "x"}, {"client_id", client.client.id},
-                   {"client_secret", "wrong"}, {"scope", "openid"}}));
+  res = post(form({{"grant_type", "authorization_code"},
+                   {"code", "x"},
+                   {"client_id", client.client.id},
+                   {"client_secret", "wrong"},
+                   {"scope", "openid"}}));
   EXPECT_EQ(res.status, 401);
 }
 

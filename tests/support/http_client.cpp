@@ -122,7 +122,8 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
                                  const std::string& body) {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) + "\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-  if (!body.empty() || method == "POST" || method == "PATCH") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PATCH")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   // A kept-alive connection may have been closed by the server meanwhile: retry once on a fresh one.
   // Only when nothing came back at all, so a request is never sent twice after the server saw it answered.

@@ -37,7 +37,9 @@ boost::json::object profile_view(const model::Account& a) {
   boost::json::object p;
   p["first_name"] = a.first_name;
   p["last_name"] = a.last_name;
-  p["name"] = a.first_name.empty() ? a.last_name : a.last_name.empty() ? a.first_name : a.first_name + " " + a.last_name;
+  p["name"] = a.first_name.empty()  ? a.last_name
+              : a.last_name.empty() ? a.first_name
+                                    : a.first_name + " " + a.last_name;
   p["email"] = a.email;
   if (a.phone) p["phone"] = *a.phone;
   return p;
@@ -45,7 +47,7 @@ boost::json::object profile_view(const model::Account& a) {
 
 // Finds the live access token and its account, or the response to send instead.
 std::variant<Authorized, Response> authorize(AccountEndpointDeps& d, const Request& request, ScopeSet any_of,
-                                            std::string_view needed) {
+                                             std::string_view needed) {
   const auto header = request.header("authorization");
   if (!header || request.header_count("authorization") != 1) return unauthorized();
   std::string_view h = *header;

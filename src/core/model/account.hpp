@@ -8,14 +8,14 @@ namespace boltauth::core::model {
 
 /// A shopper's Bolt Account (contract section 1).
 struct Account {
-  std::string sub;  // stable opaque id
+  std::string sub;    // stable opaque id
   std::string email;  // normalized to lower case; unique
   bool email_verified = false;
   std::string first_name;
   std::string last_name;
   std::optional<std::string> phone;  // E.164
   bool phone_verified = false;
-  std::optional<std::string> otp_code;  // sandbox test accounts only: the fixed one-time code
+  std::optional<std::string> otp_code;             // sandbox test accounts only: the fixed one-time code
   std::optional<base::UnixSeconds> deactivate_at;  // sandbox test accounts only
   base::UnixSeconds created_at = 0;
   base::UnixSeconds updated_at = 0;

@@ -11,7 +11,7 @@ struct Client {
   std::string id;               // last section of the publishable key: the canonical client_id and id_token `aud`
   std::string publishable_key;  // "<12 alnum>.<12 alnum>.<id>"
   std::string name;
-  std::string secret_hash;      // TokenMinter::storage_hash of the API key; never the key itself
+  std::string secret_hash;  // TokenMinter::storage_hash of the API key; never the key itself
   std::vector<std::string> redirect_uris;
   std::vector<std::string> grant_types;  // "authorization_code", "refresh_token"
   base::UnixSeconds created_at = 0;

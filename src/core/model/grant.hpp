@@ -16,8 +16,8 @@ struct CodeRecord {
   std::string redirect_uri;    // empty: not bound (sandbox codes)
   std::string code_challenge;  // empty: no PKCE; S256 only
   std::string nonce;
-  std::string state;           // empty: none
-  std::string grant_id;        // the family that redemption creates; lets a reuse revoke it
+  std::string state;     // empty: none
+  std::string grant_id;  // the family that redemption creates; lets a reuse revoke it
   base::UnixSeconds auth_time = 0;
   base::UnixSeconds issued_at = 0;
   base::UnixSeconds expires_at = 0;

@@ -22,8 +22,8 @@ class GrantStore {
 
   /// One transaction: mark the code used iff it is unused and `now < expires_at`; then insert `grant` and
   /// `tokens`. Nothing is written when the outcome is `lost`.
-  virtual ConsumeOutcome redeem_code(std::string_view code_hash, base::UnixSeconds now,
-                                     const model::GrantRecord& grant, const model::IssuedTokens& tokens) = 0;
+  virtual ConsumeOutcome redeem_code(std::string_view code_hash, base::UnixSeconds now, const model::GrantRecord& grant,
+                                     const model::IssuedTokens& tokens) = 0;
 
   /// A token with `grant_revoked` filled in.
   virtual std::optional<model::TokenRecord> find_token(std::string_view hash) = 0;

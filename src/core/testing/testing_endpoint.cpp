@@ -85,7 +85,8 @@ Response TestingEndpoint::create_shopper(const Request& request) {
   spec.otp_code = d_.random.digits(6);
   spec.deactivate_at = now + days * 86400;
   auto created = d_.registry.create_account(spec);
-  if (std::holds_alternative<std::string>(created)) return bolt_error_response(500, 1000, "Could not create the account.");
+  if (std::holds_alternative<std::string>(created))
+    return bolt_error_response(500, 1000, "Could not create the account.");
   const auto& account = std::get<model::Account>(created);
 
   // A code for the calling client: no PKCE, no redirect_uri binding, single use (contract section 8).

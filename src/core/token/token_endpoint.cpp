@@ -99,7 +99,8 @@ class TokenRequest {
     std::string secret;
     if (authorization && protocol::is_basic_scheme(*authorization)) {
       basic_attempted_ = true;
-      if (request_.header_count("authorization") != 1) return fail(ErrorCode::invalid_request, "two Authorization headers");
+      if (request_.header_count("authorization") != 1)
+        return fail(ErrorCode::invalid_request, "two Authorization headers");
       // RFC 6749 section 2.3.1: the client MUST NOT use more than one authentication method.
       if (params_.has("client_secret")) return fail(ErrorCode::invalid_request, "Basic and client_secret together");
       auto creds = protocol::parse_basic_auth(*authorization);
@@ -155,7 +156,8 @@ class TokenRequest {
       if (grant_type_ == "client_credentials") return fail(ErrorCode::request_forbidden, "client_credentials");
       return fail(ErrorCode::unsupported_grant_type, grant_type_);
     }
-    if (!client_.allows_grant(grant_type_)) return fail(ErrorCode::request_forbidden, "grant not allowed: " + grant_type_);
+    if (!client_.allows_grant(grant_type_))
+      return fail(ErrorCode::request_forbidden, "grant not allowed: " + grant_type_);
     return std::nullopt;
   }
 
@@ -200,13 +202,14 @@ class TokenRequest {
     model::GrantRecord grant{record->grant_id, client_.id, record->sub, record->auth_time, now_, std::nullopt};
     std::string access_token;
     std::string refresh_token;
-    const bool with_refresh = client_.allows_grant("refresh_token") &&
-                              (granted.has(ScopeToken::bolt_account_view) || granted.has(ScopeToken::bolt_account_manage));
+    const bool with_refresh = client_.allows_grant("refresh_token") && (granted.has(ScopeToken::bolt_account_view) ||
+                                                                        granted.has(ScopeToken::bolt_account_manage));
     auto issued = mint(record->grant_id, record->sub, granted, with_refresh, access_token, refresh_token);
     std::optional<std::string> id_token;
     if (granted.has(ScopeToken::openid)) {
-      id_token = build_id_token(d_.keys, d_.config.issuer, d_.config.id_token_ttl,
-                                IdTokenInput{*account, client_.id, record->nonce, access_token, record->auth_time, now_});
+      id_token =
+          build_id_token(d_.keys, d_.config.issuer, d_.config.id_token_ttl,
+                         IdTokenInput{*account, client_.id, record->nonce, access_token, record->auth_time, now_});
     }
     if (d_.grants.redeem_code(code_hash, now_, grant, issued) != ports::ConsumeOutcome::consumed) {
       // Another redemption won the race (or the code expired meanwhile): this one is a reuse.
@@ -216,7 +219,8 @@ class TokenRequest {
     return success(access_token, with_refresh ? std::optional(refresh_token) : std::nullopt, granted, id_token);
   }
 
-  std::optional<OAuthError> check_code_binding(const model::CodeRecord& record, std::optional<std::string_view> verifier) {
+  std::optional<OAuthError> check_code_binding(const model::CodeRecord& record,
+                                               std::optional<std::string_view> verifier) {
     // RFC 6749 section 4.1.3: redirect_uri must be identical when the authorization request carried one.
     if (!record.redirect_uri.empty()) {
       const auto uri = params_.get("redirect_uri");

@@ -27,8 +27,7 @@ struct TokenEndpointDeps {
 /// each returning the first failure. Storage failures propagate as ports::StorageError to the Provider.
 class TokenEndpoint {
  public:
-  explicit TokenEndpoint(TokenEndpointDeps deps)
-      : d_(deps), limiter_(deps.config.token_rate_limit_per_client) {}
+  explicit TokenEndpoint(TokenEndpointDeps deps) : d_(deps), limiter_(deps.config.token_rate_limit_per_client) {}
 
   Response handle(const Request& request);
 

@@ -314,8 +314,7 @@ void SqliteDatabase::migrate(Connection& connection) {
   for (int version = 1; version <= migration_count; ++version) {
     connection.exec("BEGIN IMMEDIATE");
     try {
-      connection.exec(
-          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
+      connection.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
       bool applied = false;
       {
         auto st = connection.prepare("SELECT 1 FROM schema_migrations WHERE version = ?1");

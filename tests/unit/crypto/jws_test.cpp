@@ -40,9 +40,9 @@ using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 std::string pem_of(EVP_PKEY* pkey, const EVP_CIPHER* cipher = nullptr, const char* pass = nullptr) {
   BIO* bio = BIO_new(BIO_s_mem());
-  const int ok = PEM_write_bio_PKCS8PrivateKey(bio, pkey, cipher, const_cast<char*>(pass),
-                                               pass != nullptr ? static_cast<int>(std::strlen(pass)) : 0, nullptr,
-                                               nullptr);
+  const int ok =
+      PEM_write_bio_PKCS8PrivateKey(bio, pkey, cipher, const_cast<char*>(pass),
+                                    pass != nullptr ? static_cast<int>(std::strlen(pass)) : 0, nullptr, nullptr);
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio, &data);
   std::string out = ok == 1 ? std::string(data, static_cast<std::size_t>(len)) : std::string();
@@ -51,9 +51,7 @@ std::string pem_of(EVP_PKEY* pkey, const EVP_CIPHER* cipher = nullptr, const cha
   return out;
 }
 
-Pkey keygen(const char* type) {
-  return Pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, type));
-}
+Pkey keygen(const char* type) { return Pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, type)); }
 
 json::object jwks_of(std::initializer_list<json::object> keys) {
   json::array array;
@@ -95,8 +93,11 @@ char next_char(char c) { return kAlphabet[(kAlphabet.find(c) + 1) % kAlphabet.si
   return ::testing::AssertionSuccess();
 }
 
-const json::object kClaims{{"iss", "https://issuer.example"}, {"sub", "alice"}, {"aud", "client-1"},
-                           {"exp", 1800000600}, {"nested", json::object{{"a", 1}, {"b", json::array{1, 2}}}}};
+const json::object kClaims{{"iss", "https://issuer.example"},
+                           {"sub", "alice"},
+                           {"aud", "client-1"},
+                           {"exp", 1800000600},
+                           {"nested", json::object{{"a", 1}, {"b", json::array{1, 2}}}}};
 
 // ---- SigningKey ------------------------------------------------------------------------------------
 
@@ -247,8 +248,8 @@ TEST(Jws, PicksKeyByKid) {
 TEST(Jws, AcceptsCraftedTokenWithoutTyp) {
   // Sanity check for craft(): the rejections below are not artefacts of the helper.
   const SigningKey& key = rsa_key();
-  const auto r = verify_jws(craft(R"({"alg":"RS256","kid":")" + key.kid() + R"("})", R"({"sub":"a"})", key),
-                            jwks_of(key));
+  const auto r =
+      verify_jws(craft(R"({"alg":"RS256","kid":")" + key.kid() + R"("})", R"({"sub":"a"})", key), jwks_of(key));
   ASSERT_TRUE(r.claims);
   EXPECT_EQ(r.claims->at("sub"), "a");
 }
@@ -285,25 +286,25 @@ TEST(Jws, RejectsTamperedSignature) {
   EXPECT_TRUE(Rejected(verify_jws(unsigned_part, jwks_of(key)), JwsError::bad_signature));
   const auto sig = *base::base64url_decode(segment(jwt, 2));
   std::vector<std::uint8_t> shorter(sig.begin() + 1, sig.end());
-  EXPECT_TRUE(Rejected(verify_jws(unsigned_part + base::base64url_encode(shorter), jwks_of(key)),
-                       JwsError::bad_signature));
+  EXPECT_TRUE(
+      Rejected(verify_jws(unsigned_part + base::base64url_encode(shorter), jwks_of(key)), JwsError::bad_signature));
   std::vector<std::uint8_t> longer{0};
   longer.insert(longer.end(), sig.begin(), sig.end());
-  EXPECT_TRUE(Rejected(verify_jws(unsigned_part + base::base64url_encode(longer), jwks_of(key)),
-                       JwsError::bad_signature));
+  EXPECT_TRUE(
+      Rejected(verify_jws(unsigned_part + base::base64url_encode(longer), jwks_of(key)), JwsError::bad_signature));
 }
 
 TEST(Jws, RejectsAlgNone) {
   const SigningKey& key = rsa_key();
   const std::string payload = b64(json::serialize(kClaims));
   for (std::string alg : {"none", "nOnE", "NONE", "None"}) {
-    for (std::string header : {R"({"alg":")" + alg + R"("})",
-                               R"({"alg":")" + alg + R"(","kid":")" + key.kid() + R"(","typ":"JWT"})"}) {
+    for (std::string header :
+         {R"({"alg":")" + alg + R"("})", R"({"alg":")" + alg + R"(","kid":")" + key.kid() + R"(","typ":"JWT"})"}) {
       EXPECT_TRUE(Rejected(verify_jws(b64(header) + "." + payload + ".", jwks_of(key)), JwsError::unsupported_alg))
           << header;
       // Even with a valid RSA signature over it.
-      EXPECT_TRUE(Rejected(verify_jws(craft(header, json::serialize(kClaims), key), jwks_of(key)),
-                           JwsError::unsupported_alg))
+      EXPECT_TRUE(
+          Rejected(verify_jws(craft(header, json::serialize(kClaims), key), jwks_of(key)), JwsError::unsupported_alg))
           << header;
     }
   }
@@ -332,14 +333,11 @@ TEST(Jws, RejectsHs256KeyConfusion) {
 
 TEST(Jws, RejectsOtherAlgs) {
   const SigningKey& key = rsa_key();
-  for (std::string header : {std::string(R"({"kid":")") + key.kid() + R"("})",
-                             R"({"alg":null,"kid":")" + key.kid() + R"("})",
-                             R"({"alg":["RS256"],"kid":")" + key.kid() + R"("})",
-                             R"({"alg":"rs256","kid":")" + key.kid() + R"("})",
-                             R"({"alg":"RS384","kid":")" + key.kid() + R"("})",
-                             R"({"alg":"PS256","kid":")" + key.kid() + R"("})",
-                             R"({"alg":"RS256 ","kid":")" + key.kid() + R"("})",
-                             R"({"alg":"","kid":")" + key.kid() + R"("})"}) {
+  for (std::string header :
+       {std::string(R"({"kid":")") + key.kid() + R"("})", R"({"alg":null,"kid":")" + key.kid() + R"("})",
+        R"({"alg":["RS256"],"kid":")" + key.kid() + R"("})", R"({"alg":"rs256","kid":")" + key.kid() + R"("})",
+        R"({"alg":"RS384","kid":")" + key.kid() + R"("})", R"({"alg":"PS256","kid":")" + key.kid() + R"("})",
+        R"({"alg":"RS256 ","kid":")" + key.kid() + R"("})", R"({"alg":"","kid":")" + key.kid() + R"("})"}) {
     EXPECT_TRUE(Rejected(verify_jws(craft(header, "{}", key), jwks_of(key)), JwsError::unsupported_alg)) << header;
   }
 }
@@ -365,26 +363,26 @@ TEST(Jws, RejectsAlgNotMatchingKey) {
 
 TEST(Jws, RejectsUnknownOrMissingKid) {
   const SigningKey& key = rsa_key();
-  EXPECT_TRUE(Rejected(verify_jws(craft(R"({"alg":"RS256","kid":"nope"})", "{}", key), jwks_of(key)),
-                       JwsError::unknown_kid));
+  EXPECT_TRUE(
+      Rejected(verify_jws(craft(R"({"alg":"RS256","kid":"nope"})", "{}", key), jwks_of(key)), JwsError::unknown_kid));
   EXPECT_TRUE(Rejected(verify_jws(craft(R"({"alg":"RS256"})", "{}", key), jwks_of(key)), JwsError::unknown_kid));
-  EXPECT_TRUE(Rejected(verify_jws(craft(R"({"alg":"RS256","kid":7})", "{}", key), jwks_of(key)),
-                       JwsError::unknown_kid));
+  EXPECT_TRUE(
+      Rejected(verify_jws(craft(R"({"alg":"RS256","kid":7})", "{}", key), jwks_of(key)), JwsError::unknown_kid));
   // Valid token, but the JWKS does not hold the key.
-  EXPECT_TRUE(Rejected(verify_jws(sign_jwt(key, kClaims), json::object{{"keys", json::array{}}}),
-                       JwsError::unknown_kid));
+  EXPECT_TRUE(
+      Rejected(verify_jws(sign_jwt(key, kClaims), json::object{{"keys", json::array{}}}), JwsError::unknown_kid));
   EXPECT_TRUE(Rejected(verify_jws(sign_jwt(key, kClaims), json::object{}), JwsError::unknown_kid));
 }
 
 TEST(Jws, RejectsKeyCarryingHeaders) {
   const SigningKey& key = rsa_key();
   const std::string jwk = json::serialize(key.public_jwk());
-  for (std::string extra : {R"(,"jwk":)" + jwk, std::string(R"(,"jku":"https://attacker.example/jwks")"),
-                            std::string(R"(,"x5u":"https://attacker.example/cert.pem")"),
-                            std::string(R"(,"x5c":["MIIB"])")}) {
+  for (std::string extra :
+       {R"(,"jwk":)" + jwk, std::string(R"(,"jku":"https://attacker.example/jwks")"),
+        std::string(R"(,"x5u":"https://attacker.example/cert.pem")"), std::string(R"(,"x5c":["MIIB"])")}) {
     // Validly signed by the trusted key, and still refused.
-    EXPECT_TRUE(Rejected(verify_jws(craft(header_for(key, extra), "{}", key), jwks_of(key)),
-                         JwsError::forbidden_header))
+    EXPECT_TRUE(
+        Rejected(verify_jws(craft(header_for(key, extra), "{}", key), jwks_of(key)), JwsError::forbidden_header))
         << extra;
   }
 }
@@ -392,36 +390,35 @@ TEST(Jws, RejectsKeyCarryingHeaders) {
 TEST(Jws, RejectsCrit) {
   const SigningKey& key = rsa_key();
   for (std::string extra : {R"(,"crit":["exp"],"exp":1)", R"(,"crit":["b64"],"b64":false)", R"(,"crit":[])"}) {
-    EXPECT_TRUE(Rejected(verify_jws(craft(header_for(key, extra), "{}", key), jwks_of(key)),
-                         JwsError::forbidden_header))
+    EXPECT_TRUE(
+        Rejected(verify_jws(craft(header_for(key, extra), "{}", key), jwks_of(key)), JwsError::forbidden_header))
         << extra;
   }
 }
 
 TEST(Jws, RejectsDuplicateKeys) {
   const SigningKey& key = rsa_key();
-  for (std::string payload : {R"({"sub":"a","sub":"b"})", R"({"sub":"a","s\u0075b":"b"})",
-                              R"({"x":{"a":1,"a":2}})", R"({"x":[{"a":1,"b":2,"a":3}]})"}) {
+  for (std::string payload : {R"({"sub":"a","sub":"b"})", R"({"sub":"a","s\u0075b":"b"})", R"({"x":{"a":1,"a":2}})",
+                              R"({"x":[{"a":1,"b":2,"a":3}]})"}) {
     EXPECT_TRUE(Rejected(verify_jws(craft(header_for(key), payload, key), jwks_of(key)), JwsError::malformed))
         << payload;
   }
   // Duplicates in the header, including an alg smuggled past a last-wins parser.
-  for (std::string header :
-       {R"({"alg":"none","alg":"RS256","kid":")" + key.kid() + R"("})",
-        R"({"alg":"RS256","kid":")" + key.kid() + R"(","kid":")" + key.kid() + R"("})"}) {
+  for (std::string header : {R"({"alg":"none","alg":"RS256","kid":")" + key.kid() + R"("})",
+                             R"({"alg":"RS256","kid":")" + key.kid() + R"(","kid":")" + key.kid() + R"("})"}) {
     EXPECT_TRUE(Rejected(verify_jws(craft(header, "{}", key), jwks_of(key)), JwsError::malformed)) << header;
   }
   // The same name in different objects is fine.
-  const auto ok = verify_jws(craft(header_for(key), R"({"a":{"x":1},"b":{"x":2},"x":[{"x":3},{"x":4}]})", key),
-                             jwks_of(key));
+  const auto ok =
+      verify_jws(craft(header_for(key), R"({"a":{"x":1},"b":{"x":2},"x":[{"x":3},{"x":4}]})", key), jwks_of(key));
   ASSERT_TRUE(ok.claims);
   EXPECT_EQ(ok.claims->at("b").at("x"), 2);
 }
 
 TEST(Jws, RejectsNonObjectOrInvalidJson) {
   const SigningKey& key = rsa_key();
-  for (std::string payload : {"[]", "1", "\"s\"", "null", "", "{", R"({"a":1}x)", R"({"a":1} {})",
-                              "{\"a\":1,}", "{/*c*/\"a\":1}", "{\"a\":\"\xff\"}"}) {
+  for (std::string payload : {"[]", "1", "\"s\"", "null", "", "{", R"({"a":1}x)", R"({"a":1} {})", "{\"a\":1,}",
+                              "{/*c*/\"a\":1}", "{\"a\":\"\xff\"}"}) {
     EXPECT_TRUE(Rejected(verify_jws(craft(header_for(key), payload, key), jwks_of(key)), JwsError::malformed))
         << payload;
   }
@@ -497,21 +494,20 @@ TEST(Jws, RejectsWeakRsaKeyInJwks) {
   BN_bn2bin(e, eb.data());
   BN_free(n);
   BN_free(e);
-  const json::object jwk{{"kty", "RSA"}, {"kid", "small"}, {"n", base::base64url_encode(nb)},
-                         {"e", base::base64url_encode(eb)}};
+  const json::object jwk{
+      {"kty", "RSA"}, {"kid", "small"}, {"n", base::base64url_encode(nb)}, {"e", base::base64url_encode(eb)}};
 
   const std::string input = b64(R"({"alg":"RS256","kid":"small"})") + "." + b64(R"({"sub":"a"})");
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   ASSERT_EQ(EVP_DigestSignInit_ex(ctx, nullptr, "SHA256", nullptr, nullptr, small.get(), nullptr), 1);
   std::vector<std::uint8_t> sig(128);
   std::size_t len = sig.size();
-  ASSERT_EQ(EVP_DigestSign(ctx, sig.data(), &len, reinterpret_cast<const unsigned char*>(input.data()),
-                           input.size()),
+  ASSERT_EQ(EVP_DigestSign(ctx, sig.data(), &len, reinterpret_cast<const unsigned char*>(input.data()), input.size()),
             1);
   EVP_MD_CTX_free(ctx);
   sig.resize(len);
-  EXPECT_TRUE(Rejected(verify_jws(input + "." + base::base64url_encode(sig), jwks_of({jwk})),
-                       JwsError::unsupported_alg));
+  EXPECT_TRUE(
+      Rejected(verify_jws(input + "." + base::base64url_encode(sig), jwks_of({jwk})), JwsError::unsupported_alg));
 }
 
 TEST(Jws, RejectsBadRsaExponent) {
@@ -538,8 +534,8 @@ TEST(Jws, RejectsExponentOneForgery) {
   const Digest h = sha256(input);
   em.insert(em.end(), h.begin(), h.end());
   ASSERT_EQ(em.size(), 256u);
-  EXPECT_TRUE(Rejected(verify_jws(input + "." + base::base64url_encode(em), jwks_of({jwk})),
-                       JwsError::unsupported_alg));
+  EXPECT_TRUE(
+      Rejected(verify_jws(input + "." + base::base64url_encode(em), jwks_of({jwk})), JwsError::unsupported_alg));
 }
 
 // ---- ES256 and EdDSA -------------------------------------------------------------------------------
@@ -553,9 +549,9 @@ TEST(Jws, Es256RoundTrip) {
   EXPECT_EQ(jwk.at("kty"), "EC");
   EXPECT_EQ(jwk.at("crv"), "P-256");
   EXPECT_FALSE(jwk.contains("d"));
-  EXPECT_EQ(key.kid(), base::base64url_encode(sha256(R"({"crv":"P-256","kty":"EC","x":")" +
-                                                     std::string(jwk.at("x").as_string()) + R"(","y":")" +
-                                                     std::string(jwk.at("y").as_string()) + R"("})")));
+  EXPECT_EQ(key.kid(),
+            base::base64url_encode(sha256(R"({"crv":"P-256","kty":"EC","x":")" + std::string(jwk.at("x").as_string()) +
+                                          R"(","y":")" + std::string(jwk.at("y").as_string()) + R"("})")));
   EXPECT_EQ(SigningKey::from_pem(key.private_pem()).kid(), key.kid());
 
   const std::string jwt = sign_jwt(key, kClaims);
@@ -583,9 +579,9 @@ TEST(Jws, Es256RoundTrip) {
   EXPECT_TRUE(Rejected(verify_jws(input + base::base64url_encode(oversized), jwks_of(key)), JwsError::bad_signature));
 
   // The ES256 kid with an RS256 header is refused (alg must match the key family).
-  EXPECT_TRUE(Rejected(verify_jws(craft(R"({"alg":"RS256","kid":")" + key.kid() + R"("})", "{}", rsa_key()),
-                                  jwks_of(key)),
-                       JwsError::unsupported_alg));
+  EXPECT_TRUE(
+      Rejected(verify_jws(craft(R"({"alg":"RS256","kid":")" + key.kid() + R"("})", "{}", rsa_key()), jwks_of(key)),
+               JwsError::unsupported_alg));
 }
 
 TEST(Jws, Es256RejectsPointNotOnCurve) {

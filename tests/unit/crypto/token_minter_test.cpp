@@ -11,13 +11,13 @@
 namespace boltauth::crypto {
 namespace {
 
-constexpr std::array<std::uint8_t, 32> kMaster = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+constexpr std::array<std::uint8_t, 32> kMaster = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                                   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 bool token_charset(std::string_view s) {
   for (char c : s) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '_' || c == '.';
+    const bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -58,15 +58,15 @@ TEST_F(TokenMinterTest, MacIsHmacOfRandomUnderDerivedKind) {
 }
 
 TEST_F(TokenMinterTest, VerifyAcceptsEveryKind) {
-  for (TokenKind kind : {TokenKind::authorization_code, TokenKind::access_token, TokenKind::refresh_token,
-                         TokenKind::client_secret}) {
+  for (TokenKind kind :
+       {TokenKind::authorization_code, TokenKind::access_token, TokenKind::refresh_token, TokenKind::client_secret}) {
     EXPECT_TRUE(minter.verify(kind, minter.mint(kind, random)));
   }
 }
 
 TEST_F(TokenMinterTest, VerifyRejectsOtherKinds) {
-  const std::array<TokenKind, 4> kinds{TokenKind::authorization_code, TokenKind::access_token,
-                                       TokenKind::refresh_token, TokenKind::client_secret};
+  const std::array<TokenKind, 4> kinds{TokenKind::authorization_code, TokenKind::access_token, TokenKind::refresh_token,
+                                       TokenKind::client_secret};
   for (TokenKind minted : kinds) {
     const std::string token = minter.mint(minted, random);
     for (TokenKind checked : kinds) {

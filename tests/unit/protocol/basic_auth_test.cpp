@@ -100,10 +100,10 @@ TEST(BasicAuth, MissingColonIsRejected) {
 
 TEST(BasicAuth, BadBase64IsRejected) {
   EXPECT_FALSE(parse_basic_auth("Basic !!!!").has_value());
-  EXPECT_FALSE(parse_basic_auth("Basic aWQ6c2VjcmV0=").has_value());      // wrong padding
-  EXPECT_FALSE(parse_basic_auth("Basic aWQ6c2VjcmV").has_value());        // missing padding / truncated
-  EXPECT_FALSE(parse_basic_auth("Basic aWQ6c2Vj cmV0").has_value());      // space inside
-  EXPECT_FALSE(parse_basic_auth("Basic aWQ6c2VjcmV0-_-_").has_value());     // url alphabet
+  EXPECT_FALSE(parse_basic_auth("Basic aWQ6c2VjcmV0=").has_value());     // wrong padding
+  EXPECT_FALSE(parse_basic_auth("Basic aWQ6c2VjcmV").has_value());       // missing padding / truncated
+  EXPECT_FALSE(parse_basic_auth("Basic aWQ6c2Vj cmV0").has_value());     // space inside
+  EXPECT_FALSE(parse_basic_auth("Basic aWQ6c2VjcmV0-_-_").has_value());  // url alphabet
   EXPECT_FALSE(parse_basic_auth("Basic " + base::base64url_encode("id:s\xFB\xFF")).has_value());
 }
 

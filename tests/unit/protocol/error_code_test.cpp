@@ -11,10 +11,10 @@ namespace boltauth::protocol {
 namespace {
 
 constexpr ErrorCode kAllCodes[] = {
-    ErrorCode::invalid_request,        ErrorCode::invalid_client, ErrorCode::invalid_grant,
-    ErrorCode::invalid_scope,          ErrorCode::unauthorized_client,
-    ErrorCode::unsupported_grant_type, ErrorCode::request_forbidden,
-    ErrorCode::slow_down,              ErrorCode::server_error,   ErrorCode::temporarily_unavailable,
+    ErrorCode::invalid_request,         ErrorCode::invalid_client,      ErrorCode::invalid_grant,
+    ErrorCode::invalid_scope,           ErrorCode::unauthorized_client, ErrorCode::unsupported_grant_type,
+    ErrorCode::request_forbidden,       ErrorCode::slow_down,           ErrorCode::server_error,
+    ErrorCode::temporarily_unavailable,
 };
 
 TEST(ErrorCode, BoltStatusTable) {
@@ -88,8 +88,7 @@ TEST(ErrorCode, DefaultDescriptionsAreNonEmptyAndRfc6749Safe) {
     for (std::size_t i = 0; i < d.size(); ++i) {
       const auto c = static_cast<unsigned char>(d[i]);
       const bool ok = (c >= 0x20 && c <= 0x21) || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
-      EXPECT_TRUE(ok) << to_string(code) << ": byte 0x" << std::hex << static_cast<int>(c) << std::dec
-                      << " at " << i;
+      EXPECT_TRUE(ok) << to_string(code) << ": byte 0x" << std::hex << static_cast<int>(c) << std::dec << " at " << i;
     }
   }
 }

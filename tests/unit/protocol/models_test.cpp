@@ -198,11 +198,11 @@ TEST(OAuthTokenResponse, UnknownMembersAreIgnoredAndAbsentOmitted) {
 
 TEST(ErrorsOauthServerResponse, SpecExamplesRoundTrip) {
   const json::object examples[] = {
-      error_example("invalid_request", kInvalidRequestSentence),          // oauth_400
-      error_example("invalid_scope", kInvalidScopeSentence),              // oauth_400
-      error_example("request_forbidden", kRequestForbiddenSentence),      // oauth_403
-      error_example("unsupported_grant_type", kUnsupportedGrantSentence), // oauth_403
-      error_example("invalid _grant", kInvalidGrantSentence),             // oauth_422, spelled as in the file
+      error_example("invalid_request", kInvalidRequestSentence),           // oauth_400
+      error_example("invalid_scope", kInvalidScopeSentence),               // oauth_400
+      error_example("request_forbidden", kRequestForbiddenSentence),       // oauth_403
+      error_example("unsupported_grant_type", kUnsupportedGrantSentence),  // oauth_403
+      error_example("invalid _grant", kInvalidGrantSentence),              // oauth_422, spelled as in the file
   };
   for (const auto& example : examples) {
     const json::value original(example);

@@ -36,14 +36,14 @@ std::string decoded_scope(std::string_view body) {
 TEST(Scope, EveryContractEncodingGivesTheSameSet) {
   // Contract section 3: all of these MUST parse to {bolt.account.manage, openid}.
   const std::string bodies[] = {
-      "scope=bolt.account.manage+openid",                           // space, as '+'
-      "scope=bolt.account.manage%20openid",                         // space, as %20
-      "scope=bolt.account.manage%2Bopenid",                         // a literal plus (Bolt's guide)
-      R"(scope=["bolt.account.manage","openid"])",                  // raw JSON array (v3 TypeScript SDK)
-      "scope=%5B%22bolt.account.manage%22%2C%22openid%22%5D",       // the same array, encoded
-      "scope=openid+bolt.account.manage",                           // reversed
-      "scope=openid%2Bbolt.account.manage",                         // reversed literal plus
-      R"(scope=["openid","bolt.account.manage"])",                  // reversed array
+      "scope=bolt.account.manage+openid",                      // space, as '+'
+      "scope=bolt.account.manage%20openid",                    // space, as %20
+      "scope=bolt.account.manage%2Bopenid",                    // a literal plus (Bolt's guide)
+      R"(scope=["bolt.account.manage","openid"])",             // raw JSON array (v3 TypeScript SDK)
+      "scope=%5B%22bolt.account.manage%22%2C%22openid%22%5D",  // the same array, encoded
+      "scope=openid+bolt.account.manage",                      // reversed
+      "scope=openid%2Bbolt.account.manage",                    // reversed literal plus
+      R"(scope=["openid","bolt.account.manage"])",             // reversed array
   };
   for (const auto& body : bodies) {
     const auto value = decoded_scope(body);
