@@ -10,7 +10,7 @@ namespace boltauth::core {
 Provider::Provider(ProviderDeps deps)
     : d_(std::move(deps)),
       registry_(d_.clients, d_.accounts, d_.minter, d_.random, d_.clock),
-      token_({d_.config, d_.clock, d_.random, d_.minter, d_.keys, registry_, d_.accounts, d_.grants}),
+      token_({d_.config, d_.clock, d_.random, d_.minter, d_.keys, registry_, d_.accounts, d_.grants, &d_.log_debug}),
       account_({d_.clock, d_.minter, registry_, d_.accounts, d_.grants}),
       testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, d_.grants}) {
   const std::string& iss = d_.config.issuer;

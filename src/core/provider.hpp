@@ -31,6 +31,8 @@ struct ProviderDeps {
   ports::GrantStore& grants;
   /// Called once per unexpected failure with detail for the log; never sent to the client.
   std::function<void(std::string_view)> log_error;
+  /// Called with the debug detail of refused requests (operators' `--log-level debug`); may be empty.
+  std::function<void(std::string_view)> log_debug;
 };
 
 /// The authorization server as a pure function from Request to Response: routing, the endpoints, and the one

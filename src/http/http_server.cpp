@@ -225,7 +225,9 @@ std::uint16_t HttpServer::start() {
   const auto port = listen();
   int io_threads = s.options.io_threads > 0 ? s.options.io_threads
                                             : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  int workers = s.options.worker_threads > 0 ? s.options.worker_threads : 2 * io_threads + 2;
+  // Workers mostly wait for a shared commit (fsync); the more requests wait together, the larger the group
+  // commit, so the pool is much larger than the core count.
+  int workers = s.options.worker_threads > 0 ? s.options.worker_threads : 64;
   s.workers = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(workers));
   s.work.emplace(asio::make_work_guard(s.ioc));
   s.do_accept();

@@ -23,7 +23,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port
   int io_threads = 0;         // 0: one per core
-  int worker_threads = 0;     // blocking storage work runs here, never on an I/O thread; 0: 2 x io_threads + 2
+  int worker_threads = 0;     // blocking storage work runs here, never on an I/O thread; 0: 64
   ServerLimits limits;
 };
 

@@ -42,10 +42,12 @@ core::ClientRegistry& Services::registry() { return impl_->registry; }
 bool Services::fresh() const { return impl_->fresh; }
 
 std::unique_ptr<core::Provider> Services::make_provider(const core::Config& config,
-                                                        std::function<void(std::string_view)> log) {
+                                                        std::function<void(std::string_view)> log_error,
+                                                        std::function<void(std::string_view)> log_debug) {
   auto& i = *impl_;
-  return std::make_unique<core::Provider>(
-      core::ProviderDeps{config, i.clock, i.random, i.minter, i.keys, i.clients, i.accounts, i.grants, std::move(log)});
+  return std::make_unique<core::Provider>(core::ProviderDeps{config, i.clock, i.random, i.minter, i.keys, i.clients,
+                                                             i.accounts, i.grants, std::move(log_error),
+                                                             std::move(log_debug)});
 }
 
 App::App(AppOptions options) : options_(std::move(options)), config_(options_.config) {
@@ -63,9 +65,15 @@ std::uint16_t App::start() {
   const auto port = http_->listen();
   if (options_.issuer_from_listen) config_.issuer = "http://" + options_.server.host + ":" + std::to_string(port);
   if (auto err = config_.validate(); !err.empty()) throw std::runtime_error("invalid configuration: " + err);
-  provider_ = services_->make_provider(config_, [quiet = options_.quiet](std::string_view line) {
-    if (!quiet) spdlog::error("{}", line);
-  });
+  std::function<void(std::string_view)> log_debug;
+  if (!options_.quiet && spdlog::should_log(spdlog::level::debug))
+    log_debug = [](std::string_view line) { spdlog::debug("{}", line); };
+  provider_ = services_->make_provider(
+      config_,
+      [quiet = options_.quiet](std::string_view line) {
+        if (!quiet) spdlog::error("{}", line);
+      },
+      std::move(log_debug));
   http_->start();
   return port;
 }

@@ -31,7 +31,9 @@ class Services {
   Services(const AppOptions& options, const core::Config& config);
   ~Services();
   core::ClientRegistry& registry();
-  std::unique_ptr<core::Provider> make_provider(const core::Config& config, std::function<void(std::string_view)> log);
+  std::unique_ptr<core::Provider> make_provider(const core::Config& config,
+                                                std::function<void(std::string_view)> log_error,
+                                                std::function<void(std::string_view)> log_debug);
   /// True when this process created the database (the data dir was empty).
   bool fresh() const;
 

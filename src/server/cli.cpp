@@ -83,6 +83,9 @@ int run_cli(int argc, char** argv) {
   serve->add_option("--issuer", issuer, "issuer URL (default http://HOST:PORT)");
   serve->add_option("--mode", mode, "sandbox (default) or production");
   serve->add_option("--threads", threads, "I/O threads (default: one per core)");
+  std::string log_level = "info";
+  serve->add_option("--log-level", log_level, "error, warn, info (default) or debug (logs why requests were refused)")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
 
   // client ...
   auto* client = app.add_subcommand("client", "Manage clients (merchants)");
@@ -137,6 +140,7 @@ int run_cli(int argc, char** argv) {
       }
       if (!mode.empty()) apply_mode(mode, options);
       if (threads > 0) options.server.io_threads = threads;
+      spdlog::set_level(spdlog::level::from_str(log_level));
       App server(options);
       const auto port = server.start();
       const std::string base = "http://" + options.server.host + ":" + std::to_string(port);

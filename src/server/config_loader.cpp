@@ -56,6 +56,7 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
                                              "issuer",
                                              "mode",
                                              "threads",
+                                             "workers",
                                              "error_style",
                                              "code_ttl",
                                              "access_token_ttl",
@@ -83,6 +84,8 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
       apply_mode(need<std::string>(node, key), o);
     else if (key == "threads")
       o.server.io_threads = static_cast<int>(need<std::int64_t>(node, key));
+    else if (key == "workers")
+      o.server.worker_threads = static_cast<int>(need<std::int64_t>(node, key));
     else if (key == "error_style") {
       const auto v = need<std::string>(node, key);
       if (v == "bolt")

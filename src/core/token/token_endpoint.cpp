@@ -329,6 +329,7 @@ class TokenRequest {
   }
 
   Response error(const OAuthError& err) {
+    if (d_.log_debug && *d_.log_debug) (*d_.log_debug)("token endpoint: " + err.debug);
     Response r = oauth_error_response(err, d_.config.error_style, basic_attempted_);
     if (request_.method != "POST") {
       r.status = 405;

@@ -1,4 +1,7 @@
 #pragma once
+#include <functional>
+#include <string_view>
+
 #include "base/clock.hpp"
 #include "base/random.hpp"
 #include "core/client_registry.hpp"
@@ -21,6 +24,8 @@ struct TokenEndpointDeps {
   ClientRegistry& registry;
   ports::AccountStore& accounts;
   ports::GrantStore& grants;
+  /// Receives the debug detail of each refused request (never sent to the client); may be null.
+  const std::function<void(std::string_view)>* log_debug = nullptr;
 };
 
 /// `POST /v1/oauth/token` and `/v3/oauth/token` (contract section 3): a straight sequence of named checks,

@@ -1,0 +1,127 @@
+#include "server/config_loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/temp_dir.hpp"
+
+namespace boltauth::server {
+namespace {
+
+class ConfigLoaderTest : public ::testing::Test {
+ protected:
+  testing::TempDir dir;
+  std::filesystem::path write(const std::string& text) {
+    const auto path = dir.path() / "boltauth.toml";
+    std::ofstream(path) << text;
+    return path;
+  }
+};
+
+TEST_F(ConfigLoaderTest, ReadsEveryKey) {
+  AppOptions o;
+  load_config_file(write(R"(
+listen = "0.0.0.0:9000"
+data_dir = "/var/lib/boltauth"
+issuer = "https://auth.shop.example"
+mode = "production"
+threads = 3
+workers = 16
+error_style = "rfc6749"
+code_ttl = 120
+access_token_ttl = 900
+refresh_token_ttl = 86400
+id_token_ttl = 600
+refresh_grace_seconds = 5
+token_scope_required = false
+token_rate_limit_per_client = 50
+rsa_key_bits = 3072
+busy_timeout_ms = 250
+[limits]
+body_bytes = 1000
+header_bytes = 2000
+request_timeout_seconds = 3
+idle_timeout_seconds = 4
+max_connections = 5
+max_form_params = 20
+)"),
+                   o);
+  EXPECT_EQ(o.server.host, "0.0.0.0");
+  EXPECT_EQ(o.server.port, 9000);
+  EXPECT_EQ(o.data_dir, "/var/lib/boltauth");
+  EXPECT_EQ(o.config.issuer, "https://auth.shop.example");
+  EXPECT_FALSE(o.issuer_from_listen);
+  EXPECT_EQ(o.config.mode, core::Mode::production);
+  EXPECT_EQ(o.server.io_threads, 3);
+  EXPECT_EQ(o.server.worker_threads, 16);
+  EXPECT_EQ(o.config.error_style, protocol::ErrorStyle::rfc6749);
+  EXPECT_EQ(o.config.code_ttl, 120);
+  EXPECT_EQ(o.config.access_token_ttl, 900);
+  EXPECT_EQ(o.config.refresh_token_ttl, 86400);
+  EXPECT_EQ(o.config.id_token_ttl, 600);
+  EXPECT_EQ(o.config.refresh_grace_seconds, 5);
+  EXPECT_FALSE(o.config.token_scope_required);
+  EXPECT_EQ(o.config.token_rate_limit_per_client, 50u);
+  EXPECT_EQ(o.rsa_key_bits, 3072);
+  EXPECT_EQ(o.busy_timeout_ms, 250);
+  EXPECT_EQ(o.server.limits.body_limit, 1000u);
+  EXPECT_EQ(o.server.limits.header_limit, 2000u);
+  EXPECT_EQ(o.server.limits.request_timeout_seconds, 3);
+  EXPECT_EQ(o.server.limits.idle_timeout_seconds, 4);
+  EXPECT_EQ(o.server.limits.max_connections, 5u);
+  EXPECT_EQ(o.config.max_form_params, 20u);
+  EXPECT_TRUE(o.config.validate().empty()) << o.config.validate();
+}
+
+TEST_F(ConfigLoaderTest, UnknownKeyIsRefusedByName) {
+  AppOptions o;
+  try {
+    load_config_file(write("acces_token_ttl = 5\n"), o);
+    FAIL() << "a typo must not be ignored";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("acces_token_ttl"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_config_file(write("[limits]\nbody = 5\n"), o), std::runtime_error);
+}
+
+TEST_F(ConfigLoaderTest, WrongTypesAndValuesAreRefused) {
+  AppOptions o;
+  EXPECT_THROW(load_config_file(write("code_ttl = \"300\"\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("mode = \"staging\"\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("error_style = \"loose\"\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("listen = \"nohostport\"\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("[limits]\nbody_bytes = 0\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("this is not toml ==\n"), o), std::runtime_error);
+}
+
+TEST(ConfigValidateTest, RejectsUnsafeValues) {
+  core::Config c;
+  EXPECT_TRUE(c.validate().empty());
+  c.issuer = "https://auth.example.com/";
+  EXPECT_FALSE(c.validate().empty()) << "trailing slash would break byte-identical iss";
+  c = {};
+  c.issuer = "https://auth.example.com?x=1";
+  EXPECT_FALSE(c.validate().empty());
+  c = {};
+  c.code_ttl = 3600;
+  EXPECT_FALSE(c.validate().empty());
+  c = {};
+  c.refresh_grace_seconds = -1;
+  EXPECT_FALSE(c.validate().empty());
+}
+
+TEST(ListenTest, ParsesHostAndPort) {
+  AppOptions o;
+  apply_listen("127.0.0.1:0", o);
+  EXPECT_EQ(o.server.port, 0);
+  apply_listen("[::1]:8443", o);
+  EXPECT_EQ(o.server.host, "::1");
+  EXPECT_EQ(o.server.port, 8443);
+  EXPECT_THROW(apply_listen("127.0.0.1:70000", o), std::runtime_error);
+  EXPECT_THROW(apply_listen("127.0.0.1:80x", o), std::runtime_error);
+  EXPECT_THROW(apply_listen(":80", o), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace boltauth::server
