@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/base64url.hpp"
+#include "crypto/openssl_ptr.hpp"
 
 namespace boltauth::crypto {
 namespace {
@@ -28,17 +29,7 @@ constexpr std::size_t kP256FieldBytes = 32;
 
 enum class Alg { rs256, es256, eddsa };
 
-template <typename T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const noexcept { F(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
-using ParamPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
+using namespace ossl;  // NOLINT: the RAII owners of openssl_ptr.hpp
 
 // ---- JSON with duplicate-key detection -------------------------------------------------------------
 // boost::json::parse keeps the last of duplicate keys; a verifier and another consumer could then read

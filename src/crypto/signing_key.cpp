@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "base/base64url.hpp"
+#include "crypto/openssl_ptr.hpp"
 #include "crypto/digest.hpp"
 
 namespace boltauth::crypto {
@@ -31,16 +32,7 @@ enum class KeyType { rsa, ec_p256, ed25519 };
   throw std::runtime_error(std::string("SigningKey: ") + what);
 }
 
-template <typename T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const noexcept { F(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
+using namespace ossl;  // NOLINT: the RAII owners of openssl_ptr.hpp
 
 std::string b64(const std::vector<std::uint8_t>& bytes) { return base::base64url_encode(bytes); }
 

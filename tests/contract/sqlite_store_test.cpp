@@ -16,6 +16,7 @@
 #include "core/ports/storage_error.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_stores.hpp"
+#include "support/temp_dir.hpp"
 
 namespace boltauth::contract {
 namespace {
@@ -28,25 +29,10 @@ using store::sqlite::SqliteClientStore;
 using store::sqlite::SqliteDatabase;
 using store::sqlite::SqliteGrantStore;
 
-/// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
+/// The shared temp dir, plus where the database file goes in it.
+class TempDir : public testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern = "/tmp/boltauth-sqlite-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path db_path() const { return path_ / "boltauth.db"; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  fs::path db_path() const { return path() / "boltauth.db"; }
 };
 
 SqliteDatabase::Options options_for(const fs::path& path) {
