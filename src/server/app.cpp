@@ -31,7 +31,7 @@ struct Services::Impl {
         db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}) {}
 };
 
-Services::Services(const AppOptions& options, const core::Config&) {
+Services::Services(const AppOptions& options) {
   ensure_private_dir(options.data_dir);
   KeyFiles files(options.data_dir);
   impl_ = std::make_unique<Impl>(options, files);
@@ -51,7 +51,7 @@ std::unique_ptr<core::Provider> Services::make_provider(const core::Config& conf
 }
 
 App::App(AppOptions options) : options_(std::move(options)), config_(options_.config) {
-  services_ = std::make_unique<Services>(options_, config_);
+  services_ = std::make_unique<Services>(options_);
 }
 
 App::~App() { stop(); }

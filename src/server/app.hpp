@@ -28,7 +28,7 @@ struct AppOptions {
 /// Storage, keys and the client registry of one data dir: what both the server and the admin CLI need.
 class Services {
  public:
-  Services(const AppOptions& options, const core::Config& config);
+  explicit Services(const AppOptions& options);
   ~Services();
   core::ClientRegistry& registry();
   std::unique_ptr<core::Provider> make_provider(const core::Config& config,

@@ -161,7 +161,7 @@ int run_cli(int argc, char** argv) {
 
     options.data_dir = data_dir;
     options.quiet = true;
-    Services services(options, options.config);
+    Services services(options);
     auto& registry = services.registry();
     if (*c_create) {
       auto created = registry.create_client(core::ClientSpec{name, redirect_uris, grants});
