@@ -69,6 +69,7 @@ void print_demo(const core::CreatedClient& demo, const std::string& base, const 
 int run_cli(int argc, char** argv) {
   CLI::App app{"boltauth: Bolt-compatible OAuth 2.0 and OpenID Connect server"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "boltauth " BOLTAUTH_VERSION);
   AppOptions options;
   std::string data_dir = "data";
   bool json = false;
