@@ -15,8 +15,8 @@
 #include <utility>
 
 #include "base/base64url.hpp"
-#include "crypto/openssl_ptr.hpp"
 #include "crypto/digest.hpp"
+#include "crypto/openssl_ptr.hpp"
 
 namespace boltauth::crypto {
 namespace {
