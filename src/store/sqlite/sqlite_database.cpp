@@ -261,6 +261,10 @@ struct SqliteDatabase::PendingWrite {
   FunctionRef<bool(Connection&)> fn;
   std::exception_ptr error;
   bool done = false;
+  bool lead = false;
+  // Each waiter sleeps on its own condition variable, so a finished batch wakes exactly its members and the
+  // next leader, not every waiting thread (with one shared one, wake-ups cost more than the commit).
+  std::condition_variable wake;
 };
 
 int SqliteDatabase::latest_schema_version() { return migration_count; }
@@ -343,24 +347,36 @@ void SqliteDatabase::migrate(Connection& connection) {
 }
 
 void SqliteDatabase::write(FunctionRef<bool(Connection&)> fn) {
-  PendingWrite self{fn, nullptr, false};
+  PendingWrite self{fn, nullptr, false, false, {}};
   std::unique_lock lock(write_mutex_);
   write_queue_.push_back(&self);
-  while (!self.done) {
-    if (writer_busy_) {
-      write_done_.wait(lock);
-      continue;
+  if (writer_busy_) {
+    // Another thread leads a batch: wait until it says this write is done, or hands over the lead.
+    self.wake.wait(lock, [&self] { return self.done || self.lead; });
+    if (self.done) {
+      lock.unlock();
+      if (self.error) std::rethrow_exception(self.error);
+      return;
     }
-    // Become the leader: take everything queued so far (our own write included) as one batch.
-    writer_busy_ = true;
-    std::vector<PendingWrite*> batch;
-    batch.swap(write_queue_);
-    lock.unlock();
-    run_batch(batch);
-    lock.lock();
-    for (auto* pending : batch) pending->done = true;
+  }
+  // Lead: take everything queued so far (this write included) as one batch: one transaction, one fsync.
+  writer_busy_ = true;
+  std::vector<PendingWrite*> batch;
+  batch.swap(write_queue_);
+  lock.unlock();
+  run_batch(batch);
+  lock.lock();
+  // Notify under the lock: a member cannot return (and destroy its PendingWrite) before it is released.
+  for (auto* pending : batch) {
+    if (pending == &self) continue;
+    pending->done = true;
+    pending->wake.notify_one();
+  }
+  if (write_queue_.empty()) {
     writer_busy_ = false;
-    write_done_.notify_all();
+  } else {
+    write_queue_.front()->lead = true;
+    write_queue_.front()->wake.notify_one();
   }
   lock.unlock();
   if (self.error) std::rethrow_exception(self.error);

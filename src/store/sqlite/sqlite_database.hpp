@@ -175,7 +175,6 @@ class SqliteDatabase {
 
   std::unique_ptr<Connection> writer_;
   std::mutex write_mutex_;
-  std::condition_variable write_done_;
   std::vector<PendingWrite*> write_queue_;
   bool writer_busy_ = false;
 
