@@ -1,11 +1,14 @@
 #include "http/http_server.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
@@ -37,9 +40,15 @@ struct HttpServer::Impl {
   asio::io_context ioc;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<asio::thread_pool> workers;
-  tcp::acceptor acceptor{ioc};
+  // On a strand: accept completions and the close in stop() never run at the same time on two I/O threads.
+  tcp::acceptor acceptor{asio::make_strand(ioc)};
+  asio::steady_timer accept_retry{acceptor.get_executor()};
   std::vector<std::thread> threads;
   std::mutex stop_mutex;
+  // run_until_signal() waits on these; stop() from any thread also ends the wait.
+  std::mutex wait_mutex;
+  std::condition_variable wait_cv;
+  bool wake_waiter = false;
 
   Impl(ServerOptions o, Handler h, Logger l) : options(std::move(o)), handler(std::move(h)), log(std::move(l)) {}
   void do_accept();
@@ -182,8 +191,15 @@ class Session : public std::enable_shared_from_this<Session> {
 void HttpServer::Impl::do_accept() {
   acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (ec == asio::error::operation_aborted || !acceptor.is_open() || draining.load()) return;
+      // Out of descriptors (EMFILE) and the like: the connection stays in the backlog, so retrying at once would
+      // spin. Back off briefly instead.
       if (log) log(std::string("accept: ") + ec.message());
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](beast::error_code timer_ec) {
+        if (!timer_ec && !draining.load()) do_accept();
+      });
+      return;
     } else if (connections.fetch_add(1) >= options.limits.max_connections) {
       connections.fetch_sub(1);  // over the cap: close at once rather than queue (checklist A7)
       beast::error_code ignored;
@@ -228,6 +244,15 @@ std::uint16_t HttpServer::start() {
   // Workers mostly wait for a shared commit (fsync); the more requests wait together, the larger the group
   // commit, so the pool is much larger than the core count.
   int workers = s.options.worker_threads > 0 ? s.options.worker_threads : 64;
+  // The connection cap must engage before the descriptor limit does, or accept() fails instead of the cap.
+  if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    const auto reserve = static_cast<rlim_t>(64 + workers);
+    const auto usable = limit.rlim_cur > reserve ? static_cast<std::size_t>(limit.rlim_cur - reserve) : 16;
+    if (s.options.limits.max_connections > usable) {
+      if (s.log) s.log("max_connections lowered to " + std::to_string(usable) + " by the open-file limit (ulimit -n)");
+      s.options.limits.max_connections = usable;
+    }
+  }
   s.workers = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(workers));
   s.work.emplace(asio::make_work_guard(s.ioc));
   s.do_accept();
@@ -240,9 +265,10 @@ void HttpServer::stop(int drain_seconds) {
   std::lock_guard lock(s.stop_mutex);
   if (s.stopped.exchange(true)) return;
   s.draining.store(true);
-  asio::post(s.ioc, [&s] {
+  asio::post(s.acceptor.get_executor(), [&s] {
     beast::error_code ec;
     s.acceptor.close(ec);
+    s.accept_retry.cancel();
   });
   // Let requests already read finish and be written (SIGTERM drains, it does not cut).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drain_seconds);
@@ -254,23 +280,27 @@ void HttpServer::stop(int drain_seconds) {
     if (t.joinable()) t.join();
   s.threads.clear();
   if (s.workers) s.workers->join();
+  {
+    std::lock_guard wait_lock(s.wait_mutex);
+    s.wake_waiter = true;
+  }
+  s.wait_cv.notify_all();
 }
 
 void HttpServer::run_until_signal() {
   auto& s = *impl_;
-  std::mutex m;
-  std::condition_variable cv;
-  bool signalled = false;
   asio::signal_set signals(s.ioc, SIGTERM, SIGINT);
-  signals.async_wait([&](beast::error_code ec, int) {
+  signals.async_wait([&s](beast::error_code ec, int) {
     if (ec) return;
-    std::lock_guard lock(m);
-    signalled = true;
-    cv.notify_all();
+    {
+      std::lock_guard lock(s.wait_mutex);
+      s.wake_waiter = true;
+    }
+    s.wait_cv.notify_all();
   });
   {
-    std::unique_lock lock(m);
-    cv.wait(lock, [&] { return signalled || s.stopped.load(); });
+    std::unique_lock lock(s.wait_mutex);
+    s.wait_cv.wait(lock, [&s] { return s.wake_waiter; });
   }
   stop();
 }

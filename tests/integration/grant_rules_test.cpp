@@ -175,9 +175,19 @@ TEST_F(GrantRulesTest, GraceWindowAllowsOneReplayOfThePreviousToken) {
   graceful.clock().advance(5);
   auto replay = graceful.refresh(c, old_refresh);
   ASSERT_EQ(replay.status, 200) << "within the grace window the previous token may be replayed once: " << replay.body;
-  // The replay replaced the successor (lost in transit, presumably): the successor is dead, the new one lives.
+  // The replay replaced the successor (lost in transit, presumably): the successor's access token is dead, and
+  // the replay's own tokens work.
+  auto status = [&](const std::string& access) {
+    return graceful.http().get("/v1/account", {{"Authorization", "Bearer " + access}}).status;
+  };
+  EXPECT_EQ(status(field(second, "access_token")), 401);
+  EXPECT_EQ(status(field(replay, "access_token")), 200);
+  auto third = graceful.refresh(c, field(replay, "refresh_token"));
+  ASSERT_EQ(third.status, 200);
+  // Presenting the replaced successor later means a copy leaked: the whole family is revoked.
   EXPECT_EQ(graceful.refresh(c, field(second, "refresh_token")).status, 422);
-  EXPECT_EQ(graceful.refresh(c, field(replay, "refresh_token")).status, 200);
+  EXPECT_EQ(status(field(third, "access_token")), 401);
+  EXPECT_EQ(graceful.refresh(c, field(third, "refresh_token")).status, 422);
 }
 
 TEST_F(GrantRulesTest, GraceWindowReplayOnlyOnceAndOnlyInTime) {

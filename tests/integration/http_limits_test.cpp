@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -132,6 +133,26 @@ TEST(HttpLimitsTest, ConnectionCountIsBounded) {
   for (int fd : fds) ::close(fd);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_TRUE(server_alive(server)) << "capacity comes back when connections close";
+}
+
+}  // namespace
+}  // namespace boltauth::testing
+
+namespace boltauth::testing {
+namespace {
+
+TEST(HttpServerLifecycleTest, StopFromAnotherThreadEndsRunUntilSignal) {
+  TestServer server;
+  std::atomic<bool> returned{false};
+  std::thread waiter([&] {
+    server.app().run_until_signal();
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server.app().stop();
+  for (int i = 0; i < 100 && !returned; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(returned) << "run_until_signal must return once the server is stopped";
+  waiter.join();
 }
 
 }  // namespace

@@ -54,6 +54,22 @@ TEST(SandboxTest, DeactivatedAccountsCanNoLongerGetTokens) {
   EXPECT_EQ(server.exchange(client, std::string(shopper.at("oauth_code").as_string()), "openid").status, 422);
 }
 
+TEST(SandboxTest, TokensOfADeactivatedAccountStopWorkingWhateverTheirScope) {
+  TestServer server;
+  auto client = server.create_client();
+  auto shopper = server.create_shopper(client, R"({"deactivate_in_days":1})");
+  auto res = server.exchange(client, std::string(shopper.at("oauth_code").as_string()), "bolt.account.view");
+  ASSERT_EQ(res.status, 200);
+  const Headers bearer{
+      {"Authorization", "Bearer " + std::string(res.json().as_object().at("access_token").as_string())},
+      {"Content-Type", "application/json"}};
+  ASSERT_EQ(server.http().get("/v1/account", bearer).status, 200);
+  server.clock().advance(86400);
+  EXPECT_EQ(server.http().get("/v1/account", bearer).status, 401);
+  // 401 invalid_token, not 403 insufficient_scope, even where the scope would not suffice either.
+  EXPECT_EQ(server.http().request("PATCH", "/v1/account/profile", bearer, R"({"first_name":"X"})").status, 401);
+}
+
 TEST(SandboxTest, RequiresTheApiKey) {
   TestServer server;
   auto client = server.create_client();

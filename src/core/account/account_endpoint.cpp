@@ -68,10 +68,11 @@ std::variant<Authorized, Response> authorize(AccountEndpointDeps& d, const Reque
     if (!client || !d.registry.secret_matches(*client, *api_key))
       return bolt_error_response(401, 1005, "Authentication error. Invalid merchant key.");
   }
-  const ScopeSet scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
-  if ((scope.bits() & any_of.bits()) == 0) return insufficient_scope(needed);
+  // A token of a deactivated account is invalid whatever its scope, so this comes before the scope check.
   auto account = d.accounts.find(record->sub);
   if (!account || (account->deactivate_at && now >= *account->deactivate_at)) return unauthorized();
+  const ScopeSet scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
+  if ((scope.bits() & any_of.bits()) == 0) return insufficient_scope(needed);
   return Authorized{std::move(*record), std::move(*account)};
 }
 

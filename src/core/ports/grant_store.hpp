@@ -36,7 +36,8 @@ class GrantStore {
 
   /// Grace-window replay of the immediately previous refresh token (contract section 3). One transaction:
   /// iff `old_hash` is used, not yet replayed, not revoked, its family live, and its successor still unused:
-  /// revoke the successor, mark old replayed with next_hash = tokens.refresh->hash, insert `tokens`.
+  /// revoke the successor and every earlier access token of the family, mark old replayed with
+  /// next_hash = tokens.refresh->hash, insert `tokens`.
   virtual ConsumeOutcome replay_refresh(std::string_view old_hash, base::UnixSeconds now,
                                         const model::IssuedTokens& tokens) = 0;
 

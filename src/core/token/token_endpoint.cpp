@@ -253,7 +253,13 @@ class TokenRequest {
     if (!record || record->type != model::TokenType::refresh_token)
       return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
     if (record->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "token of another client"));
-    if (record->revoked_at || record->grant_revoked) return error(fail(ErrorCode::invalid_grant, "revoked"));
+    if (record->grant_revoked) return error(fail(ErrorCode::invalid_grant, "family revoked"));
+    if (record->revoked_at) {
+      // Only a grace-window replay revokes a single refresh token: whoever presents the one it replaced holds a
+      // copy that leaked (RFC 9700 section 4.14.2), so the family goes.
+      d_.grants.revoke_grant(record->grant_id, now_);
+      return error(fail(ErrorCode::invalid_grant, "refresh token replaced by a replay"));
+    }
     if (now_ >= record->expires_at) return error(fail(ErrorCode::invalid_grant, "refresh token expired"));
     const ScopeSet token_scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
     const ScopeSet granted = requested_scope_.value_or(token_scope);

@@ -435,6 +435,14 @@ ConsumeOutcome SqliteGrantStore::replay_refresh(std::string_view old_hash, base:
                            .bind_text(2, next_hash)
                            .run();
     if (marked != 1) return false;
+    // The successor's access token may be in a thief's hands too: every earlier access token of the family
+    // dies with it (the replaying client gets a fresh one below).
+    c.prepare(
+         "UPDATE tokens SET revoked_at = ?2 WHERE grant_id = (SELECT grant_id FROM tokens WHERE hash = ?1) "
+         "AND type = 0 AND revoked_at IS NULL")
+        .bind_text(1, old_hash)
+        .bind_int(2, now)
+        .run();
     insert_tokens(c, tokens);
     outcome = ConsumeOutcome::consumed;
     return true;
