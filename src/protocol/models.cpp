@@ -219,6 +219,36 @@ std::optional<OAuthTokenRequestBody> token_request_from_form(const protocol::For
   return std::nullopt;
 }
 
+std::string_view to_string(Scope scope) noexcept {
+  switch (scope) {
+    case Scope::bolt_account_manage:
+      return "bolt.account.manage";
+    case Scope::bolt_account_view:
+      return "bolt.account.view";
+    case Scope::openid:
+      return "openid";
+  }
+  return {};
+}
+
+std::optional<Scope> scope_from_string(std::string_view token) noexcept {
+  for (Scope s : {Scope::bolt_account_manage, Scope::bolt_account_view, Scope::openid})
+    if (to_string(s) == token) return s;
+  return std::nullopt;
+}
+
+std::string join_scopes(std::initializer_list<Scope> scopes) {
+  std::string out;
+  for (Scope s : scopes) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(to_string(s));
+  }
+  return out;
+}
+
+std::string_view to_string(OAuthTokenInputGrantType) noexcept { return "authorization_code"; }
+std::string_view to_string(OAuthTokenInputRefreshGrantType) noexcept { return "refresh_token"; }
+
 std::string serialize(const json::object& object) { return json::serialize(object); }
 
 }  // namespace boltauth::models

@@ -1,8 +1,10 @@
 #pragma once
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "protocol/error_code.hpp"
@@ -51,12 +53,28 @@ struct OAuthTokenInputRefresh {
 
 using OAuthTokenRequestBody = std::variant<OAuthTokenInput, OAuthTokenInputRefresh>;
 
+/// OpenAPI `o_auth_token_input.scope` enum, as Bolt's SDK names it (`Scope`).
+enum class Scope { bolt_account_manage, bolt_account_view, openid };
+
+/// Wire spelling: "bolt.account.manage", "bolt.account.view", "openid".
+std::string_view to_string(Scope scope) noexcept;
+/// The Scope of a wire token; nullopt for anything else (case-sensitive, RFC 6749 section 3.3).
+std::optional<Scope> scope_from_string(std::string_view token) noexcept;
+/// Space-separated scope value (RFC 6749 section 3.3) of `scopes`, in the given order.
+std::string join_scopes(std::initializer_list<Scope> scopes);
+
+std::string_view to_string(OAuthTokenInputGrantType) noexcept;         // "authorization_code"
+std::string_view to_string(OAuthTokenInputRefreshGrantType) noexcept;  // "refresh_token"
+
 /// OpenAPI `errors_oauth_server_response`.
 struct ErrorsOauthServerResponse {
   std::optional<std::string> error;
   std::optional<std::string> error_description;
   bool operator==(const ErrorsOauthServerResponse&) const = default;
 };
+
+/// The name Bolt's SDK gives the error body carried by its `ErrorsOauthServerResponse` exception.
+using ErrorsOauthServerResponseData = ErrorsOauthServerResponse;
 
 /// OpenAPI `testing_account_request`.
 struct TestingAccountRequest {
