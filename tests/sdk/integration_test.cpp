@@ -362,7 +362,11 @@ TEST(SdkIntegration, TokenManagerEightThreadsOneRefreshPerExpiry) {
     for (int i = 0; i < 8; ++i) {
       threads.emplace_back([&, i] {
         sync.arrive_and_wait();
-        got[i] = manager.access_token();
+        try {
+          got[i] = manager.access_token();
+        } catch (const std::exception& e) {
+          got[i] = std::string("error: ") + e.what();
+        }
       });
     }
     for (auto& t : threads) t.join();
