@@ -122,7 +122,7 @@ std::string IdTokenVerifier::jwks_uri_locked() {
   return *jwks_uri_;
 }
 
-json::object IdTokenVerifier::jwks(bool force_refetch, bool& fetched_now) {
+std::shared_ptr<const json::object> IdTokenVerifier::jwks(bool force_refetch, bool& fetched_now) {
   std::lock_guard lock(mutex_);
   const auto now = options_.now();
   fetched_now = false;
@@ -132,24 +132,24 @@ json::object IdTokenVerifier::jwks(bool force_refetch, bool& fetched_now) {
     json::object fetched = fetch_json(*transport_, jwks_uri_locked(), options_);
     const json::value* keys = fetched.if_contains("keys");
     if (keys == nullptr || !keys->is_array()) fail(IdTokenFailure::discovery_failed, "JWKS has no keys array");
-    jwks_ = std::move(fetched);
+    jwks_ = std::make_shared<const json::object>(std::move(fetched));
     fetched_at_ = now;
     ++fetches_;
     fetched_now = true;
   }
-  return *jwks_;
+  return jwks_;
 }
 
 IdTokenClaims IdTokenVerifier::verify(std::string_view id_token, std::optional<std::string_view> nonce,
                                       std::optional<std::string_view> access_token) {
   // verify_jws accepts only RS256/ES256/EdDSA bound to the key's type; the options may narrow that further below.
   bool fetched_now = false;
-  json::object keys = jwks(false, fetched_now);
-  crypto::JwsVerifyResult result = crypto::verify_jws(id_token, keys);
+  std::shared_ptr<const json::object> keys = jwks(false, fetched_now);
+  crypto::JwsVerifyResult result = crypto::verify_jws(id_token, *keys);
   if (!result.claims && result.error == crypto::JwsError::unknown_kid && !fetched_now) {
     // Keys rotate (contract section 4): a kid we have not seen may be a newly published key. One refetch.
     keys = jwks(true, fetched_now);
-    if (fetched_now) result = crypto::verify_jws(id_token, keys);
+    if (fetched_now) result = crypto::verify_jws(id_token, *keys);
   }
   if (!result.claims) fail(map(result.error), "id_token signature verification failed");
   const json::value* alg = result.header.if_contains("alg");

@@ -82,14 +82,14 @@ class IdTokenVerifier {
   std::uint64_t jwks_fetches() const;
 
  private:
-  boost::json::object jwks(bool force_refetch, bool& fetched_now);
+  std::shared_ptr<const boost::json::object> jwks(bool force_refetch, bool& fetched_now);
   std::string jwks_uri_locked();
 
   std::shared_ptr<Transport> transport_;
   IdTokenVerifierOptions options_;
   mutable std::mutex mutex_;
   std::optional<std::string> jwks_uri_;
-  std::optional<boost::json::object> jwks_;
+  std::shared_ptr<const boost::json::object> jwks_;  // replaced, never mutated: readers share it without a copy
   std::chrono::system_clock::time_point fetched_at_{};
   std::uint64_t fetches_ = 0;
 };
