@@ -1,8 +1,12 @@
 // The SDK against a real boltauth server on a loopback port (libcurl transport, real HTTP): code exchange, the
 // contract's error table as typed errors, retries on injected faults, TokenManager from 8 threads, the example
 // binary, and id_token verification with the live JWKS across a key rotation.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <barrier>
 #include <boost/json/parse.hpp>
@@ -273,14 +277,25 @@ TEST(SdkIntegration, Error500And503AreApiErrors) {
 }
 
 TEST(SdkIntegration, TransportFailureIsApiErrorWithStatusZero) {
-  std::uint16_t dead_port = 0;
-  {
-    TestServer server;
-    dead_port = server.port();
-  }
-  Bolt bolt(options_for("http://127.0.0.1:" + std::to_string(dead_port)));
+  // A port bound but not listening: connections are refused, and nobody else can take the port meanwhile.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  FakeSleep sleep;
+  BoltOptions o = options_for("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), true);
+  o.retry_config.backoff.max_elapsed_time = 2s;
+  o.retry_env = sleep.env();
+  Bolt bolt(o);
   const auto e = api_error(bolt, models::OAuthTokenInput{});
+  ::close(fd);
   EXPECT_EQ(e.status_code(), 0);
+  // Refused connections never carried the request, so even a code exchange is retried (500 + 750 ms fit in 2 s).
+  EXPECT_EQ(sleep.sleeps.size(), 2u);
 }
 
 // ---- retries ---------------------------------------------------------------------------------------------
