@@ -404,12 +404,11 @@ struct ExampleRun {
   std::string err;
 };
 
-ExampleRun run_example(const std::string& args) {
+ExampleRun run_example(const std::string& args, const char* binary = BOLTAUTH_EXAMPLE_EXCHANGE) {
   testing::TempDir dir;
   const auto out = dir.path() / "out";
   const auto err = dir.path() / "err";
-  const std::string cmd =
-      std::string(BOLTAUTH_EXAMPLE_EXCHANGE) + " " + args + " >" + out.string() + " 2>" + err.string();
+  const std::string cmd = std::string(binary) + " " + args + " >" + out.string() + " 2>" + err.string();
   const int status = std::system(cmd.c_str());
   auto slurp = [](const std::filesystem::path& p) {
     std::ifstream in(p);
@@ -441,6 +440,33 @@ TEST(SdkIntegration, ExampleTokenExchange) {
   EXPECT_EQ(err.at("status"), 422);
   EXPECT_EQ(err.at("error"), "invalid_grant");
   EXPECT_TRUE(err.at("error_description").is_string());
+}
+
+TEST(SdkIntegration, ExampleSessionVerifiesAndPersistsRotatedTokens) {
+  // The example checks exp/iat against the system clock, so this server runs on it too.
+  TestServer server([](server::AppOptions& o) { o.clock = nullptr; });
+  const auto client = server.create_client();
+  testing::TempDir dir;
+  const auto state = dir.path() / "refresh_token";
+  const ExampleRun run = run_example("--server " + url_of(server) + " --client-id " + client.client.publishable_key +
+                                         " --client-secret " + client.client_secret + " --code " +
+                                         server.sandbox_code(client) + " --refreshes 3 --state-file " + state.string(),
+                                     BOLTAUTH_EXAMPLE_SESSION);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::istringstream lines(run.out);
+  std::string line;
+  std::vector<json::object> steps;
+  while (std::getline(lines, line)) steps.push_back(json::parse(line).as_object());
+  ASSERT_EQ(steps.size(), 5u) << run.out;
+  EXPECT_EQ(steps[0].at("step"), "id_token");
+  EXPECT_FALSE(steps[0].at("sub").as_string().empty());
+  EXPECT_EQ(steps[4].at("refreshes"), 3);
+  // The persisted refresh token is the live one: it refreshes once more.
+  std::ifstream in(state);
+  std::string persisted;
+  in >> persisted;
+  ASSERT_FALSE(persisted.empty());
+  EXPECT_EQ(server.refresh(client, persisted).status, 200);
 }
 
 // ---- id_token verification across a key rotation -----------------------------------------------------------
