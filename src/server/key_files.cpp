@@ -1,5 +1,6 @@
 #include "server/key_files.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -224,8 +225,14 @@ KeyDirectory::KeyDirectory(fs::path signing_dir, std::int64_t id_token_ttl)
 KeyDirectory::Stamp KeyDirectory::stamp() const {
   struct stat st {};
   if (::stat(dir_.c_str(), &st) != 0) return {};
-  return Stamp{static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec),
-               static_cast<std::uint64_t>(st.st_size)};
+  // The mtime alone can miss two changes within one timestamp tick; key files are only ever added, so the
+  // number of entries settles it (a few entries: one short readdir).
+  std::uint64_t entries = 0;
+  if (DIR* d = ::opendir(dir_.c_str())) {
+    while (::readdir(d) != nullptr) ++entries;
+    ::closedir(d);
+  }
+  return Stamp{static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec), entries};
 }
 
 void KeyDirectory::reload() {
@@ -246,7 +253,7 @@ void KeyDirectory::reload() {
 std::shared_ptr<const core::KeyRing> KeyDirectory::ring(base::UnixSeconds now) {
   const Stamp current = stamp();
   std::lock_guard lock(mutex_);
-  // A rescan every minute as well: two rotations within one mtime tick would otherwise go unnoticed.
+  // A rescan every minute as well, whatever the stamp says (belt and braces for odd filesystems).
   if (!(current == loaded_) || now - last_scan_ >= 60 || now < last_scan_) {
     try {
       reload();

@@ -47,8 +47,8 @@ class KeyFiles {
 };
 
 /// The key ring of a signing key directory, reloaded without restart when another process (the `keys rotate`
-/// command, another node) adds a key: each call costs one stat(2) of the directory, and files are parsed only
-/// when the directory changed. The ring is rebuilt when `now` crosses a phase boundary. Thread-safe; the ring
+/// command, another node) adds a key: each call costs a stat(2) and a readdir of the directory, and files are
+/// parsed only when it changed. The ring is rebuilt when `now` crosses a phase boundary. Thread-safe; the ring
 /// is immutable and replaced as a whole.
 class KeyDirectory final : public core::ports::KeySource {
  public:
@@ -59,7 +59,7 @@ class KeyDirectory final : public core::ports::KeySource {
   struct Stamp {
     std::int64_t sec = -1;
     std::int64_t nsec = -1;
-    std::uint64_t size = 0;
+    std::uint64_t entries = 0;
     bool operator==(const Stamp&) const = default;
   };
   Stamp stamp() const;
