@@ -93,6 +93,31 @@ TEST(JanitorTest, RunDuringTrafficLosesNothingLiveAndRemovesExpiredRows) {
   EXPECT_EQ(server.refresh(client, old_tokens.front().refresh).status, 200) << "an old family lives on";
 }
 
+TEST(JanitorTest, ConcurrentJanitorsOnOneStoreDeleteEachRowOnce) {
+  TestServer server([](server::AppOptions& o) { o.janitor_interval = 0; });
+  const auto client = server.create_client();
+  for (int i = 0; i < 20; ++i) issue(server, client);
+  server.clock().advance(3601);
+  const auto live = issue(server, client);
+  const auto now = server.clock().now();
+  // Two "servers" sharing the store, each with its own connection, purging at once in tiny batches.
+  core::ports::PurgeCounts a;
+  core::ports::PurgeCounts b;
+  {
+    SqliteDatabase db_a({server.data_dir() / "boltauth.db", 1, 10000});
+    SqliteDatabase db_b({server.data_dir() / "boltauth.db", 1, 10000});
+    store::sqlite::SqlitePurgeStore purge_a(db_a);
+    store::sqlite::SqlitePurgeStore purge_b(db_b);
+    std::thread ta([&] { a = core::run_janitor(purge_a, now, 3); });
+    std::thread tb([&] { b = core::run_janitor(purge_b, now, 3); });
+    ta.join();
+    tb.join();
+  }
+  EXPECT_EQ(a.access_tokens + b.access_tokens, 20);
+  EXPECT_EQ(a.codes + b.codes, 20);
+  EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + live.access}}).status, 200);
+}
+
 TEST(JanitorTest, ServeRunsItPeriodically) {
   TestServer server([](server::AppOptions& o) { o.janitor_interval = 1; });
   const auto client = server.create_client();

@@ -154,6 +154,14 @@ TEST_F(KeysTest, RetiredKeyDisappearsOnceItsLastIdTokenExpired) {
   EXPECT_FALSE(kids(fetched_jwks()).count(old_kid));
 }
 
+TEST_F(KeysTest, ChecklistG2IdTokenIsNeverAcceptedAsAnAccessToken) {
+  for (const char* alg : {"RS256", "ES256", "EdDSA"}) {
+    const auto c = client_with_alg(alg);
+    auto res = server.http().get("/v1/account", {{"Authorization", "Bearer " + id_token(c)}});
+    EXPECT_EQ(res.status, 401) << alg;
+  }
+}
+
 // OpenID Foundation conformance module oidcc-server-rotate-keys: after the OP rotates its keys, id_tokens
 // verify with the new key from a freshly fetched JWKS, and tokens signed before still verify while published.
 TEST_F(KeysTest, oidcc_server_rotate_keys) {
