@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/constant_time.hpp"
+#include "crypto/signing_key.hpp"
 
 namespace boltauth::core {
 
@@ -51,6 +52,11 @@ std::variant<CreatedClient, std::string> ClientRegistry::create_client(const Cli
     if (g != "authorization_code" && g != "refresh_token")
       return "unsupported grant type: " + g + " (supported: authorization_code, refresh_token)";
   }
+  // Every supported alg has a key from start-up on (KeyFiles::ensure_signing_keys), so any of them is valid.
+  const auto& algs = crypto::SigningKey::supported_algs();
+  if (std::find(algs.begin(), algs.end(), spec.id_token_signed_response_alg) == algs.end())
+    return "unsupported id_token_signed_response_alg: " + spec.id_token_signed_response_alg +
+           " (supported: RS256, ES256, EdDSA)";
   std::sort(grants.begin(), grants.end());
   grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
 
@@ -71,6 +77,7 @@ std::variant<CreatedClient, std::string> ClientRegistry::create_client(const Cli
   c.redirect_uris = spec.redirect_uris;
   c.grant_types = std::move(grants);
   c.created_at = clock_.now();
+  c.id_token_signed_response_alg = spec.id_token_signed_response_alg;
   if (!clients_.insert(c)) return std::string("client id collision; try again");
   return created;
 }

@@ -18,7 +18,8 @@ namespace boltauth::core {
 struct ClientSpec {
   std::string name;
   std::vector<std::string> redirect_uris;
-  std::vector<std::string> grant_types;  // empty: authorization_code + refresh_token
+  std::vector<std::string> grant_types;                // empty: authorization_code + refresh_token
+  std::string id_token_signed_response_alg = "RS256";  // RS256, ES256 or EdDSA
 };
 
 struct CreatedClient {

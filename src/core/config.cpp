@@ -14,6 +14,8 @@ std::string Config::validate() const {
   if (refresh_token_ttl <= 0) return "refresh_token_ttl must be positive";
   if (id_token_ttl <= 0) return "id_token_ttl must be positive";
   if (refresh_grace_seconds < 0 || refresh_grace_seconds > 300) return "refresh_grace_seconds must be in 0..300";
+  if (client_auth_failure_window <= 0 || client_auth_failure_window > 86400)
+    return "client_auth_failure_window must be in 1..86400 seconds";
   if (max_form_params < 8 || max_form_params > 1000) return "max_form_params must be in 8..1000";
   return {};
 }

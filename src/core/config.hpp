@@ -29,6 +29,10 @@ struct Config {
   /// Token requests per client per second; 0 = unlimited. Over it: 429 slow_down with Retry-After.
   std::uint32_t token_rate_limit_per_client = 0;
   std::size_t max_form_params = 32;
+  /// Checklist B5: this many failed client authentications for one client id from one address within
+  /// client_auth_failure_window seconds hold that pair off with 429 until the window ends. 0 = off.
+  std::uint32_t client_auth_max_failures = 10;
+  std::int64_t client_auth_failure_window = 60;
 
   /// Empty when valid, else a sentence naming the bad setting.
   std::string validate() const;

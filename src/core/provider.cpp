@@ -16,16 +16,13 @@ Provider::Provider(ProviderDeps deps)
   const std::string& iss = d_.config.issuer;
   // OIDC Discovery 1.0 section 3. Only endpoints that exist are listed (authorize, userinfo, introspection and
   // revocation join when they are built); codes come from the sandbox endpoint until then.
-  boost::json::object doc;
+  boost::json::object& doc = discovery_doc_;
   doc["issuer"] = iss;
   doc["token_endpoint"] = iss + "/v1/oauth/token";
   doc["jwks_uri"] = iss + "/v1/oauth/jwks.json";
   doc["response_types_supported"] = boost::json::array{"code"};
   doc["grant_types_supported"] = boost::json::array{"authorization_code", "refresh_token"};
   doc["subject_types_supported"] = boost::json::array{"public"};
-  boost::json::array algs;
-  algs.push_back(boost::json::string(d_.keys.signing_key().alg()));
-  doc["id_token_signing_alg_values_supported"] = std::move(algs);
   doc["scopes_supported"] = boost::json::array{"openid", "email", "bolt.account.manage", "bolt.account.view"};
   doc["token_endpoint_auth_methods_supported"] = boost::json::array{"client_secret_post", "client_secret_basic"};
   doc["code_challenge_methods_supported"] = boost::json::array{"S256"};
@@ -47,22 +44,36 @@ Provider::Provider(ProviderDeps deps)
   doc["claims_parameter_supported"] = false;
   doc["request_parameter_supported"] = false;
   doc["request_uri_parameter_supported"] = false;
-  discovery_body_ = boost::json::serialize(doc);
-  jwks_body_ = boost::json::serialize(d_.keys.jwks());
 }
 
-Response Provider::discovery() const {
+std::pair<std::string, std::string> Provider::bodies() {
+  // The ring changes with rotations and phase boundaries; the bodies are remade only when it does.
+  auto ring = d_.keys.ring(d_.clock.now());
+  std::lock_guard lock(cache_mutex_);
+  if (ring != cached_ring_) {
+    boost::json::object doc = discovery_doc_;
+    boost::json::array algs;
+    for (const auto& alg : ring->algs()) algs.emplace_back(alg);
+    doc["id_token_signing_alg_values_supported"] = std::move(algs);
+    discovery_body_ = boost::json::serialize(doc);
+    jwks_body_ = boost::json::serialize(ring->jwks());
+    cached_ring_ = std::move(ring);
+  }
+  return {discovery_body_, jwks_body_};
+}
+
+Response Provider::discovery() {
   Response r;
-  r.body = discovery_body_;
+  r.body = bodies().first;
   // Public and rarely changing: caches may keep it briefly.
   r.with_header("Cache-Control", "public, max-age=300").with_header("Access-Control-Allow-Origin", "*");
   return r;
 }
 
-Response Provider::jwks() const {
+Response Provider::jwks() {
   Response r;
   r.content_type = "application/jwk-set+json";
-  r.body = jwks_body_;
+  r.body = bodies().second;
   r.with_header("Cache-Control", "public, max-age=300").with_header("Access-Control-Allow-Origin", "*");
   return r;
 }

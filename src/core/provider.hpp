@@ -1,6 +1,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,7 @@
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
+#include "core/ports/key_source.hpp"
 #include "core/testing/testing_endpoint.hpp"
 #include "core/token/token_endpoint.hpp"
 #include "crypto/token_minter.hpp"
@@ -25,7 +27,7 @@ struct ProviderDeps {
   const base::Clock& clock;
   base::Random& random;
   const crypto::TokenMinter& minter;
-  const KeyRing& keys;
+  ports::KeySource& keys;
   ports::ClientStore& clients;
   ports::AccountStore& accounts;
   ports::GrantStore& grants;
@@ -49,8 +51,9 @@ class Provider {
 
  private:
   Response route(const Request& request);
-  Response discovery() const;
-  Response jwks() const;
+  std::pair<std::string, std::string> bodies();  // discovery and JWKS for the current ring
+  Response discovery();
+  Response jwks();
   Response failure(const Request& request, bool transient) const;
 
   ProviderDeps d_;
@@ -58,6 +61,9 @@ class Provider {
   token::TokenEndpoint token_;
   account::AccountEndpoint account_;
   testing::TestingEndpoint testing_;
+  boost::json::object discovery_doc_;  // without id_token_signing_alg_values_supported, which follows the keys
+  std::mutex cache_mutex_;
+  std::shared_ptr<const KeyRing> cached_ring_;  // the ring the two bodies below were made from
   std::string discovery_body_;
   std::string jwks_body_;
 };

@@ -161,6 +161,30 @@ SigningKey SigningKey::generate_rsa(int bits) {
   return SigningKey(make_impl(pkey));
 }
 
+SigningKey SigningKey::generate_ec_p256() {
+  EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  if (pkey == nullptr) fail("P-256 key generation failed");
+  return SigningKey(make_impl(pkey));
+}
+
+SigningKey SigningKey::generate_ed25519() {
+  EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  if (pkey == nullptr) fail("Ed25519 key generation failed");
+  return SigningKey(make_impl(pkey));
+}
+
+SigningKey SigningKey::generate(std::string_view alg, int rsa_bits) {
+  if (alg == "RS256") return generate_rsa(rsa_bits);
+  if (alg == "ES256") return generate_ec_p256();
+  if (alg == "EdDSA") return generate_ed25519();
+  throw std::invalid_argument("SigningKey: unsupported alg " + std::string(alg));
+}
+
+const std::vector<std::string>& SigningKey::supported_algs() {
+  static const std::vector<std::string> algs{"RS256", "ES256", "EdDSA"};
+  return algs;
+}
+
 SigningKey SigningKey::from_pem(std::string_view pem) {
   if (pem.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) fail("PEM too large");
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/janitor.hpp"
 #include "server/key_files.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_stores.hpp"
@@ -15,11 +16,12 @@ struct Services::Impl {
   base::Random& random;
   bool fresh;
   crypto::TokenMinter minter;
-  core::KeyRing keys;
+  KeyDirectory keys;
   store::sqlite::SqliteDatabase db;
   store::sqlite::SqliteClientStore clients{db};
   store::sqlite::SqliteAccountStore accounts{db};
   store::sqlite::SqliteGrantStore grants{db};
+  store::sqlite::SqlitePurgeStore purge{db};
   core::ClientRegistry registry{clients, accounts, minter, random, clock};
 
   Impl(const AppOptions& o, const KeyFiles& files)
@@ -27,7 +29,7 @@ struct Services::Impl {
         random(o.random ? *o.random : static_cast<base::Random&>(system_random)),
         fresh(!std::filesystem::exists(o.data_dir / "boltauth.db")),
         minter(files.master_key(random)),
-        keys(files.signing_keys(o.rsa_key_bits)),
+        keys((files.ensure_signing_keys(o.rsa_key_bits, clock.now()), files.signing_dir()), o.config.id_token_ttl),
         db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}) {}
 };
 
@@ -39,6 +41,9 @@ Services::Services(const AppOptions& options) {
 
 Services::~Services() = default;
 core::ClientRegistry& Services::registry() { return impl_->registry; }
+core::ports::PurgeStore& Services::purge_store() { return impl_->purge; }
+core::ports::KeySource& Services::keys() { return impl_->keys; }
+const base::Clock& Services::clock() const { return impl_->clock; }
 bool Services::fresh() const { return impl_->fresh; }
 
 std::unique_ptr<core::Provider> Services::make_provider(const core::Config& config,
@@ -75,10 +80,37 @@ std::uint16_t App::start() {
       },
       std::move(log_debug));
   http_->start();
+  if (options_.janitor_interval > 0) janitor_ = std::thread([this] { janitor_loop(); });
   return port;
 }
 
+void App::janitor_loop() {
+  std::unique_lock lock(janitor_mutex_);
+  while (
+      !janitor_cv_.wait_for(lock, std::chrono::seconds(options_.janitor_interval), [this] { return janitor_stop_; })) {
+    lock.unlock();
+    try {
+      const auto counts = core::run_janitor(services_->purge_store(), services_->clock().now(), options_.janitor_batch,
+                                            &janitor_abort_);
+      if (!options_.quiet && counts.total() > 0)
+        spdlog::info("janitor: removed {} codes, {} access tokens, {} refresh tokens, {} grants", counts.codes,
+                     counts.access_tokens, counts.refresh_tokens, counts.grants);
+    } catch (const std::exception& e) {
+      // A busy or failing store: try again next interval; requests are unaffected.
+      if (!options_.quiet) spdlog::warn("janitor: {}", e.what());
+    }
+    lock.lock();
+  }
+}
+
 void App::stop() {
+  {
+    std::lock_guard lock(janitor_mutex_);
+    janitor_stop_ = true;
+    janitor_abort_ = true;
+  }
+  janitor_cv_.notify_all();
+  if (janitor_.joinable()) janitor_.join();
   if (http_) http_->stop();
 }
 

@@ -1,12 +1,17 @@
 #pragma once
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "base/clock.hpp"
 #include "base/random.hpp"
 #include "core/config.hpp"
+#include "core/ports/purge_store.hpp"
 #include "core/provider.hpp"
 #include "http/http_server.hpp"
 
@@ -18,6 +23,11 @@ struct AppOptions {
   std::filesystem::path data_dir = "data";
   http::ServerOptions server;
   int rsa_key_bits = 2048;
+  /// `keys rotate`: seconds a new key is published before it signs (verifiers refetch the JWKS meanwhile).
+  std::int64_t key_activation_delay = 3600;
+  /// Seconds between janitor runs in `serve` (0 = never), and rows deleted per transaction.
+  std::int64_t janitor_interval = 300;
+  int janitor_batch = 500;
   int busy_timeout_ms = 10000;
   int read_connections = 4;
   base::Clock* clock = nullptr;    // null: the system clock
@@ -31,6 +41,9 @@ class Services {
   explicit Services(const AppOptions& options);
   ~Services();
   core::ClientRegistry& registry();
+  core::ports::PurgeStore& purge_store();
+  core::ports::KeySource& keys();
+  const base::Clock& clock() const;
   std::unique_ptr<core::Provider> make_provider(const core::Config& config,
                                                 std::function<void(std::string_view)> log_error,
                                                 std::function<void(std::string_view)> log_debug);
@@ -64,6 +77,13 @@ class App {
   std::unique_ptr<Services> services_;
   std::unique_ptr<core::Provider> provider_;
   std::unique_ptr<http::HttpServer> http_;
+
+  void janitor_loop();
+  std::thread janitor_;
+  std::mutex janitor_mutex_;
+  std::condition_variable janitor_cv_;
+  bool janitor_stop_ = false;
+  std::atomic<bool> janitor_abort_{false};
 };
 
 }  // namespace boltauth::server

@@ -9,8 +9,10 @@
 #include <optional>
 #include <variant>
 
+#include "core/janitor.hpp"
 #include "server/app.hpp"
 #include "server/config_loader.hpp"
+#include "server/key_files.hpp"
 
 namespace boltauth::server {
 namespace {
@@ -27,6 +29,7 @@ boost::json::object client_json(const core::model::Client& c) {
   for (const auto& g : c.grant_types) grants.emplace_back(g);
   o["grant_types"] = std::move(grants);
   o["created_at"] = c.created_at;
+  o["id_token_signed_response_alg"] = c.id_token_signed_response_alg;
   return o;
 }
 
@@ -44,6 +47,33 @@ void print_client(const core::model::Client& c, const std::string* secret, bool 
   std::cout << "grants:        ";
   for (std::size_t i = 0; i < c.grant_types.size(); ++i) std::cout << (i ? ", " : "") << c.grant_types[i];
   std::cout << "\n";
+  std::cout << "id_token alg:  " << c.id_token_signed_response_alg << "\n";
+}
+
+std::string time_text(std::optional<base::UnixSeconds> t) { return t ? std::to_string(*t) : "-"; }
+
+void print_keys(const core::KeyRing& ring, bool json) {
+  if (json) {
+    boost::json::array arr;
+    for (const auto& k : ring.schedule()) {
+      boost::json::object o{{"kid", k.kid},
+                            {"alg", k.alg},
+                            {"phase", core::to_string(k.phase)},
+                            {"created_at", k.created_at},
+                            {"activates_at", k.activates_at}};
+      o["retires_at"] = k.retires_at ? boost::json::value(*k.retires_at) : boost::json::value(nullptr);
+      o["unpublish_at"] = k.unpublish_at ? boost::json::value(*k.unpublish_at) : boost::json::value(nullptr);
+      arr.push_back(std::move(o));
+    }
+    std::cout << boost::json::serialize(arr) << "\n";
+    return;
+  }
+  std::cout << "ALG    PHASE    KID                                          ACTIVATES_AT RETIRES_AT UNPUBLISH_AT\n";
+  for (const auto& k : ring.schedule()) {
+    std::printf("%-6s %-8s %-44s %-12s %-10s %s\n", k.alg.c_str(), std::string(core::to_string(k.phase)).c_str(),
+                k.kid.c_str(), std::to_string(k.activates_at).c_str(), time_text(k.retires_at).c_str(),
+                time_text(k.unpublish_at).c_str());
+  }
 }
 
 void print_demo(const core::CreatedClient& demo, const std::string& base, const std::string& data_dir) {
@@ -93,10 +123,13 @@ int run_cli(int argc, char** argv) {
   client->require_subcommand(1);
   std::string name, client_id;
   std::vector<std::string> redirect_uris, grants;
+  std::string id_token_alg = "RS256";
   auto* c_create = client->add_subcommand("create", "Register a client; prints its API key once");
   c_create->add_option("--name", name, "display name")->required();
   c_create->add_option("--redirect-uri", redirect_uris, "registered redirect URI (repeatable)");
   c_create->add_option("--grant", grants, "allowed grant type (repeatable; default authorization_code, refresh_token)");
+  c_create->add_option("--id-token-alg", id_token_alg, "id_token_signed_response_alg: RS256 (default), ES256 or EdDSA")
+      ->check(CLI::IsMember({"RS256", "ES256", "EdDSA"}));
   auto* c_list = client->add_subcommand("list", "List clients");
   auto* c_show = client->add_subcommand("show", "Show a client");
   c_show->add_option("ID", client_id, "client id or publishable key")->required();
@@ -120,6 +153,31 @@ int run_cli(int argc, char** argv) {
   a_create->add_option("--phone", phone, "E.164 phone number");
   a_create->add_option("--data-dir", data_dir, "data directory (default ./data)");
   a_create->add_flag("--json", json, "print JSON");
+
+  // keys ...
+  auto* keys = app.add_subcommand("keys", "Manage id_token signing keys");
+  keys->require_subcommand(1);
+  std::string key_alg = "RS256";
+  std::string keys_config;
+  std::int64_t activation_delay = -1;
+  auto* k_rotate = keys->add_subcommand(
+      "rotate", "Add a key: published at once, signing after key_activation_delay; the old one retires then");
+  k_rotate->add_option("--alg", key_alg, "RS256 (default), ES256 or EdDSA")
+      ->check(CLI::IsMember({"RS256", "ES256", "EdDSA"}));
+  k_rotate->add_option("--activation-delay", activation_delay,
+                       "seconds before the new key signs (default: key_activation_delay, 3600)");
+  auto* k_list = keys->add_subcommand("list", "List signing keys and their phases");
+  for (auto* sub : {k_rotate, k_list}) {
+    sub->add_option("--data-dir", data_dir, "data directory (default ./data)");
+    sub->add_option("--config", keys_config, "TOML config file (key_activation_delay, id_token_ttl, rsa_key_bits)");
+    sub->add_flag("--json", json, "print JSON");
+  }
+
+  // janitor
+  auto* janitor = app.add_subcommand("janitor", "Delete expired and revoked codes, tokens and grants once");
+  janitor->add_option("--data-dir", data_dir, "data directory (default ./data)");
+  janitor->add_option("--config", keys_config, "TOML config file (janitor_batch)");
+  janitor->add_flag("--json", json, "print JSON");
 
   try {
     app.parse(argc, argv);
@@ -160,12 +218,38 @@ int run_cli(int argc, char** argv) {
       return 0;
     }
 
+    if (!keys_config.empty()) load_config_file(keys_config, options);
     options.data_dir = data_dir;
     options.quiet = true;
     Services services(options);
+    if (*k_rotate || *k_list) {
+      if (*k_rotate) {
+        const std::int64_t delay = activation_delay >= 0 ? activation_delay : options.key_activation_delay;
+        auto added = KeyFiles(options.data_dir).rotate(key_alg, options.rsa_key_bits, services.clock().now(), delay);
+        if (!json)
+          std::cout << "added " << added.key->alg() << " key " << added.key->kid() << ": published now, signs from "
+                    << added.activates_at << " (in " << delay << " s)\n";
+      }
+      const auto ring = services.keys().ring(services.clock().now());
+      if (*k_list || json) print_keys(*ring, json);
+      return 0;
+    }
+    if (*janitor) {
+      const auto c = core::run_janitor(services.purge_store(), services.clock().now(), options.janitor_batch);
+      if (json)
+        std::cout << boost::json::serialize(boost::json::object{{"codes", c.codes},
+                                                                {"access_tokens", c.access_tokens},
+                                                                {"refresh_tokens", c.refresh_tokens},
+                                                                {"grants", c.grants}})
+                  << "\n";
+      else
+        std::cout << "removed " << c.codes << " codes, " << c.access_tokens << " access tokens, " << c.refresh_tokens
+                  << " refresh tokens, " << c.grants << " grants\n";
+      return 0;
+    }
     auto& registry = services.registry();
     if (*c_create) {
-      auto created = registry.create_client(core::ClientSpec{name, redirect_uris, grants});
+      auto created = registry.create_client(core::ClientSpec{name, redirect_uris, grants, id_token_alg});
       if (auto* err = std::get_if<std::string>(&created)) {
         std::cerr << "error: " << *err << "\n";
         return 2;

@@ -66,6 +66,11 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
                                              "token_scope_required",
                                              "token_rate_limit_per_client",
                                              "rsa_key_bits",
+                                             "key_activation_delay",
+                                             "client_auth_max_failures",
+                                             "client_auth_failure_window",
+                                             "janitor_interval",
+                                             "janitor_batch",
                                              "busy_timeout_ms",
                                              "limits"};
   static const std::set<std::string> kLimits = {"body_bytes",           "header_bytes",    "request_timeout_seconds",
@@ -110,7 +115,20 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
       o.config.token_rate_limit_per_client = static_cast<std::uint32_t>(need<std::int64_t>(node, key));
     else if (key == "rsa_key_bits")
       o.rsa_key_bits = static_cast<int>(need<std::int64_t>(node, key));
-    else if (key == "busy_timeout_ms")
+    else if (key == "key_activation_delay") {
+      o.key_activation_delay = need<std::int64_t>(node, key);
+      if (o.key_activation_delay < 0) throw std::runtime_error("key_activation_delay must not be negative");
+    } else if (key == "client_auth_max_failures")
+      o.config.client_auth_max_failures = static_cast<std::uint32_t>(need<std::int64_t>(node, key));
+    else if (key == "client_auth_failure_window")
+      o.config.client_auth_failure_window = need<std::int64_t>(node, key);
+    else if (key == "janitor_interval") {
+      o.janitor_interval = need<std::int64_t>(node, key);
+      if (o.janitor_interval < 0) throw std::runtime_error("janitor_interval must not be negative");
+    } else if (key == "janitor_batch") {
+      o.janitor_batch = static_cast<int>(need<std::int64_t>(node, key));
+      if (o.janitor_batch < 1 || o.janitor_batch > 10000) throw std::runtime_error("janitor_batch must be in 1..10000");
+    } else if (key == "busy_timeout_ms")
       o.busy_timeout_ms = static_cast<int>(need<std::int64_t>(node, key));
     else if (key == "limits") {
       const auto* limits = node.as_table();

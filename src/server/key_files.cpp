@@ -1,6 +1,8 @@
 #include "server/key_files.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,25 +80,198 @@ std::array<std::uint8_t, 32> KeyFiles::master_key(base::Random& random) const {
   return key;
 }
 
-std::vector<crypto::SigningKey> KeyFiles::signing_keys(int rsa_bits) const {
-  const fs::path signing = dir_ / "signing";
-  ensure_private_dir(signing);
-  auto list = [&signing] {
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(signing))
-      if (entry.path().extension() == ".pem") files.push_back(entry.path());
-    std::sort(files.begin(), files.end());  // names are zero-padded sequence numbers: publication order
-    return files;
-  };
-  auto files = list();
-  if (files.empty()) {
-    auto key = crypto::SigningKey::generate_rsa(rsa_bits);
-    write_once(signing / "0001.pem", key.private_pem());
-    files = list();
+namespace {
+
+constexpr std::string_view kBegin = "-----BEGIN ";
+
+// Numbered key files in publication order (numeric, so 10000.pem sorts after 9999.pem).
+std::vector<std::pair<long, fs::path>> list_key_files(const fs::path& signing) {
+  std::vector<std::pair<long, fs::path>> files;
+  for (const auto& entry : fs::directory_iterator(signing)) {
+    const auto& p = entry.path();
+    if (p.extension() != ".pem") continue;
+    const std::string stem = p.stem().string();
+    if (stem.empty() || !std::all_of(stem.begin(), stem.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    files.emplace_back(std::stol(stem), p);
   }
-  std::vector<crypto::SigningKey> keys;
-  for (const auto& f : files) keys.push_back(crypto::SigningKey::from_pem(read_file(f)));
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string file_name(long n) {
+  std::string s = std::to_string(n);
+  if (s.size() < 4) s.insert(0, 4 - s.size(), '0');
+  return s + ".pem";
+}
+
+// Holds an exclusive flock(2) on the signing dir's lock file: `keys rotate` and starting servers never pick the
+// same number or both create a missing alg's key.
+class DirLock {
+ public:
+  explicit DirLock(const fs::path& dir) : fd_(::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    if (fd_ < 0) throw std::runtime_error("cannot open " + (dir / ".lock").string() + ": " + std::strerror(errno));
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~DirLock() { ::close(fd_); }  // closing releases the lock
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+// Adds `key` as the next numbered file. link(2) refuses an existing name, so even without the lock two
+// writers cannot overwrite each other: the loser takes the next number.
+void add_key_file(const fs::path& signing, const std::string& text) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const auto files = list_key_files(signing);
+    const long next = files.empty() ? 1 : files.back().first + 1;
+    const fs::path path = signing / file_name(next);
+    if (write_once(path, text) == text) return;
+  }
+  throw std::runtime_error("cannot add a key file in " + signing.string());
+}
+
+std::int64_t header_int(const std::string& value, const char* name) {
+  try {
+    std::size_t used = 0;
+    const std::int64_t v = std::stoll(value, &used);
+    if (used == value.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw std::runtime_error(std::string("bad ") + name + " in key file header");
+}
+
+}  // namespace
+
+std::string key_file_text(const crypto::SigningKey& key, base::UnixSeconds created_at, base::UnixSeconds activates_at) {
+  return "boltauth-alg: " + key.alg() + "\nboltauth-created-at: " + std::to_string(created_at) +
+         "\nboltauth-activates-at: " + std::to_string(activates_at) + "\n" + key.private_pem();
+}
+
+core::ScheduledKey parse_key_file(const std::string& text) {
+  const auto begin = text.find(kBegin);
+  if (begin == std::string::npos) throw std::runtime_error("no PEM block in key file");
+  core::ScheduledKey k;
+  std::string alg;
+  std::istringstream header(text.substr(0, begin));
+  for (std::string line; std::getline(header, line);) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) continue;
+    const auto colon = line.find(": ");
+    if (colon == std::string::npos) throw std::runtime_error("bad key file header line: " + line);
+    const std::string name = line.substr(0, colon);
+    const std::string value = line.substr(colon + 2);
+    if (name == "boltauth-alg")
+      alg = value;
+    else if (name == "boltauth-created-at")
+      k.created_at = header_int(value, "created-at");
+    else if (name == "boltauth-activates-at")
+      k.activates_at = header_int(value, "activates-at");
+    else
+      throw std::runtime_error("unknown key file header " + name);
+  }
+  k.key = std::make_shared<const crypto::SigningKey>(crypto::SigningKey::from_pem(text.substr(begin)));
+  if (!alg.empty() && alg != k.key->alg())
+    throw std::runtime_error("key file says " + alg + " but holds an " + k.key->alg() + " key");
+  return k;
+}
+
+void KeyFiles::ensure_signing_keys(int rsa_bits, base::UnixSeconds now) const {
+  const fs::path signing = signing_dir();
+  ensure_private_dir(signing);
+  DirLock lock(signing);
+  std::vector<std::string> have;
+  for (const auto& [n, path] : list_key_files(signing)) have.push_back(parse_key_file(read_file(path)).key->alg());
+  for (const auto& alg : crypto::SigningKey::supported_algs()) {
+    if (std::find(have.begin(), have.end(), alg) != have.end()) continue;
+    const auto key = crypto::SigningKey::generate(alg, rsa_bits);
+    add_key_file(signing, key_file_text(key, now, now));
+  }
+}
+
+core::ScheduledKey KeyFiles::rotate(const std::string& alg, int rsa_bits, base::UnixSeconds now,
+                                    std::int64_t activation_delay) const {
+  const fs::path signing = signing_dir();
+  ensure_private_dir(signing);
+  auto key = crypto::SigningKey::generate(alg, rsa_bits);
+  const std::string text = key_file_text(key, now, now + activation_delay);
+  {
+    DirLock lock(signing);
+    add_key_file(signing, text);
+  }
+  if (const int dfd = ::open(signing.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
+    ::futimens(dfd, nullptr);  // a fresh mtime even within the same clock tick: servers notice at once
+    ::close(dfd);
+  }
+  return core::ScheduledKey{std::make_shared<const crypto::SigningKey>(std::move(key)), now, now + activation_delay};
+}
+
+std::vector<core::ScheduledKey> KeyFiles::scheduled_keys() const {
+  std::vector<core::ScheduledKey> keys;
+  const fs::path signing = signing_dir();
+  if (!fs::exists(signing)) return keys;
+  for (const auto& [n, path] : list_key_files(signing)) keys.push_back(parse_key_file(read_file(path)));
   return keys;
+}
+
+KeyDirectory::KeyDirectory(fs::path signing_dir, std::int64_t id_token_ttl)
+    : dir_(std::move(signing_dir)), ttl_(id_token_ttl) {
+  std::lock_guard lock(mutex_);
+  reload();
+}
+
+KeyDirectory::Stamp KeyDirectory::stamp() const {
+  struct stat st {};
+  if (::stat(dir_.c_str(), &st) != 0) return {};
+  // The mtime alone can miss two changes within one timestamp tick; key files are only ever added, so the
+  // number of entries settles it (a few entries: one short readdir).
+  std::uint64_t entries = 0;
+  if (DIR* d = ::opendir(dir_.c_str())) {
+    while (::readdir(d) != nullptr) ++entries;
+    ::closedir(d);
+  }
+  return Stamp{static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec), entries};
+}
+
+void KeyDirectory::reload() {
+  const Stamp seen = stamp();
+  std::map<std::string, core::ScheduledKey> fresh;
+  for (const auto& [n, path] : list_key_files(dir_)) {
+    const std::string name = path.filename().string();
+    if (auto it = by_file_.find(name); it != by_file_.end())
+      fresh.emplace(name, it->second);
+    else
+      fresh.emplace(name, parse_key_file(read_file(path)));
+  }
+  by_file_ = std::move(fresh);
+  loaded_ = seen;
+  ring_.reset();
+}
+
+std::shared_ptr<const core::KeyRing> KeyDirectory::ring(base::UnixSeconds now) {
+  const Stamp current = stamp();
+  std::lock_guard lock(mutex_);
+  // A rescan every minute as well, whatever the stamp says (belt and braces for odd filesystems).
+  if (!(current == loaded_) || now - last_scan_ >= 60 || now < last_scan_) {
+    try {
+      reload();
+    } catch (const std::exception&) {
+      // A half-copied or foreign file must not take signing down: keep the keys loaded before.
+      if (!ring_ && by_file_.empty()) throw;
+    }
+    last_scan_ = now;
+  }
+  if (!ring_ || now >= ring_->valid_until() || now < ring_->built_at()) {
+    std::vector<core::ScheduledKey> keys;
+    std::vector<std::pair<long, std::string>> order;
+    for (const auto& [name, k] : by_file_) order.emplace_back(std::stol(name), name);
+    std::sort(order.begin(), order.end());
+    for (const auto& [n, name] : order) keys.push_back(by_file_.at(name));
+    ring_ = std::make_shared<const core::KeyRing>(std::move(keys), now, ttl_);
+  }
+  return ring_;
 }
 
 }  // namespace boltauth::server

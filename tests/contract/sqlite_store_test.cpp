@@ -47,12 +47,14 @@ class SqliteStoreSet final : public StoreSet {
   core::ports::ClientStore& clients() override { return clients_; }
   core::ports::AccountStore& accounts() override { return accounts_; }
   core::ports::GrantStore& grants() override { return grants_; }
+  core::ports::PurgeStore& purge() override { return purge_; }
 
  private:
   SqliteDatabase db_;
   SqliteClientStore clients_{db_};
   SqliteAccountStore accounts_{db_};
   SqliteGrantStore grants_{db_};
+  store::sqlite::SqlitePurgeStore purge_{db_};
 };
 
 class SqliteStoreFactory {

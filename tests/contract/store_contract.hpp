@@ -28,6 +28,7 @@
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
+#include "core/ports/purge_store.hpp"
 
 namespace boltauth::contract {
 
@@ -38,6 +39,7 @@ class StoreSet {
   virtual core::ports::ClientStore& clients() = 0;
   virtual core::ports::AccountStore& accounts() = 0;
   virtual core::ports::GrantStore& grants() = 0;
+  virtual core::ports::PurgeStore& purge() = 0;
 };
 
 // --- builders (store_contract_test.cpp) ------------------------------------------------------------------
@@ -79,6 +81,7 @@ class StoreContract : public ::testing::Test {
   core::ports::ClientStore& clients() { return stores_->clients(); }
   core::ports::AccountStore& accounts() { return stores_->accounts(); }
   core::ports::GrantStore& grants() { return stores_->grants(); }
+  core::ports::PurgeStore& purge() { return stores_->purge(); }
 
   /// Closes the connection and opens the same storage again.
   void reopen() {
@@ -584,6 +587,81 @@ TYPED_TEST_P(StoreContract, ReopenIsIdempotent) {
   EXPECT_FALSE(this->clients().insert(make_client("client-b")));
 }
 
+// --- janitor (PurgeStore) ---------------------------------------------------------------------------------
+
+TYPED_TEST_P(StoreContract, PurgeRemovesCodesOnlyOnceExpired) {
+  auto unused = make_code("code-unused", this->client_id, t0);
+  this->grants().insert_code(unused);
+  const auto family = this->issue_family("f1");  // its code is used: kept for reuse detection until it expires
+  EXPECT_EQ(this->purge().purge_batch(t0 + 59, 500).codes, 0);
+  EXPECT_TRUE(this->grants().find_code(unused.hash));
+  EXPECT_TRUE(this->grants().find_code(family.code.hash));
+  EXPECT_EQ(this->purge().purge_batch(t0 + 60, 500).codes, 2);
+  EXPECT_FALSE(this->grants().find_code(unused.hash));
+  EXPECT_FALSE(this->grants().find_code(family.code.hash));
+  EXPECT_TRUE(this->grants().find_token(family.tokens.access.hash)) << "tokens outlive their code";
+}
+
+TYPED_TEST_P(StoreContract, PurgeRemovesExpiredAccessTokensAndEmptiedGrants) {
+  auto code = make_code("code-x", this->client_id, t0);
+  auto grant = make_grant(code, t0 + 1);
+  auto tokens = make_tokens("x", grant, t0 + 1, /*with_refresh=*/false);
+  this->grants().insert_code(code);
+  ASSERT_EQ(this->grants().redeem_code(code.hash, t0 + 1, grant, tokens), ConsumeOutcome::consumed);
+  const auto live = this->issue_family("live");  // has a refresh token: its grant stays
+  const base::UnixSeconds after = t0 + 1 + 3600;
+  auto counts = this->purge().purge_batch(after - 1, 500);
+  EXPECT_EQ(counts.access_tokens, 0);
+  EXPECT_TRUE(this->grants().find_token(tokens.access.hash));
+  counts = this->purge().purge_batch(after, 500);
+  EXPECT_EQ(counts.access_tokens, 2);
+  EXPECT_EQ(counts.grants, 1) << "only the grant left without tokens";
+  EXPECT_FALSE(this->grants().find_token(tokens.access.hash));
+  EXPECT_FALSE(this->grants().find_grant(grant.id));
+  EXPECT_TRUE(this->grants().find_grant(live.grant.id));
+  EXPECT_TRUE(this->grants().find_token(live.tokens.refresh->hash));
+}
+
+TYPED_TEST_P(StoreContract, PurgeKeepsRotatedRefreshTokenWhileItsFamilyLives) {
+  const auto family = this->issue_family("r1");
+  // Rotated late in its life: the successor lives 30 days from then.
+  const base::UnixSeconds rotated_at = family.tokens.refresh->expires_at - 10;
+  auto next = make_tokens("r2", family.grant, rotated_at);
+  ASSERT_EQ(this->grants().rotate_refresh(family.tokens.refresh->hash, rotated_at, next), ConsumeOutcome::consumed);
+  const base::UnixSeconds old_expired = family.tokens.refresh->expires_at;
+  auto counts = this->purge().purge_batch(old_expired + 100, 500);
+  EXPECT_EQ(counts.refresh_tokens, 0) << "the rotated token must stay: its replay revokes the family";
+  EXPECT_TRUE(this->grants().find_token(family.tokens.refresh->hash));
+  counts = this->purge().purge_batch(next.refresh->expires_at, 500);
+  EXPECT_EQ(counts.refresh_tokens, 2);
+  EXPECT_EQ(counts.grants, 1);
+  EXPECT_FALSE(this->grants().find_token(family.tokens.refresh->hash));
+  EXPECT_FALSE(this->grants().find_grant(family.grant.id));
+}
+
+TYPED_TEST_P(StoreContract, PurgeRemovesRevokedFamilies) {
+  const auto revoked = this->issue_family("rv");
+  const auto live = this->issue_family("lv");
+  this->grants().revoke_grant(revoked.grant.id, t0 + 5);
+  EXPECT_EQ(this->purge().purge_batch(t0 + 4, 500).grants, 0) << "revoked after this purge's now";
+  const auto counts = this->purge().purge_batch(t0 + 5, 500);
+  EXPECT_EQ(counts.grants, 1);
+  EXPECT_FALSE(this->grants().find_grant(revoked.grant.id));
+  EXPECT_FALSE(this->grants().find_token(revoked.tokens.access.hash));
+  EXPECT_FALSE(this->grants().find_token(revoked.tokens.refresh->hash));
+  EXPECT_TRUE(this->grants().find_token(live.tokens.access.hash));
+  EXPECT_TRUE(this->grants().find_token(live.tokens.refresh->hash));
+}
+
+TYPED_TEST_P(StoreContract, PurgeWorksInBatchesAndIsIdempotent) {
+  for (int i = 0; i < 7; ++i) this->grants().insert_code(make_code("code-b" + std::to_string(i), this->client_id, t0));
+  EXPECT_EQ(this->purge().purge_batch(t0 + 60, 3).codes, 3);
+  EXPECT_EQ(this->purge().purge_batch(t0 + 60, 3).codes, 3);
+  EXPECT_EQ(this->purge().purge_batch(t0 + 60, 3).codes, 1);
+  EXPECT_EQ(this->purge().purge_batch(t0 + 60, 3).total(), 0);
+  for (int i = 0; i < 7; ++i) EXPECT_FALSE(this->grants().find_code("code-b" + std::to_string(i)));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, ClientInsertFindRoundTrip, ClientFindUnknownIsEmpty, ClientFindBySecretHash,
                             ClientDuplicateIdIsRejected, ClientListReturnsEveryClient,
                             ClientRemoveDeletesItsCodesGrantsAndTokens, ClientRemoveUnknownReturnsFalse,
@@ -596,6 +674,9 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, ClientInsertFindRoundTrip, ClientFind
                             RevokeGrantMarksEveryTokenOfTheFamily, ReplayRefreshIsConsumedOnceAndRevokesSuccessor,
                             ReplayRefreshLostWhenSuccessorAlreadyRotated,
                             ReplayRefreshLostWhenUnusedUnknownOrFamilyRevoked, ConcurrentRedeemHasExactlyOneWinner,
-                            ConcurrentRotateHasExactlyOneWinner, DataSurvivesReopen, ReopenIsIdempotent);
+                            ConcurrentRotateHasExactlyOneWinner, DataSurvivesReopen, ReopenIsIdempotent,
+                            PurgeRemovesCodesOnlyOnceExpired, PurgeRemovesExpiredAccessTokensAndEmptiedGrants,
+                            PurgeKeepsRotatedRefreshTokenWhileItsFamilyLives, PurgeRemovesRevokedFamilies,
+                            PurgeWorksInBatchesAndIsIdempotent);
 
 }  // namespace boltauth::contract

@@ -23,6 +23,7 @@ core::model::Client make_client(std::string_view id) {
                           "https://xn--bcher-kva.example/\u00fc\\path"};
   client.grant_types = {"authorization_code", "refresh_token"};
   client.created_at = t0 - 1000;
+  client.id_token_signed_response_alg = "ES256";  // not the default: the column must round-trip
   return client;
 }
 

@@ -15,6 +15,8 @@ struct Client {
   std::vector<std::string> redirect_uris;
   std::vector<std::string> grant_types;  // "authorization_code", "refresh_token"
   base::UnixSeconds created_at = 0;
+  /// OIDC Registration 1.0 section 2: the JWS alg of this client's id_tokens ("RS256", "ES256", "EdDSA").
+  std::string id_token_signed_response_alg = "RS256";
 
   bool allows_grant(std::string_view grant) const {
     for (const auto& g : grant_types)

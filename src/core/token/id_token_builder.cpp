@@ -11,7 +11,8 @@ std::string at_hash(std::string_view access_token) {
   return base::base64url_encode(std::span<const std::uint8_t>(digest.data(), digest.size() / 2));
 }
 
-std::string build_id_token(const KeyRing& keys, std::string_view issuer, std::int64_t ttl, const IdTokenInput& in) {
+std::string build_id_token(const crypto::SigningKey& key, std::string_view issuer, std::int64_t ttl,
+                           const IdTokenInput& in) {
   boost::json::object claims;
   claims["iss"] = issuer;
   claims["sub"] = in.account.sub;
@@ -31,7 +32,7 @@ std::string build_id_token(const KeyRing& keys, std::string_view issuer, std::in
     claims["phone_number"] = *in.account.phone;
     claims["phone_number_verified"] = in.account.phone_verified;
   }
-  return crypto::sign_jwt(keys.signing_key(), claims);
+  return crypto::sign_jwt(key, claims);
 }
 
 }  // namespace boltauth::core::token

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <stdexcept>
+#include <string>
 #include <variant>
 
 #include "base/base64url.hpp"
@@ -57,14 +59,18 @@ bool valid_pkce_string(std::string_view s) {
 
 class TokenRequest {
  public:
-  TokenRequest(TokenEndpointDeps& d, RateLimiter& limiter, const Request& request)
-      : d_(d), limiter_(limiter), request_(request), now_(d.clock.now()) {}
+  TokenRequest(TokenEndpointDeps& d, RateLimiter& limiter, AuthThrottle& throttle, const Request& request)
+      : d_(d), limiter_(limiter), throttle_(throttle), request_(request), now_(d.clock.now()) {}
 
   Response run() {
     if (auto err = check_method()) return error(*err);
     if (auto err = check_content_type()) return error(*err);
     if (auto err = parse_body()) return error(*err);
-    if (auto err = authenticate_client()) return error(*err);
+    if (auto err = authenticate_client()) {
+      Response r = error(*err);
+      if (retry_after_ > 0) r.with_header("Retry-After", std::to_string(retry_after_));
+      return r;
+    }
     if (auto err = check_bolt_headers()) return error(*err);
     if (auto err = check_rate_limit()) return error(*err).with_header("Retry-After", "1");
     if (auto err = check_grant_type()) return error(*err);
@@ -116,7 +122,18 @@ class TokenRequest {
     }
     auto client = d_.registry.resolve(id);
     if (!client) return fail(ErrorCode::invalid_client, "unknown client");
-    if (!d_.registry.secret_matches(*client, secret)) return fail(ErrorCode::invalid_client, "wrong secret");
+    // Checklist B5: a client id that keeps failing from one address is held off (429) before its secret is
+    // even compared, so guesses from there stop; other clients and other addresses are unaffected.
+    const std::string throttle_key = client->id + ' ' + request_.remote_address;
+    if (const auto wait = throttle_.retry_after(throttle_key, now_); wait > 0) {
+      retry_after_ = wait;
+      return fail(ErrorCode::slow_down, "client authentication throttled");
+    }
+    if (!d_.registry.secret_matches(*client, secret)) {
+      throttle_.record_failure(throttle_key, now_);
+      return fail(ErrorCode::invalid_client, "wrong secret");
+    }
+    throttle_.record_success(throttle_key);
     if (basic_attempted_) {
       // A body client_id beside Basic must name the same client (RFC 6749 section 3.2.1).
       if (auto body_id = params_.get("client_id")) {
@@ -207,8 +224,12 @@ class TokenRequest {
     auto issued = mint(record->grant_id, record->sub, granted, with_refresh, access_token, refresh_token);
     std::optional<std::string> id_token;
     if (granted.has(ScopeToken::openid)) {
+      // OIDC Registration 1.0 section 2: id_token_signed_response_alg, signed with that alg's active key.
+      const auto ring = d_.keys.ring(now_);
+      const crypto::SigningKey* key = ring->signing_key(client_.id_token_signed_response_alg);
+      if (!key) throw std::runtime_error("no signing key for " + client_.id_token_signed_response_alg);
       id_token =
-          build_id_token(d_.keys, d_.config.issuer, d_.config.id_token_ttl,
+          build_id_token(*key, d_.config.issuer, d_.config.id_token_ttl,
                          IdTokenInput{*account, client_.id, record->nonce, access_token, record->auth_time, now_});
     }
     if (d_.grants.redeem_code(code_hash, now_, grant, issued) != ports::ConsumeOutcome::consumed) {
@@ -346,10 +367,12 @@ class TokenRequest {
 
   TokenEndpointDeps& d_;
   RateLimiter& limiter_;
+  AuthThrottle& throttle_;
   const Request& request_;
   const base::UnixSeconds now_;
   protocol::FormParams params_;
   bool basic_attempted_ = false;
+  std::int64_t retry_after_ = 0;
   model::Client client_;
   std::string grant_type_;
   std::optional<ScopeSet> requested_scope_;
@@ -357,6 +380,6 @@ class TokenRequest {
 
 }  // namespace
 
-Response TokenEndpoint::handle(const Request& request) { return TokenRequest(d_, limiter_, request).run(); }
+Response TokenEndpoint::handle(const Request& request) { return TokenRequest(d_, limiter_, throttle_, request).run(); }
 
 }  // namespace boltauth::core::token

@@ -4,12 +4,13 @@
 
 #include "base/clock.hpp"
 #include "base/random.hpp"
+#include "core/auth_throttle.hpp"
 #include "core/client_registry.hpp"
 #include "core/config.hpp"
 #include "core/exchange.hpp"
-#include "core/key_ring.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/grant_store.hpp"
+#include "core/ports/key_source.hpp"
 #include "core/rate_limiter.hpp"
 #include "crypto/token_minter.hpp"
 
@@ -20,7 +21,7 @@ struct TokenEndpointDeps {
   const base::Clock& clock;
   base::Random& random;
   const crypto::TokenMinter& minter;
-  const KeyRing& keys;
+  ports::KeySource& keys;
   ClientRegistry& registry;
   ports::AccountStore& accounts;
   ports::GrantStore& grants;
@@ -32,13 +33,17 @@ struct TokenEndpointDeps {
 /// each returning the first failure. Storage failures propagate as ports::StorageError to the Provider.
 class TokenEndpoint {
  public:
-  explicit TokenEndpoint(TokenEndpointDeps deps) : d_(deps), limiter_(deps.config.token_rate_limit_per_client) {}
+  explicit TokenEndpoint(TokenEndpointDeps deps)
+      : d_(deps),
+        limiter_(deps.config.token_rate_limit_per_client),
+        throttle_(deps.config.client_auth_max_failures, deps.config.client_auth_failure_window) {}
 
   Response handle(const Request& request);
 
  private:
   TokenEndpointDeps d_;
   RateLimiter limiter_;
+  AuthThrottle throttle_;
 };
 
 }  // namespace boltauth::core::token

@@ -94,6 +94,11 @@ CREATE INDEX tokens_expires_at ON tokens(expires_at);
     R"sql(
 CREATE INDEX clients_secret_hash ON clients(secret_hash);
 )sql",
+    // 5: signing alg per client, janitor (issue 4)
+    R"sql(
+ALTER TABLE clients ADD COLUMN id_token_signed_response_alg TEXT NOT NULL DEFAULT 'RS256';
+CREATE INDEX grants_revoked_at ON grants(revoked_at) WHERE revoked_at IS NOT NULL;
+)sql",
 };
 
 constexpr int migration_count = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));

@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_stores.hpp"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -63,7 +64,8 @@ std::string ascii_lower(std::string_view text) {
 // --- rows ------------------------------------------------------------------------------------------------
 
 constexpr const char* client_columns =
-    "SELECT id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at FROM clients";
+    "SELECT id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at, "
+    "id_token_signed_response_alg FROM clients";
 
 Client read_client(const Statement& st) {
   Client client;
@@ -74,6 +76,7 @@ Client read_client(const Statement& st) {
   client.redirect_uris = decode_list(st.column_text(4));
   client.grant_types = decode_list(st.column_text(5));
   client.created_at = st.column_int(6);
+  client.id_token_signed_response_alg = st.column_text(7);
   return client;
 }
 
@@ -153,7 +156,8 @@ bool SqliteClientStore::insert(const Client& client) {
     // DO NOTHING covers only uniqueness conflicts; any other failure still throws.
     inserted = c.prepare(
                     "INSERT INTO clients (id, publishable_key, name, secret_hash, redirect_uris, grant_types, "
-                    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING")
+                    "created_at, id_token_signed_response_alg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                    "ON CONFLICT DO NOTHING")
                    .bind_text(1, client.id)
                    .bind_text(2, client.publishable_key)
                    .bind_text(3, client.name)
@@ -161,6 +165,7 @@ bool SqliteClientStore::insert(const Client& client) {
                    .bind_text(5, redirect_uris)
                    .bind_text(6, grant_types)
                    .bind_int(7, client.created_at)
+                   .bind_text(8, client.id_token_signed_response_alg)
                    .run() == 1;
     return inserted;
   });
@@ -458,6 +463,62 @@ void SqliteGrantStore::revoke_grant(std::string_view grant_id, base::UnixSeconds
         .run();
     return true;
   });
+}
+
+// --- janitor -----------------------------------------------------------------------------------------------
+
+core::ports::PurgeCounts SqlitePurgeStore::purge_batch(base::UnixSeconds now, int limit) {
+  core::ports::PurgeCounts counts;
+  db_.write([&](Connection& c) {
+    counts = {};
+    counts.codes =
+        c.prepare("DELETE FROM codes WHERE rowid IN (SELECT rowid FROM codes WHERE expires_at <= ?1 LIMIT ?2)")
+            .bind_int(1, now)
+            .bind_int(2, limit)
+            .run();
+    // Grants whose tokens went in this batch; emptied ones go too, in the same transaction.
+    std::vector<std::string> touched;
+    {
+      auto st = c.prepare(
+          "DELETE FROM tokens WHERE rowid IN (SELECT rowid FROM tokens WHERE expires_at <= ?1 AND type = 0 LIMIT ?2) "
+          "RETURNING grant_id");
+      st.bind_int(1, now).bind_int(2, limit);
+      while (st.step()) {
+        touched.push_back(st.column_text(0));
+        ++counts.access_tokens;
+      }
+    }
+    {
+      // RFC 9700 section 4.14.2: a rotated refresh token is kept while any refresh token of its family is
+      // unexpired, so presenting it still revokes the family.
+      auto st = c.prepare(
+          "DELETE FROM tokens WHERE rowid IN (SELECT t.rowid FROM tokens t WHERE t.expires_at <= ?1 AND t.type = 1 "
+          "AND NOT EXISTS (SELECT 1 FROM tokens l WHERE l.grant_id = t.grant_id AND l.type = 1 AND l.expires_at > ?1) "
+          "LIMIT ?2) RETURNING grant_id");
+      st.bind_int(1, now).bind_int(2, limit);
+      while (st.step()) {
+        touched.push_back(st.column_text(0));
+        ++counts.refresh_tokens;
+      }
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    for (const auto& id : touched) {
+      counts.grants +=
+          c.prepare("DELETE FROM grants WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM tokens WHERE grant_id = ?1)")
+              .bind_text(1, id)
+              .run();
+    }
+    // A revoked family is dead as a whole; its tokens go with it (ON DELETE CASCADE).
+    counts.grants += c.prepare(
+                          "DELETE FROM grants WHERE rowid IN (SELECT rowid FROM grants WHERE revoked_at IS NOT NULL "
+                          "AND revoked_at <= ?1 LIMIT ?2)")
+                         .bind_int(1, now)
+                         .bind_int(2, limit)
+                         .run();
+    return true;
+  });
+  return counts;
 }
 
 }  // namespace boltauth::store::sqlite

@@ -2,6 +2,7 @@
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
+#include "core/ports/purge_store.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 
 namespace boltauth::store::sqlite {
@@ -58,6 +59,16 @@ class SqliteGrantStore final : public core::ports::GrantStore {
   /// Marks the grant revoked (first revocation time kept); find_token reports it on every token of the
   /// family through `grant_revoked`. The tokens' own `revoked_at` stays as it was.
   void revoke_grant(std::string_view grant_id, base::UnixSeconds now) override;
+
+ private:
+  SqliteDatabase& db_;
+};
+
+/// PurgeStore on SqliteDatabase: each batch is one write (one transaction) through the group-commit writer.
+class SqlitePurgeStore final : public core::ports::PurgeStore {
+ public:
+  explicit SqlitePurgeStore(SqliteDatabase& db) : db_(db) {}
+  core::ports::PurgeCounts purge_batch(base::UnixSeconds now, int limit) override;
 
  private:
   SqliteDatabase& db_;

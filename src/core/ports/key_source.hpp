@@ -1,0 +1,31 @@
+#pragma once
+#include <memory>
+
+#include "base/clock.hpp"
+#include "core/key_ring.hpp"
+
+namespace boltauth::core::ports {
+
+/// The key ring in force at `now`. Implementations may reload keys rotated by another process; the ring
+/// returned stays valid (and unchanged) for as long as the caller holds it. Thread-safe.
+class KeySource {
+ public:
+  virtual ~KeySource() = default;
+  virtual std::shared_ptr<const KeyRing> ring(base::UnixSeconds now) = 0;
+};
+
+/// A fixed set of keys whose phases still follow `now` (tests, single-process tools).
+class StaticKeySource final : public KeySource {
+ public:
+  StaticKeySource(std::vector<ScheduledKey> keys, std::int64_t id_token_ttl)
+      : keys_(std::move(keys)), ttl_(id_token_ttl) {}
+  std::shared_ptr<const KeyRing> ring(base::UnixSeconds now) override {
+    return std::make_shared<const KeyRing>(keys_, now, ttl_);
+  }
+
+ private:
+  std::vector<ScheduledKey> keys_;
+  std::int64_t ttl_;
+};
+
+}  // namespace boltauth::core::ports

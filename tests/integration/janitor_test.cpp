@@ -1,0 +1,156 @@
+// The janitor against a live server: a run during traffic loses nothing live and removes what expired;
+// `serve` runs it periodically; `boltauth janitor` runs it once.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <chrono>
+#include <ctime>
+#include <thread>
+
+#include "core/janitor.hpp"
+#include "integration/process_util.hpp"
+#include "store/sqlite/sqlite_database.hpp"
+#include "store/sqlite/sqlite_stores.hpp"
+#include "support/test_server.hpp"
+
+namespace boltauth::testing {
+namespace {
+
+using store::sqlite::Connection;
+using store::sqlite::SqliteDatabase;
+
+std::int64_t count(SqliteDatabase& db, const std::string& sql, base::UnixSeconds now) {
+  return db.read([&](Connection& c) {
+    auto st = c.prepare(sql);
+    st.bind_int(1, now);
+    st.step();
+    return st.column_int(0);
+  });
+}
+
+struct Issued {
+  std::string access;
+  std::string refresh;
+};
+
+Issued issue(TestServer& server, const core::CreatedClient& client) {
+  auto res = server.exchange(client, server.sandbox_code(client), "bolt.account.manage openid");
+  EXPECT_EQ(res.status, 200) << res.body;
+  const auto v = res.json();
+  const auto& o = v.as_object();
+  return {std::string(o.at("access_token").as_string()), std::string(o.at("refresh_token").as_string())};
+}
+
+TEST(JanitorTest, RunDuringTrafficLosesNothingLiveAndRemovesExpiredRows) {
+  TestServer server([](server::AppOptions& o) { o.janitor_interval = 0; });
+  const auto client = server.create_client();
+  std::vector<Issued> old_tokens;
+  for (int i = 0; i < 30; ++i) old_tokens.push_back(issue(server, client));
+  server.clock().advance(3601);  // the first 30 access tokens and their codes have expired
+  std::vector<Issued> live;
+  for (int i = 0; i < 10; ++i) live.push_back(issue(server, client));
+
+  SqliteDatabase db({server.data_dir() / "boltauth.db", 1, 10000});  // a second connection, as another process
+  const auto now = server.clock().now();
+  ASSERT_EQ(count(db, "SELECT count(*) FROM tokens WHERE type = 0 AND expires_at <= ?1", now), 30);
+
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  std::thread traffic([&] {
+    HttpClient http(server.port());
+    while (!done) {
+      for (auto& t : live) {
+        if (http.get("/v1/account", {{"Authorization", "Bearer " + t.access}}).status != 200) ++failures;
+      }
+      // The old families' refresh tokens are still live (a year): rotating one must keep working too.
+      auto res = http.post_form("/v1/oauth/token", form({{"grant_type", "refresh_token"},
+                                                         {"refresh_token", old_tokens.back().refresh},
+                                                         {"client_id", client.client.publishable_key},
+                                                         {"client_secret", client.client_secret},
+                                                         {"scope", "bolt.account.view"}}));
+      if (res.status != 200) {
+        ++failures;
+      } else {
+        old_tokens.back().refresh = std::string(res.json().as_object().at("refresh_token").as_string());
+      }
+    }
+  });
+  store::sqlite::SqlitePurgeStore purge(db);
+  core::ports::PurgeCounts total;
+  for (int round = 0; round < 3; ++round) total += core::run_janitor(purge, now, 4);  // small batches
+  done = true;
+  traffic.join();
+
+  EXPECT_EQ(failures.load(), 0) << "a live token failed while the janitor ran";
+  EXPECT_EQ(total.access_tokens, 30);
+  EXPECT_EQ(total.codes, 30) << "the sandbox codes of the first 30 exchanges";
+  EXPECT_EQ(total.refresh_tokens, 0) << "every refresh token is live";
+  EXPECT_EQ(total.grants, 0) << "every family still has its refresh token";
+  EXPECT_EQ(count(db, "SELECT count(*) FROM tokens WHERE type = 0 AND expires_at <= ?1", now), 0);
+  for (auto& t : live)
+    EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + t.access}}).status, 200);
+  EXPECT_EQ(server.refresh(client, old_tokens.front().refresh).status, 200) << "an old family lives on";
+}
+
+TEST(JanitorTest, ConcurrentJanitorsOnOneStoreDeleteEachRowOnce) {
+  TestServer server([](server::AppOptions& o) { o.janitor_interval = 0; });
+  const auto client = server.create_client();
+  for (int i = 0; i < 20; ++i) issue(server, client);
+  server.clock().advance(3601);
+  const auto live = issue(server, client);
+  const auto now = server.clock().now();
+  // Two "servers" sharing the store, each with its own connection, purging at once in tiny batches.
+  core::ports::PurgeCounts a;
+  core::ports::PurgeCounts b;
+  {
+    SqliteDatabase db_a({server.data_dir() / "boltauth.db", 1, 10000});
+    SqliteDatabase db_b({server.data_dir() / "boltauth.db", 1, 10000});
+    store::sqlite::SqlitePurgeStore purge_a(db_a);
+    store::sqlite::SqlitePurgeStore purge_b(db_b);
+    std::thread ta([&] { a = core::run_janitor(purge_a, now, 3); });
+    std::thread tb([&] { b = core::run_janitor(purge_b, now, 3); });
+    ta.join();
+    tb.join();
+  }
+  EXPECT_EQ(a.access_tokens + b.access_tokens, 20);
+  EXPECT_EQ(a.codes + b.codes, 20);
+  EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + live.access}}).status, 200);
+}
+
+TEST(JanitorTest, ServeRunsItPeriodically) {
+  TestServer server([](server::AppOptions& o) { o.janitor_interval = 1; });
+  const auto client = server.create_client();
+  const auto revoked = issue(server, client);
+  // Reuse of a rotated refresh token revokes the family (RFC 9700 section 4.14.2): a dead family to purge.
+  ASSERT_EQ(server.refresh(client, revoked.refresh).status, 200);
+  ASSERT_NE(server.refresh(client, revoked.refresh).status, 200);
+  const auto live = issue(server, client);
+  SqliteDatabase db({server.data_dir() / "boltauth.db", 1, 10000});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (count(db, "SELECT count(*) FROM grants WHERE revoked_at IS NOT NULL AND ?1 = ?1", 0) > 0 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(count(db, "SELECT count(*) FROM grants WHERE revoked_at IS NOT NULL AND ?1 = ?1", 0), 0);
+  EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + live.access}}).status, 200);
+  EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + revoked.access}}).status, 401);
+}
+
+TEST(JanitorTest, CommandRunsOnceAndPrintsCounts) {
+  TestServer server([](server::AppOptions& o) { o.janitor_interval = 0; });
+  // The command reads the system clock: issue in the past, so that the access tokens have expired by now.
+  server.clock().set(static_cast<base::UnixSeconds>(std::time(nullptr)) - 7200);
+  const auto client = server.create_client();
+  for (int i = 0; i < 3; ++i) issue(server, client);
+  auto r = run_command({BOLTAUTH_BINARY, "janitor", "--data-dir", server.data_dir().string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto counts = boost::json::parse(r.out).as_object();
+  EXPECT_EQ(counts.at("access_tokens").as_int64(), 3);
+  EXPECT_EQ(counts.at("codes").as_int64(), 3);
+  EXPECT_EQ(counts.at("refresh_tokens").as_int64(), 0);
+  auto again = run_command({BOLTAUTH_BINARY, "janitor", "--data-dir", server.data_dir().string(), "--json"});
+  EXPECT_EQ(boost::json::parse(again.out).as_object().at("access_tokens").as_int64(), 0) << "idempotent";
+}
+
+}  // namespace
+}  // namespace boltauth::testing
