@@ -11,11 +11,13 @@
 #include "core/config.hpp"
 #include "core/exchange.hpp"
 #include "core/key_ring.hpp"
+#include "core/lifecycle/lifecycle_endpoint.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
 #include "core/testing/testing_endpoint.hpp"
 #include "core/token/token_endpoint.hpp"
+#include "core/userinfo/userinfo_endpoint.hpp"
 #include "crypto/token_minter.hpp"
 
 namespace boltauth::core {
@@ -58,6 +60,8 @@ class Provider {
   token::TokenEndpoint token_;
   account::AccountEndpoint account_;
   testing::TestingEndpoint testing_;
+  lifecycle::LifecycleEndpoint lifecycle_;
+  userinfo::UserinfoEndpoint userinfo_;
   std::string discovery_body_;
   std::string jwks_body_;
 };

@@ -96,7 +96,11 @@ int run_cli(int argc, char** argv) {
   auto* c_create = client->add_subcommand("create", "Register a client; prints its API key once");
   c_create->add_option("--name", name, "display name")->required();
   c_create->add_option("--redirect-uri", redirect_uris, "registered redirect URI (repeatable)");
-  c_create->add_option("--grant", grants, "allowed grant type (repeatable; default authorization_code, refresh_token)");
+  c_create
+      ->add_option("--grant,--grant-types", grants,
+                   "allowed grant types (repeatable or comma separated: authorization_code, refresh_token, "
+                   "client_credentials; default authorization_code, refresh_token)")
+      ->delimiter(',');
   auto* c_list = client->add_subcommand("list", "List clients");
   auto* c_show = client->add_subcommand("show", "Show a client");
   c_show->add_option("ID", client_id, "client id or publishable key")->required();

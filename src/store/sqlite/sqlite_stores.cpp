@@ -102,7 +102,7 @@ std::optional<Account> find_account(SqliteDatabase& db, const char* sql, std::st
   });
 }
 
-void insert_grant(Connection& c, const GrantRecord& grant) {
+void insert_grant_row(Connection& c, const GrantRecord& grant) {
   c.prepare(
        "INSERT INTO grants (id, client_id, sub, auth_time, created_at, revoked_at) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
@@ -340,7 +340,7 @@ ConsumeOutcome SqliteGrantStore::redeem_code(std::string_view code_hash, base::U
                             .bind_int(2, now)
                             .run();
     if (changed != 1) return false;
-    insert_grant(c, grant);
+    insert_grant_row(c, grant);
     insert_tokens(c, tokens);
     outcome = ConsumeOutcome::consumed;
     return true;
@@ -454,6 +454,24 @@ void SqliteGrantStore::revoke_grant(std::string_view grant_id, base::UnixSeconds
   db_.write([&](Connection& c) {
     c.prepare("UPDATE grants SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
         .bind_text(1, grant_id)
+        .bind_int(2, now)
+        .run();
+    return true;
+  });
+}
+
+void SqliteGrantStore::insert_grant(const GrantRecord& grant, const IssuedTokens& tokens) {
+  db_.write([&](Connection& c) {
+    insert_grant_row(c, grant);
+    insert_tokens(c, tokens);
+    return true;
+  });
+}
+
+void SqliteGrantStore::revoke_token(std::string_view hash, base::UnixSeconds now) {
+  db_.write([&](Connection& c) {
+    c.prepare("UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL")
+        .bind_text(1, hash)
         .bind_int(2, now)
         .run();
     return true;
