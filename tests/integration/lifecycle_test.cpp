@@ -1,6 +1,7 @@
 // Introspection (RFC 7662) and revocation (RFC 7009) over real HTTP: checklist section I, plus the HTTP surface
 // (A) and the lifecycle behaviours of E2, F2 and F5 seen through these endpoints.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <mutex>
@@ -435,6 +436,37 @@ TEST_F(LifecycleTest, NothingMintedByARefreshRacingRevokeIsActive) {
     for (const auto& token : minted) expect_inactive(introspect(token));
     expect_inactive(introspect(t.access));
   }
+}
+
+// --- checklist L3: a revocation that cannot commit never answers 200 --------------------------------------
+
+TEST(LifecycleStorageFailureTest, LockedDatabaseMakesRevokeFailNotSucceed) {
+  TestServer server([](server::AppOptions& o) { o.busy_timeout_ms = 200; });
+  auto client = server.create_client();
+  auto tokens = server.exchange(client, server.sandbox_code(client), "bolt.account.view openid");
+  ASSERT_EQ(tokens.status, 200);
+  const std::string refresh(tokens.json().as_object().at("refresh_token").as_string());
+  const std::string access(tokens.json().as_object().at("access_token").as_string());
+  auto revoke = [&] {
+    return server.http().post_form(
+        "/v1/oauth/revoke",
+        form({{"client_id", client.client.id}, {"client_secret", client.client_secret}, {"token", refresh}}));
+  };
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((server.data_dir() / "boltauth.db").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  // Another process holds the write lock: the revocation cannot be made durable.
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto res = revoke();
+  EXPECT_TRUE(res.status == 503 || res.status == 500) << res.status << " " << res.body;
+  const std::string error(res.json().as_object().at("error").as_string());
+  EXPECT_TRUE(error == "temporarily_unavailable" || error == "server_error") << error;
+  EXPECT_EQ(res.header("cache-control"), "no-store");
+  ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  // Recovers without a restart, and the retried revocation takes effect.
+  EXPECT_EQ(revoke().status, 200);
+  EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + access}}).status, 401);
 }
 
 }  // namespace
