@@ -49,8 +49,8 @@ std::variant<CreatedClient, std::string> ClientRegistry::create_client(const Cli
   std::vector<std::string> grants = spec.grant_types;
   if (grants.empty()) grants = {"authorization_code", "refresh_token"};
   for (const auto& g : grants) {
-    if (g != "authorization_code" && g != "refresh_token")
-      return "unsupported grant type: " + g + " (supported: authorization_code, refresh_token)";
+    if (g != "authorization_code" && g != "refresh_token" && g != "client_credentials")
+      return "unsupported grant type: " + g + " (supported: authorization_code, refresh_token, client_credentials)";
   }
   // Every supported alg has a key from start-up on (KeyFiles::ensure_signing_keys), so any of them is valid.
   const auto& algs = crypto::SigningKey::supported_algs();

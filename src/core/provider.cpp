@@ -12,19 +12,27 @@ Provider::Provider(ProviderDeps deps)
       registry_(d_.clients, d_.accounts, d_.minter, d_.random, d_.clock),
       token_({d_.config, d_.clock, d_.random, d_.minter, d_.keys, registry_, d_.accounts, d_.grants, &d_.log_debug}),
       account_({d_.clock, d_.minter, registry_, d_.accounts, d_.grants}),
-      testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, d_.grants}) {
+      testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, d_.grants}),
+      lifecycle_(
+          {d_.config, d_.clock, d_.minter, registry_, d_.accounts, d_.grants, token_.auth_throttle(), &d_.log_debug}),
+      userinfo_({d_.config, d_.clock, d_.minter, d_.accounts, d_.grants}) {
   const std::string& iss = d_.config.issuer;
-  // OIDC Discovery 1.0 section 3. Only endpoints that exist are listed (authorize, userinfo, introspection and
-  // revocation join when they are built); codes come from the sandbox endpoint until then.
+  // OIDC Discovery 1.0 section 3 and RFC 8414 section 2. Only endpoints that exist are listed.
   boost::json::object& doc = discovery_doc_;
   doc["issuer"] = iss;
   doc["token_endpoint"] = iss + "/v1/oauth/token";
   doc["jwks_uri"] = iss + "/v1/oauth/jwks.json";
+  doc["userinfo_endpoint"] = iss + "/v1/oauth/userinfo";
+  doc["introspection_endpoint"] = iss + "/v1/oauth/introspect";
+  doc["revocation_endpoint"] = iss + "/v1/oauth/revoke";
   doc["response_types_supported"] = boost::json::array{"code"};
-  doc["grant_types_supported"] = boost::json::array{"authorization_code", "refresh_token"};
+  doc["grant_types_supported"] = boost::json::array{"authorization_code", "refresh_token", "client_credentials"};
   doc["subject_types_supported"] = boost::json::array{"public"};
   doc["scopes_supported"] = boost::json::array{"openid", "email", "bolt.account.manage", "bolt.account.view"};
   doc["token_endpoint_auth_methods_supported"] = boost::json::array{"client_secret_post", "client_secret_basic"};
+  doc["introspection_endpoint_auth_methods_supported"] =
+      boost::json::array{"client_secret_post", "client_secret_basic"};
+  doc["revocation_endpoint_auth_methods_supported"] = boost::json::array{"client_secret_post", "client_secret_basic"};
   doc["code_challenge_methods_supported"] = boost::json::array{"S256"};
   doc["claims_supported"] = boost::json::array{"iss",
                                                "sub",
@@ -39,6 +47,7 @@ Provider::Provider(ProviderDeps deps)
                                                "email_verified",
                                                "first_name",
                                                "last_name",
+                                               "name",
                                                "phone_number",
                                                "phone_number_verified"};
   doc["claims_parameter_supported"] = false;
@@ -90,6 +99,9 @@ Response Provider::route(const Request& request) {
     if (request.method == "PATCH") return account_.patch_profile(request);
     return bolt_error_response(405, 1002, "Use PATCH.").with_header("Allow", "PATCH");
   }
+  if (p == "/v1/oauth/introspect") return lifecycle_.introspect(request);
+  if (p == "/v1/oauth/revoke") return lifecycle_.revoke(request);
+  if (p == "/v1/oauth/userinfo") return userinfo_.handle(request);
   if (p == "/v1/testing/shopper/create") return testing_.create_shopper(request);
   if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json") {
     if (!get) return bolt_error_response(405, 1002, "Use GET.").with_header("Allow", "GET");
@@ -105,7 +117,9 @@ Response Provider::route(const Request& request) {
 }
 
 Response Provider::failure(const Request& request, bool transient) const {
-  const bool oauth = request.path == "/v1/oauth/token" || request.path == "/v3/oauth/token";
+  const bool oauth = request.path == "/v1/oauth/token" || request.path == "/v3/oauth/token" ||
+                     request.path == "/v1/oauth/introspect" || request.path == "/v1/oauth/revoke" ||
+                     request.path == "/v1/oauth/userinfo";
   if (oauth) {
     return oauth_error_response(protocol::OAuthError::make(transient ? protocol::ErrorCode::temporarily_unavailable
                                                                      : protocol::ErrorCode::server_error),

@@ -12,12 +12,14 @@
 #include "core/config.hpp"
 #include "core/exchange.hpp"
 #include "core/key_ring.hpp"
+#include "core/lifecycle/lifecycle_endpoint.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
 #include "core/ports/key_source.hpp"
 #include "core/testing/testing_endpoint.hpp"
 #include "core/token/token_endpoint.hpp"
+#include "core/userinfo/userinfo_endpoint.hpp"
 #include "crypto/token_minter.hpp"
 
 namespace boltauth::core {
@@ -64,6 +66,8 @@ class Provider {
   boost::json::object discovery_doc_;  // without id_token_signing_alg_values_supported, which follows the keys
   std::mutex cache_mutex_;
   std::shared_ptr<const KeyRing> cached_ring_;  // the ring the two bodies below were made from
+  lifecycle::LifecycleEndpoint lifecycle_;
+  userinfo::UserinfoEndpoint userinfo_;
   std::string discovery_body_;
   std::string jwks_body_;
 };

@@ -127,7 +127,11 @@ int run_cli(int argc, char** argv) {
   auto* c_create = client->add_subcommand("create", "Register a client; prints its API key once");
   c_create->add_option("--name", name, "display name")->required();
   c_create->add_option("--redirect-uri", redirect_uris, "registered redirect URI (repeatable)");
-  c_create->add_option("--grant", grants, "allowed grant type (repeatable; default authorization_code, refresh_token)");
+  c_create
+      ->add_option("--grant,--grant-types", grants,
+                   "allowed grant types (repeatable or comma separated: authorization_code, refresh_token, "
+                   "client_credentials; default authorization_code, refresh_token)")
+      ->delimiter(',');
   c_create->add_option("--id-token-alg", id_token_alg, "id_token_signed_response_alg: RS256 (default), ES256 or EdDSA")
       ->check(CLI::IsMember({"RS256", "ES256", "EdDSA"}));
   auto* c_list = client->add_subcommand("list", "List clients");

@@ -440,6 +440,29 @@ TYPED_TEST_P(StoreContract, RevokeGrantMarksEveryTokenOfTheFamily) {
   EXPECT_EQ(this->grants().find_grant(other.grant.id), other.grant);
 }
 
+TYPED_TEST_P(StoreContract, InsertGrantStoresGrantAndTokensWithoutACode) {
+  core::model::GrantRecord grant{"grant-cc",  std::string(this->client_id), std::string(this->client_id), t0, t0,
+                                 std::nullopt};
+  const auto tokens = make_tokens("cc", grant, t0, false);
+  this->grants().insert_grant(grant, tokens);
+  EXPECT_EQ(this->grants().find_grant("grant-cc"), grant);
+  EXPECT_EQ(this->grants().find_token(tokens.access.hash), tokens.access);
+}
+
+TYPED_TEST_P(StoreContract, RevokeTokenMarksOnlyThatToken) {
+  const auto family = this->issue_family("a");
+  this->grants().revoke_token(family.tokens.access.hash, t0 + 5);
+  auto revoked = family.tokens.access;
+  revoked.revoked_at = t0 + 5;
+  EXPECT_EQ(this->grants().find_token(family.tokens.access.hash), revoked);
+  this->grants().revoke_token(family.tokens.access.hash, t0 + 9);  // idempotent: the first time is kept
+  EXPECT_EQ(this->grants().find_token(family.tokens.access.hash), revoked);
+  // The family and its refresh token stay live.
+  EXPECT_EQ(this->grants().find_token(family.tokens.refresh->hash), *family.tokens.refresh);
+  EXPECT_EQ(this->grants().find_grant(family.grant.id), family.grant);
+  EXPECT_NO_THROW(this->grants().revoke_token("unknown-hash", t0 + 9));
+}
+
 TYPED_TEST_P(StoreContract, ReplayRefreshIsConsumedOnceAndRevokesSuccessor) {
   const auto family = this->issue_family("a");
   const auto& old_hash = family.tokens.refresh->hash;
@@ -671,7 +694,8 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, ClientInsertFindRoundTrip, ClientFind
                             RedeemUnknownCodeIsLost, RedeemedTokensAreFindableWithEveryField,
                             RedeemWithoutRefreshTokenStoresAccessOnly, RotateRefreshIsConsumedOnceThenLost,
                             RotateRefreshLostWhenGrantRevoked, RotateRefreshLostWhenExpiredUnknownOrNotRefresh,
-                            RevokeGrantMarksEveryTokenOfTheFamily, ReplayRefreshIsConsumedOnceAndRevokesSuccessor,
+                            RevokeGrantMarksEveryTokenOfTheFamily, InsertGrantStoresGrantAndTokensWithoutACode,
+                            RevokeTokenMarksOnlyThatToken, ReplayRefreshIsConsumedOnceAndRevokesSuccessor,
                             ReplayRefreshLostWhenSuccessorAlreadyRotated,
                             ReplayRefreshLostWhenUnusedUnknownOrFamilyRevoked, ConcurrentRedeemHasExactlyOneWinner,
                             ConcurrentRotateHasExactlyOneWinner, DataSurvivesReopen, ReopenIsIdempotent,

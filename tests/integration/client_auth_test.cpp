@@ -147,8 +147,8 @@ TEST_F(ClientAuthTest, ChecklistB6SecretsAndTokensHave256BitsAndPrintableCharact
   ASSERT_EQ(res.status, 200);
   const auto json = res.json();
   const auto& body = json.as_object();
-  for (const std::string value : {client.client_secret, std::string(body.at("access_token").as_string()),
-                                  std::string(body.at("refresh_token").as_string())}) {
+  for (const std::string& value : {client.client_secret, std::string(body.at("access_token").as_string()),
+                                   std::string(body.at("refresh_token").as_string())}) {
     // 32 random bytes in base64url are 43 characters before the MAC part.
     EXPECT_GE(value.find('.'), 43u) << value;
     for (char ch : value) EXPECT_TRUE(ch >= 0x20 && ch <= 0x7E) << value;

@@ -112,8 +112,9 @@ TEST_F(KeysTest, ChecklistH2JwksHasNoPrivateMaterialAndUniqueKidsAfterRotations)
     for (const char* priv : {"d", "p", "q", "dp", "dq", "qi", "k", "oth"}) EXPECT_FALSE(o.contains(priv)) << priv;
     EXPECT_TRUE(seen.emplace(o.at("kid").as_string()).second) << "duplicate kid";
     EXPECT_EQ(o.at("use").as_string(), "sig");
-    if (o.at("kty").as_string() == "RSA")
+    if (o.at("kty").as_string() == "RSA") {
       EXPECT_GE(base::base64url_decode(o.at("n").as_string())->size(), 256u) << "RSA >= 2048";
+    }
   }
 }
 

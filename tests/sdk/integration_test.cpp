@@ -20,6 +20,7 @@
 #include "boltauth/boltauth.hpp"
 #include "crypto/signing_key.hpp"
 #include "front_server.hpp"
+#include "server/key_files.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
 
@@ -472,54 +473,38 @@ TEST(SdkIntegration, ExampleSessionVerifiesAndPersistsRotatedTokens) {
 // ---- id_token verification across a key rotation -----------------------------------------------------------
 
 TEST(SdkIntegration, IdTokenVerificationBeforeAndAfterKeyRotation) {
-  testing::TempDir data;
-  testing::install_test_signing_key(data.path());
-  std::uint16_t port = 0;
-  auto start = [&] {
-    return std::make_unique<TestServer>([&](server::AppOptions& o) {
-      o.data_dir = data.path();
-      o.server.port = port;
-    });
-  };
-  auto server = start();
-  port = server->port();
-  const auto client = server->create_client();
-  const std::string issuer = server->issuer();
+  TestServer server;
+  const auto client = server.create_client();
+  const std::string issuer = server.issuer();
 
-  std::atomic<std::int64_t> now{server->clock().now()};
   IdTokenVerifierOptions vo;
   vo.issuer = issuer;
   vo.client_id = client.client.id;
-  vo.now = [&now] { return std::chrono::system_clock::time_point(std::chrono::seconds(now.load())); };
+  vo.now = [&server] { return std::chrono::system_clock::time_point(std::chrono::seconds(server.clock().now())); };
   IdTokenVerifier verifier(std::make_shared<CurlTransport>(), vo);
 
-  Bolt bolt(options_for(url_of(*server)));
-  const auto before = bolt.o_auth().o_auth_token(code_body(client, server->sandbox_code(client)));
+  Bolt bolt(options_for(url_of(server)));
+  const auto before = bolt.o_auth().o_auth_token(code_body(client, server.sandbox_code(client)));
   const IdTokenClaims c1 = verifier.verify(*before.id_token);
   EXPECT_EQ(verifier.jwks_fetches(), 1u);
+  const auto keys_before = server.http().get("/v1/oauth/jwks.json").json().at("keys").as_array().size();
 
-  // Rotation: a second key is added to the key ring (published and, being last, signing) and the server restarts
-  // on the same port with the same data.
-  server.reset();
-  {
-    std::ofstream(data.path() / "keys" / "signing" / "0002.pem")
-        << crypto::SigningKey::generate_rsa(2048).private_pem();
-  }
-  server = start();
-  ASSERT_EQ(server->port(), port);
-  ASSERT_EQ(server->issuer(), issuer);
-  const auto jwks = server->http().get("/v1/oauth/jwks.json").json();
-  ASSERT_EQ(jwks.at("keys").as_array().size(), 2u);
+  // Phased rotation as `boltauth keys rotate --alg RS256 --activation-delay 60` does it: the new key is published
+  // at once, signs 60 s later; the running server picks it up without a restart.
+  server::KeyFiles(server.data_dir()).rotate("RS256", 2048, server.clock().now(), 60);
+  EXPECT_EQ(server.http().get("/v1/oauth/jwks.json").json().at("keys").as_array().size(), keys_before + 1);
+  server.clock().advance(61);
 
-  const auto after = bolt.o_auth().o_auth_token(code_body(client, server->sandbox_code(client)));
+  const auto after = bolt.o_auth().o_auth_token(code_body(client, server.sandbox_code(client)));
   const auto kid_of = [](const std::string& jwt) {
     const auto header = base::base64url_decode(jwt.substr(0, jwt.find('.')));
     return std::string(json::parse(std::string(header->begin(), header->end())).at("kid").as_string());
   };
   EXPECT_NE(kid_of(*before.id_token), kid_of(*after.id_token)) << "the new key signs";
 
-  now += 31;  // past the refetch rate limit
   const IdTokenClaims c2 = verifier.verify(*after.id_token);
+  // The verifier fetched the JWKS before the new key was published: one refetch for the unknown kid (61 s is
+  // past its refetch rate limit).
   EXPECT_EQ(verifier.jwks_fetches(), 2u) << "one refetch for the unknown kid";
   EXPECT_EQ(c2.aud, c1.aud);
   EXPECT_NO_THROW(verifier.verify(*before.id_token)) << "the old key is still published";

@@ -13,7 +13,7 @@ struct Client {
   std::string name;
   std::string secret_hash;  // TokenMinter::storage_hash of the API key; never the key itself
   std::vector<std::string> redirect_uris;
-  std::vector<std::string> grant_types;  // "authorization_code", "refresh_token"
+  std::vector<std::string> grant_types;  // "authorization_code", "refresh_token", "client_credentials"
   base::UnixSeconds created_at = 0;
   /// OIDC Registration 1.0 section 2: the JWS alg of this client's id_tokens ("RS256", "ES256", "EdDSA").
   std::string id_token_signed_response_alg = "RS256";

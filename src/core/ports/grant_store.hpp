@@ -43,6 +43,13 @@ class GrantStore {
 
   /// Revokes a whole family: every access and refresh token of the grant. Idempotent; unknown ids are a no-op.
   virtual void revoke_grant(std::string_view grant_id, base::UnixSeconds now) = 0;
+
+  /// One transaction: insert `grant` and `tokens` (a grant that consumes nothing: client_credentials).
+  virtual void insert_grant(const model::GrantRecord& grant, const model::IssuedTokens& tokens) = 0;
+
+  /// Revokes one token (RFC 7009 on an access token): sets its `revoked_at` unless already set. Idempotent;
+  /// unknown hashes are a no-op. Its family stays live.
+  virtual void revoke_token(std::string_view hash, base::UnixSeconds now) = 0;
 };
 
 }  // namespace boltauth::core::ports

@@ -1,17 +1,15 @@
 #include "core/token/token_endpoint.hpp"
 
-#include <strings.h>
-
 #include <stdexcept>
 #include <string>
 #include <variant>
 
 #include "base/base64url.hpp"
 #include "base/constant_time.hpp"
+#include "core/client_auth.hpp"
 #include "core/responses.hpp"
 #include "core/token/id_token_builder.hpp"
 #include "crypto/digest.hpp"
-#include "protocol/basic_auth.hpp"
 #include "protocol/form.hpp"
 #include "protocol/models.hpp"
 #include "protocol/scope.hpp"
@@ -30,21 +28,6 @@ using Outcome = std::variant<T, OAuthError>;
 OAuthError fail(ErrorCode code, std::string debug = {}) { return OAuthError::make(code, std::move(debug)); }
 
 constexpr ScopeSet kRefreshTokenScope{ScopeToken::bolt_account_view};
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-// RFC 6749 section 4.1.3 and appendix B: the body is application/x-www-form-urlencoded; parameters are
-// allowed on the media type (charset), nothing else is.
-bool is_form_content_type(std::optional<std::string_view> value) {
-  if (!value) return false;
-  std::string_view v = *value;
-  v = v.substr(0, v.find(';'));
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  return iequals(v, "application/x-www-form-urlencoded");
-}
 
 // RFC 7636 section 4.1: 43..128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
 bool valid_pkce_string(std::string_view s) {
@@ -75,6 +58,7 @@ class TokenRequest {
     if (auto err = check_rate_limit()) return error(*err).with_header("Retry-After", "1");
     if (auto err = check_grant_type()) return error(*err);
     if (auto err = parse_scope()) return error(*err);
+    if (grant_type_ == "client_credentials") return issue_client_credentials();
     return grant_type_ == "authorization_code" ? redeem_code() : redeem_refresh_token();
   }
 
@@ -100,48 +84,11 @@ class TokenRequest {
   }
 
   std::optional<OAuthError> authenticate_client() {
-    const auto authorization = request_.header("authorization");
-    std::string id;
-    std::string secret;
-    if (authorization && protocol::is_basic_scheme(*authorization)) {
-      basic_attempted_ = true;
-      if (request_.header_count("authorization") != 1)
-        return fail(ErrorCode::invalid_request, "two Authorization headers");
-      // RFC 6749 section 2.3.1: the client MUST NOT use more than one authentication method.
-      if (params_.has("client_secret")) return fail(ErrorCode::invalid_request, "Basic and client_secret together");
-      auto creds = protocol::parse_basic_auth(*authorization);
-      if (!creds) return fail(ErrorCode::invalid_client, "malformed Basic credentials");
-      id = std::move(creds->client_id);
-      secret = std::move(creds->client_secret);
-    } else {
-      const auto body_id = params_.get("client_id");
-      const auto body_secret = params_.get("client_secret");
-      if (!body_id || !body_secret) return fail(ErrorCode::invalid_client, "no client authentication");
-      id = std::string(*body_id);
-      secret = std::string(*body_secret);
-    }
-    auto client = d_.registry.resolve(id);
-    if (!client) return fail(ErrorCode::invalid_client, "unknown client");
-    // Checklist B5: a client id that keeps failing from one address is held off (429) before its secret is
-    // even compared, so guesses from there stop; other clients and other addresses are unaffected.
-    const std::string throttle_key = client->id + ' ' + request_.remote_address;
-    if (const auto wait = throttle_.retry_after(throttle_key, now_); wait > 0) {
-      retry_after_ = wait;
-      return fail(ErrorCode::slow_down, "client authentication throttled");
-    }
-    if (!d_.registry.secret_matches(*client, secret)) {
-      throttle_.record_failure(throttle_key, now_);
-      return fail(ErrorCode::invalid_client, "wrong secret");
-    }
-    throttle_.record_success(throttle_key);
-    if (basic_attempted_) {
-      // A body client_id beside Basic must name the same client (RFC 6749 section 3.2.1).
-      if (auto body_id = params_.get("client_id")) {
-        auto other = d_.registry.resolve(*body_id);
-        if (!other || other->id != client->id) return fail(ErrorCode::invalid_request, "client_id differs from Basic");
-      }
-    }
-    client_ = std::move(*client);
+    auto auth = core::authenticate_client(d_.registry, request_, params_, &throttle_, now_);
+    basic_attempted_ = auth.basic_attempted;
+    retry_after_ = auth.retry_after;
+    if (!auth.client) return std::move(*auth.error);
+    client_ = std::move(*auth.client);
     return std::nullopt;
   }
 
@@ -168,11 +115,8 @@ class TokenRequest {
     const auto grant = params_.get("grant_type");
     if (!grant) return fail(ErrorCode::invalid_request, "grant_type missing");
     grant_type_ = std::string(*grant);
-    if (grant_type_ != "authorization_code" && grant_type_ != "refresh_token") {
-      // client_credentials is known but no client is allowed it yet (contract section 3).
-      if (grant_type_ == "client_credentials") return fail(ErrorCode::request_forbidden, "client_credentials");
+    if (grant_type_ != "authorization_code" && grant_type_ != "refresh_token" && grant_type_ != "client_credentials")
       return fail(ErrorCode::unsupported_grant_type, grant_type_);
-    }
     if (!client_.allows_grant(grant_type_))
       return fail(ErrorCode::request_forbidden, "grant not allowed: " + grant_type_);
     return std::nullopt;
@@ -181,7 +125,9 @@ class TokenRequest {
   std::optional<OAuthError> parse_scope() {
     const auto scope = params_.get("scope");
     if (!scope) {
-      if (d_.config.token_scope_required) return fail(ErrorCode::invalid_request, "scope missing");
+      // Contract section 3: scope is optional on client_credentials (RFC 6749 section 4.4.2).
+      if (d_.config.token_scope_required && grant_type_ != "client_credentials")
+        return fail(ErrorCode::invalid_request, "scope missing");
       return std::nullopt;
     }
     auto parsed = protocol::parse_scope(*scope);
@@ -305,6 +251,24 @@ class TokenRequest {
       return error(fail(ErrorCode::invalid_grant, "refresh token rotated concurrently"));
     }
     return success(access_token, refresh_token, granted, std::nullopt);
+  }
+
+  // --- client_credentials ------------------------------------------------------------------------
+  // RFC 6749 section 4.4: the client acts for itself. No end-user, so no refresh token (section 4.4.3), no
+  // id_token, and none of the scopes that name an end-user's identity (openid, email). The token belongs to a
+  // grant of its own whose sub is the client id, so revocation and introspection treat it like any other.
+  Response issue_client_credentials() {
+    constexpr ScopeSet allowed{ScopeToken::bolt_account_view, ScopeToken::bolt_account_manage};
+    const ScopeSet granted = requested_scope_.value_or(ScopeSet{});
+    if (!granted.subset_of(allowed))
+      return error(fail(ErrorCode::invalid_scope, "end-user scope on client_credentials"));
+    const std::string grant_id = d_.random.token(16);
+    model::GrantRecord grant{grant_id, client_.id, client_.id, now_, now_, std::nullopt};
+    std::string access_token;
+    std::string unused;
+    auto issued = mint(grant_id, client_.id, granted, false, access_token, unused);
+    d_.grants.insert_grant(grant, issued);
+    return success(access_token, std::nullopt, granted, std::nullopt);
   }
 
   // --- helpers -----------------------------------------------------------------------------------

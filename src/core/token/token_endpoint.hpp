@@ -39,6 +39,8 @@ class TokenEndpoint {
         throttle_(deps.config.client_auth_max_failures, deps.config.client_auth_failure_window) {}
 
   Response handle(const Request& request);
+  /// Shared with introspection and revocation (one failure count per client and address).
+  AuthThrottle& auth_throttle() { return throttle_; }
 
  private:
   TokenEndpointDeps d_;

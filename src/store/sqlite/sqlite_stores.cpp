@@ -105,7 +105,7 @@ std::optional<Account> find_account(SqliteDatabase& db, const char* sql, std::st
   });
 }
 
-void insert_grant(Connection& c, const GrantRecord& grant) {
+void insert_grant_row(Connection& c, const GrantRecord& grant) {
   c.prepare(
        "INSERT INTO grants (id, client_id, sub, auth_time, created_at, revoked_at) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
@@ -345,7 +345,7 @@ ConsumeOutcome SqliteGrantStore::redeem_code(std::string_view code_hash, base::U
                             .bind_int(2, now)
                             .run();
     if (changed != 1) return false;
-    insert_grant(c, grant);
+    insert_grant_row(c, grant);
     insert_tokens(c, tokens);
     outcome = ConsumeOutcome::consumed;
     return true;
@@ -519,6 +519,24 @@ core::ports::PurgeCounts SqlitePurgeStore::purge_batch(base::UnixSeconds now, in
     return true;
   });
   return counts;
+}
+
+void SqliteGrantStore::insert_grant(const GrantRecord& grant, const IssuedTokens& tokens) {
+  db_.write([&](Connection& c) {
+    insert_grant_row(c, grant);
+    insert_tokens(c, tokens);
+    return true;
+  });
+}
+
+void SqliteGrantStore::revoke_token(std::string_view hash, base::UnixSeconds now) {
+  db_.write([&](Connection& c) {
+    c.prepare("UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL")
+        .bind_text(1, hash)
+        .bind_int(2, now)
+        .run();
+    return true;
+  });
 }
 
 }  // namespace boltauth::store::sqlite

@@ -59,6 +59,8 @@ class SqliteGrantStore final : public core::ports::GrantStore {
   /// Marks the grant revoked (first revocation time kept); find_token reports it on every token of the
   /// family through `grant_revoked`. The tokens' own `revoked_at` stays as it was.
   void revoke_grant(std::string_view grant_id, base::UnixSeconds now) override;
+  void insert_grant(const core::model::GrantRecord& grant, const core::model::IssuedTokens& tokens) override;
+  void revoke_token(std::string_view hash, base::UnixSeconds now) override;
 
  private:
   SqliteDatabase& db_;

@@ -1,0 +1,37 @@
+#pragma once
+#include <optional>
+#include <string_view>
+
+#include "base/clock.hpp"
+#include "core/auth_throttle.hpp"
+#include "core/client_registry.hpp"
+#include "core/exchange.hpp"
+#include "core/model/client.hpp"
+#include "protocol/error_code.hpp"
+#include "protocol/form.hpp"
+
+namespace boltauth::core {
+
+/// Outcome of client authentication: the client, or the error to answer. `basic_attempted` tells the error
+/// mapper to add `WWW-Authenticate: Basic` (RFC 6749 section 5.2).
+struct ClientAuthResult {
+  std::optional<model::Client> client;
+  std::optional<protocol::OAuthError> error;  // set iff !client
+  bool basic_attempted = false;
+  std::int64_t retry_after = 0;  // > 0: throttled (429 slow_down); the Retry-After value in seconds
+};
+
+/// Client authentication shared by the token, introspection and revocation endpoints: HTTP Basic
+/// (RFC 6749 section 2.3.1, form-urlencoded before base64) or `client_id` + `client_secret` in the body,
+/// never both; the id is the full publishable key or its last section (contract section 1).
+/// `throttle` (may be null) holds off a client id that keeps failing from one address (checklist B5); the
+/// token, introspection and revocation endpoints share one, so alternating endpoints buys no extra guesses.
+ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& request,
+                                     const protocol::FormParams& params, AuthThrottle* throttle = nullptr,
+                                     base::UnixSeconds now = 0);
+
+/// RFC 6749 appendix B: the media type is application/x-www-form-urlencoded; parameters on it (charset) are
+/// allowed, nothing else is.
+bool is_form_content_type(std::optional<std::string_view> value);
+
+}  // namespace boltauth::core

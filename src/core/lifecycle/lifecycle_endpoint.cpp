@@ -1,0 +1,149 @@
+#include "core/lifecycle/lifecycle_endpoint.hpp"
+
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+
+#include "core/client_auth.hpp"
+#include "core/responses.hpp"
+#include "protocol/form.hpp"
+
+namespace boltauth::core::lifecycle {
+namespace {
+
+using protocol::ErrorCode;
+using protocol::OAuthError;
+
+OAuthError fail(ErrorCode code, std::string debug = {}) { return OAuthError::make(code, std::move(debug)); }
+
+class LifecycleRequest {
+ public:
+  LifecycleRequest(LifecycleEndpointDeps& d, const Request& request, std::string_view name)
+      : d_(d), request_(request), name_(name), now_(d.clock.now()) {}
+
+  /// The checks both endpoints share, in order; nullopt when the request may go on.
+  std::optional<Response> front_checks() {
+    // Checklist A1: a GET carries its parameters in the query string, which never authenticates.
+    if (request_.method != "POST") return error(fail(ErrorCode::invalid_request, "method " + request_.method));
+    if (!is_form_content_type(request_.header("content-type")))
+      return error(fail(ErrorCode::invalid_request, "content type is not application/x-www-form-urlencoded"));
+    auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
+    if (!parsed.params) return error(fail(ErrorCode::invalid_request, parsed.debug));
+    params_ = std::move(*parsed.params);
+    // RFC 7662 section 2.1 and RFC 7009 section 2.1: the client authenticates as at the token endpoint.
+    auto auth = authenticate_client(d_.registry, request_, params_, &d_.throttle, now_);
+    basic_attempted_ = auth.basic_attempted;
+    if (!auth.client) {
+      Response r = error(*auth.error);
+      if (auth.retry_after > 0) r.with_header("Retry-After", std::to_string(auth.retry_after));
+      return r;
+    }
+    client_ = std::move(*auth.client);
+    // `token` is REQUIRED in both RFCs.
+    if (!params_.has("token")) return error(fail(ErrorCode::invalid_request, "token missing"));
+    return std::nullopt;
+  }
+
+  /// The stored record of `token` when it is one of our access or refresh tokens and was issued to the
+  /// authenticated client. The hint only orders the search: a wrong hint still finds the token (RFC 7662
+  /// section 2.1, RFC 7009 section 2.1); an unknown hint value is ignored. Each kind has its own MAC key, so a
+  /// value that is neither (an id_token, a code, garbage) never reaches storage.
+  std::optional<model::TokenRecord> find_own_token() {
+    const std::string_view token = *params_.get("token");
+    const auto hint = params_.get("token_type_hint");
+    const bool refresh_first = hint && *hint == "refresh_token";
+    const crypto::TokenKind order[2] = {
+        refresh_first ? crypto::TokenKind::refresh_token : crypto::TokenKind::access_token,
+        refresh_first ? crypto::TokenKind::access_token : crypto::TokenKind::refresh_token};
+    for (const auto kind : order) {
+      if (!d_.minter.verify(kind, token)) continue;
+      auto record = d_.grants.find_token(d_.minter.storage_hash(token));
+      const auto expected =
+          kind == crypto::TokenKind::refresh_token ? model::TokenType::refresh_token : model::TokenType::access_token;
+      if (!record || record->type != expected) return std::nullopt;
+      if (record->client_id != client_.id) {
+        debug("token of another client");
+        return std::nullopt;
+      }
+      return record;
+    }
+    debug("not one of our tokens");
+    return std::nullopt;
+  }
+
+  bool is_active(const model::TokenRecord& t) {
+    if (t.revoked_at || t.grant_revoked || now_ >= t.expires_at) return false;
+    // A rotated refresh token was replaced: it can no longer be used for anything but a reuse alarm.
+    if (t.type == model::TokenType::refresh_token && t.used_at) return false;
+    // client_credentials tokens name the client itself; every other token needs a live account.
+    if (t.sub == t.client_id) return true;
+    auto account = d_.accounts.find(t.sub);
+    return account && !(account->deactivate_at && now_ >= *account->deactivate_at);
+  }
+
+  Response error(const OAuthError& err) {
+    debug(err.debug);
+    Response r = oauth_error_response(err, d_.config.error_style, basic_attempted_);
+    if (request_.method != "POST") {
+      r.status = 405;
+      r.with_header("Allow", "POST");
+    }
+    return r;
+  }
+
+  void debug(std::string_view what) {
+    if (d_.log_debug && *d_.log_debug) (*d_.log_debug)(std::string(name_) + ": " + std::string(what));
+  }
+
+  const model::Client& client() const { return client_; }
+  base::UnixSeconds now() const { return now_; }
+
+ private:
+  LifecycleEndpointDeps& d_;
+  const Request& request_;
+  std::string_view name_;
+  const base::UnixSeconds now_;
+  protocol::FormParams params_;
+  bool basic_attempted_ = false;
+  model::Client client_;
+};
+
+}  // namespace
+
+Response LifecycleEndpoint::introspect(const Request& request) {
+  LifecycleRequest req(d_, request, "introspect");
+  if (auto refused = req.front_checks()) return std::move(*refused);
+  const auto token = req.find_own_token();
+  // RFC 7662 section 2.2: anything not active is exactly {"active":false}, with no hint why (checklist I2).
+  if (!token || !req.is_active(*token)) return json_response(200, boost::json::object{{"active", false}});
+  boost::json::object body;
+  body["active"] = true;
+  body["scope"] = token->scope;
+  body["client_id"] = token->client_id;
+  body["sub"] = token->sub;
+  body["exp"] = token->expires_at;
+  body["iat"] = token->issued_at;
+  // Access tokens are Bearer tokens (RFC 6749 section 7.1); refresh tokens are told apart the way
+  // node-oidc-provider does it.
+  body["token_type"] = token->type == model::TokenType::access_token ? "bearer" : "refresh_token";
+  body["iss"] = d_.config.issuer;
+  body["aud"] = token->client_id;
+  return json_response(200, body);
+}
+
+Response LifecycleEndpoint::revoke(const Request& request) {
+  LifecycleRequest req(d_, request, "revoke");
+  if (auto refused = req.front_checks()) return std::move(*refused);
+  if (const auto token = req.find_own_token()) {
+    // A refresh token stands for its whole grant: revoking it kills the family, access tokens included
+    // (RFC 7009 section 2.1 "SHOULD"). An access token goes alone.
+    if (token->type == model::TokenType::refresh_token)
+      d_.grants.revoke_grant(token->grant_id, req.now());
+    else
+      d_.grants.revoke_token(token->hash, req.now());
+  }
+  // RFC 7009 section 2.2: 200 whether or not the token was found; the store committed before we answer.
+  return json_response(200, boost::json::object{});
+}
+
+}  // namespace boltauth::core::lifecycle
