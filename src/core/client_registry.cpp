@@ -70,6 +70,7 @@ std::variant<CreatedClient, std::string> ClientRegistry::create_client(const Cli
   c.secret_hash = minter_.storage_hash(created.client_secret);
   c.redirect_uris = spec.redirect_uris;
   c.grant_types = std::move(grants);
+  c.pkce_required = spec.pkce_required;
   c.created_at = clock_.now();
   if (!clients_.insert(c)) return std::string("client id collision; try again");
   return created;

@@ -19,6 +19,7 @@ struct ClientSpec {
   std::string name;
   std::vector<std::string> redirect_uris;
   std::vector<std::string> grant_types;  // empty: authorization_code + refresh_token
+  bool pkce_required = true;
 };
 
 struct CreatedClient {

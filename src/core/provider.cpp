@@ -12,15 +12,26 @@ Provider::Provider(ProviderDeps deps)
       registry_(d_.clients, d_.accounts, d_.minter, d_.random, d_.clock),
       token_({d_.config, d_.clock, d_.random, d_.minter, d_.keys, registry_, d_.accounts, d_.grants, &d_.log_debug}),
       account_({d_.clock, d_.minter, registry_, d_.accounts, d_.grants}),
-      testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, d_.grants}) {
+      testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, d_.grants}),
+      authorize_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.accounts, d_.grants, d_.logins,
+                  d_.otp_sender, &d_.log_error}),
+      demo_({d_.config, d_.random,
+             [this]() -> std::optional<authorize::DemoClient> {
+               return d_.demo_client ? d_.demo_client() : std::nullopt;
+             },
+             [this](const Request& r) { return handle(r); }}) {
   const std::string& iss = d_.config.issuer;
-  // OIDC Discovery 1.0 section 3. Only endpoints that exist are listed (authorize, userinfo, introspection and
-  // revocation join when they are built); codes come from the sandbox endpoint until then.
+  // OIDC Discovery 1.0 section 3. Only endpoints that exist are listed (userinfo, introspection and
+  // revocation join when they are built).
   boost::json::object doc;
   doc["issuer"] = iss;
+  doc["authorization_endpoint"] = iss + "/v1/oauth/authorize";
   doc["token_endpoint"] = iss + "/v1/oauth/token";
   doc["jwks_uri"] = iss + "/v1/oauth/jwks.json";
   doc["response_types_supported"] = boost::json::array{"code"};
+  doc["response_modes_supported"] = boost::json::array{"query", "web_message"};
+  doc["authorization_response_iss_parameter_supported"] = true;  // RFC 9207
+  doc["prompt_values_supported"] = boost::json::array{"none", "login"};
   doc["grant_types_supported"] = boost::json::array{"authorization_code", "refresh_token"};
   doc["subject_types_supported"] = boost::json::array{"public"};
   boost::json::array algs;
@@ -80,6 +91,12 @@ Response Provider::route(const Request& request) {
     return bolt_error_response(405, 1002, "Use PATCH.").with_header("Allow", "PATCH");
   }
   if (p == "/v1/testing/shopper/create") return testing_.create_shopper(request);
+  if (p == authorize::kAuthorizePath) return authorize_.authorize(request);
+  if (p == authorize::kLoginEmailPath) return authorize_.login_email(request);
+  if (p == authorize::kLoginOtpPath) return authorize_.login_otp(request);
+  if (p == authorize::kLoginResendPath) return authorize_.login_resend(request);
+  if (p == "/demo" && d_.config.mode == Mode::sandbox) return demo_.start(request);
+  if (p == "/demo/callback" && d_.config.mode == Mode::sandbox) return demo_.callback(request);
   if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json") {
     if (!get) return bolt_error_response(405, 1002, "Use GET.").with_header("Allow", "GET");
     return p == "/v1/oauth/jwks.json" ? jwks() : discovery();

@@ -7,6 +7,8 @@
 #include "base/clock.hpp"
 #include "base/random.hpp"
 #include "core/account/account_endpoint.hpp"
+#include "core/authorize/authorize_endpoint.hpp"
+#include "core/authorize/demo_endpoint.hpp"
 #include "core/client_registry.hpp"
 #include "core/config.hpp"
 #include "core/exchange.hpp"
@@ -14,6 +16,8 @@
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
+#include "core/ports/login_store.hpp"
+#include "core/ports/otp_sender.hpp"
 #include "core/testing/testing_endpoint.hpp"
 #include "core/token/token_endpoint.hpp"
 #include "crypto/token_minter.hpp"
@@ -29,6 +33,10 @@ struct ProviderDeps {
   ports::ClientStore& clients;
   ports::AccountStore& accounts;
   ports::GrantStore& grants;
+  ports::LoginStore& logins;
+  ports::OtpSender& otp_sender;
+  /// The sandbox demo merchant's credentials for `/demo`; may be empty (then the demo page says so).
+  std::function<std::optional<authorize::DemoClient>()> demo_client;
   /// Called once per unexpected failure with detail for the log; never sent to the client.
   std::function<void(std::string_view)> log_error;
   /// Called with the debug detail of refused requests (operators' `--log-level debug`); may be empty.
@@ -58,6 +66,8 @@ class Provider {
   token::TokenEndpoint token_;
   account::AccountEndpoint account_;
   testing::TestingEndpoint testing_;
+  authorize::AuthorizeEndpoint authorize_;
+  authorize::DemoEndpoint demo_;
   std::string discovery_body_;
   std::string jwks_body_;
 };

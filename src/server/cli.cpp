@@ -26,6 +26,7 @@ boost::json::object client_json(const core::model::Client& c) {
   boost::json::array grants;
   for (const auto& g : c.grant_types) grants.emplace_back(g);
   o["grant_types"] = std::move(grants);
+  o["pkce_required"] = c.pkce_required;
   o["created_at"] = c.created_at;
   return o;
 }
@@ -44,6 +45,7 @@ void print_client(const core::model::Client& c, const std::string* secret, bool 
   std::cout << "grants:        ";
   for (std::size_t i = 0; i < c.grant_types.size(); ++i) std::cout << (i ? ", " : "") << c.grant_types[i];
   std::cout << "\n";
+  std::cout << "pkce_required: " << (c.pkce_required ? "yes" : "no") << "\n";
 }
 
 void print_demo(const core::CreatedClient& demo, const std::string& base, const std::string& data_dir) {
@@ -97,6 +99,8 @@ int run_cli(int argc, char** argv) {
   c_create->add_option("--name", name, "display name")->required();
   c_create->add_option("--redirect-uri", redirect_uris, "registered redirect URI (repeatable)");
   c_create->add_option("--grant", grants, "allowed grant type (repeatable; default authorization_code, refresh_token)");
+  bool no_pkce = false;
+  c_create->add_flag("--no-pkce", no_pkce, "do not require PKCE at the authorization endpoint (default: required)");
   auto* c_list = client->add_subcommand("list", "List clients");
   auto* c_show = client->add_subcommand("show", "Show a client");
   c_show->add_option("ID", client_id, "client id or publishable key")->required();
@@ -146,11 +150,10 @@ int run_cli(int argc, char** argv) {
       const auto port = server.start();
       const std::string base = "http://" + options.server.host + ":" + std::to_string(port);
       if (server.fresh() && server.config().mode == core::Mode::sandbox) {
-        auto demo = server.registry().create_client(
-            core::ClientSpec{"Demo merchant", {server.config().issuer + "/demo/callback"}, {}});
-        if (auto* created = std::get_if<core::CreatedClient>(&demo))
-          print_demo(*created, base, options.data_dir.string());
+        if (auto created = server.create_demo_client()) print_demo(*created, base, options.data_dir.string());
       }
+      if (server.config().mode == core::Mode::sandbox)
+        std::cout << "demo page: " << server.config().issuer << "/demo" << std::endl;
       spdlog::info("boltauth {} mode, data dir {}, issuer {}",
                    server.config().mode == core::Mode::sandbox ? "sandbox" : "production", options.data_dir.string(),
                    server.config().issuer);
@@ -165,7 +168,7 @@ int run_cli(int argc, char** argv) {
     Services services(options);
     auto& registry = services.registry();
     if (*c_create) {
-      auto created = registry.create_client(core::ClientSpec{name, redirect_uris, grants});
+      auto created = registry.create_client(core::ClientSpec{name, redirect_uris, grants, !no_pkce});
       if (auto* err = std::get_if<std::string>(&created)) {
         std::cerr << "error: " << *err << "\n";
         return 2;

@@ -14,6 +14,8 @@ struct Client {
   std::string secret_hash;  // TokenMinter::storage_hash of the API key; never the key itself
   std::vector<std::string> redirect_uris;
   std::vector<std::string> grant_types;  // "authorization_code", "refresh_token"
+  /// The authorization endpoint refuses requests without an S256 code_challenge (RFC 9700 section 2.1.1).
+  bool pkce_required = true;
   base::UnixSeconds created_at = 0;
 
   bool allows_grant(std::string_view grant) const {
