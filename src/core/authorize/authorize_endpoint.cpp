@@ -63,6 +63,13 @@ bool all_digits(std::string_view s) {
   return true;
 }
 
+bool requests_openid(const protocol::FormParams& params) {
+  const auto scope = params.get("scope");
+  if (!scope) return false;
+  const auto parsed = protocol::parse_scope(*scope);
+  return parsed.scope && parsed.scope->has(protocol::ScopeToken::openid);
+}
+
 constexpr std::size_t kMaxState = 4096;
 constexpr std::size_t kMaxNonce = 512;
 
@@ -125,6 +132,9 @@ class Flow {
       if (!registered)
         return page_error(400, "Invalid redirect URI", "The redirect_uri is not registered for this merchant.");
       redirect_uri_ = std::string(*redirect_uri);
+    } else if (requests_openid(params)) {
+      // OIDC Core section 3.1.2.1: redirect_uri is REQUIRED in an OpenID Connect request, even with one registered.
+      return page_error(400, "Invalid request", "redirect_uri is required for an OpenID Connect request.");
     } else if (client_.redirect_uris.size() == 1) {
       redirect_uri_ = client_.redirect_uris.front();
     } else {
