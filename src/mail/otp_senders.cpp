@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
@@ -18,7 +19,7 @@ std::string otp_body(const core::ports::OtpMessage& m) {
          std::to_string(m.valid_minutes) + " minutes. If you did not try to log in, you can ignore this message.\r\n";
 }
 
-FileOutbox::FileOutbox(std::filesystem::path data_dir) : file_(std::move(data_dir) / "outbox" / "otp.jsonl") {
+FileOutbox::FileOutbox(const std::filesystem::path& data_dir) : file_(data_dir / "outbox" / "otp.jsonl") {
   std::filesystem::create_directories(file_.parent_path());
   std::filesystem::permissions(file_.parent_path(), std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace);
@@ -54,7 +55,7 @@ struct Upload {
 std::size_t read_upload(char* buffer, std::size_t size, std::size_t count, void* user) {
   auto* u = static_cast<Upload*>(user);
   const std::size_t n = std::min(size * count, u->data.size() - u->offset);
-  std::memcpy(buffer, u->data.data() + u->offset, n);
+  std::copy_n(u->data.data() + u->offset, n, buffer);
   u->offset += n;
   return n;
 }

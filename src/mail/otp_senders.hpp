@@ -15,7 +15,7 @@ std::string otp_body(const core::ports::OtpMessage& message);
 /// ({"to","subject","code","body"}). What the sandbox, the tests and a developer without SMTP read.
 class FileOutbox final : public core::ports::OtpSender {
  public:
-  explicit FileOutbox(std::filesystem::path data_dir);
+  explicit FileOutbox(const std::filesystem::path& data_dir);
   bool send(const core::ports::OtpMessage& message, std::string& error) override;
   const std::filesystem::path& file() const { return file_; }
 
