@@ -245,6 +245,14 @@ TEST_F(AuthorizeTest, C7_MaxAgeIsHonouredWithAuthTime) {
   EXPECT_EQ(param(query_params(*none.header("location")), "error"), "login_required");
 }
 
+TEST_F(AuthorizeTest, C7_MaxAgeZeroAlwaysAsksForALogin) {
+  Browser b(server);
+  login(b, base());
+  auto r = b.get(authorize_target(with(base(), "max_age", "0")));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(login_handle(r).empty());
+}
+
 // --- C8 ---------------------------------------------------------------------------------------------------
 
 TEST_F(AuthorizeTest, C8_TheRedirectAfterTheLoginFormPostIs303) {

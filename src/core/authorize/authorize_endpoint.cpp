@@ -210,7 +210,8 @@ class Flow {
 
     // A live session answers at once unless the client asks for a fresh login (OIDC Core 3.1.2.1, 3.1.2.3).
     const auto session = current_session();
-    const bool too_old = session && max_age && now_ - session->auth_time > *max_age;
+    // max_age=0 means "log in now" (OIDC Core 3.1.2.1), like prompt=login.
+    const bool too_old = session && max_age && (*max_age == 0 || now_ - session->auth_time > *max_age);
     if (session && !prompt_login && !too_old) return complete(pending, session->sub, session->auth_time);
     if (prompt_none) return redirect_error("login_required", "The shopper is not logged in.");
 
