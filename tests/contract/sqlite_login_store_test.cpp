@@ -99,6 +99,21 @@ TEST_F(LoginStoreTest, ARequestIsConsumedOnceAndGoesWithItsClient) {
   EXPECT_FALSE(logins.find_request("r2"));
 }
 
+TEST_F(LoginStoreTest, NewRowsSweepExpiredOnes) {
+  auto old = request("old");
+  old.expires_at = 150;
+  logins.insert_request(old);
+  logins.insert_session(LoginSession{"old-s", "sub", 100, 150});
+  auto fresh = request("new");
+  fresh.created_at = 200;
+  logins.insert_request(fresh);
+  logins.insert_session(LoginSession{"new-s", "sub", 200, 300});
+  EXPECT_FALSE(logins.find_request("old"));
+  EXPECT_FALSE(logins.find_session("old-s"));
+  EXPECT_TRUE(logins.find_request("new"));
+  EXPECT_TRUE(logins.find_session("new-s"));
+}
+
 TEST_F(LoginStoreTest, SessionsRoundTripAndDelete) {
   const LoginSession s{"sh", "sub-1", 100, 200};
   logins.insert_session(s);

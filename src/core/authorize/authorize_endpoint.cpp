@@ -221,13 +221,12 @@ class Flow {
     pending.expires_at = now_ + d_.config.login_request_ttl;
     Response r;
     if (!web_message_) {
-      // Binds the pending login to this browser (login CSRF, RFC 9700 section 4.4.1.8). A cross-site iframe
+      // Binds the pending login to this browser (login CSRF, RFC 6749 section 10.12). A cross-site iframe
       // (web_message) gets no SameSite=Lax cookie, so there the unguessable handle alone carries the login.
       auto browser = find_cookie(request_, AuthorizeEndpoint::kBrowserCookie);
-      if (!browser || browser->size() < 32 || browser->size() > 64) {
-        browser = d_.random.token(32);
-        r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kBrowserCookie, *browser, d_.config.login_request_ttl));
-      }
+      if (!browser || browser->size() < 32 || browser->size() > 64) browser = d_.random.token(32);
+      // Set again each time: the cookie must outlive this pending login.
+      r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kBrowserCookie, *browser, d_.config.login_request_ttl));
       pending.browser_hash = d_.minter.storage_hash(*browser);
     }
     d_.logins.insert_request(pending);

@@ -490,6 +490,13 @@ void SqliteLoginStore::insert_request(const LoginRequest& r) {
         .bind_int(16, r.created_at)
         .bind_int(17, r.expires_at)
         .run();
+    // Amortized clean-up: each new login removes a few expired ones (index on expires_at), so the table stays
+    // bounded without a janitor.
+    c.prepare(
+         "DELETE FROM login_requests WHERE id_hash IN "
+         "(SELECT id_hash FROM login_requests WHERE expires_at <= ?1 LIMIT 8)")
+        .bind_int(1, r.created_at)
+        .run();
     return true;
   });
 }
@@ -574,6 +581,12 @@ void SqliteLoginStore::insert_session(const LoginSession& s) {
         .bind_text(2, s.sub)
         .bind_int(3, s.auth_time)
         .bind_int(4, s.expires_at)
+        .run();
+    // As for login requests: a few expired sessions go with each new one.
+    c.prepare(
+         "DELETE FROM login_sessions WHERE id_hash IN "
+         "(SELECT id_hash FROM login_sessions WHERE expires_at <= ?1 LIMIT 8)")
+        .bind_int(1, s.auth_time)
         .run();
     return true;
   });
