@@ -476,6 +476,7 @@ class Flow {
     ctx.nonce = nonce_;
     ctx.client_name = client_.name;
     ctx.login = handle;
+    ctx.valid_minutes = d_.config.otp_ttl / 60;
     return ctx;
   }
 

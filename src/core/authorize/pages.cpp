@@ -123,8 +123,8 @@ std::string otp_page(const PageContext& ctx) {
   std::string p = head(ctx.nonce, "Enter your code");
   p += "<h1>Check your email</h1>";
   // The same sentence whether or not the address has an account (checklist C10).
-  p += "<p>Enter the 6-digit code we sent to <strong>" + html_escape(ctx.email) +
-       "</strong>. It is valid for 10 minutes.</p>";
+  p += "<p>Enter the 6-digit code we sent to <strong>" + html_escape(ctx.email) + "</strong>. It is valid for " +
+       std::to_string(ctx.valid_minutes) + (ctx.valid_minutes == 1 ? " minute.</p>" : " minutes.</p>");
   p += messages(ctx, "otp-error");
   p += "<form method=\"post\" action=\"login-otp\">" + hidden_login(ctx);
   p += "<label for=\"otp\">One-time code</label>";

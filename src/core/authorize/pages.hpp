@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,12 +12,13 @@ std::string html_escape(std::string_view text);
 std::string script_safe_json(std::string_view json);
 
 struct PageContext {
-  std::string nonce;        // CSP nonce of the inline style (and script)
-  std::string client_name;  // the merchant
-  std::string login;        // handle of the pending login (hidden field)
-  std::string email;        // prefill / the address the code went to
-  std::string error;        // shown with role="alert"; empty: none
-  std::string notice;       // neutral status line; empty: none
+  std::string nonce;                // CSP nonce of the inline style (and script)
+  std::string client_name;          // the merchant
+  std::string login;                // handle of the pending login (hidden field)
+  std::string email;                // prefill / the address the code went to
+  std::string error;                // shown with role="alert"; empty: none
+  std::string notice;               // neutral status line; empty: none
+  std::int64_t valid_minutes = 10;  // how long a one-time code lives (otp_ttl)
 };
 
 /// Step 1: the email address. Plain HTML forms: works without JavaScript.
