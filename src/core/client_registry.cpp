@@ -76,6 +76,7 @@ std::variant<CreatedClient, std::string> ClientRegistry::create_client(const Cli
   c.secret_hash = minter_.storage_hash(created.client_secret);
   c.redirect_uris = spec.redirect_uris;
   c.grant_types = std::move(grants);
+  c.pkce_required = spec.pkce_required;
   c.created_at = clock_.now();
   c.id_token_signed_response_alg = spec.id_token_signed_response_alg;
   if (!clients_.insert(c)) return std::string("client id collision; try again");

@@ -20,6 +20,7 @@ struct ClientSpec {
   std::vector<std::string> redirect_uris;
   std::vector<std::string> grant_types;                // empty: authorization_code + refresh_token
   std::string id_token_signed_response_alg = "RS256";  // RS256, ES256 or EdDSA
+  bool pkce_required = true;
 };
 
 struct CreatedClient {

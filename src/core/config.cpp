@@ -17,6 +17,11 @@ std::string Config::validate() const {
   if (client_auth_failure_window <= 0 || client_auth_failure_window > 86400)
     return "client_auth_failure_window must be in 1..86400 seconds";
   if (max_form_params < 8 || max_form_params > 1000) return "max_form_params must be in 8..1000";
+  if (otp_ttl < 60 || otp_ttl > 3600) return "otp_ttl must be in 60..3600 seconds";
+  if (otp_max_attempts < 1 || otp_max_attempts > 10) return "otp_max_attempts must be in 1..10";
+  if (otp_resend_cooldown < 0 || otp_resend_cooldown > 600) return "otp_resend_cooldown must be in 0..600";
+  if (login_request_ttl < otp_ttl) return "login_request_ttl must be at least otp_ttl";
+  if (session_ttl < 0) return "session_ttl must not be negative";
   return {};
 }
 

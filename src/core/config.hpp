@@ -34,6 +34,17 @@ struct Config {
   std::uint32_t client_auth_max_failures = 10;
   std::int64_t client_auth_failure_window = 60;
 
+  // Authorization endpoint and login modal (contract section 6, checklist C10).
+  std::int64_t otp_ttl = 600;             // a one-time code lives 10 minutes
+  std::int64_t otp_max_attempts = 5;      // guesses per code
+  std::int64_t otp_resend_cooldown = 30;  // seconds between two codes for one login
+  std::int64_t login_request_ttl = 1800;  // an unfinished login is forgotten after 30 minutes
+  std::int64_t session_ttl = 86400;       // the login session cookie: a second authorization skips the login
+  /// Throttles, per rolling hour (fixed windows): codes sent per email and per client IP, guesses per IP.
+  std::uint32_t otp_sends_per_email_per_hour = 5;
+  std::uint32_t otp_sends_per_ip_per_hour = 20;
+  std::uint32_t otp_attempts_per_ip_per_hour = 50;
+
   /// Empty when valid, else a sentence naming the bad setting.
   std::string validate() const;
 };

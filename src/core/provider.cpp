@@ -15,17 +15,28 @@ Provider::Provider(ProviderDeps deps)
       testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, d_.grants}),
       lifecycle_(
           {d_.config, d_.clock, d_.minter, registry_, d_.accounts, d_.grants, token_.auth_throttle(), &d_.log_debug}),
-      userinfo_({d_.config, d_.clock, d_.minter, d_.accounts, d_.grants}) {
+      userinfo_({d_.config, d_.clock, d_.minter, d_.accounts, d_.grants}),
+      authorize_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.accounts, d_.grants, d_.logins,
+                  d_.otp_sender, &d_.log_error}),
+      demo_({d_.config, d_.random,
+             [this]() -> std::optional<authorize::DemoClient> {
+               return d_.demo_client ? d_.demo_client() : std::nullopt;
+             },
+             [this](const Request& r) { return handle(r); }}) {
   const std::string& iss = d_.config.issuer;
   // OIDC Discovery 1.0 section 3 and RFC 8414 section 2. Only endpoints that exist are listed.
   boost::json::object& doc = discovery_doc_;
   doc["issuer"] = iss;
+  doc["authorization_endpoint"] = iss + "/v1/oauth/authorize";
   doc["token_endpoint"] = iss + "/v1/oauth/token";
   doc["jwks_uri"] = iss + "/v1/oauth/jwks.json";
   doc["userinfo_endpoint"] = iss + "/v1/oauth/userinfo";
   doc["introspection_endpoint"] = iss + "/v1/oauth/introspect";
   doc["revocation_endpoint"] = iss + "/v1/oauth/revoke";
   doc["response_types_supported"] = boost::json::array{"code"};
+  doc["response_modes_supported"] = boost::json::array{"query", "web_message"};
+  doc["authorization_response_iss_parameter_supported"] = true;  // RFC 9207
+  doc["prompt_values_supported"] = boost::json::array{"none", "login"};
   doc["grant_types_supported"] = boost::json::array{"authorization_code", "refresh_token", "client_credentials"};
   doc["subject_types_supported"] = boost::json::array{"public"};
   doc["scopes_supported"] = boost::json::array{"openid", "email", "bolt.account.manage", "bolt.account.view"};
@@ -103,6 +114,12 @@ Response Provider::route(const Request& request) {
   if (p == "/v1/oauth/revoke") return lifecycle_.revoke(request);
   if (p == "/v1/oauth/userinfo") return userinfo_.handle(request);
   if (p == "/v1/testing/shopper/create") return testing_.create_shopper(request);
+  if (p == authorize::kAuthorizePath) return authorize_.authorize(request);
+  if (p == authorize::kLoginEmailPath) return authorize_.login_email(request);
+  if (p == authorize::kLoginOtpPath) return authorize_.login_otp(request);
+  if (p == authorize::kLoginResendPath) return authorize_.login_resend(request);
+  if (p == "/demo" && d_.config.mode == Mode::sandbox) return demo_.start(request);
+  if (p == "/demo/callback" && d_.config.mode == Mode::sandbox) return demo_.callback(request);
   if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json") {
     if (!get) return bolt_error_response(405, 1002, "Use GET.").with_header("Allow", "GET");
     return p == "/v1/oauth/jwks.json" ? jwks() : discovery();

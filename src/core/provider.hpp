@@ -8,6 +8,8 @@
 #include "base/clock.hpp"
 #include "base/random.hpp"
 #include "core/account/account_endpoint.hpp"
+#include "core/authorize/authorize_endpoint.hpp"
+#include "core/authorize/demo_endpoint.hpp"
 #include "core/client_registry.hpp"
 #include "core/config.hpp"
 #include "core/exchange.hpp"
@@ -17,6 +19,8 @@
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
 #include "core/ports/key_source.hpp"
+#include "core/ports/login_store.hpp"
+#include "core/ports/otp_sender.hpp"
 #include "core/testing/testing_endpoint.hpp"
 #include "core/token/token_endpoint.hpp"
 #include "core/userinfo/userinfo_endpoint.hpp"
@@ -33,6 +37,10 @@ struct ProviderDeps {
   ports::ClientStore& clients;
   ports::AccountStore& accounts;
   ports::GrantStore& grants;
+  ports::LoginStore& logins;
+  ports::OtpSender& otp_sender;
+  /// The sandbox demo merchant's credentials for `/demo`; may be empty (then the demo page says so).
+  std::function<std::optional<authorize::DemoClient>()> demo_client;
   /// Called once per unexpected failure with detail for the log; never sent to the client.
   std::function<void(std::string_view)> log_error;
   /// Called with the debug detail of refused requests (operators' `--log-level debug`); may be empty.
@@ -68,6 +76,8 @@ class Provider {
   std::shared_ptr<const KeyRing> cached_ring_;  // the ring the two bodies below were made from
   lifecycle::LifecycleEndpoint lifecycle_;
   userinfo::UserinfoEndpoint userinfo_;
+  authorize::AuthorizeEndpoint authorize_;
+  authorize::DemoEndpoint demo_;
   std::string discovery_body_;
   std::string jwks_body_;
 };

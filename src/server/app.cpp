@@ -1,6 +1,14 @@
 #include "server/app.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fstream>
+#include <sstream>
 
 #include "core/janitor.hpp"
 #include "server/key_files.hpp"
@@ -22,6 +30,9 @@ struct Services::Impl {
   store::sqlite::SqliteAccountStore accounts{db};
   store::sqlite::SqliteGrantStore grants{db};
   store::sqlite::SqlitePurgeStore purge{db};
+  store::sqlite::SqliteLoginStore logins{db};
+  std::unique_ptr<core::ports::OtpSender> otp_sender;
+  std::filesystem::path data_dir;
   core::ClientRegistry registry{clients, accounts, minter, random, clock};
 
   Impl(const AppOptions& o, const KeyFiles& files)
@@ -30,7 +41,15 @@ struct Services::Impl {
         fresh(!std::filesystem::exists(o.data_dir / "boltauth.db")),
         minter(files.master_key(random)),
         keys((files.ensure_signing_keys(o.rsa_key_bits, clock.now()), files.signing_dir()), o.config.id_token_ttl),
-        db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}) {}
+        db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}),
+        data_dir(o.data_dir) {
+    if (o.otp_delivery == "smtp")
+      otp_sender = std::make_unique<mail::SmtpSender>(o.smtp);
+    else if (o.otp_delivery == "file")
+      otp_sender = std::make_unique<mail::FileOutbox>(o.data_dir);
+    else
+      throw std::runtime_error("otp_delivery must be file or smtp, got " + o.otp_delivery);
+  }
 };
 
 Services::Services(const AppOptions& options) {
@@ -46,13 +65,46 @@ core::ports::KeySource& Services::keys() { return impl_->keys; }
 const base::Clock& Services::clock() const { return impl_->clock; }
 bool Services::fresh() const { return impl_->fresh; }
 
+std::optional<core::CreatedClient> Services::create_demo_client(const std::string& issuer) {
+  auto created = impl_->registry.create_client(core::ClientSpec{"Demo merchant", {issuer + "/demo/callback"}, {}});
+  auto* c = std::get_if<core::CreatedClient>(&created);
+  if (!c) return std::nullopt;
+  const auto file = impl_->data_dir / "demo-client.json";
+  const std::string text = boost::json::serialize(boost::json::object{{"client_id", c->client.publishable_key},
+                                                                      {"client_secret", c->client_secret}}) +
+                           "\n";
+  // The API key in clear: private to the service user, like the master key.
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    const auto written = ::write(fd, text.data(), text.size());
+    ::close(fd);
+    if (written != static_cast<ssize_t>(text.size())) std::filesystem::remove(file);
+  }
+  return *c;
+}
+
+std::optional<core::authorize::DemoClient> Services::demo_client() const {
+  std::ifstream in(impl_->data_dir / "demo-client.json");
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(text.str(), ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.get_object();
+  const auto* id = o.if_contains("client_id");
+  const auto* secret = o.if_contains("client_secret");
+  if (!id || !secret || !id->is_string() || !secret->is_string()) return std::nullopt;
+  return core::authorize::DemoClient{std::string(id->get_string()), std::string(secret->get_string())};
+}
+
 std::unique_ptr<core::Provider> Services::make_provider(const core::Config& config,
                                                         std::function<void(std::string_view)> log_error,
                                                         std::function<void(std::string_view)> log_debug) {
   auto& i = *impl_;
-  return std::make_unique<core::Provider>(core::ProviderDeps{config, i.clock, i.random, i.minter, i.keys, i.clients,
-                                                             i.accounts, i.grants, std::move(log_error),
-                                                             std::move(log_debug)});
+  return std::make_unique<core::Provider>(
+      core::ProviderDeps{config, i.clock, i.random, i.minter, i.keys, i.clients, i.accounts, i.grants, i.logins,
+                         *i.otp_sender, [this] { return demo_client(); }, std::move(log_error), std::move(log_debug)});
 }
 
 App::App(AppOptions options) : options_(std::move(options)), config_(options_.config) {
@@ -120,5 +172,6 @@ void App::run_until_signal() {
 
 core::ClientRegistry& App::registry() { return services_->registry(); }
 bool App::fresh() const { return services_->fresh(); }
+std::optional<core::CreatedClient> App::create_demo_client() { return services_->create_demo_client(config_.issuer); }
 
 }  // namespace boltauth::server

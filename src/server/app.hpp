@@ -10,10 +10,12 @@
 
 #include "base/clock.hpp"
 #include "base/random.hpp"
+#include "core/authorize/demo_endpoint.hpp"
 #include "core/config.hpp"
 #include "core/ports/purge_store.hpp"
 #include "core/provider.hpp"
 #include "http/http_server.hpp"
+#include "mail/otp_senders.hpp"
 
 namespace boltauth::server {
 
@@ -33,6 +35,9 @@ struct AppOptions {
   base::Clock* clock = nullptr;    // null: the system clock
   base::Random* random = nullptr;  // null: the kernel CSPRNG
   bool quiet = false;              // no log lines (tests)
+  /// One-time login codes: "file" (<data_dir>/outbox/otp.jsonl, the default) or "smtp".
+  std::string otp_delivery = "file";
+  mail::SmtpOptions smtp;
 };
 
 /// Storage, keys and the client registry of one data dir: what both the server and the admin CLI need.
@@ -49,6 +54,11 @@ class Services {
                                                 std::function<void(std::string_view)> log_debug);
   /// True when this process created the database (the data dir was empty).
   bool fresh() const;
+  /// Sandbox demo merchant: creates it (redirect URI `<issuer>/demo/callback`) and keeps its credentials in
+  /// `<data_dir>/demo-client.json` (mode 0600) so that `/demo` can redeem codes. Returns the new client.
+  std::optional<core::CreatedClient> create_demo_client(const std::string& issuer);
+  /// The stored demo credentials, if this data dir has them.
+  std::optional<core::authorize::DemoClient> demo_client() const;
 
   struct Impl;
 
@@ -70,6 +80,8 @@ class App {
   core::ClientRegistry& registry();
   const core::Config& config() const { return config_; }
   bool fresh() const;
+  /// See Services::create_demo_client; call after start() (the issuer is known then).
+  std::optional<core::CreatedClient> create_demo_client();
 
  private:
   AppOptions options_;

@@ -28,6 +28,7 @@ boost::json::object client_json(const core::model::Client& c) {
   boost::json::array grants;
   for (const auto& g : c.grant_types) grants.emplace_back(g);
   o["grant_types"] = std::move(grants);
+  o["pkce_required"] = c.pkce_required;
   o["created_at"] = c.created_at;
   o["id_token_signed_response_alg"] = c.id_token_signed_response_alg;
   return o;
@@ -48,6 +49,7 @@ void print_client(const core::model::Client& c, const std::string* secret, bool 
   for (std::size_t i = 0; i < c.grant_types.size(); ++i) std::cout << (i ? ", " : "") << c.grant_types[i];
   std::cout << "\n";
   std::cout << "id_token alg:  " << c.id_token_signed_response_alg << "\n";
+  std::cout << "pkce_required: " << (c.pkce_required ? "yes" : "no") << "\n";
 }
 
 std::string time_text(std::optional<base::UnixSeconds> t) { return t ? std::to_string(*t) : "-"; }
@@ -134,6 +136,8 @@ int run_cli(int argc, char** argv) {
       ->delimiter(',');
   c_create->add_option("--id-token-alg", id_token_alg, "id_token_signed_response_alg: RS256 (default), ES256 or EdDSA")
       ->check(CLI::IsMember({"RS256", "ES256", "EdDSA"}));
+  bool no_pkce = false;
+  c_create->add_flag("--no-pkce", no_pkce, "do not require PKCE at the authorization endpoint (default: required)");
   auto* c_list = client->add_subcommand("list", "List clients");
   auto* c_show = client->add_subcommand("show", "Show a client");
   c_show->add_option("ID", client_id, "client id or publishable key")->required();
@@ -208,11 +212,10 @@ int run_cli(int argc, char** argv) {
       const auto port = server.start();
       const std::string base = "http://" + options.server.host + ":" + std::to_string(port);
       if (server.fresh() && server.config().mode == core::Mode::sandbox) {
-        auto demo = server.registry().create_client(
-            core::ClientSpec{"Demo merchant", {server.config().issuer + "/demo/callback"}, {}});
-        if (auto* created = std::get_if<core::CreatedClient>(&demo))
-          print_demo(*created, base, options.data_dir.string());
+        if (auto created = server.create_demo_client()) print_demo(*created, base, options.data_dir.string());
       }
+      if (server.config().mode == core::Mode::sandbox)
+        std::cout << "demo page: " << server.config().issuer << "/demo" << std::endl;
       spdlog::info("boltauth {} mode, data dir {}, issuer {}",
                    server.config().mode == core::Mode::sandbox ? "sandbox" : "production", options.data_dir.string(),
                    server.config().issuer);
@@ -253,7 +256,9 @@ int run_cli(int argc, char** argv) {
     }
     auto& registry = services.registry();
     if (*c_create) {
-      auto created = registry.create_client(core::ClientSpec{name, redirect_uris, grants, id_token_alg});
+      core::ClientSpec spec{name, redirect_uris, grants, id_token_alg};
+      spec.pkce_required = !no_pkce;
+      auto created = registry.create_client(spec);
       if (auto* err = std::get_if<std::string>(&created)) {
         std::cerr << "error: " << *err << "\n";
         return 2;

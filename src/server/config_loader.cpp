@@ -72,7 +72,9 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
                                              "janitor_interval",
                                              "janitor_batch",
                                              "busy_timeout_ms",
-                                             "limits"};
+                                             "limits",
+                                             "login",
+                                             "smtp"};
   static const std::set<std::string> kLimits = {"body_bytes",           "header_bytes",    "request_timeout_seconds",
                                                 "idle_timeout_seconds", "max_connections", "max_form_params"};
   for (const auto& [k, node] : table) {
@@ -130,7 +132,61 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
       if (o.janitor_batch < 1 || o.janitor_batch > 10000) throw std::runtime_error("janitor_batch must be in 1..10000");
     } else if (key == "busy_timeout_ms")
       o.busy_timeout_ms = static_cast<int>(need<std::int64_t>(node, key));
-    else if (key == "limits") {
+    else if (key == "login") {
+      const auto* login = node.as_table();
+      if (!login) throw std::runtime_error("'login' must be a table");
+      for (const auto& [lk, lnode] : *login) {
+        const std::string lkey(lk.str());
+        const std::string full = "login." + lkey;
+        if (lkey == "otp_delivery") {
+          o.otp_delivery = need<std::string>(lnode, full);
+          if (o.otp_delivery != "file" && o.otp_delivery != "smtp")
+            throw std::runtime_error("login.otp_delivery must be file or smtp");
+          continue;
+        }
+        const auto v = need<std::int64_t>(lnode, full);
+        if (v < 0) throw std::runtime_error(full + " must not be negative");
+        if (lkey == "otp_ttl")
+          o.config.otp_ttl = v;
+        else if (lkey == "otp_max_attempts")
+          o.config.otp_max_attempts = v;
+        else if (lkey == "otp_resend_cooldown")
+          o.config.otp_resend_cooldown = v;
+        else if (lkey == "login_request_ttl")
+          o.config.login_request_ttl = v;
+        else if (lkey == "session_ttl")
+          o.config.session_ttl = v;
+        else if (lkey == "otp_sends_per_email_per_hour")
+          o.config.otp_sends_per_email_per_hour = static_cast<std::uint32_t>(v);
+        else if (lkey == "otp_sends_per_ip_per_hour")
+          o.config.otp_sends_per_ip_per_hour = static_cast<std::uint32_t>(v);
+        else if (lkey == "otp_attempts_per_ip_per_hour")
+          o.config.otp_attempts_per_ip_per_hour = static_cast<std::uint32_t>(v);
+        else
+          throw std::runtime_error("unknown config key '" + full + "'");
+      }
+    } else if (key == "smtp") {
+      const auto* smtp = node.as_table();
+      if (!smtp) throw std::runtime_error("'smtp' must be a table");
+      for (const auto& [sk, snode] : *smtp) {
+        const std::string skey(sk.str());
+        const std::string full = "smtp." + skey;
+        if (skey == "url")
+          o.smtp.url = need<std::string>(snode, full);
+        else if (skey == "from")
+          o.smtp.from = need<std::string>(snode, full);
+        else if (skey == "username")
+          o.smtp.username = need<std::string>(snode, full);
+        else if (skey == "password")
+          o.smtp.password = need<std::string>(snode, full);
+        else if (skey == "starttls")
+          o.smtp.starttls = need<bool>(snode, full);
+        else if (skey == "timeout_seconds")
+          o.smtp.timeout_seconds = static_cast<long>(need<std::int64_t>(snode, full));
+        else
+          throw std::runtime_error("unknown config key '" + full + "'");
+      }
+    } else if (key == "limits") {
       const auto* limits = node.as_table();
       if (!limits) throw std::runtime_error("'limits' must be a table");
       for (const auto& [lk, lnode] : *limits) {

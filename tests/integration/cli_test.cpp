@@ -468,5 +468,20 @@ TEST(CliWithServer, ServeRejectsBadArguments) {
   EXPECT_EQ(r2.out.find("listening on"), std::string::npos) << r2.out;
 }
 
+TEST(Cli, PkceIsRequiredByDefaultAndNoPkceTurnsItOff) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  const auto d = dir.path().string();
+  auto strict = create_client(dir.path(), "Strict", {"--redirect-uri", "https://a.example/cb"});
+  auto relaxed = create_client(dir.path(), "Relaxed", {"--redirect-uri", "https://a.example/cb", "--no-pkce"});
+  EXPECT_TRUE(strict.at("pkce_required").as_bool());
+  EXPECT_FALSE(relaxed.at("pkce_required").as_bool());
+  auto show = cli({"client", "show", s(relaxed, "client_id"), "--data-dir", d, "--json"});
+  ASSERT_EQ(show.exit_code, 0) << describe(show);
+  EXPECT_FALSE(parse_json(show.out).as_object().at("pkce_required").as_bool());
+  auto plain = cli({"client", "show", s(strict, "client_id"), "--data-dir", d});
+  EXPECT_NE(plain.out.find("pkce_required: yes"), std::string::npos) << plain.out;
+}
+
 }  // namespace
 }  // namespace boltauth::testing

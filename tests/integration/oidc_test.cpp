@@ -146,8 +146,10 @@ TEST_F(OidcTest, DiscoveryIsCompleteForWhatExists) {
   const auto& grants = doc.at("grant_types_supported").as_array();
   EXPECT_NE(std::find(grants.begin(), grants.end(), boost::json::value("refresh_token")), grants.end());
   EXPECT_TRUE(doc.contains("claims_supported"));
+  EXPECT_EQ(doc.at("authorization_endpoint").as_string(), iss + "/v1/oauth/authorize");
+  EXPECT_EQ(doc.at("response_modes_supported"), boost::json::value(boost::json::array{"query", "web_message"}));
+  EXPECT_EQ(doc.at("authorization_response_iss_parameter_supported"), boost::json::value(true));
   // Endpoints that do not exist yet are not advertised.
-  for (const char* missing : {"authorization_endpoint"}) EXPECT_FALSE(doc.contains(missing)) << missing;
   EXPECT_EQ(doc.at("userinfo_endpoint").as_string(), iss + "/v1/oauth/userinfo");
   EXPECT_EQ(doc.at("introspection_endpoint").as_string(), iss + "/v1/oauth/introspect");
   EXPECT_EQ(doc.at("revocation_endpoint").as_string(), iss + "/v1/oauth/revoke");

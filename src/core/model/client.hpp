@@ -14,6 +14,8 @@ struct Client {
   std::string secret_hash;  // TokenMinter::storage_hash of the API key; never the key itself
   std::vector<std::string> redirect_uris;
   std::vector<std::string> grant_types;  // "authorization_code", "refresh_token", "client_credentials"
+  /// The authorization endpoint refuses requests without an S256 code_challenge (RFC 9700 section 2.1.1).
+  bool pkce_required = true;
   base::UnixSeconds created_at = 0;
   /// OIDC Registration 1.0 section 2: the JWS alg of this client's id_tokens ("RS256", "ES256", "EdDSA").
   std::string id_token_signed_response_alg = "RS256";

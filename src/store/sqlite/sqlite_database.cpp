@@ -94,7 +94,38 @@ CREATE INDEX tokens_expires_at ON tokens(expires_at);
     R"sql(
 CREATE INDEX clients_secret_hash ON clients(secret_hash);
 )sql",
-    // 5: signing alg per client, janitor (issue 4)
+    // 3: authorization endpoint (issue 3)
+    R"sql(
+ALTER TABLE clients ADD COLUMN pkce_required INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE login_requests (
+  id_hash            TEXT PRIMARY KEY NOT NULL,
+  client_id          TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+  redirect_uri       TEXT NOT NULL,
+  redirect_uri_given INTEGER NOT NULL,
+  scope              TEXT NOT NULL,
+  state              TEXT NOT NULL,
+  nonce              TEXT NOT NULL,
+  code_challenge     TEXT NOT NULL,
+  response_mode      TEXT NOT NULL,
+  browser_hash       TEXT NOT NULL,
+  email              TEXT NOT NULL DEFAULT '',
+  otp_hash           TEXT NOT NULL DEFAULT '',
+  otp_expires_at     INTEGER NOT NULL DEFAULT 0,
+  otp_sent_at        INTEGER NOT NULL DEFAULT 0,
+  attempts           INTEGER NOT NULL DEFAULT 0,
+  created_at         INTEGER NOT NULL,
+  expires_at         INTEGER NOT NULL
+);
+CREATE INDEX login_requests_expires_at ON login_requests(expires_at);
+CREATE TABLE login_sessions (
+  id_hash    TEXT PRIMARY KEY NOT NULL,
+  sub        TEXT NOT NULL,
+  auth_time  INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX login_sessions_expires_at ON login_sessions(expires_at);
+)sql",
+    // 4: signing alg per client, janitor (issue 4)
     R"sql(
 ALTER TABLE clients ADD COLUMN id_token_signed_response_alg TEXT NOT NULL DEFAULT 'RS256';
 CREATE INDEX grants_revoked_at ON grants(revoked_at) WHERE revoked_at IS NOT NULL;

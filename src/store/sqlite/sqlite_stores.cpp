@@ -16,6 +16,8 @@ using core::model::Client;
 using core::model::CodeRecord;
 using core::model::GrantRecord;
 using core::model::IssuedTokens;
+using core::model::LoginRequest;
+using core::model::LoginSession;
 using core::model::TokenRecord;
 using core::model::TokenType;
 using core::ports::ConsumeOutcome;
@@ -65,7 +67,7 @@ std::string ascii_lower(std::string_view text) {
 
 constexpr const char* client_columns =
     "SELECT id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at, "
-    "id_token_signed_response_alg FROM clients";
+    "id_token_signed_response_alg, pkce_required FROM clients";
 
 Client read_client(const Statement& st) {
   Client client;
@@ -77,6 +79,7 @@ Client read_client(const Statement& st) {
   client.grant_types = decode_list(st.column_text(5));
   client.created_at = st.column_int(6);
   client.id_token_signed_response_alg = st.column_text(7);
+  client.pkce_required = st.column_bool(8);
   return client;
 }
 
@@ -154,19 +157,21 @@ bool SqliteClientStore::insert(const Client& client) {
   bool inserted = false;
   db_.write([&](Connection& c) {
     // DO NOTHING covers only uniqueness conflicts; any other failure still throws.
-    inserted = c.prepare(
-                    "INSERT INTO clients (id, publishable_key, name, secret_hash, redirect_uris, grant_types, "
-                    "created_at, id_token_signed_response_alg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                    "ON CONFLICT DO NOTHING")
-                   .bind_text(1, client.id)
-                   .bind_text(2, client.publishable_key)
-                   .bind_text(3, client.name)
-                   .bind_text(4, client.secret_hash)
-                   .bind_text(5, redirect_uris)
-                   .bind_text(6, grant_types)
-                   .bind_int(7, client.created_at)
-                   .bind_text(8, client.id_token_signed_response_alg)
-                   .run() == 1;
+    inserted =
+        c.prepare(
+             "INSERT INTO clients (id, publishable_key, name, secret_hash, redirect_uris, grant_types, "
+             "created_at, id_token_signed_response_alg, pkce_required) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+             "ON CONFLICT DO NOTHING")
+            .bind_text(1, client.id)
+            .bind_text(2, client.publishable_key)
+            .bind_text(3, client.name)
+            .bind_text(4, client.secret_hash)
+            .bind_text(5, redirect_uris)
+            .bind_text(6, grant_types)
+            .bind_int(7, client.created_at)
+            .bind_text(8, client.id_token_signed_response_alg)
+            .bind_bool(9, client.pkce_required)
+            .run() == 1;
     return inserted;
   });
   return inserted;
@@ -537,6 +542,169 @@ void SqliteGrantStore::revoke_token(std::string_view hash, base::UnixSeconds now
         .run();
     return true;
   });
+}
+
+// --- login requests and sessions ----------------------------------------------------------------------------
+
+void SqliteLoginStore::insert_request(const LoginRequest& r) {
+  db_.write([&](Connection& c) {
+    c.prepare(
+         "INSERT INTO login_requests (id_hash, client_id, redirect_uri, redirect_uri_given, scope, state, nonce, "
+         "code_challenge, response_mode, browser_hash, email, otp_hash, otp_expires_at, otp_sent_at, attempts, "
+         "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)")
+        .bind_text(1, r.id_hash)
+        .bind_text(2, r.client_id)
+        .bind_text(3, r.redirect_uri)
+        .bind_bool(4, r.redirect_uri_given)
+        .bind_text(5, r.scope)
+        .bind_text(6, r.state)
+        .bind_text(7, r.nonce)
+        .bind_text(8, r.code_challenge)
+        .bind_text(9, r.response_mode)
+        .bind_text(10, r.browser_hash)
+        .bind_text(11, r.email)
+        .bind_text(12, r.otp_hash)
+        .bind_int(13, r.otp_expires_at)
+        .bind_int(14, r.otp_sent_at)
+        .bind_int(15, r.attempts)
+        .bind_int(16, r.created_at)
+        .bind_int(17, r.expires_at)
+        .run();
+    // Amortized clean-up: each new login removes a few expired ones (index on expires_at), so the table stays
+    // bounded without a janitor.
+    c.prepare(
+         "DELETE FROM login_requests WHERE id_hash IN "
+         "(SELECT id_hash FROM login_requests WHERE expires_at <= ?1 LIMIT 8)")
+        .bind_int(1, r.created_at)
+        .run();
+    return true;
+  });
+}
+
+std::optional<LoginRequest> SqliteLoginStore::find_request(std::string_view id_hash) {
+  return db_.read([&](Connection& c) -> std::optional<LoginRequest> {
+    auto st = c.prepare(
+        "SELECT id_hash, client_id, redirect_uri, redirect_uri_given, scope, state, nonce, code_challenge, "
+        "response_mode, browser_hash, email, otp_hash, otp_expires_at, otp_sent_at, attempts, created_at, expires_at "
+        "FROM login_requests WHERE id_hash = ?1");
+    st.bind_text(1, id_hash);
+    if (!st.step()) return std::nullopt;
+    LoginRequest r;
+    r.id_hash = st.column_text(0);
+    r.client_id = st.column_text(1);
+    r.redirect_uri = st.column_text(2);
+    r.redirect_uri_given = st.column_bool(3);
+    r.scope = st.column_text(4);
+    r.state = st.column_text(5);
+    r.nonce = st.column_text(6);
+    r.code_challenge = st.column_text(7);
+    r.response_mode = st.column_text(8);
+    r.browser_hash = st.column_text(9);
+    r.email = st.column_text(10);
+    r.otp_hash = st.column_text(11);
+    r.otp_expires_at = st.column_int(12);
+    r.otp_sent_at = st.column_int(13);
+    r.attempts = st.column_int(14);
+    r.created_at = st.column_int(15);
+    r.expires_at = st.column_int(16);
+    return r;
+  });
+}
+
+bool SqliteLoginStore::set_otp(std::string_view id_hash, std::string_view email, std::string_view otp_hash,
+                               base::UnixSeconds sent_at, base::UnixSeconds expires_at) {
+  bool updated = false;
+  db_.write([&](Connection& c) {
+    updated = c.prepare(
+                   "UPDATE login_requests SET email = ?2, otp_hash = ?3, otp_sent_at = ?4, otp_expires_at = ?5, "
+                   "attempts = 0 WHERE id_hash = ?1")
+                  .bind_text(1, id_hash)
+                  .bind_text(2, email)
+                  .bind_text(3, otp_hash)
+                  .bind_int(4, sent_at)
+                  .bind_int(5, expires_at)
+                  .run() == 1;
+    return updated;
+  });
+  return updated;
+}
+
+bool SqliteLoginStore::claim_attempt(std::string_view id_hash, base::UnixSeconds now, std::int64_t max_attempts) {
+  bool claimed = false;
+  db_.write([&](Connection& c) {
+    // The row count is the decision: concurrent guesses cannot spend more than max_attempts (checklist C10).
+    claimed = c.prepare(
+                   "UPDATE login_requests SET attempts = attempts + 1 "
+                   "WHERE id_hash = ?1 AND otp_hash <> '' AND otp_expires_at > ?2 AND attempts < ?3")
+                  .bind_text(1, id_hash)
+                  .bind_int(2, now)
+                  .bind_int(3, max_attempts)
+                  .run() == 1;
+    return claimed;
+  });
+  return claimed;
+}
+
+bool SqliteLoginStore::consume_request(std::string_view id_hash) {
+  bool removed = false;
+  db_.write([&](Connection& c) {
+    removed = c.prepare("DELETE FROM login_requests WHERE id_hash = ?1").bind_text(1, id_hash).run() == 1;
+    return removed;
+  });
+  return removed;
+}
+
+void SqliteLoginStore::insert_session(const LoginSession& s) {
+  db_.write([&](Connection& c) {
+    c.prepare("INSERT INTO login_sessions (id_hash, sub, auth_time, expires_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind_text(1, s.id_hash)
+        .bind_text(2, s.sub)
+        .bind_int(3, s.auth_time)
+        .bind_int(4, s.expires_at)
+        .run();
+    // As for login requests: a few expired sessions go with each new one.
+    c.prepare(
+         "DELETE FROM login_sessions WHERE id_hash IN "
+         "(SELECT id_hash FROM login_sessions WHERE expires_at <= ?1 LIMIT 8)")
+        .bind_int(1, s.auth_time)
+        .run();
+    return true;
+  });
+}
+
+std::optional<LoginSession> SqliteLoginStore::find_session(std::string_view id_hash) {
+  return db_.read([&](Connection& c) -> std::optional<LoginSession> {
+    auto st = c.prepare("SELECT id_hash, sub, auth_time, expires_at FROM login_sessions WHERE id_hash = ?1");
+    st.bind_text(1, id_hash);
+    if (!st.step()) return std::nullopt;
+    LoginSession s;
+    s.id_hash = st.column_text(0);
+    s.sub = st.column_text(1);
+    s.auth_time = st.column_int(2);
+    s.expires_at = st.column_int(3);
+    return s;
+  });
+}
+
+void SqliteLoginStore::delete_session(std::string_view id_hash) {
+  db_.write([&](Connection& c) {
+    c.prepare("DELETE FROM login_sessions WHERE id_hash = ?1").bind_text(1, id_hash).run();
+    return true;
+  });
+}
+
+bool SqliteLoginStore::mark_email_verified(std::string_view sub, base::UnixSeconds now) {
+  bool updated = false;
+  db_.write([&](Connection& c) {
+    updated = c.prepare(
+                   "UPDATE accounts SET email_verified = 1, updated_at = CASE WHEN email_verified = 1 THEN updated_at "
+                   "ELSE ?2 END WHERE sub = ?1")
+                  .bind_text(1, sub)
+                  .bind_int(2, now)
+                  .run() == 1;
+    return updated;
+  });
+  return updated;
 }
 
 }  // namespace boltauth::store::sqlite

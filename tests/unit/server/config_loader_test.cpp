@@ -125,3 +125,74 @@ TEST(ListenTest, ParsesHostAndPort) {
 
 }  // namespace
 }  // namespace boltauth::server
+
+namespace boltauth::server {
+namespace {
+
+class LoginConfigTest : public ::testing::Test {
+ protected:
+  testing::TempDir dir;
+  std::filesystem::path write(const std::string& text) {
+    const auto path = dir.path() / "boltauth.toml";
+    std::ofstream(path) << text;
+    return path;
+  }
+};
+
+TEST_F(LoginConfigTest, ReadsTheLoginAndSmtpTables) {
+  AppOptions o;
+  load_config_file(write(R"(
+[login]
+otp_delivery = "smtp"
+otp_ttl = 300
+otp_max_attempts = 3
+otp_resend_cooldown = 10
+login_request_ttl = 900
+session_ttl = 3600
+otp_sends_per_email_per_hour = 4
+otp_sends_per_ip_per_hour = 40
+otp_attempts_per_ip_per_hour = 80
+
+[smtp]
+url = "smtps://mail.example:465"
+from = "login@shop.example"
+username = "u"
+password = "p"
+starttls = true
+timeout_seconds = 7
+)"),
+                   o);
+  EXPECT_EQ(o.otp_delivery, "smtp");
+  EXPECT_EQ(o.config.otp_ttl, 300);
+  EXPECT_EQ(o.config.otp_max_attempts, 3);
+  EXPECT_EQ(o.config.otp_resend_cooldown, 10);
+  EXPECT_EQ(o.config.login_request_ttl, 900);
+  EXPECT_EQ(o.config.session_ttl, 3600);
+  EXPECT_EQ(o.config.otp_sends_per_email_per_hour, 4u);
+  EXPECT_EQ(o.config.otp_sends_per_ip_per_hour, 40u);
+  EXPECT_EQ(o.config.otp_attempts_per_ip_per_hour, 80u);
+  EXPECT_EQ(o.smtp.url, "smtps://mail.example:465");
+  EXPECT_EQ(o.smtp.from, "login@shop.example");
+  EXPECT_EQ(o.smtp.username, "u");
+  EXPECT_EQ(o.smtp.password, "p");
+  EXPECT_TRUE(o.smtp.starttls);
+  EXPECT_EQ(o.smtp.timeout_seconds, 7);
+  EXPECT_EQ(o.config.validate(), "");
+}
+
+TEST_F(LoginConfigTest, RefusesUnknownKeysAndBadValues) {
+  AppOptions o;
+  EXPECT_THROW(load_config_file(write("[login]\notp_tll = 5\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("[login]\notp_delivery = \"pigeon\"\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("[smtp]\nhost = \"x\"\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("[login]\notp_ttl = -1\n"), o), std::runtime_error);
+  AppOptions bad;
+  bad.config.otp_max_attempts = 0;
+  EXPECT_NE(bad.config.validate(), "");
+  bad.config.otp_max_attempts = 5;
+  bad.config.otp_ttl = 10;
+  EXPECT_NE(bad.config.validate(), "");
+}
+
+}  // namespace
+}  // namespace boltauth::server

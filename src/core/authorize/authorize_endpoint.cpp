@@ -1,0 +1,557 @@
+#include "core/authorize/authorize_endpoint.hpp"
+
+#include <strings.h>
+
+#include <algorithm>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+#include "base/constant_time.hpp"
+#include "core/authorize/pages.hpp"
+#include "protocol/form.hpp"
+#include "protocol/scope.hpp"
+
+namespace boltauth::core::authorize {
+namespace {
+
+// RFC 7636 section 4.2: the S256 challenge is base64url(SHA-256) = 43 characters; the grammar allows 43..128.
+bool valid_pkce_string(std::string_view s) {
+  if (s.size() < 43 || s.size() > 128) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '.' || c == '_' || c == '~';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool is_form_content_type(std::optional<std::string_view> value) {
+  if (!value) return false;
+  std::string_view v = value->substr(0, value->find(';'));
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  return v.size() == 33 && ::strncasecmp(v.data(), "application/x-www-form-urlencoded", 33) == 0;
+}
+
+// scheme://authority of an absolute http(s) URI (registered URIs are validated at registration).
+std::string origin_of(std::string_view uri) {
+  const auto scheme_end = uri.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  const auto end = uri.find_first_of("/?", scheme_end + 3);
+  return std::string(uri.substr(0, end));
+}
+
+// Where cookies live: the issuer's path (reverse-proxy prefix) followed by /v1/oauth.
+std::string cookie_path(const std::string& issuer) {
+  const auto scheme_end = issuer.find("://");
+  const auto slash = scheme_end == std::string::npos ? std::string::npos : issuer.find('/', scheme_end + 3);
+  return (slash == std::string::npos ? std::string() : issuer.substr(slash)) + "/v1/oauth";
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+bool requests_openid(const protocol::FormParams& params) {
+  const auto scope = params.get("scope");
+  if (!scope) return false;
+  const auto parsed = protocol::parse_scope(*scope);
+  return parsed.scope && parsed.scope->has(protocol::ScopeToken::openid);
+}
+
+constexpr std::size_t kMaxState = 4096;
+constexpr std::size_t kMaxNonce = 512;
+
+}  // namespace
+
+std::optional<std::string> find_cookie(const Request& request, std::string_view name) {
+  for (const auto& [k, v] : request.headers) {
+    if (k != "cookie") continue;
+    std::string_view rest = v;
+    while (!rest.empty()) {
+      const auto semi = rest.find(';');
+      std::string_view pair = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto eq = pair.find('=');
+      if (eq == std::string_view::npos) continue;
+      if (pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+/// One request's worth of work: the shared headers, the redirect or web_message answer, the pages.
+class Flow {
+ public:
+  Flow(AuthorizeEndpoint& e, const Request& request)
+      : e_(e), d_(e.d_), request_(request), now_(d_.clock.now()), nonce_(d_.random.token(16)) {}
+
+  // --- GET/POST /v1/oauth/authorize --------------------------------------------------------------------
+  Response authorize() {
+    if (request_.method != "GET" && request_.method != "POST" && request_.method != "HEAD")
+      return page_error(405, "Method not allowed", "Use GET or POST.").with_header("Allow", "GET, POST");
+    std::string_view raw = request_.query;
+    if (request_.method == "POST") {
+      if (!is_form_content_type(request_.header("content-type")))
+        return page_error(400, "Invalid request", "The form must be application/x-www-form-urlencoded.");
+      raw = request_.body;
+    }
+    auto parsed = protocol::parse_form(raw, d_.config.max_form_params);
+    // RFC 6749 section 3.1: parameters sent more than once are refused. Before the redirect URI is known to be
+    // safe nothing may redirect, so this is a page.
+    if (!parsed.params)
+      return page_error(400, "Invalid request",
+                        parsed.error == protocol::FormError::duplicate ? "A parameter appears more than once."
+                                                                       : "The request is malformed.");
+    const auto& params = *parsed.params;
+
+    // Checklist C1, C2: the client and the redirect URI are checked first; failures never redirect.
+    const auto client_id = params.get("client_id");
+    if (!client_id) return page_error(400, "Invalid request", "The request names no client (client_id).");
+    auto client = d_.registry.resolve(*client_id);
+    if (!client || !client->allows_grant("authorization_code"))
+      return page_error(400, "Unknown client", "This merchant is not registered for logins.");
+    client_ = *client;
+    const auto redirect_uri = params.get("redirect_uri");
+    if (redirect_uri) {
+      // RFC 6749 section 3.1.2.3 and RFC 9700 section 2.1: simple string comparison, no normalization.
+      bool registered = false;
+      for (const auto& u : client_.redirect_uris) registered = registered || u == *redirect_uri;
+      if (!registered)
+        return page_error(400, "Invalid redirect URI", "The redirect_uri is not registered for this merchant.");
+      redirect_uri_ = std::string(*redirect_uri);
+    } else if (requests_openid(params)) {
+      // OIDC Core section 3.1.2.1: redirect_uri is REQUIRED in an OpenID Connect request, even with one registered.
+      return page_error(400, "Invalid request", "redirect_uri is required for an OpenID Connect request.");
+    } else if (client_.redirect_uris.size() == 1) {
+      redirect_uri_ = client_.redirect_uris.front();
+    } else {
+      return page_error(400, "Invalid request",
+                        client_.redirect_uris.empty() ? "This merchant has no registered redirect URI."
+                                                      : "redirect_uri is required: this merchant registered several.");
+    }
+    state_ = std::string(params.get("state").value_or(""));
+    const auto mode = params.get("response_mode");
+    web_message_ = mode && *mode == "web_message";
+    if (mode && *mode != "query" && *mode != "web_message")
+      return redirect_error("invalid_request", "response_mode must be query or web_message.");
+
+    // From here on errors go back to the client (RFC 6749 section 4.1.2.1).
+    const auto response_type = params.get("response_type");
+    if (!response_type) return redirect_error("invalid_request", "response_type is required.");
+    if (*response_type != "code")
+      return redirect_error("unsupported_response_type", "Only response_type=code is supported.");
+    const auto scope_text = params.get("scope");
+    if (!scope_text) return redirect_error("invalid_scope", "scope is required.");
+    const auto scope = protocol::parse_scope(*scope_text);
+    if (!scope.scope || scope.scope->empty())
+      return redirect_error("invalid_scope", "The scope is unknown or malformed.");
+    if (state_.size() > kMaxState) return redirect_error("invalid_request", "state is too long.");
+    const auto nonce = params.get("nonce");
+    if (nonce && nonce->size() > kMaxNonce) return redirect_error("invalid_request", "nonce is too long.");
+
+    // RFC 7636 section 4.3 and RFC 9700 section 2.1.1: S256 only; `plain` (also the default method) is refused.
+    const auto challenge = params.get("code_challenge");
+    const auto method = params.get("code_challenge_method");
+    if (method && *method != "S256") return redirect_error("invalid_request", "code_challenge_method must be S256.");
+    if (challenge && !method) return redirect_error("invalid_request", "code_challenge_method=S256 is required.");
+    if (method && !challenge) return redirect_error("invalid_request", "code_challenge is missing.");
+    if (challenge && !valid_pkce_string(*challenge))
+      return redirect_error("invalid_request", "code_challenge must be 43 to 128 unreserved characters.");
+    if (!challenge && client_.pkce_required)
+      return redirect_error("invalid_request", "This merchant requires PKCE (code_challenge with S256).");
+
+    // OIDC Core section 3.1.2.1: prompt is a space-separated list; `none` stands alone. Unknown values and
+    // display, ui_locales, login_hint, acr_values never cause errors (checklist C7).
+    bool prompt_none = false, prompt_login = false;
+    std::size_t prompt_count = 0;
+    if (const auto prompt = params.get("prompt")) {
+      std::string_view rest = *prompt;
+      while (!rest.empty()) {
+        const auto sp = rest.find(' ');
+        const auto v = rest.substr(0, sp);
+        rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+        if (v.empty()) continue;
+        ++prompt_count;
+        prompt_none = prompt_none || v == "none";
+        prompt_login = prompt_login || v == "login";
+      }
+    }
+    if (prompt_none && prompt_count > 1)
+      return redirect_error("invalid_request", "prompt=none cannot be combined with other values.");
+    std::optional<std::int64_t> max_age;
+    if (const auto m = params.get("max_age")) {
+      if (!all_digits(*m) || m->size() > 9)
+        return redirect_error("invalid_request", "max_age must be a number of seconds.");
+      max_age = std::stoll(std::string(*m));
+    }
+
+    model::LoginRequest pending;
+    pending.client_id = client_.id;
+    pending.redirect_uri = redirect_uri_;
+    pending.redirect_uri_given = redirect_uri.has_value();
+    pending.scope = scope.scope->to_string();
+    pending.state = state_;
+    pending.nonce = std::string(nonce.value_or(""));
+    pending.code_challenge = std::string(challenge.value_or(""));
+    pending.response_mode = web_message_ ? "web_message" : "query";
+
+    // A live session answers at once unless the client asks for a fresh login (OIDC Core 3.1.2.1, 3.1.2.3).
+    const auto session = current_session();
+    // max_age=0 means "log in now" (OIDC Core 3.1.2.1), like prompt=login.
+    const bool too_old = session && max_age && (*max_age == 0 || now_ - session->auth_time > *max_age);
+    if (session && !prompt_login && !too_old) return complete(pending, session->sub, session->auth_time);
+    if (prompt_none) return redirect_error("login_required", "The shopper is not logged in.");
+
+    std::string login_handle = d_.random.token(32);
+    pending.id_hash = d_.minter.storage_hash(login_handle);
+    pending.created_at = now_;
+    pending.expires_at = now_ + d_.config.login_request_ttl;
+    Response r;
+    if (!web_message_) {
+      // Binds the pending login to this browser (login CSRF, RFC 6749 section 10.12). A cross-site iframe
+      // (web_message) gets no SameSite=Lax cookie, so there the unguessable handle alone carries the login.
+      auto browser = find_cookie(request_, AuthorizeEndpoint::kBrowserCookie);
+      if (!browser || browser->size() < 32 || browser->size() > 64) browser = d_.random.token(32);
+      // Set again each time: the cookie must outlive this pending login.
+      r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kBrowserCookie, *browser, d_.config.login_request_ttl));
+      pending.browser_hash = d_.minter.storage_hash(*browser);
+    }
+    d_.logins.insert_request(pending);
+    pending_ = pending;
+    PageContext ctx = page_context(login_handle);
+    if (const auto hint = params.get("login_hint"); hint && hint->size() <= 254) ctx.email = std::string(*hint);
+    return finish_page(std::move(r), 200, email_page(ctx));
+  }
+
+  // --- POST /v1/oauth/login-email ------------------------------------------------------------------------
+  Response login_email() {
+    std::string handle;
+    if (auto err = load_pending(handle)) return std::move(*err);
+    PageContext ctx = page_context(handle);
+    if (params_.get("change")) {
+      ctx.email = pending_.email;
+      return page(200, email_page(ctx));
+    }
+    const auto input = params_.get("email");
+    const auto email = input ? ClientRegistry::normalize_email(*input) : std::nullopt;
+    if (!email) {
+      ctx.email = std::string(input.value_or(""));
+      ctx.error = "Enter a valid email address, like name@example.com.";
+      return page(400, email_page(ctx));
+    }
+    ctx.email = *email;
+    // A double submit of the same address within the cool-down does not send a second code.
+    if (pending_.email == *email && !pending_.otp_hash.empty() &&
+        now_ - pending_.otp_sent_at < d_.config.otp_resend_cooldown && pending_.otp_expires_at > now_)
+      return page(200, otp_page(ctx));
+    return send_code(ctx, /*from_email_page=*/true);
+  }
+
+  // --- POST /v1/oauth/login-resend -----------------------------------------------------------------------
+  Response login_resend() {
+    std::string handle;
+    if (auto err = load_pending(handle)) return std::move(*err);
+    PageContext ctx = page_context(handle);
+    ctx.email = pending_.email;
+    if (pending_.email.empty()) return page(200, email_page(ctx));
+    const auto wait = pending_.otp_sent_at + d_.config.otp_resend_cooldown - now_;
+    if (wait > 0) {
+      ctx.error = "Please wait " + std::to_string(wait) + " seconds before asking for a new code.";
+      return page(429, otp_page(ctx)).with_header("Retry-After", std::to_string(wait));
+    }
+    return send_code(ctx, /*from_email_page=*/false);
+  }
+
+  // --- POST /v1/oauth/login-otp --------------------------------------------------------------------------
+  Response login_otp() {
+    std::string handle;
+    if (auto err = load_pending(handle)) return std::move(*err);
+    PageContext ctx = page_context(handle);
+    ctx.email = pending_.email;
+    if (pending_.otp_hash.empty()) return page(200, email_page(ctx));
+    if (!e_.attempts_per_ip_.allow(request_.remote_address, now_)) {
+      ctx.error = "Too many attempts from your network. Try again later.";
+      return page(429, otp_page(ctx)).with_header("Retry-After", "3600");
+    }
+    const std::string otp = trim(params_.get("otp").value_or(""));
+    if (otp.size() != 6 || !all_digits(otp)) {
+      ctx.error = "Enter the 6 digits of the code.";
+      return page(400, otp_page(ctx));
+    }
+    // Checklist C10: at most otp_max_attempts guesses per code, counted atomically before comparing.
+    if (!d_.logins.claim_attempt(pending_.id_hash, now_, d_.config.otp_max_attempts)) {
+      ctx.error = pending_.otp_expires_at <= now_ ? "This code has expired. Ask for a new code."
+                                                  : "Too many wrong codes. Ask for a new code.";
+      return page(400, otp_page(ctx));
+    }
+    auto account = d_.accounts.find_by_email(pending_.email);
+    bool match = base::constant_time_equal(d_.minter.storage_hash(otp_material(otp)), pending_.otp_hash);
+    // Sandbox test accounts also log in with their fixed code (contract section 8).
+    if (!match && d_.config.mode == Mode::sandbox && account && account->otp_code)
+      match = base::constant_time_equal(*account->otp_code, otp);
+    if (!match) {
+      const auto left = d_.config.otp_max_attempts - (pending_.attempts + 1);
+      // The same answer whether or not the address has an account.
+      ctx.error = left > 0 ? "That code is not right. " + std::to_string(left) +
+                                 (left == 1 ? " attempt left." : " attempts left.")
+                           : "That code is not right. Ask for a new code.";
+      return page(400, otp_page(ctx));
+    }
+    if (!d_.logins.consume_request(pending_.id_hash))
+      return page_error(400, "Login already finished", "This login was already completed.");
+
+    if (!account) {
+      // Bolt creates the account at the first login; the code just proved the address (email_verified).
+      AccountSpec spec;
+      spec.email = pending_.email;
+      spec.email_verified = true;
+      auto created = d_.registry.create_account(spec);
+      if (auto* a = std::get_if<model::Account>(&created))
+        account = *a;
+      else
+        account = d_.accounts.find_by_email(pending_.email);  // created concurrently by another login
+      if (!account) throw std::runtime_error("account creation failed for a verified email");
+    } else if (!account->email_verified) {
+      d_.logins.mark_email_verified(account->sub, now_);
+    }
+    if (account->deactivate_at && *account->deactivate_at <= now_)
+      return redirect_error("access_denied", "This account is deactivated.");
+
+    // The login session: a second authorization in this browser skips the login.
+    const std::string session_handle = d_.random.token(32);
+    d_.logins.insert_session(
+        model::LoginSession{d_.minter.storage_hash(session_handle), account->sub, now_, now_ + d_.config.session_ttl});
+    Response r = complete(pending_, account->sub, now_);
+    r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kSessionCookie, session_handle, d_.config.session_ttl));
+    return r;
+  }
+
+ private:
+  // --- pieces ----------------------------------------------------------------------------------------------
+
+  // Parses the login form and loads the pending login it names; a Response when that fails.
+  std::optional<Response> load_pending(std::string& handle) {
+    if (request_.method != "POST")
+      return page_error(405, "Method not allowed", "Use POST.").with_header("Allow", "POST");
+    if (!is_form_content_type(request_.header("content-type")))
+      return page_error(400, "Invalid request", "The form must be application/x-www-form-urlencoded.");
+    auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
+    if (!parsed.params) return page_error(400, "Invalid request", "The form is malformed.");
+    params_ = std::move(*parsed.params);
+    const auto login = params_.get("login");
+    std::optional<model::LoginRequest> pending;
+    if (login && login->size() <= 64) pending = d_.logins.find_request(d_.minter.storage_hash(*login));
+    if (!pending || pending->expires_at <= now_)
+      return page_error(400, "Login expired", "This login has expired or is unknown.");
+    if (!pending->browser_hash.empty()) {
+      const auto browser = find_cookie(request_, AuthorizeEndpoint::kBrowserCookie);
+      if (!browser || !base::constant_time_equal(d_.minter.storage_hash(*browser), pending->browser_hash))
+        return page_error(400, "Login expired", "This login was started in another browser.");
+    }
+    auto client = d_.registry.resolve(pending->client_id);
+    if (!client) return page_error(400, "Unknown client", "This merchant is no longer registered.");
+    client_ = *client;
+    pending_ = *pending;
+    redirect_uri_ = pending_.redirect_uri;
+    state_ = pending_.state;
+    web_message_ = pending_.response_mode == "web_message";
+    handle = std::string(*login);
+    return std::nullopt;
+  }
+
+  std::string otp_material(std::string_view otp) const { return "otp:" + pending_.id_hash + ":" + std::string(otp); }
+
+  Response send_code(PageContext& ctx, bool from_email_page) {
+    // Checklist C10: per-email and per-IP throttling of sends.
+    if (!e_.sends_per_email_.allow(ctx.email, now_) || !e_.sends_per_ip_.allow(request_.remote_address, now_)) {
+      ctx.error = "Too many codes were requested. Try again later.";
+      return page(429, from_email_page ? email_page(ctx) : otp_page(ctx)).with_header("Retry-After", "3600");
+    }
+    const std::string code = d_.random.digits(6);
+    if (!d_.logins.set_otp(pending_.id_hash, ctx.email, d_.minter.storage_hash(otp_material(code)), now_,
+                           now_ + d_.config.otp_ttl))
+      return page_error(400, "Login expired", "This login has expired or is unknown.");
+    ports::OtpMessage message{ctx.email, code, client_.name, static_cast<int>(d_.config.otp_ttl / 60)};
+    std::string error;
+    if (!d_.otp_sender.send(message, error)) {
+      if (d_.log_error && *d_.log_error) (*d_.log_error)("otp delivery: " + error);
+      ctx.error = "We could not send the code right now. Try again in a moment.";
+      return page(503, from_email_page ? email_page(ctx) : otp_page(ctx)).with_header("Retry-After", "30");
+    }
+    if (!from_email_page) ctx.notice = "We sent a new code.";
+    return page(200, otp_page(ctx));
+  }
+
+  std::optional<model::LoginSession> current_session() {
+    const auto handle = find_cookie(request_, AuthorizeEndpoint::kSessionCookie);
+    if (!handle || handle->empty() || handle->size() > 64) return std::nullopt;
+    auto session = d_.logins.find_session(d_.minter.storage_hash(*handle));
+    if (!session || session->expires_at <= now_) return std::nullopt;
+    auto account = d_.accounts.find(session->sub);
+    if (!account || (account->deactivate_at && *account->deactivate_at <= now_)) return std::nullopt;
+    return session;
+  }
+
+  // Mints the code with every binding the token endpoint enforces (contract section 3) and answers.
+  Response complete(const model::LoginRequest& p, const std::string& sub, base::UnixSeconds auth_time) {
+    const std::string code = d_.minter.mint(crypto::TokenKind::authorization_code, d_.random);
+    model::CodeRecord record;
+    record.hash = d_.minter.storage_hash(code);
+    record.client_id = p.client_id;
+    record.sub = sub;
+    record.scope = p.scope;
+    record.redirect_uri = p.redirect_uri_given ? p.redirect_uri : std::string();
+    record.code_challenge = p.code_challenge;
+    record.nonce = p.nonce;
+    record.state = p.state;
+    record.grant_id = d_.random.token(16);
+    record.auth_time = auth_time;
+    record.issued_at = now_;
+    record.expires_at = now_ + d_.config.code_ttl;
+    d_.grants.insert_code(record);
+    redirect_uri_ = p.redirect_uri;
+    state_ = p.state;
+    web_message_ = p.response_mode == "web_message";
+    if (web_message_) {
+      // Bolt's embedded authorize() result shape.
+      boost::json::object o{{"authorizationCode", code}, {"scope", p.scope}, {"state", p.state}};
+      return web_message(o);
+    }
+    return redirect({{"code", code}, {"scope", p.scope}, {"state", p.state}, {"iss", d_.config.issuer}});
+  }
+
+  // Checklist C5: error redirects carry only error, error_description, state and iss.
+  Response redirect_error(std::string_view error, std::string_view description) {
+    if (web_message_) {
+      boost::json::object o{{"error", error}, {"error_description", description}, {"state", state_}};
+      return web_message(o);
+    }
+    return redirect({{"error", std::string(error)},
+                     {"error_description", std::string(description)},
+                     {"state", state_},
+                     {"iss", d_.config.issuer}});
+  }
+
+  // RFC 6749 section 4.1.2: parameters added to the query of the registered URI (which keeps its own query,
+  // checklist C3); RFC 9207: iss on every response. 303 so the browser never re-posts the login form (C8).
+  Response redirect(const std::vector<std::pair<std::string, std::string>>& items) {
+    std::string location = redirect_uri_;
+    char sep = location.find('?') == std::string::npos ? '?' : '&';
+    if (location.back() == '?' || location.back() == '&') sep = '\0';
+    for (const auto& [k, v] : items) {
+      if (k == "state" && v.empty()) continue;
+      if (sep) location.push_back(sep);
+      sep = '&';
+      location += k + "=" + protocol::form_encode(v);
+    }
+    Response r;
+    r.status = 303;
+    r.content_type = "text/html; charset=utf-8";
+    security_headers(r, false);
+    r.with_header("Location", location);
+    return r;
+  }
+
+  Response web_message(const boost::json::object& payload) {
+    const std::string origin = boost::json::serialize(boost::json::string(origin_of(redirect_uri_)));
+    Response r = page(200, web_message_page(nonce_, origin, boost::json::serialize(payload)), true);
+    return r;
+  }
+
+  PageContext page_context(const std::string& handle) const {
+    PageContext ctx;
+    ctx.nonce = nonce_;
+    ctx.client_name = client_.name;
+    ctx.login = handle;
+    ctx.valid_minutes = d_.config.otp_ttl / 60;
+    return ctx;
+  }
+
+  std::string cookie(std::string_view name, std::string_view value, std::int64_t max_age) const {
+    std::string c = std::string(name) + "=" + std::string(value) + "; Path=" + cookie_path(d_.config.issuer) +
+                    "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; SameSite=Lax";
+    if (d_.config.issuer.rfind("https://", 0) == 0) c += "; Secure";
+    return c;
+  }
+
+  // Checklist C9. frame-ancestors: only the client's registered origins, and only for web_message pages
+  // (the embedded modal); every other page refuses framing, also with X-Frame-Options for old browsers.
+  void security_headers(Response& r, bool script) const {
+    const bool embeddable = web_message_ && !client_.id.empty();
+    std::string ancestors;
+    std::string form_targets = " " + origin_of(redirect_uri_);
+    if (embeddable) {
+      std::vector<std::string> seen;
+      for (const auto& u : client_.redirect_uris) {
+        auto o = origin_of(u);
+        if (std::find(seen.begin(), seen.end(), o) != seen.end()) continue;
+        ancestors += " " + o;
+        seen.push_back(std::move(o));
+      }
+    } else {
+      ancestors = " 'none'";
+    }
+    if (form_targets == " ") form_targets.clear();
+    std::string csp = "default-src 'none'; style-src 'nonce-" + nonce_ + "'";
+    if (script) csp += "; script-src 'nonce-" + nonce_ + "'";
+    // A login form's POST ends in a 303 to the client: its origin is a form target too.
+    csp += "; form-action 'self'" + form_targets + "; frame-ancestors" + ancestors + "; base-uri 'none'";
+    r.with_header("Content-Security-Policy", csp);
+    if (!embeddable) r.with_header("X-Frame-Options", "DENY");
+    // X-Content-Type-Options: nosniff is added to every response by the HTTP layer.
+    r.with_header("Referrer-Policy", "no-referrer")
+        .with_header("Cache-Control", "no-store")
+        .with_header("Pragma", "no-cache");
+  }
+
+  Response page(int status, std::string body, bool script = false) {
+    return finish_page(Response{}, status, std::move(body), script);
+  }
+
+  Response finish_page(Response r, int status, std::string body, bool script = false) {
+    r.status = status;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = request_.method == "HEAD" ? std::string() : std::move(body);
+    security_headers(r, script);
+    return r;
+  }
+
+  Response page_error(int status, std::string_view title, std::string_view message) {
+    web_message_ = false;
+    client_ = model::Client{};
+    redirect_uri_.clear();
+    return page(status, error_page(nonce_, title, message));
+  }
+
+  AuthorizeEndpoint& e_;
+  AuthorizeEndpointDeps& d_;
+  const Request& request_;
+  base::UnixSeconds now_;
+  std::string nonce_;
+  protocol::FormParams params_;
+  model::Client client_;
+  model::LoginRequest pending_;
+  std::string redirect_uri_;
+  std::string state_;
+  bool web_message_ = false;
+};
+
+Response AuthorizeEndpoint::authorize(const Request& request) { return Flow(*this, request).authorize(); }
+Response AuthorizeEndpoint::login_email(const Request& request) { return Flow(*this, request).login_email(); }
+Response AuthorizeEndpoint::login_otp(const Request& request) { return Flow(*this, request).login_otp(); }
+Response AuthorizeEndpoint::login_resend(const Request& request) { return Flow(*this, request).login_resend(); }
+
+}  // namespace boltauth::core::authorize

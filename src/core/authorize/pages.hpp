@@ -1,0 +1,34 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace boltauth::core::authorize {
+
+/// Text for HTML element content and double-quoted attribute values.
+std::string html_escape(std::string_view text);
+
+/// JSON text safe inside an inline <script> (no `<`, `>`, `&`, U+2028, U+2029 left raw).
+std::string script_safe_json(std::string_view json);
+
+struct PageContext {
+  std::string nonce;                // CSP nonce of the inline style (and script)
+  std::string client_name;          // the merchant
+  std::string login;                // handle of the pending login (hidden field)
+  std::string email;                // prefill / the address the code went to
+  std::string error;                // shown with role="alert"; empty: none
+  std::string notice;               // neutral status line; empty: none
+  std::int64_t valid_minutes = 10;  // how long a one-time code lives (otp_ttl)
+};
+
+/// Step 1: the email address. Plain HTML forms: works without JavaScript.
+std::string email_page(const PageContext& ctx);
+/// Step 2: the 6-digit code, with "send a new code" and "use another email".
+std::string otp_page(const PageContext& ctx);
+/// A dead end that never redirects (unknown client, unregistered redirect_uri, expired login).
+std::string error_page(const std::string& nonce, std::string_view title, std::string_view message);
+/// response_mode=web_message: posts `json` to the opener (popup) or parent (iframe), targeting only the origin
+/// given as a JSON string in `origin_json`.
+std::string web_message_page(const std::string& nonce, std::string_view origin_json, std::string_view json);
+
+}  // namespace boltauth::core::authorize

@@ -1,0 +1,264 @@
+// Real-browser end-to-end tests of the login modal: Debian's chromium driven by playwright-core.
+// Usage: node e2e.mjs <scenario>   (env: BOLTAUTH_BINARY, ARTIFACT_DIR)
+// Each run starts its own boltauth (port 0, temp data dir), its own merchant site on another origin
+// (http://localhost:<port> vs the server's http://127.0.0.1:<port>), and a fresh browser profile.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const binary = process.env.BOLTAUTH_BINARY;
+const artifacts = process.env.ARTIFACT_DIR || path.join(os.tmpdir(), 'boltauth-e2e-artifacts');
+const scenario = process.argv[2];
+mkdirSync(artifacts, { recursive: true });
+
+const b64url = (buf) => buf.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const pkce = () => {
+  const verifier = b64url(randomBytes(32));
+  return { verifier, challenge: b64url(createHash('sha256').update(verifier).digest()) };
+};
+
+// --- boltauth ---------------------------------------------------------------------------------------------
+async function startBoltauth(dataDir) {
+  const child = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('boltauth did not start:\n' + out)), 30000);
+    child.stdout.on('data', (d) => {
+      out += d.toString();
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`boltauth exited ${code}:\n${out}`)));
+  });
+  return { child, base, output: () => out };
+}
+
+function createClient(dataDir, redirectUris) {
+  const args = ['client', 'create', '--data-dir', dataDir, '--name', 'E2E shop', '--json'];
+  for (const u of redirectUris) args.push('--redirect-uri', u);
+  return JSON.parse(execFileSync(binary, args).toString());
+}
+
+function lastOtp(dataDir, email) {
+  const file = path.join(dataDir, 'outbox', 'otp.jsonl');
+  if (!existsSync(file)) return null;
+  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const mine = lines.filter((m) => m.to === email);
+  return mine.length ? mine[mine.length - 1].code : null;
+}
+
+// --- the merchant's site, on another origin ---------------------------------------------------------------
+async function startMerchant() {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    if (url.pathname === '/cb') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><title>callback</title><p id="cb">${url.search.replace(/</g, '&lt;')}</p>`);
+    } else if (url.pathname === '/embed') {
+      // The merchant page embeds the modal and waits for its postMessage (Bolt's embedded authorize()).
+      const src = url.searchParams.get('src');
+      const issuerOrigin = new URL(src).origin;
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><title>shop</title><h1>Shop</h1><pre id="result">waiting</pre>
+<iframe id="modal" title="Log in" src="${src.replace(/"/g, '&quot;')}" style="width:420px;height:560px"></iframe>
+<script>window.addEventListener('message', function (e) {
+  if (e.origin !== ${JSON.stringify(issuerOrigin)}) return;
+  document.getElementById('result').textContent = JSON.stringify(e.data);
+});</script>`);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { server, origin: `http://localhost:${server.address().port}` };
+}
+
+async function launch(profile) {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+// Fills the email page and the code page of `frame` (a Page or a Frame).
+async function logIn(frame, dataDir, email, screenshots) {
+  await frame.getByLabel('Email address').fill(email);
+  if (screenshots) await shot(screenshots, 'login-1-email-page');
+  await frame.getByRole('button', { name: 'Continue' }).click();
+  await frame.getByLabel('One-time code').waitFor();
+  if (screenshots) await shot(screenshots, 'login-2-otp-page');
+  const code = lastOtp(dataDir, email);
+  assert.match(code, /^\d{6}$/);
+  await frame.getByLabel('One-time code').fill(code);
+  await frame.getByRole('button', { name: 'Log in' }).click();
+}
+
+async function redeem(base, client, code, verifier, redirectUri) {
+  const body = new URLSearchParams({
+    grant_type: 'authorization_code', code, client_id: client.client_id, client_secret: client.client_secret,
+    scope: 'openid bolt.account.manage', redirect_uri: redirectUri, code_verifier: verifier,
+  });
+  const res = await fetch(`${base}/v1/oauth/token`, { method: 'POST', body });
+  return { status: res.status, json: await res.json() };
+}
+
+function authorizeUrl(base, client, redirectUri, p, extra = {}) {
+  const q = new URLSearchParams({
+    response_type: 'code', client_id: client.client_id, redirect_uri: redirectUri,
+    scope: 'openid bolt.account.manage', state: 'st ' + randomBytes(4).toString('hex'), nonce: 'n1',
+    code_challenge: p.challenge, code_challenge_method: 'S256', ...extra,
+  });
+  return `${base}/v1/oauth/authorize?${q}`;
+}
+
+// --- scenarios --------------------------------------------------------------------------------------------
+const scenarios = {
+  // Redirect mode with PKCE through to tokens, no JavaScript needed by the modal.
+  async redirect_flow({ base, dataDir, merchant, context }) {
+    const redirectUri = `${merchant.origin}/cb`;
+    const client = createClient(dataDir, [redirectUri]);
+    const p = pkce();
+    const page = await context.newPage();
+    const url = authorizeUrl(base, client, redirectUri, p, { state: 'a%b+c d' });
+    await page.goto(url);
+    await logIn(page, dataDir, 'redirect@example.com', page);
+    await page.waitForURL(`${redirectUri}?**`);
+    const params = new URL(page.url()).searchParams;
+    assert.equal(params.get('state'), 'a%b+c d');
+    assert.equal(params.get('iss'), base);
+    const tokens = await redeem(base, client, params.get('code'), p.verifier, redirectUri);
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.json));
+    assert.equal(tokens.json.token_type, 'bearer');
+    assert.ok(tokens.json.id_token);
+  },
+
+  // web_message in an iframe of a page on another origin.
+  async web_message_iframe({ base, dataDir, merchant, context }) {
+    const redirectUri = `${merchant.origin}/cb`;
+    const client = createClient(dataDir, [redirectUri]);
+    const p = pkce();
+    const src = authorizeUrl(base, client, redirectUri, p, { response_mode: 'web_message', state: 'embedded' });
+    const page = await context.newPage();
+    await page.goto(`${merchant.origin}/embed?src=${encodeURIComponent(src)}`);
+    const frame = page.frameLocator('#modal');
+    await logIn(frame, dataDir, 'embedded@example.com', null);
+    await page.waitForFunction(() => document.getElementById('result').textContent.includes('authorizationCode'));
+    await shot(page, 'web-message-iframe-result');
+    const result = JSON.parse(await page.locator('#result').textContent());
+    assert.deepEqual(Object.keys(result).sort(), ['authorizationCode', 'scope', 'state']);
+    assert.equal(result.state, 'embedded');
+    const tokens = await redeem(base, client, result.authorizationCode, p.verifier, redirectUri);
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.json));
+  },
+
+  // Five wrong codes lock the code; the right one then fails too.
+  async wrong_otp_five_times({ base, dataDir, merchant, context }) {
+    const redirectUri = `${merchant.origin}/cb`;
+    const client = createClient(dataDir, [redirectUri]);
+    const page = await context.newPage();
+    await page.goto(authorizeUrl(base, client, redirectUri, pkce()));
+    await page.getByLabel('Email address').fill('wrong@example.com');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const code = lastOtp(dataDir, 'wrong@example.com');
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (let i = 1; i <= 5; i++) {
+      await page.getByLabel('One-time code').fill(wrong);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('alert').waitFor();
+      const text = await page.getByRole('alert').textContent();
+      assert.match(text, /not right/);
+      if (i === 1) await shot(page, 'login-3-wrong-otp');
+    }
+    await page.getByLabel('One-time code').fill(code);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    assert.match(await page.getByRole('alert').textContent(), /Too many wrong codes/);
+    await shot(page, 'login-4-locked-otp');
+    assert.ok(page.url().startsWith(base));
+  },
+
+  // prompt=none: login_required without a session, a code with one.
+  async prompt_none({ base, dataDir, merchant, context }) {
+    const redirectUri = `${merchant.origin}/cb`;
+    const client = createClient(dataDir, [redirectUri]);
+    const page = await context.newPage();
+    const p = pkce();
+    await page.goto(authorizeUrl(base, client, redirectUri, p, { prompt: 'none' }));
+    await page.waitForURL(`${redirectUri}?**`);
+    let params = new URL(page.url()).searchParams;
+    assert.equal(params.get('error'), 'login_required');
+    assert.equal(params.get('iss'), base);
+    await page.goto(authorizeUrl(base, client, redirectUri, p));
+    await logIn(page, dataDir, 'session@example.com', null);
+    await page.waitForURL(`${redirectUri}?**`);
+    await page.goto(authorizeUrl(base, client, redirectUri, p, { prompt: 'none' }));
+    await page.waitForURL(`${redirectUri}?**`);
+    params = new URL(page.url()).searchParams;
+    assert.equal(params.get('error'), null);
+    const tokens = await redeem(base, client, params.get('code'), p.verifier, redirectUri);
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.json));
+  },
+
+  // The sandbox demo merchant, end to end, plus a screenshot of the error page.
+  async demo({ base, dataDir, context }) {
+    const page = await context.newPage();
+    await page.goto(`${base}/demo`);
+    await shot(page, 'demo-1-start');
+    await page.getByRole('link', { name: 'Log in with Bolt' }).click();
+    await logIn(page, dataDir, 'demo@example.com', null);
+    await page.waitForURL(`${base}/demo/callback?**`);
+    await page.locator('#id-token-payload').waitFor();
+    await shot(page, 'demo-2-result');
+    const response = JSON.parse(await page.locator('#token-response').textContent());
+    assert.equal(response.token_type, 'bearer');
+    assert.equal(response.refresh_token_scope, 'bolt.account.view');
+    const claims = JSON.parse(await page.locator('#id-token-payload').textContent());
+    assert.equal(claims.email, 'demo@example.com');
+    assert.equal(claims.iss, base);
+    assert.match(await page.locator('.ok').textContent(), /nonce matches/);
+    await page.goto(`${base}/v1/oauth/authorize?client_id=unknown`);
+    await shot(page, 'login-0-error-page');
+  },
+};
+
+// --- main -------------------------------------------------------------------------------------------------
+if (!scenarios[scenario]) {
+  console.error(`unknown scenario ${scenario}; one of ${Object.keys(scenarios).join(', ')}`);
+  process.exit(2);
+}
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'boltauth-e2e-'));
+const dataDir = path.join(tmp, 'data');
+const boltauth = await startBoltauth(dataDir);
+const merchant = await startMerchant();
+const context = await launch(path.join(tmp, 'profile'));
+let failed = false;
+try {
+  await scenarios[scenario]({ base: boltauth.base, dataDir, merchant, context });
+  console.log(`ok ${scenario}`);
+} catch (e) {
+  failed = true;
+  console.error(`FAILED ${scenario}:`, e);
+  for (const p of context.pages()) await shot(p, `failure-${scenario}`).catch(() => {});
+} finally {
+  await context.close().catch(() => {});
+  merchant.server.close();
+  boltauth.child.kill('SIGTERM');
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);

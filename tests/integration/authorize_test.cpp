@@ -1,0 +1,633 @@
+// Authorization endpoint over real HTTP: checklist sections C and D, one test per item (security-checklist.md),
+// plus the contract section 6 details around them.
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "support/browser.hpp"
+
+namespace boltauth::testing {
+namespace {
+
+const std::string kCb = "https://merchant.example/cb";
+
+class AuthorizeTest : public ::testing::Test {
+ protected:
+  TestServer server;
+  core::CreatedClient client = server.create_client({kCb});
+  Pkce pkce = make_pkce();
+
+  Params base(const std::string& state = "xyz") {
+    return {{"response_type", "code"},
+            {"client_id", client.client.publishable_key},
+            {"redirect_uri", kCb},
+            {"scope", "openid bolt.account.manage"},
+            {"state", state},
+            {"nonce", "n-0S6_WzA2Mj"},
+            {"code_challenge", pkce.challenge},
+            {"code_challenge_method", "S256"}};
+  }
+  static Params with(Params p, const std::string& k, const std::string& v) {
+    for (auto& [pk, pv] : p)
+      if (pk == k) {
+        pv = v;
+        return p;
+      }
+    p.emplace_back(k, v);
+    return p;
+  }
+  static Params without(Params p, const std::string& k) {
+    std::erase_if(p, [&](const auto& kv) { return kv.first == k; });
+    return p;
+  }
+  // Full login of `email`; returns the redirect's Location.
+  std::string login(Browser& b, const Params& p, const std::string& email = "shopper@example.com") {
+    auto page = b.get(authorize_target(p));
+    EXPECT_EQ(page.status, 200) << page.body;
+    auto done = log_in(server, b, page, email);
+    EXPECT_EQ(done.status, 303) << done.body;
+    return done.header("location").value_or("");
+  }
+  HttpResponse exchange(const std::string& code, const Params& extra) {
+    Params body{{"grant_type", "authorization_code"},
+                {"code", code},
+                {"client_id", client.client.publishable_key},
+                {"client_secret", client.client_secret},
+                {"scope", "openid bolt.account.manage"}};
+    for (const auto& kv : extra) body.push_back(kv);
+    return server.http().post_form("/v1/oauth/token", form(body));
+  }
+  static bool is_error_page(const HttpResponse& r) {
+    return r.status == 400 && !r.header("location") && r.header("content-type")->find("text/html") == 0;
+  }
+};
+
+// --- C1 ---------------------------------------------------------------------------------------------------
+
+TEST_F(AuthorizeTest, C1_UnknownClientOrMismatchedRedirectUriIsAnErrorPageNeverARedirect) {
+  EXPECT_TRUE(is_error_page(server.http().get(authorize_target(with(base(), "client_id", "nope")))));
+  EXPECT_TRUE(is_error_page(server.http().get(authorize_target(without(base(), "client_id")))));
+  const std::vector<std::string> tricks = {
+      "https://merchant.example/cb/",         "https://Merchant.example/cb",
+      "https://merchant.example/CB",          "https://merchant.example/cb?x=1",
+      "https://merchant.example/cb#f",        "http://merchant.example/cb",
+      "https://merchant.example:443/cb",      "https://merchant.example/c%62",
+      "https://merchant.example/x/../cb",     "https://merchant.example/./cb",
+      "https://user@merchant.example/cb",     "https://merchant.example/cb\r\nX: y",
+      "https://merchant.example.evil.com/cb", "https://evil.com/https://merchant.example/cb"};
+  for (const auto& uri : tricks) {
+    auto r = server.http().get(authorize_target(with(base(), "redirect_uri", uri)));
+    EXPECT_TRUE(is_error_page(r)) << uri << " -> " << r.status;
+    EXPECT_EQ(r.body.find("merchant.example/cb?"), std::string::npos);
+  }
+}
+
+TEST_F(AuthorizeTest, C2_SeveralRegisteredUrisAndNoRedirectUriIsAnErrorPage) {
+  auto two = server.create_client({kCb, "https://merchant.example/other"});
+  auto p = with(without(base(), "redirect_uri"), "client_id", two.client.publishable_key);
+  p = with(p, "scope", "bolt.account.manage");  // plain OAuth: OIDC always requires redirect_uri
+  EXPECT_TRUE(is_error_page(server.http().get(authorize_target(p))));
+  // With one registered URI a plain OAuth request may omit it.
+  auto ok = server.http().get(authorize_target(with(without(base(), "redirect_uri"), "scope", "bolt.account.view")));
+  EXPECT_EQ(ok.status, 200);
+}
+
+TEST_F(AuthorizeTest, C3_RegisteredUriWithAQueryKeepsItAndParametersAreNotDuplicated) {
+  const std::string uri = "https://merchant.example/cb?shop=42&lang=en";
+  auto c = server.create_client({uri});
+  Browser b(server);
+  auto p = with(with(base(), "client_id", c.client.publishable_key), "redirect_uri", uri);
+  const auto location = login(b, p);
+  ASSERT_EQ(location.rfind(uri + "&", 0), 0u) << location;
+  const auto q = query_params(location);
+  EXPECT_EQ(param(q, "shop"), "42");
+  EXPECT_EQ(param(q, "lang"), "en");
+  for (const char* k : {"code", "state", "iss", "scope"}) EXPECT_EQ(param_count(q, k), 1u) << k;
+  // The code is bound to the exact registered string, query included.
+  auto res = server.http().post_form("/v1/oauth/token", form({{"grant_type", "authorization_code"},
+                                                              {"code", param(q, "code")},
+                                                              {"client_id", c.client.publishable_key},
+                                                              {"client_secret", c.client_secret},
+                                                              {"scope", "openid"},
+                                                              {"redirect_uri", uri},
+                                                              {"code_verifier", pkce.verifier}}));
+  EXPECT_EQ(res.status, 200) << res.body;
+}
+
+// --- C4 ---------------------------------------------------------------------------------------------------
+
+TEST_F(AuthorizeTest, C4_StateIsEchoedByteExactLongWithPercentPlusAndSpaces) {
+  std::string state = "a%20b+c d%2Bé&=?/#";
+  while (state.size() < 2048) state += "x+% y";
+  state.resize(2048);
+  Browser b(server);
+  const auto location = login(b, base(state));
+  EXPECT_EQ(param(query_params(location), "state"), state);
+  // Error redirects echo it too.
+  auto err = server.http().get(authorize_target(with(base(state), "response_type", "token")));
+  EXPECT_EQ(param(query_params(*err.header("location")), "state"), state);
+}
+
+TEST_F(AuthorizeTest, C4_IssIsOnEveryResponseErrorsIncluded) {
+  Browser b(server);
+  EXPECT_EQ(param(query_params(login(b, base())), "iss"), server.issuer());
+  auto err = server.http().get(authorize_target(with(base(), "scope", "bogus")));
+  EXPECT_EQ(param(query_params(*err.header("location")), "iss"), server.issuer());
+  auto none = server.http().get(authorize_target(with(base(), "prompt", "none")));
+  EXPECT_EQ(param(query_params(*none.header("location")), "iss"), server.issuer());
+}
+
+// --- C5 ---------------------------------------------------------------------------------------------------
+
+TEST_F(AuthorizeTest, C5_CodeIsInTheQueryNeverTheFragment) {
+  Browser b(server);
+  const auto location = login(b, base());
+  EXPECT_EQ(location.find('#'), std::string::npos);
+  EXPECT_FALSE(param(query_params(location), "code").empty());
+}
+
+TEST_F(AuthorizeTest, C5_ErrorRedirectsCarryOnlyErrorDescriptionStateAndIss) {
+  const std::vector<Params> bad = {with(base(), "response_type", "token"),
+                                   with(base(), "scope", "nope"),
+                                   with(base(), "code_challenge_method", "plain"),
+                                   with(base(), "prompt", "none"),
+                                   with(base(), "max_age", "-1"),
+                                   with(base(), "response_mode", "fragment")};
+  for (const auto& p : bad) {
+    auto r = server.http().get(authorize_target(p));
+    ASSERT_EQ(r.status, 303) << r.body;
+    const auto q = query_params(*r.header("location"));
+    for (const auto& [k, v] : q)
+      EXPECT_TRUE(k == "error" || k == "error_description" || k == "state" || k == "iss") << k;
+    EXPECT_FALSE(param(q, "error").empty());
+  }
+}
+
+// --- C6 ---------------------------------------------------------------------------------------------------
+
+TEST_F(AuthorizeTest, C6_UnsupportedResponseTypeAndInvalidScopeComeAfterTheRedirectUriCheck) {
+  auto r = server.http().get(authorize_target(with(base(), "response_type", "token")));
+  EXPECT_EQ(param(query_params(*r.header("location")), "error"), "unsupported_response_type");
+  r = server.http().get(authorize_target(with(base(), "scope", "openid admin")));
+  EXPECT_EQ(param(query_params(*r.header("location")), "error"), "invalid_scope");
+  // The same bad scope with a bad redirect URI: the page, not a redirect.
+  auto page = server.http().get(authorize_target(with(with(base(), "scope", "admin"), "redirect_uri", kCb + "x")));
+  EXPECT_TRUE(is_error_page(page));
+  page = server.http().get(authorize_target(with(with(base(), "response_type", "token"), "client_id", "zz")));
+  EXPECT_TRUE(is_error_page(page));
+}
+
+// --- C7 ---------------------------------------------------------------------------------------------------
+
+TEST_F(AuthorizeTest, C7_GetAndPostAreBothAccepted) {
+  EXPECT_EQ(server.http().get(authorize_target(base())).status, 200);
+  auto post = server.http().post_form("/v1/oauth/authorize", query_string(base()));
+  EXPECT_EQ(post.status, 200) << post.body;
+  EXPECT_FALSE(login_handle(post).empty());
+}
+
+TEST_F(AuthorizeTest, C7_DisplayUiLocalesLoginHintAcrValuesNeverCauseErrors) {
+  auto p = base();
+  p.insert(p.end(), {{"display", "popup"},
+                     {"ui_locales", "fr-CA xx"},
+                     {"login_hint", "ada@example.com"},
+                     {"acr_values", "urn:weird"},
+                     {"claims_locales", "de"},
+                     {"unknown_param", "1"}});
+  auto r = server.http().get(authorize_target(p));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("value=\"ada@example.com\""), std::string::npos);  // login_hint pre-fills the email
+}
+
+TEST_F(AuthorizeTest, C7_PromptNoneWithoutASessionIsLoginRequired) {
+  auto r = server.http().get(authorize_target(with(base(), "prompt", "none")));
+  ASSERT_EQ(r.status, 303);
+  EXPECT_EQ(param(query_params(*r.header("location")), "error"), "login_required");
+}
+
+TEST_F(AuthorizeTest, C7_PromptLoginForcesANewLogin) {
+  Browser b(server);
+  login(b, base());
+  // With the session: straight back to the client.
+  EXPECT_EQ(b.get(authorize_target(base())).status, 303);
+  server.clock().advance(5);
+  auto page = b.get(authorize_target(with(base(), "prompt", "login")));
+  ASSERT_EQ(page.status, 200);
+  EXPECT_FALSE(login_handle(page).empty());
+  auto done = log_in(server, b, page, "shopper@example.com");
+  auto tokens = exchange(param(query_params(*done.header("location")), "code"),
+                         {{"redirect_uri", kCb}, {"code_verifier", pkce.verifier}});
+  ASSERT_EQ(tokens.status, 200) << tokens.body;
+}
+
+TEST_F(AuthorizeTest, C7_MaxAgeIsHonouredWithAuthTime) {
+  Browser b(server);
+  const auto first_login = server.clock().now();
+  login(b, base());
+  server.clock().advance(100);
+  // Within max_age: no login; the code carries the original auth_time.
+  auto r = b.get(authorize_target(with(base(), "max_age", "3600")));
+  ASSERT_EQ(r.status, 303);
+  auto tokens = exchange(param(query_params(*r.header("location")), "code"),
+                         {{"redirect_uri", kCb}, {"code_verifier", pkce.verifier}});
+  ASSERT_EQ(tokens.status, 200) << tokens.body;
+  const std::string id_token(tokens.json().as_object().at("id_token").as_string());
+  const auto payload =
+      base::base64url_decode(id_token.substr(id_token.find('.') + 1, id_token.rfind('.') - id_token.find('.') - 1));
+  const auto claims = boost::json::parse(crypto::as_view(*payload)).as_object();
+  EXPECT_EQ(claims.at("auth_time").as_int64(), first_login);
+  // Older than max_age: the login page again.
+  auto again = b.get(authorize_target(with(base(), "max_age", "60")));
+  EXPECT_EQ(again.status, 200);
+  EXPECT_FALSE(login_handle(again).empty());
+  // prompt=none with a too-old session: login_required.
+  auto none = b.get(authorize_target(with(with(base(), "max_age", "60"), "prompt", "none")));
+  EXPECT_EQ(param(query_params(*none.header("location")), "error"), "login_required");
+}
+
+TEST_F(AuthorizeTest, C7_MaxAgeZeroAlwaysAsksForALogin) {
+  Browser b(server);
+  login(b, base());
+  auto r = b.get(authorize_target(with(base(), "max_age", "0")));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(login_handle(r).empty());
+}
+
+// --- C8 ---------------------------------------------------------------------------------------------------
+
+TEST_F(AuthorizeTest, C8_TheRedirectAfterTheLoginFormPostIs303) {
+  Browser b(server);
+  auto page = b.get(authorize_target(base()));
+  auto done = log_in(server, b, page, "shopper@example.com");
+  EXPECT_EQ(done.status, 303);
+  EXPECT_NE(done.status, 307);
+  // A POSTed authorization request with a session answers 303 as well.
+  auto post = b.post("/v1/oauth/authorize", query_string(base()));
+  EXPECT_EQ(post.status, 303);
+}
+
+// --- C9 ---------------------------------------------------------------------------------------------------
+
+TEST_F(AuthorizeTest, C9_PagesSendCspFrameAncestorsXFrameOptionsReferrerPolicyAndNoCors) {
+  auto page = server.http().get(authorize_target(base()), {{"Origin", "https://evil.example"}});
+  ASSERT_EQ(page.status, 200);
+  const auto csp = page.header("content-security-policy").value_or("");
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
+  EXPECT_EQ(page.header("x-frame-options"), "DENY");
+  EXPECT_EQ(page.header("referrer-policy"), "no-referrer");
+  EXPECT_EQ(page.header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(page.header("cache-control"), "no-store");
+  EXPECT_FALSE(page.header("access-control-allow-origin"));
+  EXPECT_EQ(page.body.find("http://"), std::string::npos);  // no third-party (or any absolute) resources
+  EXPECT_EQ(page.body.find("https://"), std::string::npos);
+  // The embedded modal may be framed by the client's registered origins only, and has no X-Frame-Options.
+  auto embedded = server.http().get(authorize_target(with(base(), "response_mode", "web_message")));
+  const auto ecsp = embedded.header("content-security-policy").value_or("");
+  EXPECT_NE(ecsp.find("frame-ancestors https://merchant.example;"), std::string::npos) << ecsp;
+  EXPECT_FALSE(embedded.header("x-frame-options"));
+  // Error pages refuse framing too.
+  auto error = server.http().get(authorize_target(with(base(), "client_id", "x")));
+  EXPECT_NE(error.header("content-security-policy")->find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_EQ(error.header("x-frame-options"), "DENY");
+}
+
+// --- C10 --------------------------------------------------------------------------------------------------
+
+TEST_F(AuthorizeTest, C10_OtpIsSixDigitsAndExpiresAfterTenMinutes) {
+  Browser b(server);
+  auto page = b.get(authorize_target(base()));
+  const auto handle = login_handle(page);
+  ASSERT_EQ(b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "a@example.com"}})).status, 200);
+  const auto code = last_otp(server, "a@example.com");
+  EXPECT_TRUE(std::regex_match(code, std::regex("^[0-9]{6}$"))) << code;
+  server.clock().advance(600);
+  auto late = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", code}}));
+  EXPECT_EQ(late.status, 400);
+  EXPECT_NE(late.body.find("expired"), std::string::npos);
+  EXPECT_FALSE(late.header("location"));
+}
+
+TEST_F(AuthorizeTest, C10_AtMostFiveAttemptsPerCode) {
+  Browser b(server);
+  auto page = b.get(authorize_target(base()));
+  const auto handle = login_handle(page);
+  b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "a@example.com"}}));
+  const auto code = last_otp(server, "a@example.com");
+  const std::string wrong = code == "000000" ? "111111" : "000000";
+  for (int i = 0; i < 5; ++i) {
+    auto r = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", wrong}}));
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("not right"), std::string::npos);
+  }
+  // The right code no longer works: five guesses are spent.
+  auto r = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", code}}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("Too many wrong codes"), std::string::npos);
+  // A new code (after the cool-down) restores five attempts.
+  server.clock().advance(30);
+  ASSERT_EQ(b.post("/v1/oauth/login-resend", form({{"login", handle}})).status, 200);
+  auto ok = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", last_otp(server, "a@example.com")}}));
+  EXPECT_EQ(ok.status, 303);
+}
+
+TEST_F(AuthorizeTest, C10_SendsAreThrottledPerEmail) {
+  Browser b(server);
+  int refused = 0;
+  for (int i = 0; i < 7; ++i) {
+    auto page = b.get(authorize_target(base()));
+    auto r = b.post("/v1/oauth/login-email", form({{"login", login_handle(page)}, {"email", "victim@example.com"}}));
+    refused += r.status == 429;
+  }
+  EXPECT_EQ(refused, 2);  // 5 per email per hour
+  EXPECT_EQ(outbox_count(server), 5u);
+  server.clock().advance(3600);
+  auto page = b.get(authorize_target(base()));
+  EXPECT_EQ(
+      b.post("/v1/oauth/login-email", form({{"login", login_handle(page)}, {"email", "victim@example.com"}})).status,
+      200);
+}
+
+TEST_F(AuthorizeTest, C10_SendsAndGuessesAreThrottledPerIp) {
+  Browser b(server);
+  int refused = 0;
+  for (int i = 0; i < 22; ++i) {
+    auto page = b.get(authorize_target(base()));
+    auto r = b.post("/v1/oauth/login-email",
+                    form({{"login", login_handle(page)}, {"email", "s" + std::to_string(i) + "@example.com"}}));
+    refused += r.status == 429;
+  }
+  EXPECT_EQ(refused, 2);  // 20 sends per IP per hour
+  server.clock().advance(3600);
+  // Guesses: 50 per IP per hour, across logins.
+  int throttled = 0;
+  for (int login_no = 0; login_no < 11; ++login_no) {
+    auto page = b.get(authorize_target(base()));
+    const auto handle = login_handle(page);
+    b.post("/v1/oauth/login-email",
+           form({{"login", handle}, {"email", "g" + std::to_string(login_no) + "@example.com"}}));
+    for (int i = 0; i < 5; ++i)
+      throttled += b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", "999999"}})).status == 429;
+  }
+  EXPECT_EQ(throttled, 5);
+}
+
+TEST_F(AuthorizeTest, C10_AWrongOtpNeverRevealsWhetherTheEmailExists) {
+  server.account_sub();  // ada@example.com exists
+  auto strip = [](std::string body) {
+    body = std::regex_replace(body, std::regex("value=\"[^\"]*\""), "value=\"\"");
+    body = std::regex_replace(body, std::regex("nonce[-=]\"?[A-Za-z0-9_-]+"), "nonce");
+    return std::regex_replace(body, std::regex("[a-z]+@example\\.com"), "EMAIL");
+  };
+  std::vector<std::string> bodies;
+  for (const char* email : {"ada@example.com", "nobody@example.com"}) {
+    Browser b(server);
+    auto page = b.get(authorize_target(base()));
+    const auto handle = login_handle(page);
+    auto otp_page = b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", email}}));
+    EXPECT_EQ(otp_page.status, 200);
+    bodies.push_back(strip(otp_page.body));
+    auto wrong = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", "000001"}}));
+    EXPECT_EQ(wrong.status, 400);
+    bodies.push_back(strip(wrong.body));
+  }
+  EXPECT_EQ(bodies[0], bodies[2]);
+  EXPECT_EQ(bodies[1], bodies[3]);
+  EXPECT_EQ(outbox_count(server), 2u);  // a code is sent to both
+}
+
+// --- D ----------------------------------------------------------------------------------------------------
+
+TEST_F(AuthorizeTest, D1_S256RoundTripWorksAndIsAdvertisedPlainIsRefused) {
+  auto disco = server.http().get("/.well-known/openid-configuration").json().as_object();
+  EXPECT_EQ(boost::json::serialize(disco.at("code_challenge_methods_supported")), R"(["S256"])");
+  EXPECT_EQ(disco.at("authorization_endpoint").as_string(), server.issuer() + "/v1/oauth/authorize");
+  EXPECT_EQ(boost::json::serialize(disco.at("response_modes_supported")), R"(["query","web_message"])");
+  EXPECT_TRUE(disco.at("authorization_response_iss_parameter_supported").as_bool());
+  Browser b(server);
+  const auto code = param(query_params(login(b, base())), "code");
+  EXPECT_EQ(exchange(code, {{"redirect_uri", kCb}, {"code_verifier", pkce.verifier}}).status, 200);
+  auto plain = with(with(base(), "code_challenge_method", "plain"), "code_challenge", pkce.verifier);
+  auto r = server.http().get(authorize_target(plain));
+  EXPECT_EQ(param(query_params(*r.header("location")), "error"), "invalid_request");
+  // No method means plain (RFC 7636 section 4.3): refused as well.
+  r = server.http().get(authorize_target(without(base(), "code_challenge_method")));
+  EXPECT_EQ(param(query_params(*r.header("location")), "error"), "invalid_request");
+}
+
+TEST_F(AuthorizeTest, D2_ChallengeStoredAndVerifierMissingOrWrongIsInvalidGrant) {
+  Browser b(server);
+  auto code = param(query_params(login(b, base())), "code");
+  auto missing = exchange(code, {{"redirect_uri", kCb}});
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_EQ(missing.json().as_object().at("error").as_string(), "invalid_grant");
+  code = param(query_params(b.get(authorize_target(base())).header("location").value_or("")), "code");
+  auto wrong = exchange(code, {{"redirect_uri", kCb}, {"code_verifier", make_pkce("b").verifier}});
+  EXPECT_EQ(wrong.json().as_object().at("error").as_string(), "invalid_grant");
+}
+
+TEST_F(AuthorizeTest, D3_NoChallengeStoredButAVerifierSentIsInvalidGrant) {
+  // A client created without "PKCE required" may omit the challenge...
+  core::ClientSpec spec{"No PKCE", {kCb}, {}};
+  spec.pkce_required = false;
+  auto created = std::get<core::CreatedClient>(server.app().registry().create_client(spec));
+  Browser b(server);
+  auto p = with(without(without(base(), "code_challenge"), "code_challenge_method"), "client_id",
+                created.client.publishable_key);
+  const auto code = param(query_params(login(b, p)), "code");
+  ASSERT_FALSE(code.empty());
+  auto res = server.http().post_form("/v1/oauth/token", form({{"grant_type", "authorization_code"},
+                                                              {"code", code},
+                                                              {"client_id", created.client.publishable_key},
+                                                              {"client_secret", created.client_secret},
+                                                              {"scope", "openid"},
+                                                              {"redirect_uri", kCb},
+                                                              {"code_verifier", pkce.verifier}}));
+  EXPECT_EQ(res.json().as_object().at("error").as_string(), "invalid_grant");
+  // ...but the default client may not.
+  auto r = server.http().get(authorize_target(without(without(base(), "code_challenge"), "code_challenge_method")));
+  EXPECT_EQ(param(query_params(*r.header("location")), "error"), "invalid_request");
+}
+
+TEST_F(AuthorizeTest, D4_TheChallengeSentAsVerifierIsInvalidGrant) {
+  Browser b(server);
+  const auto code = param(query_params(login(b, base())), "code");
+  auto res = exchange(code, {{"redirect_uri", kCb}, {"code_verifier", pkce.challenge}});
+  EXPECT_EQ(res.json().as_object().at("error").as_string(), "invalid_grant");
+}
+
+TEST_F(AuthorizeTest, D5_ChallengeOrVerifierOutside43To128UnreservedIsInvalidRequest) {
+  for (const std::string& bad :
+       {std::string(42, 'a'), std::string(129, 'a'), std::string(43, 'a') + "!", std::string(42, 'a') + "+"}) {
+    auto r = server.http().get(authorize_target(with(base(), "code_challenge", bad)));
+    ASSERT_EQ(r.status, 303) << bad;
+    EXPECT_EQ(param(query_params(*r.header("location")), "error"), "invalid_request") << bad;
+  }
+  Browser b(server);
+  const auto code = param(query_params(login(b, base())), "code");
+  auto res = exchange(code, {{"redirect_uri", kCb}, {"code_verifier", std::string(42, 'a')}});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(res.json().as_object().at("error").as_string(), "invalid_request");
+}
+
+// --- contract section 6 details ---------------------------------------------------------------------------
+
+TEST_F(AuthorizeTest, RepeatedParametersAreRefusedUnknownOnesIgnored) {
+  auto p = base();
+  p.emplace_back("state", "again");
+  auto r = server.http().get(authorize_target(p));
+  EXPECT_TRUE(is_error_page(r));
+  EXPECT_EQ(server.http().get(authorize_target(with(base(), "foo", "bar"))).status, 200);
+}
+
+TEST_F(AuthorizeTest, TheCodeCarriesClientRedirectUriScopeNonceStateAndAuthTime) {
+  Browser b(server);
+  const auto login_time = server.clock().now();
+  const auto q = query_params(login(b, base("st-1")));
+  EXPECT_EQ(param(q, "scope"), "bolt.account.manage openid");
+  const auto code = param(q, "code");
+  // Another redirect_uri, state or client: invalid_grant.
+  EXPECT_EQ(exchange(code, {{"redirect_uri", kCb + "x"}, {"code_verifier", pkce.verifier}}).status, 422);
+  EXPECT_EQ(exchange(code, {{"redirect_uri", kCb}, {"code_verifier", pkce.verifier}, {"state", "other"}}).status, 422);
+  auto ok = exchange(code, {{"redirect_uri", kCb}, {"code_verifier", pkce.verifier}, {"state", "st-1"}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  const std::string id_token(ok.json().as_object().at("id_token").as_string());
+  const auto payload =
+      base::base64url_decode(id_token.substr(id_token.find('.') + 1, id_token.rfind('.') - id_token.find('.') - 1));
+  const auto claims = boost::json::parse(crypto::as_view(*payload)).as_object();
+  EXPECT_EQ(claims.at("nonce").as_string(), "n-0S6_WzA2Mj");
+  EXPECT_EQ(claims.at("auth_time").as_int64(), login_time);
+  EXPECT_EQ(claims.at("email").as_string(), "shopper@example.com");
+  EXPECT_TRUE(claims.at("email_verified").as_bool());
+}
+
+TEST_F(AuthorizeTest, ASecondAuthorizationWithinTheSessionSkipsTheLogin) {
+  Browser b(server);
+  login(b, base());
+  ASSERT_TRUE(b.cookies().count("boltauth_session"));
+  const auto n = outbox_count(server);
+  auto again = b.get(authorize_target(base("second")));
+  ASSERT_EQ(again.status, 303);
+  EXPECT_EQ(param(query_params(*again.header("location")), "state"), "second");
+  EXPECT_EQ(outbox_count(server), n);
+  // The session ends after session_ttl.
+  server.clock().advance(86400);
+  EXPECT_EQ(b.get(authorize_target(base())).status, 200);
+}
+
+TEST_F(AuthorizeTest, SessionCookieIsHttpOnlySameSiteLaxAndSecureOnlyOverHttps) {
+  Browser b(server);
+  auto page = b.get(authorize_target(base()));
+  const auto handle = login_handle(page);
+  b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "c@example.com"}}));
+  b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", last_otp(server, "c@example.com")}}));
+  bool seen = false;
+  for (const auto& c : b.last_set_cookies()) {
+    if (c.rfind("boltauth_session=", 0) != 0) continue;
+    seen = true;
+    EXPECT_NE(c.find("HttpOnly"), std::string::npos);
+    EXPECT_NE(c.find("SameSite=Lax"), std::string::npos);
+    EXPECT_EQ(c.find("Secure"), std::string::npos);  // plain-http issuer
+  }
+  EXPECT_TRUE(seen);
+  TestServer tls([](server::AppOptions& o) {
+    o.issuer_from_listen = false;
+    o.config.issuer = "https://login.example";
+  });
+  auto tc = tls.create_client({kCb});
+  Browser tb(tls);
+  auto p = with(base(), "client_id", tc.client.publishable_key);
+  auto tpage = tb.get(authorize_target(p));
+  const auto th = login_handle(tpage);
+  tb.post("/v1/oauth/login-email", form({{"login", th}, {"email", "c@example.com"}}));
+  tb.post("/v1/oauth/login-otp", form({{"login", th}, {"otp", last_otp(tls, "c@example.com")}}));
+  seen = false;
+  for (const auto& c : tb.last_set_cookies())
+    if (c.rfind("boltauth_session=", 0) == 0) seen = c.find("; Secure") != std::string::npos;
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(AuthorizeTest, AnUnknownEmailGetsAVerifiedAccountAnUnverifiedOneBecomesVerified) {
+  core::AccountSpec spec;
+  spec.email = "unverified@example.com";
+  auto existing = std::get<core::model::Account>(server.app().registry().create_account(spec));
+  ASSERT_FALSE(existing.email_verified);
+  for (const auto& email : std::vector<std::string>{"new.shopper@example.com", "unverified@example.com"}) {
+    Browser b(server);
+    const auto code = param(query_params(login(b, base(), email)), "code");
+    auto tokens = exchange(code, {{"redirect_uri", kCb}, {"code_verifier", pkce.verifier}});
+    ASSERT_EQ(tokens.status, 200) << tokens.body;
+    auto account = server.http().get(
+        "/v1/account",
+        {{"Authorization", "Bearer " + std::string(tokens.json().as_object().at("access_token").as_string())}});
+    ASSERT_EQ(account.status, 200) << account.body;
+    EXPECT_NE(account.body.find(email), std::string::npos);
+  }
+}
+
+TEST_F(AuthorizeTest, SandboxTestAccountsLogInWithTheirFixedOtpCode) {
+  auto shopper = server.create_shopper(client);
+  const std::string email(shopper.at("email").as_string());
+  const std::string otp(shopper.at("otp_code").as_string());
+  Browser b(server);
+  auto page = b.get(authorize_target(base()));
+  const auto handle = login_handle(page);
+  b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", email}}));
+  auto done = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", otp}}));
+  EXPECT_EQ(done.status, 303) << done.body;
+}
+
+TEST_F(AuthorizeTest, ResendHasACoolDown) {
+  Browser b(server);
+  auto page = b.get(authorize_target(base()));
+  const auto handle = login_handle(page);
+  b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "r@example.com"}}));
+  const auto first = last_otp(server, "r@example.com");
+  auto soon = b.post("/v1/oauth/login-resend", form({{"login", handle}}));
+  EXPECT_EQ(soon.status, 429);
+  EXPECT_EQ(outbox_count(server), 1u);
+  server.clock().advance(30);
+  EXPECT_EQ(b.post("/v1/oauth/login-resend", form({{"login", handle}})).status, 200);
+  EXPECT_EQ(outbox_count(server), 2u);
+  // Only the newest code works.
+  const auto second = last_otp(server, "r@example.com");
+  if (first != second) {
+    EXPECT_EQ(b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", first}})).status, 400);
+  }
+  EXPECT_EQ(b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", second}})).status, 303);
+}
+
+TEST_F(AuthorizeTest, ALoginStartedInAnotherBrowserIsRefused) {
+  Browser a(server), b(server);
+  auto page = a.get(authorize_target(base()));
+  auto r = b.post("/v1/oauth/login-email", form({{"login", login_handle(page)}, {"email", "x@example.com"}}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(outbox_count(server), 0u);
+}
+
+TEST_F(AuthorizeTest, WebMessageModePostsTheResultToTheRegisteredOriginOnly) {
+  Browser b(server);
+  auto p = with(base("s 1"), "response_mode", "web_message");
+  auto page = b.get(authorize_target(p));
+  ASSERT_EQ(page.status, 200);
+  const auto handle = login_handle(page);
+  b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "w@example.com"}}));
+  auto done = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", last_otp(server, "w@example.com")}}));
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_FALSE(done.header("location"));
+  EXPECT_NE(done.body.find("\"authorizationCode\":\""), std::string::npos);
+  EXPECT_NE(done.body.find("\"state\":\"s 1\""), std::string::npos);
+  EXPECT_NE(done.body.find("\"scope\":\"bolt.account.manage openid\""), std::string::npos);
+  EXPECT_NE(done.body.find("postMessage(d,o)"), std::string::npos);
+  EXPECT_NE(done.body.find("var o=\"https://merchant.example\""), std::string::npos);
+  EXPECT_EQ(done.body.find("\"*\""), std::string::npos);
+  const auto csp = done.header("content-security-policy").value_or("");
+  EXPECT_NE(csp.find("script-src 'nonce-"), std::string::npos);
+  // Errors go the same way.
+  auto err = server.http().get(authorize_target(with(p, "prompt", "none")));
+  EXPECT_EQ(err.status, 200);
+  EXPECT_NE(err.body.find("\"error\":\"login_required\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace boltauth::testing
