@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/responses.hpp"
 #include "server/key_files.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_stores.hpp"
@@ -40,6 +41,24 @@ Services::Services(const AppOptions& options) {
 Services::~Services() = default;
 core::ClientRegistry& Services::registry() { return impl_->registry; }
 bool Services::fresh() const { return impl_->fresh; }
+core::ports::CommitGate& Services::commit_gate() { return impl_->db; }
+
+namespace {
+
+// Where each request runs (issue 6, docs/design.md "Request placement"). The token endpoint's only blocking
+// step is its commit, so it runs on the I/O thread with deferred writes; its reads are short indexed lookups.
+// Static answers run inline. Everything else (account, sandbox, endpoints other branches add) keeps
+// synchronous writes on the worker pool until it is reviewed for the deferred mode: such a handler must not
+// read back, through a read connection, what it wrote in the same request.
+http::Placement place(const core::Request& r) {
+  const std::string& p = r.path;
+  if (p == "/v1/oauth/token" || p == "/v3/oauth/token") return http::Placement::inline_deferred;
+  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health")
+    return http::Placement::inline_read;
+  return http::Placement::worker;
+}
+
+}  // namespace
 
 std::unique_ptr<core::Provider> Services::make_provider(const core::Config& config,
                                                         std::function<void(std::string_view)> log_error,
@@ -57,11 +76,25 @@ App::App(AppOptions options) : options_(std::move(options)), config_(options_.co
 App::~App() { stop(); }
 
 std::uint16_t App::start() {
+  http::Pipeline pipeline;
+  pipeline.place = place;
+  pipeline.gate = &services_->commit_gate();
+  pipeline.commit_failed = [this](const core::Request& r) {
+    // Nothing of the request was kept: the same answer as a transient storage failure (Provider::handle).
+    if (r.path == "/v1/oauth/token" || r.path == "/v3/oauth/token") {
+      return core::oauth_error_response(protocol::OAuthError::make(protocol::ErrorCode::temporarily_unavailable),
+                                        config_.error_style, false)
+          .with_header("Retry-After", "1");
+    }
+    return core::bolt_error_response(503, 1000, "The service is temporarily unavailable.")
+        .with_header("Retry-After", "1");
+  };
   http_ = std::make_unique<http::HttpServer>(
       options_.server, [this](const core::Request& r) { return provider_->handle(r); },
       [quiet = options_.quiet](std::string_view line) {
         if (!quiet) spdlog::error("{}", line);
-      });
+      },
+      std::move(pipeline));
   const auto port = http_->listen();
   if (options_.issuer_from_listen) config_.issuer = "http://" + options_.server.host + ":" + std::to_string(port);
   if (auto err = config_.validate(); !err.empty()) throw std::runtime_error("invalid configuration: " + err);

@@ -36,6 +36,8 @@ class Services {
                                                 std::function<void(std::string_view)> log_debug);
   /// True when this process created the database (the data dir was empty).
   bool fresh() const;
+  /// The store's group commit, for answers held until their writes are durable (issue 6).
+  core::ports::CommitGate& commit_gate();
 
   struct Impl;
 
