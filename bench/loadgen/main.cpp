@@ -195,7 +195,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
             << "usage: boltauth_loadgen --url http://HOST:PORT --workload "
                "refresh|code_exchange_openid|introspect|client_credentials|floor\n"
                "  [--seed FILE] [--connections N] [--threads N] [--duration S] [--warmup S] [--rate RPS]\n"
-               "  [--token-path P] [--introspect-path P] [--floor-path P] [--scope S] [--redirect-uri U]\n"
+               "  [--token-path P] [--introspect-path P] [--floor-path P] [--scope S] [--refresh-scope S] "
+               "[--redirect-uri U]\n"
                "  [--label L] [--json]\n";
   std::exit(2);
 }
@@ -240,6 +241,8 @@ Options parse(int argc, char** argv) {
       o.target.floor_path = value();
     else if (a == "--scope")
       o.target.code_scope = value();
+    else if (a == "--refresh-scope")
+      o.target.refresh_scope = value();
     else if (a == "--redirect-uri")
       o.target.redirect_uri = value();
     else if (a == "--label")

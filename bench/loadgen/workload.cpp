@@ -123,8 +123,9 @@ std::optional<HttpCall> ConnectionState::next() {
         refresh_ = std::move(*fresh);
         chain_ = 0;
       }
-      return HttpCall{"POST", target_.token_path,
-                      "grant_type=refresh_token&refresh_token=" + form_encode(refresh_) + client_auth()};
+      std::string body = "grant_type=refresh_token&refresh_token=" + form_encode(refresh_) + client_auth();
+      if (!target_.refresh_scope.empty()) body += "&scope=" + form_encode(target_.refresh_scope);
+      return HttpCall{"POST", target_.token_path, std::move(body)};
     }
     case WorkloadKind::code_exchange_openid: {
       auto code = codes_.take();

@@ -31,6 +31,7 @@ struct Target {
   std::string introspect_path = "/v1/oauth/introspect";
   std::string floor_path = "/health";
   std::string code_scope = "openid bolt.account.view";  // scope sent with a code exchange; empty: none
+  std::string refresh_scope = "bolt.account.view";      // scope sent with a refresh (Bolt requires it); empty: none
   std::string redirect_uri;                             // sent with a code exchange when not empty
 };
 

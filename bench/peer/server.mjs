@@ -16,7 +16,48 @@ const redirectUri = 'https://bench.example/cb';
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig', alg: 'RS256' };
 
+// An unbounded in-memory adapter: oidc-provider's development adapter is an LRU of 1,000 entries, which would
+// evict seeded tokens and codes. Nothing expires during a run, so nothing is swept.
+const store = new Map();
+const byGrant = new Map();
+class MemoryAdapter {
+  constructor(name) { this.name = name; }
+
+  key(id) { return `${this.name}:${id}`; }
+
+  async upsert(id, payload) {
+    const key = this.key(id);
+    store.set(key, payload);
+    if (payload.grantId) {
+      if (!byGrant.has(payload.grantId)) byGrant.set(payload.grantId, []);
+      byGrant.get(payload.grantId).push(key);
+    }
+  }
+
+  async find(id) { return store.get(this.key(id)); }
+
+  async findByUid(uid) {
+    for (const [key, value] of store) if (key.startsWith(`${this.name}:`) && value.uid === uid) return value;
+    return undefined;
+  }
+
+  async findByUserCode() { return undefined; }
+
+  async consume(id) {
+    const payload = store.get(this.key(id));
+    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id) { store.delete(this.key(id)); }
+
+  async revokeByGrantId(grantId) {
+    for (const key of byGrant.get(grantId) ?? []) store.delete(key);
+    byGrant.delete(grantId);
+  }
+}
+
 const provider = new Provider(issuer, {
+  adapter: MemoryAdapter,
   clients: [{
     client_id: clientId,
     client_secret: clientSecret,
@@ -36,6 +77,7 @@ const provider = new Provider(issuer, {
   rotateRefreshToken: true, // rotation on, as boltauth (RFC 9700 section 4.14.2)
   issueRefreshToken: async () => true,
   pkce: { required: () => false },
+  ttl: { Grant: 30 * 86400 },
   findAccount: async (ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, email: 'bench@example.com' }) }),
 });
 provider.proxy = false;

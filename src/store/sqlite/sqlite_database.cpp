@@ -267,8 +267,8 @@ struct DeferredScope {
 };
 thread_local DeferredScope t_deferred;
 
-// Past this many WAL frames (about 4 MiB of 4 KiB pages) the committer checkpoints, so the WAL stays small.
-constexpr int kCheckpointFrames = 1000;
+// Past this many WAL frames (about 16 MiB of 4 KiB pages) a checkpoint runs, so the WAL stays small.
+constexpr int kCheckpointFrames = 4000;
 
 }  // namespace
 
@@ -322,6 +322,7 @@ SqliteDatabase::SqliteDatabase(Options options) : options_(std::move(options)) {
     throw std::runtime_error("cannot open " + where + ": " + e.what());
   }
   committer_ = std::thread([this] { commit_loop(); });
+  checkpointer_thread_ = std::thread([this] { checkpoint_loop(); });
 }
 
 SqliteDatabase::~SqliteDatabase() {
@@ -331,6 +332,12 @@ SqliteDatabase::~SqliteDatabase() {
   }
   committer_wake_.notify_one();
   committer_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_wake_.notify_one();
+  checkpointer_thread_.join();
   ::close(wal_fd_);
 }
 
@@ -438,6 +445,20 @@ void SqliteDatabase::write(FunctionRef<bool(Connection&)> fn) {
   if (failed_batches_.count(batch) != 0) throw StorageError(commit_error_, false);
 }
 
+void SqliteDatabase::checkpoint_loop() {
+  std::unique_lock lock(checkpoint_mutex_);
+  for (;;) {
+    checkpoint_wake_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_wanted_; });
+    if (checkpoint_stop_) return;
+    checkpoint_wanted_ = false;
+    lock.unlock();
+    // PASSIVE: never waits on the writer or readers; synchronous=FULL on this connection syncs the WAL before
+    // copying and the database file before the WAL may be reused.
+    sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lock.lock();
+  }
+}
+
 void SqliteDatabase::set_commit_hook(std::function<void()> hook) {
   std::lock_guard lock(write_mutex_);
   commit_hook_ = std::move(hook);
@@ -506,7 +527,11 @@ void SqliteDatabase::commit_loop() {
         error = std::string("fdatasync of the WAL failed: ") + std::strerror(errno);
       }
       if (checkpoint) {
-        sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        {
+          std::lock_guard checkpoint_lock(checkpoint_mutex_);
+          checkpoint_wanted_ = true;
+        }
+        checkpoint_wake_.notify_one();
       }
       lock.lock();
       if (!ok) {

@@ -197,6 +197,7 @@ class SqliteDatabase final : public core::ports::CommitGate {
   std::unique_ptr<Connection> open_connection();
   void migrate(Connection& connection);
   void commit_loop();
+  void checkpoint_loop();
   bool settled_ok(const Ticket& ticket) const;  // under write_mutex_, once done_batch_ >= ticket.last
 
   Options options_;
@@ -219,6 +220,12 @@ class SqliteDatabase final : public core::ports::CommitGate {
   int wal_frames_ = 0;                                    // WAL size after the last commit (sqlite3_wal_hook)
   bool stopping_ = false;
   std::thread committer_;
+  // Checkpoints run on their own thread, so their two fsyncs never delay a batch's commit.
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_stop_ = false;
+  std::thread checkpointer_thread_;
 
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex read_mutex_;

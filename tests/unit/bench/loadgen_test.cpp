@@ -114,7 +114,8 @@ TEST(Workload, RefreshChainsEachConnectionsRotatedToken) {
   ASSERT_TRUE(call);
   EXPECT_EQ(call->method, "POST");
   EXPECT_EQ(call->path, "/v1/oauth/token");
-  EXPECT_EQ(call->body, "grant_type=refresh_token&refresh_token=r1&client_id=cid&client_secret=sec");
+  EXPECT_EQ(call->body,
+            "grant_type=refresh_token&refresh_token=r1&client_id=cid&client_secret=sec&scope=bolt.account.view");
   EXPECT_NE(two.next()->body.find("refresh_token=r2&"), std::string::npos);  // each connection its own chain
 
   one.on_response(200, R"({"access_token":"a","refresh_token":"r1-next"})");
