@@ -29,7 +29,9 @@ struct Services::Impl {
         fresh(!std::filesystem::exists(o.data_dir / "boltauth.db")),
         minter(files.master_key(random)),
         keys(files.signing_keys(o.rsa_key_bits)),
-        db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}) {}
+        db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}) {
+    if (o.commit_hook) db.set_commit_hook(o.commit_hook);
+  }
 };
 
 Services::Services(const AppOptions& options) {

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,9 +21,10 @@ struct AppOptions {
   int rsa_key_bits = 2048;
   int busy_timeout_ms = 10000;
   int read_connections = 4;
-  base::Clock* clock = nullptr;    // null: the system clock
-  base::Random* random = nullptr;  // null: the kernel CSPRNG
-  bool quiet = false;              // no log lines (tests)
+  base::Clock* clock = nullptr;       // null: the system clock
+  base::Random* random = nullptr;     // null: the kernel CSPRNG
+  bool quiet = false;                 // no log lines (tests)
+  std::function<void()> commit_hook;  // tests only: SqliteDatabase::set_commit_hook (issue 6)
 };
 
 /// Storage, keys and the client registry of one data dir: what both the server and the admin CLI need.
