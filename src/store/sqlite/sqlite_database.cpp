@@ -506,6 +506,8 @@ void SqliteDatabase::commit_loop() {
           error = std::string("commit refused: ") + e.what();
         }
         lock.lock();
+        // A write may have aborted the transaction meanwhile (its batch is then already failed).
+        if (!txn_open_) continue;
       }
       const std::uint64_t batch = open_batch_;
       if (ok) {
