@@ -9,7 +9,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -28,21 +27,25 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 struct HttpServer::Impl {
-  // Counters first: sessions still queued in `ioc` touch them while `ioc` is destroyed.
+  // Counters first: sessions still queued in an io_context touch them while it is destroyed.
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> in_flight{0};
+  std::atomic<std::size_t> awaiting_commit{0};  // answers held until their batch is durable
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
   bool listening = false;
   ServerOptions options;
   Handler handler;
   Logger log;
-  asio::io_context ioc;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  Pipeline pipeline;
+  // One io_context per I/O thread: a connection's handlers all run on its thread, without strand or lock.
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::size_t next_ioc = 0;  // touched by accept completions only, which run on iocs[0]'s single thread
   std::unique_ptr<asio::thread_pool> workers;
-  // On a strand: accept completions and the close in stop() never run at the same time on two I/O threads.
-  tcp::acceptor acceptor{asio::make_strand(ioc)};
-  asio::steady_timer accept_retry{acceptor.get_executor()};
+  // On iocs[0], run by one thread: accept completions and the close in stop() never run at the same time.
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<asio::steady_timer> accept_retry;
   std::vector<std::thread> threads;
   std::mutex stop_mutex;
   // run_until_signal() waits on these; stop() from any thread also ends the wait.
@@ -50,7 +53,14 @@ struct HttpServer::Impl {
   std::condition_variable wait_cv;
   bool wake_waiter = false;
 
-  Impl(ServerOptions o, Handler h, Logger l) : options(std::move(o)), handler(std::move(h)), log(std::move(l)) {}
+  Impl(ServerOptions o, Handler h, Logger l, Pipeline p)
+      : options(std::move(o)), handler(std::move(h)), log(std::move(l)), pipeline(std::move(p)) {
+    const int n = options.io_threads > 0 ? options.io_threads
+                                         : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    for (int i = 0; i < n; ++i) iocs.push_back(std::make_unique<asio::io_context>(1));
+    acceptor = std::make_unique<tcp::acceptor>(iocs[0]->get_executor());
+    accept_retry = std::make_unique<asio::steady_timer>(iocs[0]->get_executor());
+  }
   void do_accept();
 };
 
@@ -73,6 +83,18 @@ Response plain_error(unsigned version, bhttp::status status, std::string_view er
                std::string(description) + "\"}";
   res.keep_alive(false);
   res.prepare_payload();
+  return res;
+}
+
+Response to_beast(core::Response out, unsigned version, bool keep_alive, bool head) {
+  Response res{static_cast<bhttp::status>(out.status), version};
+  res.set(bhttp::field::content_type, out.content_type);
+  res.set("X-Content-Type-Options", "nosniff");
+  for (auto& [name, value] : out.headers) res.insert(name, value);
+  res.keep_alive(keep_alive);
+  res.body() = std::move(out.body);
+  res.prepare_payload();
+  if (head) res.body().clear();  // Content-Length stays that of the GET answer (RFC 9110 section 9.3.2)
   return res;
 }
 
@@ -136,19 +158,42 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head = req.method() == bhttp::verb::head;
 
     server_.in_flight.fetch_add(1);
-    // Storage may block (fsync): run the handler on the worker pool, then come back to this connection's strand.
-    asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive, version,
-                                  head]() mutable {
-      core::Response out = self->server_.handler(request);
-      Response res{static_cast<bhttp::status>(out.status), version};
-      res.set(bhttp::field::content_type, out.content_type);
-      res.set("X-Content-Type-Options", "nosniff");
-      for (auto& [name, value] : out.headers) res.insert(name, value);
-      res.keep_alive(keep_alive);
-      res.body() = std::move(out.body);
-      res.prepare_payload();
-      if (head) res.body().clear();  // Content-Length stays that of the GET answer (RFC 9110 section 9.3.2)
-      asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+    const Pipeline& pipeline = server_.pipeline;
+    const Placement placement = pipeline.place ? pipeline.place(request) : Placement::worker;
+    if (placement == Placement::worker || (placement == Placement::inline_deferred && !pipeline.gate)) {
+      // May wait on a commit: run on the worker pool, then come back to this connection's thread.
+      asio::post(*server_.workers,
+                 [self = shared_from_this(), request = std::move(request), keep_alive, version, head]() mutable {
+                   Response res = to_beast(self->server_.handler(request), version, keep_alive, head);
+                   asio::post(self->stream_.get_executor(),
+                              [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+                 });
+      return;
+    }
+    if (placement == Placement::inline_read)
+      return write(to_beast(server_.handler(request), version, keep_alive, head));
+    // Deferred: the handler runs here and its writes join the open batch; the answer waits for that batch's
+    // fsync without a thread waiting for it (a 200 never leaves before its commit).
+    pipeline.gate->begin_deferred();
+    core::Response out = server_.handler(request);
+    const auto ticket = pipeline.gate->end_deferred();
+    if (ticket.empty()) return write(to_beast(std::move(out), version, keep_alive, head));
+    server_.awaiting_commit.fetch_add(1);
+    pipeline.gate->when_durable(ticket, [self = shared_from_this(), out = std::move(out), request = std::move(request),
+                                         keep_alive, version, head](bool durable) mutable {
+      auto& server = self->server_;
+      if (!durable)
+        out = server.pipeline.commit_failed
+                  ? server.pipeline.commit_failed(request)
+                  : core::Response{500, "application/json", {}, R"({"error":"server_error"})"};
+      // The session moves into the posted handler: once the count drops, this callback holds nothing that
+      // stop() could outlive.
+      auto executor = self->stream_.get_executor();
+      asio::post(executor,
+                 [session = std::move(self), res = to_beast(std::move(out), version, keep_alive, head)]() mutable {
+                   session->write(std::move(res));
+                 });
+      server.awaiting_commit.fetch_sub(1);
     });
   }
 
@@ -189,14 +234,15 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::do_accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  auto& target = *iocs[next_ioc++ % iocs.size()];
+  acceptor->async_accept(target.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open() || draining.load()) return;
+      if (ec == asio::error::operation_aborted || !acceptor->is_open() || draining.load()) return;
       // Out of descriptors (EMFILE) and the like: the connection stays in the backlog, so retrying at once would
       // spin. Back off briefly instead.
       if (log) log(std::string("accept: ") + ec.message());
-      accept_retry.expires_after(std::chrono::milliseconds(100));
-      accept_retry.async_wait([this](beast::error_code timer_ec) {
+      accept_retry->expires_after(std::chrono::milliseconds(100));
+      accept_retry->async_wait([this](beast::error_code timer_ec) {
         if (!timer_ec && !draining.load()) do_accept();
       });
       return;
@@ -213,37 +259,35 @@ void HttpServer::Impl::do_accept() {
   });
 }
 
-HttpServer::HttpServer(ServerOptions options, Handler handler, Logger log)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(log))) {}
+HttpServer::HttpServer(ServerOptions options, Handler handler, Logger log, Pipeline pipeline)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(log), std::move(pipeline))) {}
 
 HttpServer::~HttpServer() { stop(0); }
 
 std::uint16_t HttpServer::listen() {
   auto& s = *impl_;
-  if (s.listening) return s.acceptor.local_endpoint().port();
+  if (s.listening) return s.acceptor->local_endpoint().port();
   beast::error_code ec;
   const auto address = asio::ip::make_address(s.options.host, ec);
   if (ec) throw std::runtime_error("bad listen address: " + s.options.host);
   tcp::endpoint endpoint{address, s.options.port};
-  s.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor.bind(endpoint, ec);
-  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  s.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor->bind(endpoint, ec);
+  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
     throw std::runtime_error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) + ": " +
                              ec.message());
   s.listening = true;
-  return s.acceptor.local_endpoint().port();
+  return s.acceptor->local_endpoint().port();
 }
 
 std::uint16_t HttpServer::start() {
   auto& s = *impl_;
   const auto port = listen();
-  int io_threads = s.options.io_threads > 0 ? s.options.io_threads
-                                            : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  // Workers mostly wait for a shared commit (fsync); the more requests wait together, the larger the group
-  // commit, so the pool is much larger than the core count.
-  int workers = s.options.worker_threads > 0 ? s.options.worker_threads : 64;
+  // Token requests run on the I/O threads and never wait on a commit there; the workers only take requests
+  // that write synchronously (account, sandbox, endpoints not yet placed), so a modest pool suffices.
+  int workers = s.options.worker_threads > 0 ? s.options.worker_threads : 16;
   // The connection cap must engage before the descriptor limit does, or accept() fails instead of the cap.
   if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
     const auto reserve = static_cast<rlim_t>(64 + workers);
@@ -254,9 +298,9 @@ std::uint16_t HttpServer::start() {
     }
   }
   s.workers = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(workers));
-  s.work.emplace(asio::make_work_guard(s.ioc));
+  for (auto& ioc : s.iocs) s.work.push_back(asio::make_work_guard(*ioc));
   s.do_accept();
-  for (int i = 0; i < io_threads; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  for (auto& ioc : s.iocs) s.threads.emplace_back([&ioc = *ioc] { ioc.run(); });
   return port;
 }
 
@@ -265,17 +309,22 @@ void HttpServer::stop(int drain_seconds) {
   std::lock_guard lock(s.stop_mutex);
   if (s.stopped.exchange(true)) return;
   s.draining.store(true);
-  asio::post(s.acceptor.get_executor(), [&s] {
+  asio::post(s.acceptor->get_executor(), [&s] {
     beast::error_code ec;
-    s.acceptor.close(ec);
-    s.accept_retry.cancel();
+    s.acceptor->close(ec);
+    s.accept_retry->cancel();
   });
   // Let requests already read finish and be written (SIGTERM drains, it does not cut).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drain_seconds);
   while (s.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  s.work.reset();
-  s.ioc.stop();
+  // A held answer's callback posts to its connection's io_context: wait until none is pending (the committer
+  // settles every batch within one fsync or so), whatever the drain time.
+  const auto commit_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (s.awaiting_commit.load() > 0 && std::chrono::steady_clock::now() < commit_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  s.work.clear();
+  for (auto& ioc : s.iocs) ioc->stop();
   for (auto& t : s.threads)
     if (t.joinable()) t.join();
   s.threads.clear();
@@ -289,7 +338,7 @@ void HttpServer::stop(int drain_seconds) {
 
 void HttpServer::run_until_signal() {
   auto& s = *impl_;
-  asio::signal_set signals(s.ioc, SIGTERM, SIGINT);
+  asio::signal_set signals(*s.iocs[0], SIGTERM, SIGINT);
   signals.async_wait([&s](beast::error_code ec, int) {
     if (ec) return;
     {

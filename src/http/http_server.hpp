@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/exchange.hpp"
+#include "core/ports/commit_gate.hpp"
 
 namespace boltauth::http {
 
@@ -23,17 +24,33 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port
   int io_threads = 0;         // 0: one per core
-  int worker_threads = 0;     // blocking storage work runs here, never on an I/O thread; 0: 64
+  int worker_threads = 0;     // requests placed on the worker pool (they may wait on a commit) run here; 0: 16
   ServerLimits limits;
 };
 
 using Handler = std::function<core::Response(const core::Request&)>;
 using Logger = std::function<void(std::string_view)>;
 
+/// Where a request runs (issue 6). `inline_read`: on its connection's I/O thread, for handlers that do not
+/// write (they may read the store). `inline_deferred`: on the I/O thread too, with the store's writes deferred
+/// (CommitGate): the answer leaves once they are durable, and no thread waits meanwhile. `worker`: on the
+/// worker pool, for handlers whose writes must be durable before they go on (or that are not known to be
+/// cheap).
+enum class Placement { inline_read, inline_deferred, worker };
+
+struct Pipeline {
+  std::function<Placement(const core::Request&)> place;  // empty: everything on the worker pool
+  core::ports::CommitGate* gate = nullptr;               // required for inline_deferred
+  /// The answer sent instead when a deferred request's commit failed (nothing of it was kept).
+  std::function<core::Response(const core::Request&)> commit_failed;
+};
+
 /// HTTP/1.1 with keep-alive on Boost.Beast. Beast and Asio stay behind this header (compile once, architecture.md).
+/// One io_context per I/O thread: a connection lives on one thread for its whole life, so its handlers need no
+/// strand and no lock; the acceptor deals connections round-robin.
 class HttpServer {
  public:
-  HttpServer(ServerOptions options, Handler handler, Logger log);
+  HttpServer(ServerOptions options, Handler handler, Logger log, Pipeline pipeline = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/janitor.hpp"
+#include "core/responses.hpp"
 #include "server/key_files.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_stores.hpp"
@@ -49,6 +50,7 @@ struct Services::Impl {
       otp_sender = std::make_unique<mail::FileOutbox>(o.data_dir);
     else
       throw std::runtime_error("otp_delivery must be file or smtp, got " + o.otp_delivery);
+    if (o.commit_hook) db.set_commit_hook(o.commit_hook);
   }
 };
 
@@ -64,6 +66,24 @@ core::ports::PurgeStore& Services::purge_store() { return impl_->purge; }
 core::ports::KeySource& Services::keys() { return impl_->keys; }
 const base::Clock& Services::clock() const { return impl_->clock; }
 bool Services::fresh() const { return impl_->fresh; }
+core::ports::CommitGate& Services::commit_gate() { return impl_->db; }
+
+namespace {
+
+// Where each request runs (issue 6, docs/design.md "Request placement"). The token endpoint's only blocking
+// step is its commit, so it runs on the I/O thread with deferred writes; its reads are short indexed lookups.
+// Static answers run inline. Everything else (account, sandbox, endpoints other branches add) keeps
+// synchronous writes on the worker pool until it is reviewed for the deferred mode: such a handler must not
+// read back, through a read connection, what it wrote in the same request.
+http::Placement place(const core::Request& r) {
+  const std::string& p = r.path;
+  if (p == "/v1/oauth/token" || p == "/v3/oauth/token") return http::Placement::inline_deferred;
+  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health")
+    return http::Placement::inline_read;
+  return http::Placement::worker;
+}
+
+}  // namespace
 
 std::optional<core::CreatedClient> Services::create_demo_client(const std::string& issuer) {
   auto created = impl_->registry.create_client(core::ClientSpec{"Demo merchant", {issuer + "/demo/callback"}, {}});
@@ -114,11 +134,25 @@ App::App(AppOptions options) : options_(std::move(options)), config_(options_.co
 App::~App() { stop(); }
 
 std::uint16_t App::start() {
+  http::Pipeline pipeline;
+  pipeline.place = place;
+  pipeline.gate = &services_->commit_gate();
+  pipeline.commit_failed = [this](const core::Request& r) {
+    // Nothing of the request was kept: the same answer as a transient storage failure (Provider::handle).
+    if (r.path == "/v1/oauth/token" || r.path == "/v3/oauth/token") {
+      return core::oauth_error_response(protocol::OAuthError::make(protocol::ErrorCode::temporarily_unavailable),
+                                        config_.error_style, false)
+          .with_header("Retry-After", "1");
+    }
+    return core::bolt_error_response(503, 1000, "The service is temporarily unavailable.")
+        .with_header("Retry-After", "1");
+  };
   http_ = std::make_unique<http::HttpServer>(
       options_.server, [this](const core::Request& r) { return provider_->handle(r); },
       [quiet = options_.quiet](std::string_view line) {
         if (!quiet) spdlog::error("{}", line);
-      });
+      },
+      std::move(pipeline));
   const auto port = http_->listen();
   if (options_.issuer_from_listen) config_.issuer = "http://" + options_.server.host + ":" + std::to_string(port);
   if (auto err = config_.validate(); !err.empty()) throw std::runtime_error("invalid configuration: " + err);

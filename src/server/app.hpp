@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,6 +39,7 @@ struct AppOptions {
   /// One-time login codes: "file" (<data_dir>/outbox/otp.jsonl, the default) or "smtp".
   std::string otp_delivery = "file";
   mail::SmtpOptions smtp;
+  std::function<void()> commit_hook;  // tests only: SqliteDatabase::set_commit_hook (issue 6)
 };
 
 /// Storage, keys and the client registry of one data dir: what both the server and the admin CLI need.
@@ -59,6 +61,8 @@ class Services {
   std::optional<core::CreatedClient> create_demo_client(const std::string& issuer);
   /// The stored demo credentials, if this data dir has them.
   std::optional<core::authorize::DemoClient> demo_client() const;
+  /// The store's group commit, for answers held until their writes are durable (issue 6).
+  core::ports::CommitGate& commit_gate();
 
   struct Impl;
 

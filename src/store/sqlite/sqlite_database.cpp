@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -293,15 +294,19 @@ void Connection::fail(int rc, std::string_view context) const {
 // ---------------------------------------------------------------------------------------------------------
 // SqliteDatabase
 
-struct SqliteDatabase::PendingWrite {
-  FunctionRef<bool(Connection&)> fn;
-  std::exception_ptr error;
-  bool done = false;
-  bool lead = false;
-  // Each waiter sleeps on its own condition variable, so a finished batch wakes exactly its members and the
-  // next leader, not every waiting thread (with one shared one, wake-ups cost more than the commit).
-  std::condition_variable wake;
+namespace {
+
+// The deferred scope of the calling thread (CommitGate): which database it is for and what it joined.
+struct DeferredScope {
+  const SqliteDatabase* db = nullptr;
+  core::ports::CommitGate::Ticket ticket;
 };
+thread_local DeferredScope t_deferred;
+
+// Past this many WAL frames (about 16 MiB of 4 KiB pages) a checkpoint runs, so the WAL stays small.
+constexpr int kCheckpointFrames = 4000;
+
+}  // namespace
 
 int SqliteDatabase::latest_schema_version() { return migration_count; }
 
@@ -334,12 +339,43 @@ SqliteDatabase::SqliteDatabase(Options options) : options_(std::move(options)) {
       readers_.back()->exec("PRAGMA query_only=ON");  // a read connection must never write by mistake
       idle_readers_.push_back(readers_.back().get());
     }
+    // Durability comes from the committer's fdatasync of the WAL, outside the writer lock; the checkpointer
+    // keeps synchronous=FULL, so the database file is synced before a checkpointed WAL may be reused.
+    writer_->exec("PRAGMA synchronous=OFF");
+    sqlite3_wal_hook(
+        writer_->handle(),
+        [](void* self, sqlite3*, const char*, int frames) -> int {
+          static_cast<SqliteDatabase*>(self)->wal_frames_ = frames;
+          return SQLITE_OK;
+        },
+        this);  // replaces the automatic checkpoint on the writer
+    checkpointer_ = open_connection();
+    const std::filesystem::path wal = options_.path.string() + "-wal";
+    wal_fd_ = ::open(wal.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (wal_fd_ < 0) throw std::runtime_error("cannot open '" + wal.string() + "': " + std::strerror(errno));
   } catch (const std::exception& e) {
+    if (wal_fd_ >= 0) ::close(wal_fd_);
     throw std::runtime_error("cannot open " + where + ": " + e.what());
   }
+  committer_ = std::thread([this] { commit_loop(); });
+  checkpointer_thread_ = std::thread([this] { checkpoint_loop(); });
 }
 
-SqliteDatabase::~SqliteDatabase() = default;
+SqliteDatabase::~SqliteDatabase() {
+  {
+    std::lock_guard lock(write_mutex_);
+    stopping_ = true;
+  }
+  committer_wake_.notify_one();
+  committer_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_wake_.notify_one();
+  checkpointer_thread_.join();
+  ::close(wal_fd_);
+}
 
 std::unique_ptr<Connection> SqliteDatabase::open_connection() {
   std::unique_ptr<Connection> connection(new Connection(options_.path, options_.busy_timeout_ms));
@@ -383,86 +419,181 @@ void SqliteDatabase::migrate(Connection& connection) {
 }
 
 void SqliteDatabase::write(FunctionRef<bool(Connection&)> fn) {
-  PendingWrite self{fn, nullptr, false, false, {}};
-  std::unique_lock lock(write_mutex_);
-  write_queue_.push_back(&self);
-  if (writer_busy_) {
-    // Another thread leads a batch: wait until it says this write is done, or hands over the lead.
-    self.wake.wait(lock, [&self] { return self.done || self.lead; });
-    if (self.done) {
-      lock.unlock();
-      if (self.error) std::rethrow_exception(self.error);
-      return;
-    }
-  }
-  // Lead: take everything queued so far (this write included) as one batch: one transaction, one fsync.
-  writer_busy_ = true;
-  std::vector<PendingWrite*> batch;
-  batch.swap(write_queue_);
-  lock.unlock();
-  run_batch(batch);
-  lock.lock();
-  // Notify under the lock: a member cannot return (and destroy its PendingWrite) before it is released.
-  for (auto* pending : batch) {
-    if (pending == &self) continue;
-    pending->done = true;
-    pending->wake.notify_one();
-  }
-  if (write_queue_.empty()) {
-    writer_busy_ = false;
-  } else {
-    write_queue_.front()->lead = true;
-    write_queue_.front()->wake.notify_one();
-  }
-  lock.unlock();
-  if (self.error) std::rethrow_exception(self.error);
-}
-
-void SqliteDatabase::run_batch(const std::vector<PendingWrite*>& batch) noexcept {
   Connection& connection = *writer_;
-  auto fail_all = [&](const std::exception_ptr& error) {
-    for (auto* pending : batch)
-      if (!pending->error) pending->error = error;
-  };
-  try {
-    connection.exec("BEGIN IMMEDIATE");
-  } catch (...) {
-    fail_all(std::current_exception());
-    return;
+  std::unique_lock lock(write_mutex_);
+  if (!txn_open_) {
+    connection.exec("BEGIN IMMEDIATE");  // throws (busy, I/O): nothing joined, nothing to undo
+    txn_open_ = true;
+    members_ = 0;
   }
-  for (auto* pending : batch) {
-    try {
-      connection.exec("SAVEPOINT batch_write");
-      if (pending->fn(connection)) {
-        connection.exec("RELEASE batch_write");
-      } else {
+  const std::uint64_t batch = open_batch_;
+  bool kept = false;
+  try {
+    connection.exec("SAVEPOINT batch_write");
+    if (fn(connection)) {
+      connection.exec("RELEASE batch_write");
+      kept = true;
+    } else {
+      connection.exec("ROLLBACK TO batch_write");
+      connection.exec("RELEASE batch_write");
+    }
+  } catch (...) {
+    bool undone = false;
+    if (sqlite3_get_autocommit(connection.handle()) == 0) {
+      try {
         connection.exec("ROLLBACK TO batch_write");
         connection.exec("RELEASE batch_write");
-      }
-    } catch (...) {
-      pending->error = std::current_exception();
-      // Some errors (I/O, disk full) abort the whole transaction; then every write of the batch fails.
-      bool undone = false;
-      if (sqlite3_get_autocommit(connection.handle()) == 0) {
-        try {
-          connection.exec("ROLLBACK TO batch_write");
-          connection.exec("RELEASE batch_write");
-          undone = true;
-        } catch (...) {
-        }
-      }
-      if (!undone) {
-        rollback_quietly(connection);
-        fail_all(pending->error);
-        return;
+        undone = true;
+      } catch (...) {
       }
     }
+    if (!undone && members_ > 0) {
+      // Some errors (I/O, disk full) abort the whole transaction: every write of this batch is lost, so every
+      // member fails; later writes start a new batch.
+      failed_batches_.insert(batch);
+      if (commit_error_.empty()) commit_error_ = "sqlite: the batch transaction was rolled back";
+      aborted_upto_ = batch;
+      ++open_batch_;
+      committer_wake_.notify_one();
+    }
+    if (!undone || members_ == 0) {
+      // Nothing of the batch is left to commit: end the transaction now rather than hold the write lock.
+      rollback_quietly(connection);
+      txn_open_ = false;
+    }
+    throw;
   }
-  try {
-    connection.exec("COMMIT");
-  } catch (...) {
+  if (!kept && members_ == 0) {
+    // Rolled back and alone in the batch: nothing to make durable, and no reason to hold the write lock.
     rollback_quietly(connection);
-    fail_all(std::current_exception());
+    txn_open_ = false;
+    return;
+  }
+  ++members_;
+  committer_wake_.notify_one();
+  if (t_deferred.db == this) {
+    auto& ticket = t_deferred.ticket;
+    if (ticket.first == 0) ticket.first = batch;
+    ticket.last = batch;
+    return;
+  }
+  durable_.wait(lock, [&] { return done_batch_ >= batch; });
+  if (failed_batches_.count(batch) != 0) throw StorageError(commit_error_, false);
+}
+
+void SqliteDatabase::checkpoint_loop() {
+  std::unique_lock lock(checkpoint_mutex_);
+  for (;;) {
+    checkpoint_wake_.wait(lock, [&] { return checkpoint_stop_ || checkpoint_wanted_; });
+    if (checkpoint_stop_) return;
+    checkpoint_wanted_ = false;
+    lock.unlock();
+    // PASSIVE: never waits on the writer or readers; synchronous=FULL on this connection syncs the WAL before
+    // copying and the database file before the WAL may be reused.
+    sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lock.lock();
+  }
+}
+
+void SqliteDatabase::set_commit_hook(std::function<void()> hook) {
+  std::lock_guard lock(write_mutex_);
+  commit_hook_ = std::move(hook);
+}
+
+void SqliteDatabase::begin_deferred() { t_deferred = DeferredScope{this, {}}; }
+
+core::ports::CommitGate::Ticket SqliteDatabase::end_deferred() {
+  const Ticket ticket = t_deferred.db == this ? t_deferred.ticket : Ticket{};
+  t_deferred = DeferredScope{};
+  return ticket;
+}
+
+bool SqliteDatabase::settled_ok(const Ticket& ticket) const {
+  const auto it = failed_batches_.lower_bound(ticket.first);
+  return it == failed_batches_.end() || *it > ticket.last;
+}
+
+void SqliteDatabase::when_durable(const Ticket& ticket, std::function<void(bool)> done) {
+  std::unique_lock lock(write_mutex_);
+  if (ticket.empty() || done_batch_ >= ticket.last) {
+    const bool ok = ticket.empty() || settled_ok(ticket);
+    lock.unlock();
+    done(ok);
+    return;
+  }
+  waiters_[ticket.last].push_back(Waiter{ticket, std::move(done)});
+}
+
+void SqliteDatabase::commit_loop() {
+  std::unique_lock lock(write_mutex_);
+  for (;;) {
+    committer_wake_.wait(lock, [&] { return stopping_ || txn_open_ || aborted_upto_ > done_batch_; });
+    if (txn_open_) {
+      bool ok = true;
+      std::string error;
+      if (commit_hook_) {
+        // Outside the lock: a test may hold the batch open here while writes join it.
+        auto hook = commit_hook_;
+        lock.unlock();
+        try {
+          hook();
+        } catch (const std::exception& e) {
+          ok = false;
+          error = std::string("commit refused: ") + e.what();
+        }
+        lock.lock();
+        // A write may have aborted the transaction meanwhile (its batch is then already failed).
+        if (!txn_open_) continue;
+      }
+      const std::uint64_t batch = open_batch_;
+      if (ok) {
+        try {
+          writer_->exec("COMMIT");  // writes the WAL frames; synchronous=OFF, so no fsync under the lock
+        } catch (const std::exception& e) {
+          ok = false;
+          error = e.what();
+        }
+      }
+      if (!ok) rollback_quietly(*writer_);
+      txn_open_ = false;
+      ++open_batch_;
+      const bool checkpoint = ok && wal_frames_ >= kCheckpointFrames;
+      lock.unlock();
+      // The next batch runs on the writer meanwhile; this one is durable once its WAL frames are on disk.
+      if (ok && ::fdatasync(wal_fd_) != 0) {
+        ok = false;
+        error = std::string("fdatasync of the WAL failed: ") + std::strerror(errno);
+      }
+      if (checkpoint) {
+        {
+          std::lock_guard checkpoint_lock(checkpoint_mutex_);
+          checkpoint_wanted_ = true;
+        }
+        checkpoint_wake_.notify_one();
+      }
+      lock.lock();
+      if (!ok) {
+        failed_batches_.insert(batch);
+        commit_error_ = error;
+      }
+      done_batch_ = std::max(done_batch_, batch);
+    } else if (aborted_upto_ > done_batch_) {
+      done_batch_ = aborted_upto_;
+    } else {
+      break;  // stopping, and nothing is open
+    }
+    std::vector<std::pair<std::function<void(bool)>, bool>> ready;
+    while (!waiters_.empty() && waiters_.begin()->first <= done_batch_) {
+      for (auto& waiter : waiters_.begin()->second)
+        ready.emplace_back(std::move(waiter.done), settled_ok(waiter.ticket));
+      waiters_.erase(waiters_.begin());
+    }
+    durable_.notify_all();
+    if (!ready.empty()) {
+      lock.unlock();
+      for (auto& [done, ok] : ready) done(ok);
+      lock.lock();
+    }
   }
 }
 

@@ -2,15 +2,21 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "core/ports/commit_gate.hpp"
 
 // Forward declarations keep sqlite3.h out of everything that only wires the stores together.
 struct sqlite3;
@@ -112,17 +118,25 @@ class FunctionRef<R(Args...)> {
   R (*call_)(void*, Args...);
 };
 
-/// The SQLite file behind every SQLite store: one writer connection and a small pool of read connections.
+/// The SQLite file behind every SQLite store: one writer connection, a committer thread and a small pool of
+/// read connections.
 ///
-/// Writes are group-committed (architecture.md): concurrent write() calls queue up; whichever caller finds
-/// the writer idle becomes the leader and runs every queued write in one `BEGIN IMMEDIATE` transaction,
-/// each inside its own SAVEPOINT so that one write's rollback or failure leaves the others intact, then
-/// commits once (one fsync). Every caller returns only after that commit. An uncontended write is a
-/// transaction of its own, with no added wait.
+/// Writes are group-committed (architecture.md, issue 6): a write runs at once on the writer connection, on
+/// the caller's thread, inside the open transaction (`BEGIN IMMEDIATE`, opened by the first write of a batch)
+/// and its own SAVEPOINT, so one write's rollback or failure leaves the others intact, and single use stays a
+/// conditional UPDATE on one connection (two redemptions of one code in one batch: one wins). The committer
+/// thread commits the open batch as soon as the previous one is durable: COMMIT writes the WAL frames (the
+/// writer runs with synchronous=OFF), then one fdatasync of the WAL file makes the whole batch durable outside
+/// any lock, while the next batch already runs. Checkpoints run on a separate connection with synchronous=FULL,
+/// so the database file is fsynced before SQLite may reuse the WAL.
+///
+/// A plain write() returns once its batch is durable (the GrantStore contract). Inside a deferred scope
+/// (CommitGate) it returns once executed, and the transport holds the answer until when_durable() fires.
 ///
 /// Reads check out a read connection and run autocommit statements, so each read sees every commit made
-/// before it, including other processes' (the CLI writes while a server runs).
-class SqliteDatabase {
+/// before it, including other processes' (the CLI writes while a server runs). Uncommitted writes of the open
+/// batch are seen only by the writer connection, which is where every single-use check runs.
+class SqliteDatabase final : public core::ports::CommitGate {
  public:
   struct Options {
     std::filesystem::path path;
@@ -133,7 +147,8 @@ class SqliteDatabase {
   /// Opens (creating with mode 0600) the file and applies pending migrations. Throws std::runtime_error
   /// with a message naming the file when it cannot be opened or migrated.
   explicit SqliteDatabase(Options options);
-  ~SqliteDatabase();
+  /// Commits what is open, releases every waiter, then closes.
+  ~SqliteDatabase() override;
   SqliteDatabase(const SqliteDatabase&) = delete;
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;
 
@@ -149,15 +164,23 @@ class SqliteDatabase {
     return fn(*lease.connection);
   }
 
-  /// Runs `fn` inside a write transaction and returns once it is durably committed. `fn` returns true to
-  /// keep its changes, false to roll them back (nothing it wrote is kept). If `fn` throws, its changes are
-  /// rolled back and the exception is rethrown here; if the commit fails, StorageError is thrown. `fn`
-  /// may run on another caller's thread; it must only touch the connection it is given, and must not call
-  /// write() (that would wait on itself).
+  /// Runs `fn` inside the open write transaction. `fn` returns true to keep its changes, false to roll them
+  /// back (nothing it wrote is kept). If `fn` throws, its changes are rolled back and the exception is
+  /// rethrown here. Outside a deferred scope it returns once durably committed, and throws StorageError if
+  /// the commit fails. `fn` runs on the calling thread under the writer lock: it must only touch the
+  /// connection it is given, and must not call write(). Never call it from a when_durable() callback.
   void write(FunctionRef<bool(Connection&)> fn);
 
+  /// Test hook: runs on the committer thread, outside the writer lock, before each COMMIT (writes may still
+  /// join the batch meanwhile); throwing makes that commit fail. Set it before writing.
+  void set_commit_hook(std::function<void()> hook);
+
+  // CommitGate
+  void begin_deferred() override;
+  Ticket end_deferred() override;
+  void when_durable(const Ticket& ticket, std::function<void(bool durable)> done) override;
+
  private:
-  struct PendingWrite;
   struct ReadLease {
     explicit ReadLease(SqliteDatabase& db);
     ~ReadLease();
@@ -166,17 +189,43 @@ class SqliteDatabase {
     SqliteDatabase& db;
     Connection* connection;
   };
+  struct Waiter {
+    Ticket ticket;
+    std::function<void(bool)> done;
+  };
 
   std::unique_ptr<Connection> open_connection();
   void migrate(Connection& connection);
-  void run_batch(const std::vector<PendingWrite*>& batch) noexcept;
+  void commit_loop();
+  void checkpoint_loop();
+  bool settled_ok(const Ticket& ticket) const;  // under write_mutex_, once done_batch_ >= ticket.last
 
   Options options_;
 
   std::unique_ptr<Connection> writer_;
+  std::unique_ptr<Connection> checkpointer_;
+  int wal_fd_ = -1;
   std::mutex write_mutex_;
-  std::vector<PendingWrite*> write_queue_;
-  bool writer_busy_ = false;
+  std::condition_variable committer_wake_;
+  std::condition_variable durable_;
+  bool txn_open_ = false;           // the writer holds an open transaction for batch open_batch_
+  int members_ = 0;                 // writes kept in the open transaction so far
+  std::uint64_t open_batch_ = 1;    // the batch writes join now
+  std::uint64_t done_batch_ = 0;    // every batch up to this one is settled (durable or failed)
+  std::uint64_t aborted_upto_ = 0;  // newest batch whose transaction SQLite rolled back by itself
+  std::set<std::uint64_t> failed_batches_;
+  std::string commit_error_;  // why the newest failed commit failed
+  std::function<void()> commit_hook_;
+  std::map<std::uint64_t, std::vector<Waiter>> waiters_;  // by ticket.last
+  int wal_frames_ = 0;                                    // WAL size after the last commit (sqlite3_wal_hook)
+  bool stopping_ = false;
+  std::thread committer_;
+  // Checkpoints run on their own thread, so their two fsyncs never delay a batch's commit.
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_stop_ = false;
+  std::thread checkpointer_thread_;
 
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex read_mutex_;

@@ -1,0 +1,354 @@
+// boltauth_loadgen: a closed-loop or fixed-rate HTTP/1.1 load generator with keep-alive connections,
+// per-connection workload state (refresh chains) and latency percentiles (issue 6, docs/benchmarks.md).
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "histogram.hpp"
+#include "workload.hpp"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using namespace boltauth::bench;
+
+namespace {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::string port = "8080";
+  WorkloadKind workload = WorkloadKind::floor;
+  int connections = 32;
+  int threads = 1;
+  double duration = 10;
+  double warmup = 2;
+  double rate = 0;  // requests per second in total; 0: closed loop
+  std::string seed_file;
+  bool json = false;
+  std::string label;
+  Target target;
+};
+
+// Per-thread results, merged at the end.
+struct Stats {
+  Histogram latency;
+  std::map<int, std::uint64_t> status;  // counted in the measured window
+  std::uint64_t transport_errors = 0;
+  std::uint64_t restarts = 0;
+  std::uint64_t max_chain = 0;
+};
+
+struct Shared {
+  const Options& options;
+  Seed seed;
+  TokenPool spare;
+  TokenPool codes;
+  TokenPool access;
+  Clock::time_point measure_from;
+  Clock::time_point measure_to;
+  std::atomic<int> exhausted{0};
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::io_context& ioc, Shared& shared, Stats& stats, tcp::resolver::results_type endpoints,
+             Clock::duration interval, Clock::time_point first_send)
+      : stream_(ioc),
+        timer_(ioc),
+        shared_(shared),
+        stats_(stats),
+        endpoints_(std::move(endpoints)),
+        state_(shared.options.workload, shared.options.target, shared.seed, shared.spare, shared.codes, shared.access),
+        interval_(interval),
+        scheduled_(first_send) {}
+
+  void start() { connect(); }
+
+ private:
+  void connect() {
+    stream_.async_connect(endpoints_, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+      if (ec) {
+        ++self->stats_.transport_errors;
+        if (Clock::now() >= self->shared_.measure_to) return;
+        self->timer_.expires_after(std::chrono::milliseconds(50));
+        self->timer_.async_wait([self](beast::error_code) { self->connect(); });
+        return;
+      }
+      beast::error_code ignored;
+      self->stream_.socket().set_option(tcp::no_delay(true), ignored);
+      self->schedule();
+    });
+  }
+
+  void schedule() {
+    if (interval_ == Clock::duration::zero()) return send(Clock::now());
+    // Fixed rate: latency counts from the intended send time, so a slow answer that delays the next request
+    // is charged to it (no coordinated omission).
+    const auto at = scheduled_;
+    scheduled_ += interval_;
+    if (at <= Clock::now()) return send(at);
+    timer_.expires_at(at);
+    timer_.async_wait([self = shared_from_this(), at](beast::error_code ec) {
+      if (!ec) self->send(at);
+    });
+  }
+
+  void send(Clock::time_point intended) {
+    if (intended >= shared_.measure_to) return close();
+    auto call = state_.next();
+    if (!call) {
+      shared_.exhausted.fetch_add(1);
+      return close();
+    }
+    req_ = {};
+    req_.method(call->method == "GET" ? bhttp::verb::get : bhttp::verb::post);
+    req_.target(call->path);
+    req_.version(11);
+    req_.set(bhttp::field::host, shared_.options.host);
+    req_.keep_alive(true);
+    if (req_.method() == bhttp::verb::post) {
+      req_.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
+      req_.body() = std::move(call->body);
+    }
+    req_.prepare_payload();
+    intended_ = intended;
+    bhttp::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->fail();
+      self->res_.emplace();
+      self->res_->body_limit(1 << 20);
+      bhttp::async_read(self->stream_, self->buffer_, *self->res_,
+                        [self](beast::error_code read_ec, std::size_t) { self->on_read(read_ec); });
+    });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return fail();
+    const auto done = Clock::now();
+    auto& res = res_->get();
+    const int status = static_cast<int>(res.result_int());
+    state_.on_response(status, res.body());
+    if (intended_ >= shared_.measure_from && intended_ < shared_.measure_to) {
+      stats_.latency.record(
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(done - intended_).count()));
+      ++stats_.status[status];
+    }
+    stats_.max_chain = std::max<std::uint64_t>(stats_.max_chain, state_.chain_length());
+    const bool again = res.keep_alive();
+    res_.reset();
+    if (!again) {
+      beast::error_code ignored;
+      stream_.socket().close(ignored);
+      return connect();
+    }
+    schedule();
+  }
+
+  void fail() {
+    ++stats_.transport_errors;
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+    // The request may or may not have been processed: a refresh chain cannot know, so it restarts.
+    state_.on_response(0, {});
+    if (Clock::now() < shared_.measure_to) connect();
+  }
+
+  void close() {
+    stats_.restarts += state_.chain_restarts();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  asio::steady_timer timer_;
+  Shared& shared_;
+  Stats& stats_;
+  tcp::resolver::results_type endpoints_;
+  ConnectionState state_;
+  Clock::duration interval_;
+  Clock::time_point scheduled_;
+  Clock::time_point intended_;
+  beast::flat_buffer buffer_;
+  bhttp::request<bhttp::string_body> req_;
+  std::optional<bhttp::response_parser<bhttp::string_body>> res_;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::cerr << "boltauth_loadgen: " << why << "\n"
+            << "usage: boltauth_loadgen --url http://HOST:PORT --workload "
+               "refresh|code_exchange_openid|introspect|client_credentials|floor\n"
+               "  [--seed FILE] [--connections N] [--threads N] [--duration S] [--warmup S] [--rate RPS]\n"
+               "  [--token-path P] [--introspect-path P] [--floor-path P] [--scope S] [--refresh-scope S] "
+               "[--redirect-uri U]\n"
+               "  [--label L] [--json]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--url") {
+      std::string url = value();
+      if (url.rfind("http://", 0) == 0) url = url.substr(7);
+      url = url.substr(0, url.find('/'));
+      const auto colon = url.rfind(':');
+      if (colon == std::string::npos) usage("--url needs a port");
+      o.host = url.substr(0, colon);
+      o.port = url.substr(colon + 1);
+    } else if (a == "--workload") {
+      auto w = parse_workload(value());
+      if (!w) usage("unknown workload");
+      o.workload = *w;
+    } else if (a == "--seed")
+      o.seed_file = value();
+    else if (a == "--connections")
+      o.connections = std::stoi(value());
+    else if (a == "--threads")
+      o.threads = std::stoi(value());
+    else if (a == "--duration")
+      o.duration = std::stod(value());
+    else if (a == "--warmup")
+      o.warmup = std::stod(value());
+    else if (a == "--rate")
+      o.rate = std::stod(value());
+    else if (a == "--token-path")
+      o.target.token_path = value();
+    else if (a == "--introspect-path")
+      o.target.introspect_path = value();
+    else if (a == "--floor-path")
+      o.target.floor_path = value();
+    else if (a == "--scope")
+      o.target.code_scope = value();
+    else if (a == "--refresh-scope")
+      o.target.refresh_scope = value();
+    else if (a == "--redirect-uri")
+      o.target.redirect_uri = value();
+    else if (a == "--label")
+      o.label = value();
+    else if (a == "--json")
+      o.json = true;
+    else
+      usage("unknown argument " + a);
+  }
+  if (o.connections < 1 || o.threads < 1 || o.duration <= 0 || o.warmup < 0) usage("bad numbers");
+  o.threads = std::min(o.threads, o.connections);
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  Seed seed;
+  if (!options.seed_file.empty()) {
+    std::ifstream in(options.seed_file);
+    if (!in) usage("cannot read " + options.seed_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    seed = parse_seed(text.str());
+  }
+  auto refresh = seed.refresh_tokens;
+  auto codes = seed.codes;
+  auto access = seed.access_tokens;
+  Shared shared{options,
+                std::move(seed),
+                TokenPool(std::move(refresh)),
+                TokenPool(std::move(codes)),
+                TokenPool(std::move(access)),
+                {},
+                {},
+                {}};
+  const auto start = Clock::now() + std::chrono::milliseconds(50);
+  shared.measure_from =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.warmup));
+  shared.measure_to = shared.measure_from +
+                      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.duration));
+  const Clock::duration interval =
+      options.rate > 0 ? std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(static_cast<double>(options.connections) / options.rate))
+                       : Clock::duration::zero();
+
+  std::vector<Stats> stats(static_cast<std::size_t>(options.threads));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < options.threads; ++t) {
+    threads.emplace_back([&, t] {
+      asio::io_context ioc(1);
+      tcp::resolver resolver(ioc);
+      const auto endpoints = resolver.resolve(options.host, options.port);
+      for (int c = t; c < options.connections; c += options.threads) {
+        // Stagger fixed-rate connections over one interval so the offered load is smooth.
+        const auto offset = interval * c / options.connections;
+        std::make_shared<Connection>(ioc, shared, stats[static_cast<std::size_t>(t)], endpoints, interval,
+                                     start + offset)
+            ->start();
+      }
+      // A server that stops answering must not hang the run: give up 5 s after the window.
+      ioc.run_until(shared.measure_to + std::chrono::seconds(5));
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  Stats total;
+  for (auto& s : stats) {
+    total.latency.merge(s.latency);
+    for (auto& [code, n] : s.status) total.status[code] += n;
+    total.transport_errors += s.transport_errors;
+    total.restarts += s.restarts;
+    total.max_chain = std::max(total.max_chain, s.max_chain);
+  }
+  std::uint64_t errors = total.transport_errors;
+  for (auto& [code, n] : total.status)
+    if (code != 200) errors += n;
+  const double rps = static_cast<double>(total.latency.count()) / options.duration;
+  auto ms = [&](double p) { return static_cast<double>(total.latency.percentile(p)) / 1000.0; };
+  if (options.json) {
+    std::printf(R"({"workload":"%s","label":"%s","connections":%d,"rate":%.0f,"requests":%llu,"rps":%.1f,)"
+                R"("p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,"p999_ms":%.3f,"max_ms":%.3f,"errors":%llu,)"
+                R"("transport_errors":%llu,"chain_restarts":%llu,"longest_chain":%llu,"exhausted":%d,"status":{)",
+                std::string(workload_name(options.workload)).c_str(), options.label.c_str(), options.connections,
+                options.rate, static_cast<unsigned long long>(total.latency.count()), rps, ms(50), ms(90), ms(99),
+                ms(99.9), static_cast<double>(total.latency.max()) / 1000.0, static_cast<unsigned long long>(errors),
+                static_cast<unsigned long long>(total.transport_errors),
+                static_cast<unsigned long long>(total.restarts), static_cast<unsigned long long>(total.max_chain),
+                shared.exhausted.load());
+    bool first = true;
+    for (auto& [code, n] : total.status) {
+      std::printf(R"(%s"%d":%llu)", first ? "" : ",", code, static_cast<unsigned long long>(n));
+      first = false;
+    }
+    std::printf("}}\n");
+  } else {
+    std::printf("%s: %llu requests in %.1f s = %.0f req/s\n", std::string(workload_name(options.workload)).c_str(),
+                static_cast<unsigned long long>(total.latency.count()), options.duration, rps);
+    std::printf("latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", ms(50), ms(90), ms(99), ms(99.9),
+                static_cast<double>(total.latency.max()) / 1000.0);
+    for (auto& [code, n] : total.status) std::printf("status %d: %llu\n", code, static_cast<unsigned long long>(n));
+    std::printf("transport errors: %llu, chain restarts: %llu, longest chain: %llu, connections out of work: %d\n",
+                static_cast<unsigned long long>(total.transport_errors),
+                static_cast<unsigned long long>(total.restarts), static_cast<unsigned long long>(total.max_chain),
+                shared.exhausted.load());
+  }
+  return 0;
+}
