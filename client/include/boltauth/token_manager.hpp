@@ -34,7 +34,8 @@ class TokenManager {
  public:
   /// Called with the new refresh token and the whole response. Runs on the refreshing thread, before the token is
   /// handed out; if it throws, the exception reaches the caller of access_token() (the manager still keeps the new
-  /// refresh token in memory, since the old one is already dead).
+  /// refresh token in memory, since the old one is already dead). It must not call access_token() or refresh() (the
+  /// flight it runs in is still open: that would wait for itself); refresh_token() is fine.
   using RotationCallback = std::function<void(const std::string& refresh_token, const models::OAuthTokenResponse&)>;
 
   TokenManager(const Bolt& bolt, TokenManagerOptions options, std::string refresh_token,

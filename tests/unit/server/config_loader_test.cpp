@@ -95,6 +95,22 @@ TEST_F(ConfigLoaderTest, WrongTypesAndValuesAreRefused) {
   EXPECT_THROW(load_config_file(write("this is not toml ==\n"), o), std::runtime_error);
 }
 
+TEST_F(ConfigLoaderTest, ReadsKeyThrottleAndJanitorKeys) {
+  AppOptions o;
+  load_config_file(write("key_activation_delay = 120\nclient_auth_max_failures = 3\nclient_auth_failure_window = 30\n"
+                         "janitor_interval = 0\njanitor_batch = 50\n"),
+                   o);
+  EXPECT_EQ(o.key_activation_delay, 120);
+  EXPECT_EQ(o.config.client_auth_max_failures, 3u);
+  EXPECT_EQ(o.config.client_auth_failure_window, 30);
+  EXPECT_EQ(o.janitor_interval, 0);
+  EXPECT_EQ(o.janitor_batch, 50);
+  EXPECT_THROW(load_config_file(write("key_activation_delay = -1\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("janitor_batch = 0\n"), o), std::runtime_error);
+  o.config.client_auth_failure_window = 0;
+  EXPECT_FALSE(o.config.validate().empty());
+}
+
 TEST(ConfigValidateTest, RejectsUnsafeValues) {
   core::Config c;
   EXPECT_TRUE(c.validate().empty());
