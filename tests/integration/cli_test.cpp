@@ -353,6 +353,25 @@ int account_status(HttpClient& http, const std::string& access_token) {
   return http.get("/v1/account", {{"Authorization", "Bearer " + access_token}}).status;
 }
 
+TEST(CliWithServer, GrantTypesClientCredentialsIsServed) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  const auto d = dir.path().string();
+  auto r = cli({"client", "create", "--data-dir", d, "--name", "Batch job", "--grant-types",
+                "client_credentials,refresh_token", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const auto c = parse_json(r.out).as_object();
+  EXPECT_EQ(strings(c, "grant_types"), (std::vector<std::string>{"client_credentials", "refresh_token"}));
+  ServerProcess server(BOLTAUTH_BINARY, dir.path());
+  HttpClient http(server.port());
+  auto res = http.post_form("/v1/oauth/token", form({{"grant_type", "client_credentials"},
+                                                     {"client_id", s(c, "client_id")},
+                                                     {"client_secret", s(c, "client_secret")},
+                                                     {"scope", "bolt.account.view"}}));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_FALSE(res.json().as_object().contains("refresh_token"));
+}
+
 TEST(CliWithServer, RunningServerSeesCliChangesAtOnce) {
   TempDir dir;
   install_test_signing_key(dir.path());
