@@ -14,7 +14,7 @@ inline ports::PurgeCounts run_janitor(ports::PurgeStore& store, base::UnixSecond
     const auto counts = store.purge_batch(now, batch);
     total += counts;
     const bool more = counts.codes >= batch || counts.access_tokens >= batch || counts.refresh_tokens >= batch ||
-                      counts.grants >= batch;
+                      counts.grants >= batch || counts.logins >= batch;
     if (!more || (stop && stop->load())) return total;
   }
 }

@@ -72,13 +72,15 @@ namespace {
 
 // Where each request runs (issue 6, docs/design.md "Request placement"). The token endpoint's only blocking
 // step is its commit, so it runs on the I/O thread with deferred writes; its reads are short indexed lookups.
-// Static answers run inline. Everything else (account, sandbox, endpoints other branches add) keeps
-// synchronous writes on the worker pool until it is reviewed for the deferred mode: such a handler must not
-// read back, through a read connection, what it wrote in the same request.
+// Static answers and the read-only introspection and userinfo endpoints (short indexed lookups, no write) run
+// inline. Everything else (revocation, account, authorization and login pages, sandbox) keeps synchronous
+// writes on the worker pool until it is reviewed for the deferred mode: such a handler must not read back,
+// through a read connection, what it wrote in the same request.
 http::Placement place(const core::Request& r) {
   const std::string& p = r.path;
   if (p == "/v1/oauth/token" || p == "/v3/oauth/token") return http::Placement::inline_deferred;
-  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health")
+  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health" ||
+      p == "/v1/oauth/introspect" || p == "/v1/oauth/userinfo")
     return http::Placement::inline_read;
   return http::Placement::worker;
 }
@@ -179,8 +181,8 @@ void App::janitor_loop() {
       const auto counts = core::run_janitor(services_->purge_store(), services_->clock().now(), options_.janitor_batch,
                                             &janitor_abort_);
       if (!options_.quiet && counts.total() > 0)
-        spdlog::info("janitor: removed {} codes, {} access tokens, {} refresh tokens, {} grants", counts.codes,
-                     counts.access_tokens, counts.refresh_tokens, counts.grants);
+        spdlog::info("janitor: removed {} codes, {} access tokens, {} refresh tokens, {} grants, {} logins",
+                     counts.codes, counts.access_tokens, counts.refresh_tokens, counts.grants, counts.logins);
     } catch (const std::exception& e) {
       // A busy or failing store: try again next interval; requests are unaffected.
       if (!options_.quiet) spdlog::warn("janitor: {}", e.what());

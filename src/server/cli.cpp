@@ -247,11 +247,12 @@ int run_cli(int argc, char** argv) {
         std::cout << boost::json::serialize(boost::json::object{{"codes", c.codes},
                                                                 {"access_tokens", c.access_tokens},
                                                                 {"refresh_tokens", c.refresh_tokens},
-                                                                {"grants", c.grants}})
+                                                                {"grants", c.grants},
+                                                                {"logins", c.logins}})
                   << "\n";
       else
         std::cout << "removed " << c.codes << " codes, " << c.access_tokens << " access tokens, " << c.refresh_tokens
-                  << " refresh tokens, " << c.grants << " grants\n";
+                  << " refresh tokens, " << c.grants << " grants, " << c.logins << " login requests/sessions\n";
       return 0;
     }
     auto& registry = services.registry();

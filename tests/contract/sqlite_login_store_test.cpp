@@ -149,5 +149,22 @@ TEST_F(LoginStoreTest, ClientsKeepTheirPkceSetting) {
   EXPECT_TRUE(clients.find("c1")->pkce_required);
 }
 
+TEST_F(LoginStoreTest, JanitorRemovesExpiredLoginRequestsAndSessionsOnly) {
+  store::sqlite::SqlitePurgeStore purge{db};
+  auto old = request("old");
+  old.expires_at = 500;
+  logins.insert_request(old);
+  logins.insert_request(request("live"));  // expires at 2000
+  logins.insert_session({"s-old", "sub", 100, 500});
+  logins.insert_session({"s-live", "sub", 100, 2000});
+  EXPECT_EQ(purge.purge_batch(499, 500).logins, 0);
+  EXPECT_EQ(purge.purge_batch(500, 500).logins, 2);
+  EXPECT_FALSE(logins.find_request("old"));
+  EXPECT_FALSE(logins.find_session("s-old"));
+  EXPECT_TRUE(logins.find_request("live"));
+  EXPECT_TRUE(logins.find_session("s-live"));
+  EXPECT_EQ(purge.purge_batch(500, 500).logins, 0) << "idempotent";
+}
+
 }  // namespace
 }  // namespace boltauth::contract

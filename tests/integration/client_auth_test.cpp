@@ -142,6 +142,28 @@ TEST_F(ClientAuthTest, ChecklistB5RepeatedFailuresAreThrottledWithoutLockingOutO
   EXPECT_EQ(with_post_secret(client, "wrong").status, 401);
 }
 
+TEST_F(ClientAuthTest, ChecklistB5ThrottleIsSharedByTokenIntrospectionAndRevocation) {
+  // Guesses spread over the three client-authenticated endpoints count against one budget, so alternating
+  // endpoints buys an attacker nothing.
+  const auto guess = [&](const char* path, int i) {
+    return server.http().post_form(path, form({{"token", "x"},
+                                               {"client_id", client.client.publishable_key},
+                                               {"client_secret", "w" + std::to_string(i)}}));
+  };
+  for (int i = 0; i < 10; ++i) {
+    const char* path = i % 3 == 0 ? "/v1/oauth/token" : i % 3 == 1 ? "/v1/oauth/introspect" : "/v1/oauth/revoke";
+    EXPECT_EQ(guess(path, i).status, 401) << path;
+  }
+  for (const char* path : {"/v1/oauth/introspect", "/v1/oauth/revoke"}) {
+    auto res = server.http().post_form(
+        path,
+        form({{"token", "x"}, {"client_id", client.client.publishable_key}, {"client_secret", client.client_secret}}));
+    EXPECT_EQ(res.status, 429) << path;
+    EXPECT_TRUE(res.header("retry-after")) << path;
+  }
+  EXPECT_EQ(with_post_secret(client, client.client_secret).status, 429);
+}
+
 TEST_F(ClientAuthTest, ChecklistB6SecretsAndTokensHave256BitsAndPrintableCharacters) {
   auto res = with_post_secret(client, client.client_secret);
   ASSERT_EQ(res.status, 200);

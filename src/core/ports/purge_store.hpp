@@ -11,12 +11,14 @@ struct PurgeCounts {
   std::int64_t access_tokens = 0;
   std::int64_t refresh_tokens = 0;
   std::int64_t grants = 0;
-  std::int64_t total() const { return codes + access_tokens + refresh_tokens + grants; }
+  std::int64_t logins = 0;  // expired login requests (pending OTPs) and login sessions
+  std::int64_t total() const { return codes + access_tokens + refresh_tokens + grants + logins; }
   PurgeCounts& operator+=(const PurgeCounts& o) {
     codes += o.codes;
     access_tokens += o.access_tokens;
     refresh_tokens += o.refresh_tokens;
     grants += o.grants;
+    logins += o.logins;
     return *this;
   }
 };
@@ -32,7 +34,8 @@ class PurgeStore {
   /// - access tokens with `expires_at <= now`;
   /// - refresh tokens with `expires_at <= now` whose family has no unexpired refresh token left (a rotated
   ///   token stays while its family lives, so its replay still revokes the family);
-  /// - revoked grants (with their tokens: every one of them is dead), and grants left without tokens.
+  /// - revoked grants (with their tokens: every one of them is dead), and grants left without tokens;
+  /// - login requests and login sessions with `expires_at <= now` (nothing accepts them after that).
   virtual PurgeCounts purge_batch(base::UnixSeconds now, int limit) = 0;
 };
 

@@ -521,6 +521,14 @@ core::ports::PurgeCounts SqlitePurgeStore::purge_batch(base::UnixSeconds now, in
                          .bind_int(1, now)
                          .bind_int(2, limit)
                          .run();
+    // Login requests and sessions are refused by their own expires_at check; deleting them is only space.
+    for (const char* table : {"login_requests", "login_sessions"}) {
+      counts.logins += c.prepare(std::string("DELETE FROM ") + table + " WHERE rowid IN (SELECT rowid FROM " + table +
+                                 " WHERE expires_at <= ?1 LIMIT ?2)")
+                           .bind_int(1, now)
+                           .bind_int(2, limit)
+                           .run();
+    }
     return true;
   });
   return counts;

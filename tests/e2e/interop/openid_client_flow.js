@@ -23,7 +23,12 @@ async function main() {
   });
   // openid-client knows the client by the canonical id (the publishable key's last section), which is the id_token
   // `aud`; the token endpoint accepts it as client_id (contract section 1).
-  const tokenSet = await client.callback(cfg.redirect_uri, { code: cfg.code },
+  // Discovery advertises authorization_response_iss_parameter_supported (RFC 9207), so openid-client demands `iss`
+  // in the authorization response, as boltauth's authorization endpoint sends it; a wrong one must be refused.
+  await assert.rejects(client.callback(cfg.redirect_uri, { code: cfg.code, iss: 'https://evil.example' },
+                                       { code_verifier: cfg.code_verifier, nonce: cfg.nonce }),
+                       /iss mismatch/);
+  const tokenSet = await client.callback(cfg.redirect_uri, { code: cfg.code, iss: cfg.issuer },
                                          { code_verifier: cfg.code_verifier, nonce: cfg.nonce },
                                          { exchangeBody: { scope: cfg.scope } });
   const claims = tokenSet.claims();  // validated by callback()
