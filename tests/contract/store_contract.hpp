@@ -645,20 +645,24 @@ TYPED_TEST_P(StoreContract, PurgeRemovesExpiredAccessTokensAndEmptiedGrants) {
   EXPECT_TRUE(this->grants().find_token(live.tokens.refresh->hash));
 }
 
-TYPED_TEST_P(StoreContract, PurgeKeepsRotatedRefreshTokenWhileItsFamilyLives) {
+TYPED_TEST_P(StoreContract, PurgeKeepsRotatedRefreshTokenForItsOwnLifetime) {
   const auto family = this->issue_family("r1");
-  // Rotated late in its life: the successor lives 30 days from then.
+  // Rotated late in its life: the successor lives a full lifetime from then.
   const base::UnixSeconds rotated_at = family.tokens.refresh->expires_at - 10;
   auto next = make_tokens("r2", family.grant, rotated_at);
   ASSERT_EQ(this->grants().rotate_refresh(family.tokens.refresh->hash, rotated_at, next), ConsumeOutcome::consumed);
   const base::UnixSeconds old_expired = family.tokens.refresh->expires_at;
-  auto counts = this->purge().purge_batch(old_expired + 100, 500);
-  EXPECT_EQ(counts.refresh_tokens, 0) << "the rotated token must stay: its replay revokes the family";
+  auto counts = this->purge().purge_batch(old_expired - 1, 500);
+  EXPECT_EQ(counts.refresh_tokens, 0) << "the rotated token stays while it lives: its replay revokes the family";
   EXPECT_TRUE(this->grants().find_token(family.tokens.refresh->hash));
-  counts = this->purge().purge_batch(next.refresh->expires_at, 500);
-  EXPECT_EQ(counts.refresh_tokens, 2);
-  EXPECT_EQ(counts.grants, 1);
+  counts = this->purge().purge_batch(old_expired, 500);
+  EXPECT_EQ(counts.refresh_tokens, 1) << "expired: refused as unknown from now on";
+  EXPECT_EQ(counts.grants, 0) << "the family lives on in its successor";
   EXPECT_FALSE(this->grants().find_token(family.tokens.refresh->hash));
+  EXPECT_TRUE(this->grants().find_token(next.refresh->hash));
+  counts = this->purge().purge_batch(next.refresh->expires_at, 500);
+  EXPECT_EQ(counts.refresh_tokens, 1);
+  EXPECT_EQ(counts.grants, 1);
   EXPECT_FALSE(this->grants().find_grant(family.grant.id));
 }
 
@@ -700,7 +704,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, ClientInsertFindRoundTrip, ClientFind
                             ReplayRefreshLostWhenUnusedUnknownOrFamilyRevoked, ConcurrentRedeemHasExactlyOneWinner,
                             ConcurrentRotateHasExactlyOneWinner, DataSurvivesReopen, ReopenIsIdempotent,
                             PurgeRemovesCodesOnlyOnceExpired, PurgeRemovesExpiredAccessTokensAndEmptiedGrants,
-                            PurgeKeepsRotatedRefreshTokenWhileItsFamilyLives, PurgeRemovesRevokedFamilies,
+                            PurgeKeepsRotatedRefreshTokenForItsOwnLifetime, PurgeRemovesRevokedFamilies,
                             PurgeWorksInBatchesAndIsIdempotent);
 
 }  // namespace boltauth::contract

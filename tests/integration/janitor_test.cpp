@@ -93,6 +93,43 @@ TEST(JanitorTest, RunDuringTrafficLosesNothingLiveAndRemovesExpiredRows) {
   EXPECT_EQ(server.refresh(client, old_tokens.front().refresh).status, 200) << "an old family lives on";
 }
 
+TEST(JanitorTest, SteadyIssueRotateExpireLoadStaysBounded) {
+  // Issue 6: under a steady load the store stays bounded. Each 2-minute cycle: 10 new families that are never
+  // used again (they expire), and 5 long-lived chains rotated once (their rotated tokens expire in turn), then a
+  // janitor pass. Once the oldest rows of the run have expired, the row count must stop growing.
+  TestServer server([](server::AppOptions& o) {
+    o.janitor_interval = 0;
+    o.config.access_token_ttl = 60;
+    o.config.refresh_token_ttl = 600;
+  });
+  const auto client = server.create_client();
+  SqliteDatabase db({server.data_dir() / "boltauth.db", 1, 10000});
+  store::sqlite::SqlitePurgeStore purge(db);
+  std::vector<std::string> chains;
+  for (int i = 0; i < 5; ++i) chains.push_back(issue(server, client).refresh);
+  std::vector<std::int64_t> rows;
+  for (int cycle = 0; cycle < 14; ++cycle) {
+    for (int i = 0; i < 10; ++i) issue(server, client);
+    for (auto& r : chains) {
+      auto res = server.refresh(client, r, "bolt.account.view");
+      ASSERT_EQ(res.status, 200) << res.body;
+      r = std::string(res.json().as_object().at("refresh_token").as_string());
+    }
+    server.clock().advance(120);
+    core::run_janitor(purge, server.clock().now(), 500);
+    const auto now = server.clock().now();
+    rows.push_back(count(db,
+                         "SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM grants) + "
+                         "(SELECT count(*) FROM codes) + 0 * ?1",
+                         now));
+  }
+  // Refresh tokens live 600 s = 5 cycles: from cycle 6 on, every cycle removes as much as it adds.
+  for (std::size_t i = 7; i < rows.size(); ++i) EXPECT_EQ(rows[i], rows[6]) << "cycle " << i;
+  EXPECT_GT(rows[6], 0);
+  // The chains still work: nothing live was purged.
+  for (auto& r : chains) EXPECT_EQ(server.refresh(client, r, "bolt.account.view").status, 200);
+}
+
 TEST(JanitorTest, ConcurrentJanitorsOnOneStoreDeleteEachRowOnce) {
   TestServer server([](server::AppOptions& o) { o.janitor_interval = 0; });
   const auto client = server.create_client();

@@ -32,8 +32,8 @@ class PurgeStore {
   /// One short transaction deleting at most `limit` rows of each kind:
   /// - codes with `expires_at <= now` (used or not: a used code stays for reuse detection until it expired);
   /// - access tokens with `expires_at <= now`;
-  /// - refresh tokens with `expires_at <= now` whose family has no unexpired refresh token left (a rotated
-  ///   token stays while its family lives, so its replay still revokes the family);
+  /// - refresh tokens with `expires_at <= now`, rotated or not (a rotated token stays for its own lifetime, so
+  ///   its replay within that lifetime still revokes the family; keeping it longer would grow live chains forever);
   /// - revoked grants (with their tokens: every one of them is dead), and grants left without tokens;
   /// - login requests and login sessions with `expires_at <= now` (nothing accepts them after that).
   virtual PurgeCounts purge_batch(base::UnixSeconds now, int limit) = 0;

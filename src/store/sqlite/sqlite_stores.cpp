@@ -494,12 +494,11 @@ core::ports::PurgeCounts SqlitePurgeStore::purge_batch(base::UnixSeconds now, in
       }
     }
     {
-      // RFC 9700 section 4.14.2: a rotated refresh token is kept while any refresh token of its family is
-      // unexpired, so presenting it still revokes the family.
+      // RFC 9700 section 4.14.2: a rotated refresh token is kept for its own lifetime, so presenting it within
+      // that lifetime still revokes the family; after it, it is refused as unknown (docs/design.md).
       auto st = c.prepare(
-          "DELETE FROM tokens WHERE rowid IN (SELECT t.rowid FROM tokens t WHERE t.expires_at <= ?1 AND t.type = 1 "
-          "AND NOT EXISTS (SELECT 1 FROM tokens l WHERE l.grant_id = t.grant_id AND l.type = 1 AND l.expires_at > ?1) "
-          "LIMIT ?2) RETURNING grant_id");
+          "DELETE FROM tokens WHERE rowid IN (SELECT rowid FROM tokens WHERE expires_at <= ?1 AND type = 1 LIMIT ?2) "
+          "RETURNING grant_id");
       st.bind_int(1, now).bind_int(2, limit);
       while (st.step()) {
         touched.push_back(st.column_text(0));
