@@ -55,7 +55,7 @@ TEST_F(LoginStoreTest, RequestsRoundTripAndSetOtpResetsAttempts) {
   EXPECT_EQ(logins.find_request("r1"), r);
   EXPECT_FALSE(logins.find_request("r2"));
   ASSERT_TRUE(logins.set_otp("r1", "a@example.com", "otp-hash", 110, 710));
-  ASSERT_TRUE(logins.claim_attempt("r1", 120, 5));
+  ASSERT_TRUE(logins.claim_attempt("r1", "otp-hash", 120, 5));
   ASSERT_TRUE(logins.set_otp("r1", "a@example.com", "otp-hash-2", 150, 750));
   const auto after = logins.find_request("r1");
   EXPECT_EQ(after->email, "a@example.com");
@@ -68,12 +68,12 @@ TEST_F(LoginStoreTest, RequestsRoundTripAndSetOtpResetsAttempts) {
 
 TEST_F(LoginStoreTest, ClaimAttemptStopsAtTheLimitExpiryAndWithoutACode) {
   logins.insert_request(request("r1"));
-  EXPECT_FALSE(logins.claim_attempt("r1", 120, 5));  // no code sent yet
+  EXPECT_FALSE(logins.claim_attempt("r1", "h", 120, 5));  // no code sent yet
   logins.set_otp("r1", "a@example.com", "h", 110, 710);
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(logins.claim_attempt("r1", 120, 5)) << i;
-  EXPECT_FALSE(logins.claim_attempt("r1", 120, 5));
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(logins.claim_attempt("r1", "h", 120, 5)) << i;
+  EXPECT_FALSE(logins.claim_attempt("r1", "h", 120, 5));
   logins.set_otp("r1", "a@example.com", "h", 110, 710);
-  EXPECT_FALSE(logins.claim_attempt("r1", 710, 5));  // expired
+  EXPECT_FALSE(logins.claim_attempt("r1", "h", 710, 5));  // expired
 }
 
 TEST_F(LoginStoreTest, ConcurrentGuessesNeverExceedTheLimit) {
@@ -83,16 +83,29 @@ TEST_F(LoginStoreTest, ConcurrentGuessesNeverExceedTheLimit) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&] {
-      for (int i = 0; i < 5; ++i) granted += logins.claim_attempt("r1", 120, 5);
+      for (int i = 0; i < 5; ++i) granted += logins.claim_attempt("r1", "h", 120, 5);
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(granted.load(), 5);
 }
 
+TEST_F(LoginStoreTest, AttemptsAndCompletionAreBoundToTheCurrentCode) {
+  // A guess that loaded the code before a resend neither spends the new code's attempts nor logs in.
+  logins.insert_request(request("r1"));
+  logins.set_otp("r1", "a@example.com", "old", 110, 710);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(logins.claim_attempt("r1", "old", 120, 5));
+  logins.set_otp("r1", "a@example.com", "new", 130, 730);
+  EXPECT_FALSE(logins.claim_attempt("r1", "old", 140, 5)) << "the replaced code gets no fresh attempts";
+  EXPECT_FALSE(logins.consume_request("r1", "old")) << "the replaced code logs no one in";
+  EXPECT_TRUE(logins.claim_attempt("r1", "new", 140, 5));
+  EXPECT_TRUE(logins.consume_request("r1", "new"));
+}
+
 TEST_F(LoginStoreTest, ARequestIsConsumedOnceAndGoesWithItsClient) {
   logins.insert_request(request("r1"));
-  EXPECT_TRUE(logins.consume_request("r1"));
-  EXPECT_FALSE(logins.consume_request("r1"));
+  logins.set_otp("r1", "a@example.com", "h", 110, 710);
+  EXPECT_TRUE(logins.consume_request("r1", "h"));
+  EXPECT_FALSE(logins.consume_request("r1", "h"));
   EXPECT_FALSE(logins.find_request("r1"));
   logins.insert_request(request("r2"));
   ASSERT_TRUE(clients.remove("c1"));

@@ -629,5 +629,57 @@ TEST_F(AuthorizeTest, WebMessageModePostsTheResultToTheRegisteredOriginOnly) {
   EXPECT_NE(err.body.find("\"error\":\"login_required\""), std::string::npos);
 }
 
+TEST_F(AuthorizeTest, LoginFormsRefuseCrossSitePostsLoginCsrf) {
+  // RFC 6749 section 10.12: another site must not post its own login handle and code from the shopper's browser
+  // (web_message logins have no browser cookie to bind them), which would plant the attacker's session.
+  Browser attacker(server);
+  auto p = with(base(), "response_mode", "web_message");
+  const auto handle = login_handle(attacker.get(authorize_target(p)));
+  attacker.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "attacker@example.com"}}));
+  const std::string body = form({{"login", handle}, {"otp", last_otp(server, "attacker@example.com")}});
+  Browser victim(server);
+  auto cross = victim.post("/v1/oauth/login-otp", body, {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(cross.status, 403);
+  EXPECT_TRUE(victim.cookies().empty()) << "no session was planted";
+  EXPECT_EQ(victim.post("/v1/oauth/login-otp", body, {{"Sec-Fetch-Site", "cross-site"}}).status, 403);
+  EXPECT_EQ(victim
+                .post("/v1/oauth/login-email", form({{"login", handle}, {"email", "v@example.com"}}),
+                      {{"Origin", "https://evil.example"}, {"Sec-Fetch-Site", "cross-site"}})
+                .status,
+            403);
+  // Our own page posts same-origin: accepted.
+  auto ok =
+      attacker.post("/v1/oauth/login-otp", body, {{"Origin", server.issuer()}, {"Sec-Fetch-Site", "same-origin"}});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(ok.body.find("\"authorizationCode\":\""), std::string::npos);
+}
+
+TEST_F(AuthorizeTest, WebMessageResultsNameTheIssuer) {
+  // RFC 9207 section 2: every authorization response carries iss, the embedded mode's included.
+  Browser b(server);
+  auto p = with(base(), "response_mode", "web_message");
+  const auto handle = login_handle(b.get(authorize_target(p)));
+  b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "i@example.com"}}));
+  auto done = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", last_otp(server, "i@example.com")}}));
+  ASSERT_EQ(done.status, 200);
+  EXPECT_NE(done.body.find("\"iss\":\"" + server.issuer() + "\""), std::string::npos) << done.body;
+  auto err = server.http().get(authorize_target(with(p, "prompt", "none")));
+  EXPECT_NE(err.body.find("\"iss\":\"" + server.issuer() + "\""), std::string::npos) << err.body;
+}
+
+TEST_F(AuthorizeTest, HeadHasNoSideEffects) {
+  auto r = server.http().request("HEAD", authorize_target(base()), {}, "");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("allow").value_or(""), "GET, POST");
+}
+
+TEST_F(AuthorizeTest, AnOverlongStateIsNeverEchoed) {
+  auto r = server.http().get(authorize_target(with(base(std::string(5000, 's')), "response_type", "token")));
+  ASSERT_EQ(r.status, 303);
+  const auto location = r.header("location").value_or("");
+  EXPECT_NE(location.find("error=invalid_request"), std::string::npos) << location;
+  EXPECT_EQ(location.find("sssss"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace boltauth::testing

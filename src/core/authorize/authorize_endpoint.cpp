@@ -71,6 +71,18 @@ bool requests_openid(const protocol::FormParams& params) {
 }
 
 constexpr std::size_t kMaxState = 4096;
+
+// RFC 6454 section 6.1: scheme "://" host [":" port], without the path; a default port is omitted.
+std::string issuer_origin(std::string_view issuer) {
+  const auto scheme_end = issuer.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(issuer);
+  auto origin = issuer.substr(0, issuer.find('/', scheme_end + 3));
+  const std::string_view scheme = issuer.substr(0, scheme_end);
+  const std::string_view default_port = scheme == "https" ? ":443" : ":80";
+  if (origin.size() > default_port.size() && origin.substr(origin.size() - default_port.size()) == default_port)
+    origin.remove_suffix(default_port.size());
+  return std::string(origin);
+}
 constexpr std::size_t kMaxNonce = 512;
 
 }  // namespace
@@ -100,7 +112,9 @@ class Flow {
 
   // --- GET/POST /v1/oauth/authorize --------------------------------------------------------------------
   Response authorize() {
-    if (request_.method != "GET" && request_.method != "POST" && request_.method != "HEAD")
+    // No HEAD: the endpoint has side effects (a pending login, or a code with a session), which link scanners and
+    // prefetchers must not trigger.
+    if (request_.method != "GET" && request_.method != "POST")
       return page_error(405, "Method not allowed", "Use GET or POST.").with_header("Allow", "GET, POST");
     std::string_view raw = request_.query;
     if (request_.method == "POST") {
@@ -143,6 +157,10 @@ class Flow {
                                                       : "redirect_uri is required: this merchant registered several.");
     }
     state_ = std::string(params.get("state").value_or(""));
+    if (state_.size() > kMaxState) {
+      state_.clear();  // never echoed: the error goes back without it
+      return redirect_error("invalid_request", "state is too long.");
+    }
     const auto mode = params.get("response_mode");
     web_message_ = mode && *mode == "web_message";
     if (mode && *mode != "query" && *mode != "web_message")
@@ -158,7 +176,6 @@ class Flow {
     const auto scope = protocol::parse_scope(*scope_text);
     if (!scope.scope || scope.scope->empty())
       return redirect_error("invalid_scope", "The scope is unknown or malformed.");
-    if (state_.size() > kMaxState) return redirect_error("invalid_request", "state is too long.");
     const auto nonce = params.get("nonce");
     if (nonce && nonce->size() > kMaxNonce) return redirect_error("invalid_request", "nonce is too long.");
 
@@ -292,7 +309,7 @@ class Flow {
       return page(400, otp_page(ctx));
     }
     // Checklist C10: at most otp_max_attempts guesses per code, counted atomically before comparing.
-    if (!d_.logins.claim_attempt(pending_.id_hash, now_, d_.config.otp_max_attempts)) {
+    if (!d_.logins.claim_attempt(pending_.id_hash, pending_.otp_hash, now_, d_.config.otp_max_attempts)) {
       ctx.error = pending_.otp_expires_at <= now_ ? "This code has expired. Ask for a new code."
                                                   : "Too many wrong codes. Ask for a new code.";
       return page(400, otp_page(ctx));
@@ -310,7 +327,7 @@ class Flow {
                            : "That code is not right. Ask for a new code.";
       return page(400, otp_page(ctx));
     }
-    if (!d_.logins.consume_request(pending_.id_hash))
+    if (!d_.logins.consume_request(pending_.id_hash, pending_.otp_hash))
       return page_error(400, "Login already finished", "This login was already completed.");
 
     if (!account) {
@@ -348,6 +365,18 @@ class Flow {
       return page_error(405, "Method not allowed", "Use POST.").with_header("Allow", "POST");
     if (!is_form_content_type(request_.header("content-type")))
       return page_error(400, "Invalid request", "The form must be application/x-www-form-urlencoded.");
+    // Login CSRF (RFC 6749 section 10.12, RFC 9700 section 4.7): the login forms post only from our own pages.
+    // A web_message login has no browser cookie to bind it, so without this check another site could post its
+    // own login handle and code from the shopper's browser and plant the attacker's session there. Browsers
+    // send Origin (and Sec-Fetch-Site) on every POST; non-browser clients send neither and cannot carry a
+    // victim's cookies anyway. Sec-Fetch-Site decides when present (every current browser sends it); our pages'
+    // `Referrer-Policy: no-referrer` makes browsers send `Origin: null` even for same-origin posts, so Origin is
+    // only consulted without it, and `null` there cannot be told apart.
+    const auto site = request_.header("sec-fetch-site");
+    const auto origin = request_.header("origin");
+    const bool cross_site =
+        site ? *site != "same-origin" : origin && *origin != "null" && *origin != issuer_origin(d_.config.issuer);
+    if (cross_site) return page_error(403, "Forbidden", "This form can only be sent from the login page.");
     auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
     if (!parsed.params) return page_error(400, "Invalid request", "The form is malformed.");
     params_ = std::move(*parsed.params);
@@ -427,7 +456,9 @@ class Flow {
     web_message_ = p.response_mode == "web_message";
     if (web_message_) {
       // Bolt's embedded authorize() result shape.
-      boost::json::object o{{"authorizationCode", code}, {"scope", p.scope}, {"state", p.state}};
+      // Bolt's fields, plus `iss` (RFC 9207 section 2: every authorization response names its issuer).
+      boost::json::object o{
+          {"authorizationCode", code}, {"scope", p.scope}, {"state", p.state}, {"iss", d_.config.issuer}};
       return web_message(o);
     }
     return redirect({{"code", code}, {"scope", p.scope}, {"state", p.state}, {"iss", d_.config.issuer}});
@@ -436,7 +467,8 @@ class Flow {
   // Checklist C5: error redirects carry only error, error_description, state and iss.
   Response redirect_error(std::string_view error, std::string_view description) {
     if (web_message_) {
-      boost::json::object o{{"error", error}, {"error_description", description}, {"state", state_}};
+      boost::json::object o{
+          {"error", error}, {"error_description", description}, {"state", state_}, {"iss", d_.config.issuer}};
       return web_message(o);
     }
     return redirect({{"error", std::string(error)},

@@ -16,11 +16,14 @@ class LoginStore {
   /// Records a freshly sent one-time code (resets the attempt count). False when no such request.
   virtual bool set_otp(std::string_view id_hash, std::string_view email, std::string_view otp_hash,
                        base::UnixSeconds sent_at, base::UnixSeconds expires_at) = 0;
-  /// Spends one guess on the current code, atomically: true iff a code is set, unexpired at `now` and fewer
-  /// than `max_attempts` guesses were spent. Concurrent guesses can never exceed the limit.
-  virtual bool claim_attempt(std::string_view id_hash, base::UnixSeconds now, std::int64_t max_attempts) = 0;
-  /// Deletes the request; true for the one caller that removed it (the login completes once).
-  virtual bool consume_request(std::string_view id_hash) = 0;
+  /// Spends one guess on the current code, atomically: true iff the current code is `otp_hash` (the one the
+  /// caller compares against), unexpired at `now`, and fewer than `max_attempts` guesses were spent on it.
+  /// Concurrent guesses can never exceed the limit, even across a resend.
+  virtual bool claim_attempt(std::string_view id_hash, std::string_view otp_hash, base::UnixSeconds now,
+                             std::int64_t max_attempts) = 0;
+  /// Deletes the request iff its current code is still `otp_hash`; true for the one caller that removed it (the
+  /// login completes once, and never with a code a resend replaced).
+  virtual bool consume_request(std::string_view id_hash, std::string_view otp_hash) = 0;
 
   virtual void insert_session(const model::LoginSession& session) = 0;
   virtual std::optional<model::LoginSession> find_session(std::string_view id_hash) = 0;

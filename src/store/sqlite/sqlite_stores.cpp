@@ -636,26 +636,34 @@ bool SqliteLoginStore::set_otp(std::string_view id_hash, std::string_view email,
   return updated;
 }
 
-bool SqliteLoginStore::claim_attempt(std::string_view id_hash, base::UnixSeconds now, std::int64_t max_attempts) {
+bool SqliteLoginStore::claim_attempt(std::string_view id_hash, std::string_view otp_hash, base::UnixSeconds now,
+                                     std::int64_t max_attempts) {
   bool claimed = false;
   db_.write([&](Connection& c) {
     // The row count is the decision: concurrent guesses cannot spend more than max_attempts (checklist C10).
+    // Bound to the code the caller compares against: a resend resets the count, and a guess that loaded the
+    // replaced code must not get the new code's fresh attempts.
     claimed = c.prepare(
                    "UPDATE login_requests SET attempts = attempts + 1 "
-                   "WHERE id_hash = ?1 AND otp_hash <> '' AND otp_expires_at > ?2 AND attempts < ?3")
+                   "WHERE id_hash = ?1 AND otp_hash = ?4 AND otp_hash <> '' AND otp_expires_at > ?2 AND attempts < ?3")
                   .bind_text(1, id_hash)
                   .bind_int(2, now)
                   .bind_int(3, max_attempts)
+                  .bind_text(4, otp_hash)
                   .run() == 1;
     return claimed;
   });
   return claimed;
 }
 
-bool SqliteLoginStore::consume_request(std::string_view id_hash) {
+bool SqliteLoginStore::consume_request(std::string_view id_hash, std::string_view otp_hash) {
   bool removed = false;
   db_.write([&](Connection& c) {
-    removed = c.prepare("DELETE FROM login_requests WHERE id_hash = ?1").bind_text(1, id_hash).run() == 1;
+    // Only while the matched code is still the current one: a code replaced by a resend logs no one in.
+    removed = c.prepare("DELETE FROM login_requests WHERE id_hash = ?1 AND otp_hash = ?2")
+                  .bind_text(1, id_hash)
+                  .bind_text(2, otp_hash)
+                  .run() == 1;
     return removed;
   });
   return removed;

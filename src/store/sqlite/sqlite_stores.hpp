@@ -85,8 +85,9 @@ class SqliteLoginStore final : public core::ports::LoginStore {
   std::optional<core::model::LoginRequest> find_request(std::string_view id_hash) override;
   bool set_otp(std::string_view id_hash, std::string_view email, std::string_view otp_hash, base::UnixSeconds sent_at,
                base::UnixSeconds expires_at) override;
-  bool claim_attempt(std::string_view id_hash, base::UnixSeconds now, std::int64_t max_attempts) override;
-  bool consume_request(std::string_view id_hash) override;
+  bool claim_attempt(std::string_view id_hash, std::string_view otp_hash, base::UnixSeconds now,
+                     std::int64_t max_attempts) override;
+  bool consume_request(std::string_view id_hash, std::string_view otp_hash) override;
   void insert_session(const core::model::LoginSession& session) override;
   std::optional<core::model::LoginSession> find_session(std::string_view id_hash) override;
   void delete_session(std::string_view id_hash) override;

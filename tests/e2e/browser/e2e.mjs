@@ -162,8 +162,10 @@ const scenarios = {
     await page.waitForFunction(() => document.getElementById('result').textContent.includes('authorizationCode'));
     await shot(page, 'web-message-iframe-result');
     const result = JSON.parse(await page.locator('#result').textContent());
-    assert.deepEqual(Object.keys(result).sort(), ['authorizationCode', 'scope', 'state']);
+    // Bolt's embedded authorize() result shape, plus RFC 9207's iss.
+    assert.deepEqual(Object.keys(result).sort(), ['authorizationCode', 'iss', 'scope', 'state']);
     assert.equal(result.state, 'embedded');
+    assert.equal(result.iss, base);
     const tokens = await redeem(base, client, result.authorizationCode, p.verifier, redirectUri);
     assert.equal(tokens.status, 200, JSON.stringify(tokens.json));
   },
