@@ -353,6 +353,17 @@ SqliteDatabase::SqliteDatabase(Options options) : options_(std::move(options)) {
     const std::filesystem::path wal = options_.path.string() + "-wal";
     wal_fd_ = ::open(wal.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (wal_fd_ < 0) throw std::runtime_error("cannot open '" + wal.string() + "': " + std::strerror(errno));
+    // The writer never syncs, so SQLite never fsyncs the directory for a re-created -wal: do it once here, or
+    // the WAL's directory entry (and every commit in it) might not survive a power loss (POSIX fsync(2)).
+    auto dir = options_.path.parent_path();
+    if (dir.empty()) dir = ".";
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0 || ::fsync(dir_fd) != 0) {
+      const std::string why = std::strerror(errno);
+      if (dir_fd >= 0) ::close(dir_fd);
+      throw std::runtime_error("cannot fsync '" + dir.string() + "': " + why);
+    }
+    ::close(dir_fd);
   } catch (const std::exception& e) {
     if (wal_fd_ >= 0) ::close(wal_fd_);
     throw std::runtime_error("cannot open " + where + ": " + e.what());
@@ -374,6 +385,14 @@ SqliteDatabase::~SqliteDatabase() {
   }
   checkpoint_wake_.notify_one();
   checkpointer_thread_.join();
+  // The writer runs synchronous=OFF and may be the last connection to close: SQLite's close-time checkpoint then
+  // copies the WAL into the database and deletes it with that connection's sync setting. FULL makes it fsync
+  // the database file first, so answered commits survive a power loss after a clean stop.
+  try {
+    writer_->exec("PRAGMA synchronous=FULL");
+  } catch (const std::exception&) {
+    // Closing anyway: the WAL stays and is recovered at the next open.
+  }
   ::close(wal_fd_);
 }
 
@@ -421,6 +440,7 @@ void SqliteDatabase::migrate(Connection& connection) {
 void SqliteDatabase::write(FunctionRef<bool(Connection&)> fn) {
   Connection& connection = *writer_;
   std::unique_lock lock(write_mutex_);
+  if (wal_sync_failed_) throw StorageError(commit_error_, false);
   if (!txn_open_) {
     connection.exec("BEGIN IMMEDIATE");  // throws (busy, I/O): nothing joined, nothing to undo
     txn_open_ = true;
@@ -562,7 +582,8 @@ void SqliteDatabase::commit_loop() {
       // The next batch runs on the writer meanwhile; this one is durable once its WAL frames are on disk.
       if (ok && ::fdatasync(wal_fd_) != 0) {
         ok = false;
-        error = std::string("fdatasync of the WAL failed: ") + std::strerror(errno);
+        error = std::string("fdatasync of the WAL failed: ") + std::strerror(errno) +
+                "; no write is accepted until a restart";
       }
       if (checkpoint) {
         {
@@ -572,9 +593,11 @@ void SqliteDatabase::commit_loop() {
         checkpoint_wake_.notify_one();
       }
       lock.lock();
+      if (wal_sync_failed_) ok = false;  // sticky: see wal_sync_failed_
       if (!ok) {
         failed_batches_.insert(batch);
-        commit_error_ = error;
+        if (!wal_sync_failed_) commit_error_ = error;
+        if (error.rfind("fdatasync", 0) == 0) wal_sync_failed_ = true;
       }
       done_batch_ = std::max(done_batch_, batch);
     } else if (aborted_upto_ > done_batch_) {

@@ -214,6 +214,10 @@ class SqliteDatabase final : public core::ports::CommitGate {
   std::uint64_t done_batch_ = 0;    // every batch up to this one is settled (durable or failed)
   std::uint64_t aborted_upto_ = 0;  // newest batch whose transaction SQLite rolled back by itself
   std::set<std::uint64_t> failed_batches_;
+  /// A failed fdatasync of the WAL is permanent: COMMIT already made that batch visible, and after a write-back
+  /// error Linux may report the next fdatasync as successful without the lost pages. From then on no batch is
+  /// reported durable and every write fails; a restart recovers from what is on disk.
+  bool wal_sync_failed_ = false;
   std::string commit_error_;  // why the newest failed commit failed
   std::function<void()> commit_hook_;
   std::map<std::uint64_t, std::vector<Waiter>> waiters_;  // by ticket.last
