@@ -329,6 +329,11 @@ void HttpServer::stop(int drain_seconds) {
     if (t.joinable()) t.join();
   s.threads.clear();
   if (s.workers) s.workers->join();
+  // A request read on a keep-alive connection between the wait above and ioc->stop() may have registered a
+  // held answer since: its callback runs on the committer and posts to an io_context, which must outlive it.
+  // Posting to a stopped io_context is harmless; destroying it first is not.
+  while (s.awaiting_commit.load() > 0 && std::chrono::steady_clock::now() < commit_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   {
     std::lock_guard wait_lock(s.wait_mutex);
     s.wake_waiter = true;
