@@ -164,7 +164,8 @@ int main(int argc, char** argv) {
       store::sqlite::SqliteClientStore clients(db);
       store::sqlite::SqliteAccountStore accounts(db);
       core::ClientRegistry registry(clients, accounts, minter, random, clock);
-      auto created = registry.create_client(core::ClientSpec{"bench", {"https://bench.example/cb"}, {}});
+      auto created = registry.create_client(core::ClientSpec{
+          "bench", {"https://bench.example/cb"}, {"authorization_code", "refresh_token", "client_credentials"}});
       if (auto* err = std::get_if<std::string>(&created)) throw std::runtime_error(*err);
       const auto& c = std::get<core::CreatedClient>(created);
       client_id = c.client.id;
