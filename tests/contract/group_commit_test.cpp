@@ -63,11 +63,10 @@ struct Settled {
   int count = 0;
   int durable = 0;
   void operator()(bool ok) {
-    {
-      std::lock_guard lock(m);
-      ++count;
-      durable += ok ? 1 : 0;
-    }
+    // Notified under the lock: the waiter may return and destroy this object as soon as it sees the count.
+    std::lock_guard lock(m);
+    ++count;
+    durable += ok ? 1 : 0;
     cv.notify_all();
   }
   bool wait_for(int n) {
