@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -6,60 +7,44 @@
 
 namespace boltauth::core::model {
 
-/// An authorization code as stored: only its hash, plus everything the token request is checked against
-/// (contract section 3, "Grant rules").
-struct CodeRecord {
-  std::string hash;
+/// What a grant row was created by.
+enum class GrantKind : std::int64_t {
+  authorization_code = 0,  // the authorization endpoint or the sandbox: pending code, then a token family
+  client_credentials = 1,  // one per client, created on its first client_credentials request
+};
+
+/// One grant for its whole life (docs/design.md "Storage"): the pending authorization code with everything the
+/// token request is checked against (contract section 3, "Grant rules"), then the token family it became. Tokens
+/// are sealed (crypto::TokenSealer) and never stored: they name this row by `id` and a refresh `generation`.
+///
+/// States: pending (`redeemed_at` empty, generation 0), active (redeemed, generation >= 1), revoked.
+/// A refresh token of generation g is current when g == generation; g == generation - 1 may be replayed once
+/// within the grace window (while `replayed` is false); anything older is reuse and revokes the grant
+/// (RFC 9700 section 4.14.2). Access tokens of a generation below `access_floor` are dead (a grace replay
+/// kills what the replaced successor's holder got).
+struct Grant {
+  std::int64_t id = 0;  // assigned by the store on insert, never reused (a token of a purged grant stays dead)
+  GrantKind kind = GrantKind::authorization_code;
   std::string client_id;
-  std::string sub;
-  std::string scope;           // canonical ScopeSet string
+  std::string sub;             // the shopper; the client id itself for client_credentials
+  std::string scope;           // canonical ScopeSet string the authorization granted (the code's scope)
   std::string redirect_uri;    // empty: not bound (sandbox codes)
   std::string code_challenge;  // empty: no PKCE; S256 only
   std::string nonce;
-  std::string state;     // empty: none
-  std::string grant_id;  // the family that redemption creates; lets a reuse revoke it
-  base::UnixSeconds auth_time = 0;
-  base::UnixSeconds issued_at = 0;
-  base::UnixSeconds expires_at = 0;
-  std::optional<base::UnixSeconds> used_at;
-  bool operator==(const CodeRecord&) const = default;
-};
-
-/// One family: everything issued from one code redemption, revoked as a whole (RFC 9700 section 4.14.2).
-struct GrantRecord {
-  std::string id;
-  std::string client_id;
-  std::string sub;
+  std::string state;  // empty: none
   base::UnixSeconds auth_time = 0;
   base::UnixSeconds created_at = 0;
+  base::UnixSeconds code_expires_at = 0;
+  std::optional<base::UnixSeconds> redeemed_at;
+  std::int64_t generation = 0;
+  std::optional<base::UnixSeconds> rotated_at;  // when `generation` last advanced (redemption included)
+  bool replayed = false;                        // the grace replay of generation - 1 was spent
+  std::int64_t access_floor = 0;
+  /// Nothing issued from the grant is valid at or after this instant (the janitor deletes the row then);
+  /// empty: no end (client_credentials grants live as long as their client).
+  std::optional<base::UnixSeconds> expires_at;
   std::optional<base::UnixSeconds> revoked_at;
-  bool operator==(const GrantRecord&) const = default;
-};
-
-enum class TokenType { access_token, refresh_token };
-
-/// An access or refresh token as stored (hash only).
-struct TokenRecord {
-  std::string hash;
-  TokenType type = TokenType::access_token;
-  std::string grant_id;
-  std::string client_id;
-  std::string sub;
-  std::string scope;
-  base::UnixSeconds issued_at = 0;
-  base::UnixSeconds expires_at = 0;
-  std::optional<base::UnixSeconds> used_at;     // refresh: when it was rotated
-  std::optional<base::UnixSeconds> revoked_at;  // this token alone
-  std::string next_hash;                        // refresh: the token it was rotated into
-  bool replayed = false;                        // refresh: the grace-window replay was spent
-  bool grant_revoked = false;                   // filled by reads: the family is revoked
-  bool operator==(const TokenRecord&) const = default;
-};
-
-/// What one successful grant issues, written in the same transaction that consumes the code or token.
-struct IssuedTokens {
-  TokenRecord access;
-  std::optional<TokenRecord> refresh;
+  bool operator==(const Grant&) const = default;
 };
 
 }  // namespace boltauth::core::model

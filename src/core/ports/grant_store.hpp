@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -6,50 +7,50 @@
 
 namespace boltauth::core::ports {
 
-/// Result of a consuming write: `consumed` when this call won, `lost` when the code or token was already
-/// used, revoked, expired, or its family revoked, by the time the conditional update ran.
+/// Result of a consuming write: `consumed` when this call won, `lost` when the grant was no longer in the
+/// state the call required by the time the conditional UPDATE ran.
 enum class ConsumeOutcome { consumed, lost };
 
-/// Codes, grants (token families) and tokens, keyed by hash. Every method may throw StorageError; a method
-/// that returns has committed durably. Single use is a conditional UPDATE and a row count in the same
-/// transaction that inserts the new rows, never a read followed by a write (architecture.md).
+/// Grants, one row each for their whole life (model::Grant). Every method may throw StorageError; a write that
+/// returns has committed durably (or joined the caller's deferred batch, see CommitGate). Each consuming write
+/// is one conditional UPDATE of the grant row and a row count, never a read followed by a write
+/// (architecture.md), so of any number of concurrent calls on one grant exactly one wins.
 class GrantStore {
  public:
   virtual ~GrantStore() = default;
 
-  virtual void insert_code(const model::CodeRecord& code) = 0;
-  virtual std::optional<model::CodeRecord> find_code(std::string_view hash) = 0;
+  /// Inserts `grant` (its `id` is ignored) and returns the new id. Ids are never reused, even after a purge.
+  virtual std::int64_t insert_grant(const model::Grant& grant) = 0;
 
-  /// One transaction: mark the code used iff it is unused and `now < expires_at`; then insert `grant` and
-  /// `tokens`. Nothing is written when the outcome is `lost`.
-  virtual ConsumeOutcome redeem_code(std::string_view code_hash, base::UnixSeconds now, const model::GrantRecord& grant,
-                                     const model::IssuedTokens& tokens) = 0;
+  /// The grant with this id, as committed (or as written by the caller's own open batch on the writer).
+  virtual std::optional<model::Grant> find_grant(std::int64_t id) = 0;
 
-  /// A token with `grant_revoked` filled in.
-  virtual std::optional<model::TokenRecord> find_token(std::string_view hash) = 0;
-  virtual std::optional<model::GrantRecord> find_grant(std::string_view grant_id) = 0;
+  /// Code redemption: pending -> active. Iff not redeemed, not revoked and `now < code_expires_at`: sets
+  /// redeemed_at = rotated_at = now, generation = 1, expires_at.
+  virtual ConsumeOutcome redeem(std::int64_t id, base::UnixSeconds now, base::UnixSeconds expires_at) = 0;
 
-  /// One transaction: mark refresh token `old_hash` used (next_hash = tokens.refresh->hash) iff it is unused,
-  /// not revoked, `now < expires_at` and its family is not revoked; then insert `tokens`.
-  virtual ConsumeOutcome rotate_refresh(std::string_view old_hash, base::UnixSeconds now,
-                                        const model::IssuedTokens& tokens) = 0;
+  /// Refresh rotation: iff active, not revoked and generation == `generation`: generation + 1,
+  /// rotated_at = now, replayed = false, expires_at.
+  virtual ConsumeOutcome rotate(std::int64_t id, std::int64_t generation, base::UnixSeconds now,
+                                base::UnixSeconds expires_at) = 0;
 
-  /// Grace-window replay of the immediately previous refresh token (contract section 3). One transaction:
-  /// iff `old_hash` is used, not yet replayed, not revoked, its family live, and its successor still unused:
-  /// revoke the successor and every earlier access token of the family, mark old replayed with
-  /// next_hash = tokens.refresh->hash, insert `tokens`.
-  virtual ConsumeOutcome replay_refresh(std::string_view old_hash, base::UnixSeconds now,
-                                        const model::IssuedTokens& tokens) = 0;
+  /// Grace-window replay of the token of generation `generation` - 1 (contract section 3). Iff not revoked,
+  /// generation == `generation`, not replayed, and rotated_at >= `rotated_since`: generation + 1,
+  /// access_floor = the new generation (every access token issued before dies), replayed = true,
+  /// rotated_at = now, expires_at.
+  virtual ConsumeOutcome replay(std::int64_t id, std::int64_t generation, base::UnixSeconds rotated_since,
+                                base::UnixSeconds now, base::UnixSeconds expires_at) = 0;
 
-  /// Revokes a whole family: every access and refresh token of the grant. Idempotent; unknown ids are a no-op.
-  virtual void revoke_grant(std::string_view grant_id, base::UnixSeconds now) = 0;
+  /// Revokes the grant (the whole family) unless already revoked (the first time is kept). Unknown ids: no-op.
+  virtual void revoke_grant(std::int64_t id, base::UnixSeconds now) = 0;
 
-  /// One transaction: insert `grant` and `tokens` (a grant that consumes nothing: client_credentials).
-  virtual void insert_grant(const model::GrantRecord& grant, const model::IssuedTokens& tokens) = 0;
+  /// RFC 7009 on one access token: a deny-list entry for (grant, jti) kept until `expires_at`. Idempotent.
+  virtual void deny_token(std::int64_t grant_id, std::uint64_t jti, base::UnixSeconds expires_at) = 0;
+  virtual bool is_denied(std::int64_t grant_id, std::uint64_t jti) = 0;
 
-  /// Revokes one token (RFC 7009 on an access token): sets its `revoked_at` unless already set. Idempotent;
-  /// unknown hashes are a no-op. Its family stays live.
-  virtual void revoke_token(std::string_view hash, base::UnixSeconds now) = 0;
+  /// The id of the client's client_credentials grant, created (active, generation 1, no expiry) on first use.
+  /// Concurrent first calls agree on one grant.
+  virtual std::int64_t client_grant(std::string_view client_id, base::UnixSeconds now) = 0;
 };
 
 }  // namespace boltauth::core::ports

@@ -7,18 +7,23 @@ namespace boltauth::core::ports {
 
 /// Rows one purge removed, by kind.
 struct PurgeCounts {
-  std::int64_t codes = 0;
-  std::int64_t access_tokens = 0;
-  std::int64_t refresh_tokens = 0;
-  std::int64_t grants = 0;
-  std::int64_t logins = 0;  // expired login requests (pending OTPs) and login sessions
-  std::int64_t total() const { return codes + access_tokens + refresh_tokens + grants + logins; }
+  std::int64_t codes = 0;          // grants never redeemed whose code expired
+  std::int64_t grants = 0;         // redeemed grants that expired or were revoked
+  std::int64_t denied_tokens = 0;  // deny-list entries of expired access tokens
+  std::int64_t legacy_tokens = 0;  // tokens issued before storage v2
+  std::int64_t legacy_grants = 0;  // their families, and their unredeemed codes
+  std::int64_t logins = 0;         // expired login requests (pending OTPs) and login sessions
+  /// The batch stopped at its limit: calling again at the same `now` may purge more.
+  bool more = false;
+  std::int64_t total() const { return codes + grants + denied_tokens + legacy_tokens + legacy_grants + logins; }
   PurgeCounts& operator+=(const PurgeCounts& o) {
     codes += o.codes;
-    access_tokens += o.access_tokens;
-    refresh_tokens += o.refresh_tokens;
     grants += o.grants;
+    denied_tokens += o.denied_tokens;
+    legacy_tokens += o.legacy_tokens;
+    legacy_grants += o.legacy_grants;
     logins += o.logins;
+    more = o.more;
     return *this;
   }
 };
@@ -29,13 +34,15 @@ struct PurgeCounts {
 class PurgeStore {
  public:
   virtual ~PurgeStore() = default;
-  /// One short transaction deleting at most `limit` rows of each kind:
-  /// - codes with `expires_at <= now` (used or not: a used code stays for reuse detection until it expired);
-  /// - access tokens with `expires_at <= now`;
-  /// - refresh tokens with `expires_at <= now`, rotated or not (a rotated token stays for its own lifetime, so
-  ///   its replay within that lifetime still revokes the family; keeping it longer would grow live chains forever);
-  /// - revoked grants (with their tokens: every one of them is dead), and grants left without tokens;
-  /// - login requests and login sessions with `expires_at <= now` (nothing accepts them after that).
+  /// One short transaction examining at most `limit` rows of each kind (grants are visited in id order from
+  /// where the previous batch stopped, so no index has to follow every rotation) and deleting:
+  /// - pending grants whose code expired (`code_expires_at <= now`);
+  /// - grants with `expires_at <= now` (nothing they issued is valid any more) and revoked grants (a token of
+  ///   a deleted grant names an id that is never reused, so it stays dead);
+  /// - deny-list entries with `expires_at <= now`;
+  /// - legacy tokens with `expires_at <= now`, legacy families that are revoked or left without tokens, and
+  ///   legacy codes that expired;
+  /// - login requests and login sessions with `expires_at <= now`.
   virtual PurgeCounts purge_batch(base::UnixSeconds now, int limit) = 0;
 };
 
