@@ -1,6 +1,6 @@
-// boltauth-seed: writes valid clients, refresh tokens, codes and filler tokens straight into a data dir's
-// SQLite file (not the HTTP path), and prints what the load generator needs as `key value` lines (issue 6).
-// Run it while no server uses the data dir.
+// boltauth-seed: writes a client, an account and grants straight into a data dir's SQLite file (not the HTTP
+// path), seals the tokens that name them with the data dir's own sealing key, and prints what the load generator
+// needs as `key value` lines. Run it while no server uses the data dir.
 #include <sqlite3.h>
 
 #include <chrono>
@@ -15,6 +15,7 @@
 #include "base/random.hpp"
 #include "core/client_registry.hpp"
 #include "crypto/token_minter.hpp"
+#include "crypto/token_sealer.hpp"
 #include "protocol/scope.hpp"
 #include "server/key_files.hpp"
 #include "store/sqlite/sqlite_database.hpp"
@@ -29,7 +30,7 @@ struct Options {
   long refresh = 0;  // chains: one grant + one refresh token each, printed
   long codes = 0;    // unused codes with scope `openid bolt.account.view`, printed
   long access = 0;   // access tokens of one grant, printed (introspection)
-  long filler = 0;   // stored access tokens nobody presents: the store's size for scale runs
+  long filler = 0;   // stored grants nobody presents: the store's size for scale runs
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -53,8 +54,7 @@ class Bulk {
     exec("BEGIN");
   }
   ~Bulk() {
-    for (auto* st : {grant_, token_, code_})
-      if (st) sqlite3_finalize(st);
+    if (grant_) sqlite3_finalize(grant_);
     sqlite3_close(db_);
   }
   void exec(const char* sql) { check(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), db_, sql); }
@@ -69,42 +69,29 @@ class Bulk {
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA wal_checkpoint(TRUNCATE)");  // copies into the database file and fsyncs it
   }
-  void grant(const std::string& id, const std::string& client, const std::string& sub, long now) {
-    prepare(grant_, "INSERT INTO grants (id, client_id, sub, auth_time, created_at) VALUES (?1, ?2, ?3, ?4, ?4)");
-    bind(grant_, 1, id);
-    bind(grant_, 2, client);
-    bind(grant_, 3, sub);
+  /// A grant row: pending (a code, `generation` 0) or active at `generation`; returns its id.
+  std::int64_t grant(const std::string& client, const std::string& sub, const std::string& scope, long now,
+                     std::int64_t generation, long expires_at) {
+    prepare(grant_,
+            "INSERT INTO grants (kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, "
+            "created_at, code_expires_at, redeemed_at, generation, rotated_at, replayed, access_floor, expires_at) "
+            "VALUES (0, ?1, ?2, ?3, '', '', '', '', ?4, ?4, ?5, ?6, ?7, ?6, 0, 0, ?8)");
+    bind(grant_, 1, client);
+    bind(grant_, 2, sub);
+    bind(grant_, 3, scope);
     sqlite3_bind_int64(grant_, 4, now);
-    step(grant_);
-  }
-  void token(const std::string& hash, int type, const std::string& grant, const std::string& client,
-             const std::string& sub, const std::string& scope, long now, long ttl) {
-    prepare(token_,
-            "INSERT INTO tokens (hash, type, grant_id, client_id, sub, scope, issued_at, expires_at) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    bind(token_, 1, hash);
-    sqlite3_bind_int(token_, 2, type);
-    bind(token_, 3, grant);
-    bind(token_, 4, client);
-    bind(token_, 5, sub);
-    bind(token_, 6, scope);
-    sqlite3_bind_int64(token_, 7, now);
-    sqlite3_bind_int64(token_, 8, now + ttl);
-    step(token_);
-  }
-  void code(const std::string& hash, const std::string& client, const std::string& sub, const std::string& scope,
-            const std::string& grant, long now) {
-    prepare(code_,
-            "INSERT INTO codes (hash, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, grant_id, "
-            "auth_time, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, '', '', '', '', ?5, ?6, ?6, ?7)");
-    bind(code_, 1, hash);
-    bind(code_, 2, client);
-    bind(code_, 3, sub);
-    bind(code_, 4, scope);
-    bind(code_, 5, grant);
-    sqlite3_bind_int64(code_, 6, now);
-    sqlite3_bind_int64(code_, 7, now + 86400);  // a day: seeded before the timed window, redeemed within it
-    step(code_);
+    sqlite3_bind_int64(grant_, 5, generation == 0 ? expires_at : now);
+    if (generation == 0)
+      sqlite3_bind_null(grant_, 6);
+    else
+      sqlite3_bind_int64(grant_, 6, now);
+    sqlite3_bind_int64(grant_, 7, generation);
+    sqlite3_bind_int64(grant_, 8, expires_at);
+    check(sqlite3_step(grant_), db_, "insert");
+    sqlite3_reset(grant_);
+    const auto id = sqlite3_last_insert_rowid(db_);
+    tick();
+    return id;
   }
 
  private:
@@ -114,15 +101,8 @@ class Bulk {
   static void bind(sqlite3_stmt* st, int i, const std::string& v) {
     sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
-  void step(sqlite3_stmt* st) {
-    check(sqlite3_step(st), db_, "insert");
-    sqlite3_reset(st);
-    tick();
-  }
   sqlite3* db_ = nullptr;
   sqlite3_stmt* grant_ = nullptr;
-  sqlite3_stmt* token_ = nullptr;
-  sqlite3_stmt* code_ = nullptr;
   long rows_ = 0;
 };
 
@@ -182,59 +162,45 @@ int main(int argc, char** argv) {
       sub = std::get<core::model::Account>(account).sub;
     }
     const long now = clock.now();
-    const std::string refresh_scope = protocol::parse_scope("bolt.account.view").scope->to_string();
-    const std::string code_scope = protocol::parse_scope("openid bolt.account.view").scope->to_string();
+    const auto view = *protocol::parse_scope("bolt.account.view").scope;
+    const auto code_scope = *protocol::parse_scope("openid bolt.account.view").scope;
+    files.ensure_sealing_key(now);
+    crypto::TokenSealer sealer(files.sealing_keys());
+    std::mt19937_64 fast(std::random_device{}());
+    auto seal = [&](crypto::SealedKind kind, std::int64_t grant, std::int64_t generation, protocol::ScopeSet scope,
+                    long ttl) {
+      crypto::SealedPayload p;
+      p.kind = kind;
+      p.grant_id = grant;
+      p.generation = static_cast<std::uint32_t>(generation);
+      p.issued_at = now;
+      p.expires_at = now + ttl;
+      p.scope_bits = scope.bits();
+      p.jti = fast();
+      return sealer.seal(p);
+    };
     std::printf("client_id %s\nclient_secret %s\n", publishable_key.c_str(), secret.c_str());
     Bulk bulk(o.data_dir / "boltauth.db");
-    std::mt19937_64 fast(std::random_device{}());
-    auto fast_id = [&] {
-      char buf[33];
-      std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(fast()),
-                    static_cast<unsigned long long>(fast()));
-      return std::string(buf);
-    };
+    const long refresh_ttl = 30L * 86400;
     for (long i = 0; i < o.refresh; ++i) {
-      const std::string grant = "bench-" + fast_id();
-      bulk.grant(grant, client_id, sub, now);
-      const auto token = minter.mint(crypto::TokenKind::refresh_token, random);
-      bulk.token(minter.storage_hash(token), 1, grant, client_id, sub, refresh_scope, now, 30 * 86400);
-      std::printf("refresh_token %s\n", token.c_str());
+      const auto grant = bulk.grant(client_id, sub, view.to_string(), now, 1, now + refresh_ttl);
+      std::printf("refresh_token %s\n", seal(crypto::SealedKind::refresh_token, grant, 1, view, refresh_ttl).c_str());
     }
     for (long i = 0; i < o.codes; ++i) {
-      const auto code = minter.mint(crypto::TokenKind::authorization_code, random);
-      bulk.code(minter.storage_hash(code), client_id, sub, code_scope, "bench-" + fast_id(), now);
-      std::printf("code %s\n", code.c_str());
+      // A day: seeded before the timed window, redeemed within it.
+      const auto grant = bulk.grant(client_id, sub, code_scope.to_string(), now, 0, now + 86400);
+      std::printf("code %s\n", seal(crypto::SealedKind::authorization_code, grant, 0, code_scope, 86400).c_str());
     }
     if (o.access > 0) {
-      const std::string grant = "bench-" + fast_id();
-      bulk.grant(grant, client_id, sub, now);
-      for (long i = 0; i < o.access; ++i) {
-        const auto token = minter.mint(crypto::TokenKind::access_token, random);
-        bulk.token(minter.storage_hash(token), 0, grant, client_id, sub, refresh_scope, now, 86400);
-        std::printf("access_token %s\n", token.c_str());
-      }
+      const auto grant = bulk.grant(client_id, sub, view.to_string(), now, 1, now + 86400);
+      for (long i = 0; i < o.access; ++i)
+        std::printf("access_token %s\n", seal(crypto::SealedKind::access_token, grant, 1, view, 86400).c_str());
     }
-    // Filler: rows shaped like real ones (hash of the same length) that no one can present; 1,000 per grant.
-    const std::size_t hash_len = minter.storage_hash("x").size();
-    std::string grant;
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string hash(hash_len, 'A');
-    for (long i = 0; i < o.filler; ++i) {
-      if (i % 1000 == 0) {
-        grant = "bench-" + fast_id();
-        bulk.grant(grant, client_id, sub, now);
-      }
-      std::uint64_t bits = 0;
-      for (std::size_t k = 0; k < hash_len; ++k) {
-        if (k % 10 == 0) bits = fast();
-        hash[k] = alphabet[bits & 63];
-        bits >>= 6;
-      }
-      bulk.token(hash, 0, grant, client_id, sub, refresh_scope, now, 86400);
-    }
+    // Filler: live grants shaped like real ones that no one presents.
+    for (long i = 0; i < o.filler; ++i) bulk.grant(client_id, sub, view.to_string(), now, 1, now + refresh_ttl);
     bulk.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::fprintf(stderr, "seeded %ld refresh, %ld codes, %ld access, %ld filler tokens in %.1f s\n", o.refresh, o.codes,
+    std::fprintf(stderr, "seeded %ld refresh, %ld codes, %ld access tokens, %ld filler grants in %.1f s\n", o.refresh, o.codes,
                  o.access, o.filler, seconds);
   } catch (const std::exception& e) {
     std::cerr << "boltauth-seed: " << e.what() << "\n";

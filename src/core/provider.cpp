@@ -10,13 +10,14 @@ namespace boltauth::core {
 Provider::Provider(ProviderDeps deps)
     : d_(std::move(deps)),
       registry_(d_.clients, d_.accounts, d_.minter, d_.random, d_.clock),
-      token_({d_.config, d_.clock, d_.random, d_.minter, d_.keys, registry_, d_.accounts, d_.grants, &d_.log_debug}),
-      account_({d_.clock, d_.minter, registry_, d_.accounts, d_.grants}),
-      testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, d_.grants}),
+      tokens_(d_.sealers, d_.minter, d_.random, d_.grants, d_.legacy, d_.accounts),
+      token_({d_.config, d_.clock, d_.random, d_.minter, d_.keys, registry_, d_.accounts, tokens_, &d_.log_debug}),
+      account_({d_.clock, d_.minter, registry_, d_.accounts, tokens_}),
+      testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, tokens_}),
       lifecycle_(
-          {d_.config, d_.clock, d_.minter, registry_, d_.accounts, d_.grants, token_.auth_throttle(), &d_.log_debug}),
-      userinfo_({d_.config, d_.clock, d_.minter, d_.accounts, d_.grants}),
-      authorize_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.accounts, d_.grants, d_.logins,
+          {d_.config, d_.clock, d_.minter, registry_, d_.accounts, tokens_, token_.auth_throttle(), &d_.log_debug}),
+      userinfo_({d_.config, d_.clock, d_.minter, d_.accounts, tokens_}),
+      authorize_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.accounts, tokens_, d_.logins,
                   d_.otp_sender, &d_.log_error}),
       demo_({d_.config, d_.random,
              [this]() -> std::optional<authorize::DemoClient> {

@@ -18,6 +18,8 @@
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
+#include "core/ports/legacy_token_store.hpp"
+#include "core/token_service.hpp"
 #include "core/ports/key_source.hpp"
 #include "core/ports/login_store.hpp"
 #include "core/ports/otp_sender.hpp"
@@ -37,6 +39,8 @@ struct ProviderDeps {
   ports::ClientStore& clients;
   ports::AccountStore& accounts;
   ports::GrantStore& grants;
+  ports::LegacyTokenStore& legacy;
+  ports::SealerSource& sealers;
   ports::LoginStore& logins;
   ports::OtpSender& otp_sender;
   /// The sandbox demo merchant's credentials for `/demo`; may be empty (then the demo page says so).
@@ -68,6 +72,7 @@ class Provider {
 
   ProviderDeps d_;
   ClientRegistry registry_;
+  TokenService tokens_;
   token::TokenEndpoint token_;
   account::AccountEndpoint account_;
   testing::TestingEndpoint testing_;

@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -29,12 +30,15 @@ struct Services::Impl {
   store::sqlite::SqliteDatabase db;
   store::sqlite::SqliteClientStore clients{db};
   store::sqlite::SqliteAccountStore accounts{db};
+  SealingKeyDirectory sealers;
   store::sqlite::SqliteGrantStore grants{db};
+  store::sqlite::SqliteLegacyTokenStore legacy{db};
   store::sqlite::SqlitePurgeStore purge{db};
   store::sqlite::SqliteLoginStore logins{db};
   std::unique_ptr<core::ports::OtpSender> otp_sender;
   std::filesystem::path data_dir;
   core::ClientRegistry registry{clients, accounts, minter, random, clock};
+  core::TokenService tokens{sealers, minter, random, grants, legacy, accounts};
 
   Impl(const AppOptions& o, const KeyFiles& files)
       : clock(o.clock ? *o.clock : static_cast<base::Clock&>(system_clock)),
@@ -42,6 +46,9 @@ struct Services::Impl {
         fresh(!std::filesystem::exists(o.data_dir / "boltauth.db")),
         minter(files.master_key(random)),
         keys((files.ensure_signing_keys(o.rsa_key_bits, clock.now()), files.signing_dir()), o.config.id_token_ttl),
+        // A sealing key opens tokens until the longest-lived token it sealed expired.
+        sealers((files.ensure_sealing_key(clock.now()), files.sealing_dir()),
+                std::max({o.config.refresh_token_ttl, o.config.access_token_ttl, o.config.code_ttl})),
         db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}),
         data_dir(o.data_dir) {
     if (o.otp_delivery == "smtp")
@@ -67,6 +74,7 @@ core::ports::KeySource& Services::keys() { return impl_->keys; }
 const base::Clock& Services::clock() const { return impl_->clock; }
 bool Services::fresh() const { return impl_->fresh; }
 core::ports::CommitGate& Services::commit_gate() { return impl_->db; }
+core::TokenService& Services::tokens() { return impl_->tokens; }
 
 namespace {
 
@@ -125,7 +133,7 @@ std::unique_ptr<core::Provider> Services::make_provider(const core::Config& conf
                                                         std::function<void(std::string_view)> log_debug) {
   auto& i = *impl_;
   return std::make_unique<core::Provider>(
-      core::ProviderDeps{config, i.clock, i.random, i.minter, i.keys, i.clients, i.accounts, i.grants, i.logins,
+      core::ProviderDeps{config, i.clock, i.random, i.minter, i.keys, i.clients, i.accounts, i.grants, i.legacy, i.sealers, i.logins,
                          *i.otp_sender, [this] { return demo_client(); }, std::move(log_error), std::move(log_debug)});
 }
 
@@ -181,8 +189,10 @@ void App::janitor_loop() {
       const auto counts = core::run_janitor(services_->purge_store(), services_->clock().now(), options_.janitor_batch,
                                             &janitor_abort_);
       if (!options_.quiet && counts.total() > 0)
-        spdlog::info("janitor: removed {} codes, {} access tokens, {} refresh tokens, {} grants, {} logins",
-                     counts.codes, counts.access_tokens, counts.refresh_tokens, counts.grants, counts.logins);
+        spdlog::info("janitor: removed {} expired codes, {} grants, {} deny-list entries, {} legacy tokens, {} legacy "
+                     "grants, {} logins",
+                     counts.codes, counts.grants, counts.denied_tokens, counts.legacy_tokens, counts.legacy_grants,
+                     counts.logins);
     } catch (const std::exception& e) {
       // A busy or failing store: try again next interval; requests are unaffected.
       if (!options_.quiet) spdlog::warn("janitor: {}", e.what());

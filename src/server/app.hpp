@@ -63,6 +63,8 @@ class Services {
   std::optional<core::authorize::DemoClient> demo_client() const;
   /// The store's group commit, for answers held until their writes are durable (issue 6).
   core::ports::CommitGate& commit_gate();
+  /// Issues and resolves tokens on this data dir's store and keys (tools and tests that mint codes directly).
+  core::TokenService& tokens();
 
   struct Impl;
 
@@ -84,6 +86,7 @@ class App {
   core::ClientRegistry& registry();
   const core::Config& config() const { return config_; }
   bool fresh() const;
+  Services& services() { return *services_; }
   /// See Services::create_demo_client; call after start() (the issuer is known then).
   std::optional<core::CreatedClient> create_demo_client();
 

@@ -245,14 +245,16 @@ int run_cli(int argc, char** argv) {
       const auto c = core::run_janitor(services.purge_store(), services.clock().now(), options.janitor_batch);
       if (json)
         std::cout << boost::json::serialize(boost::json::object{{"codes", c.codes},
-                                                                {"access_tokens", c.access_tokens},
-                                                                {"refresh_tokens", c.refresh_tokens},
                                                                 {"grants", c.grants},
+                                                                {"denied_tokens", c.denied_tokens},
+                                                                {"legacy_tokens", c.legacy_tokens},
+                                                                {"legacy_grants", c.legacy_grants},
                                                                 {"logins", c.logins}})
                   << "\n";
       else
-        std::cout << "removed " << c.codes << " codes, " << c.access_tokens << " access tokens, " << c.refresh_tokens
-                  << " refresh tokens, " << c.grants << " grants, " << c.logins << " login requests/sessions\n";
+        std::cout << "removed " << c.codes << " expired codes, " << c.grants << " grants, " << c.denied_tokens
+                  << " deny-list entries, " << c.legacy_tokens << " legacy tokens, " << c.legacy_grants
+                  << " legacy grants, " << c.logins << " login requests/sessions\n";
       return 0;
     }
     auto& registry = services.registry();

@@ -45,15 +45,21 @@ Issued issue(TestServer& server, const core::CreatedClient& client) {
 TEST(JanitorTest, RunDuringTrafficLosesNothingLiveAndRemovesExpiredRows) {
   TestServer server([](server::AppOptions& o) { o.janitor_interval = 0; });
   const auto client = server.create_client();
+  // A client without refresh tokens: its grants end with their access token.
+  const auto access_only = server.create_client({}, {"authorization_code"});
   std::vector<Issued> old_tokens;
   for (int i = 0; i < 30; ++i) old_tokens.push_back(issue(server, client));
-  server.clock().advance(3601);  // the first 30 access tokens and their codes have expired
+  for (int i = 0; i < 30; ++i) issue(server, access_only);
+  for (int i = 0; i < 30; ++i) server.sandbox_code(client);  // never redeemed
+  server.clock().advance(3601);  // the access-only grants and the unredeemed codes have expired
   std::vector<Issued> live;
   for (int i = 0; i < 10; ++i) live.push_back(issue(server, client));
 
   SqliteDatabase db({server.data_dir() / "boltauth.db", 1, 10000});  // a second connection, as another process
   const auto now = server.clock().now();
-  ASSERT_EQ(count(db, "SELECT count(*) FROM tokens WHERE type = 0 AND expires_at <= ?1", now), 30);
+  const std::string expired_rows =
+      "SELECT count(*) FROM grants WHERE expires_at <= ?1 OR (redeemed_at IS NULL AND code_expires_at <= ?1)";
+  ASSERT_EQ(count(db, expired_rows, now), 60);
 
   std::atomic<bool> done{false};
   std::atomic<int> failures{0};
@@ -83,11 +89,9 @@ TEST(JanitorTest, RunDuringTrafficLosesNothingLiveAndRemovesExpiredRows) {
   traffic.join();
 
   EXPECT_EQ(failures.load(), 0) << "a live token failed while the janitor ran";
-  EXPECT_EQ(total.access_tokens, 30);
-  EXPECT_EQ(total.codes, 30) << "the sandbox codes of the first 30 exchanges";
-  EXPECT_EQ(total.refresh_tokens, 0) << "every refresh token is live";
-  EXPECT_EQ(total.grants, 0) << "every family still has its refresh token";
-  EXPECT_EQ(count(db, "SELECT count(*) FROM tokens WHERE type = 0 AND expires_at <= ?1", now), 0);
+  EXPECT_EQ(total.codes, 30) << "the sandbox codes never redeemed";
+  EXPECT_EQ(total.grants, 30) << "the access-only grants; every family with a refresh token lives on";
+  EXPECT_EQ(count(db, expired_rows, now), 0);
   for (auto& t : live)
     EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + t.access}}).status, 200);
   EXPECT_EQ(server.refresh(client, old_tokens.front().refresh).status, 200) << "an old family lives on";
@@ -118,10 +122,7 @@ TEST(JanitorTest, SteadyIssueRotateExpireLoadStaysBounded) {
     server.clock().advance(120);
     core::run_janitor(purge, server.clock().now(), 500);
     const auto now = server.clock().now();
-    rows.push_back(count(db,
-                         "SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM grants) + "
-                         "(SELECT count(*) FROM codes) + 0 * ?1",
-                         now));
+    rows.push_back(count(db, "SELECT count(*) + 0 * ?1 FROM grants", now));
   }
   // Refresh tokens live 600 s = 5 cycles: from cycle 6 on, every cycle removes as much as it adds.
   for (std::size_t i = 7; i < rows.size(); ++i) EXPECT_EQ(rows[i], rows[6]) << "cycle " << i;
@@ -133,7 +134,9 @@ TEST(JanitorTest, SteadyIssueRotateExpireLoadStaysBounded) {
 TEST(JanitorTest, ConcurrentJanitorsOnOneStoreDeleteEachRowOnce) {
   TestServer server([](server::AppOptions& o) { o.janitor_interval = 0; });
   const auto client = server.create_client();
-  for (int i = 0; i < 20; ++i) issue(server, client);
+  const auto access_only = server.create_client({}, {"authorization_code"});
+  for (int i = 0; i < 20; ++i) issue(server, access_only);
+  for (int i = 0; i < 20; ++i) server.sandbox_code(client);
   server.clock().advance(3601);
   const auto live = issue(server, client);
   const auto now = server.clock().now();
@@ -150,7 +153,7 @@ TEST(JanitorTest, ConcurrentJanitorsOnOneStoreDeleteEachRowOnce) {
     ta.join();
     tb.join();
   }
-  EXPECT_EQ(a.access_tokens + b.access_tokens, 20);
+  EXPECT_EQ(a.grants + b.grants, 20);
   EXPECT_EQ(a.codes + b.codes, 20);
   EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + live.access}}).status, 200);
 }
@@ -177,16 +180,15 @@ TEST(JanitorTest, CommandRunsOnceAndPrintsCounts) {
   TestServer server([](server::AppOptions& o) { o.janitor_interval = 0; });
   // The command reads the system clock: issue in the past, so that the access tokens have expired by now.
   server.clock().set(static_cast<base::UnixSeconds>(std::time(nullptr)) - 7200);
-  const auto client = server.create_client();
+  const auto client = server.create_client({}, {"authorization_code"});
   for (int i = 0; i < 3; ++i) issue(server, client);
   auto r = run_command({BOLTAUTH_BINARY, "janitor", "--data-dir", server.data_dir().string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto counts = boost::json::parse(r.out).as_object();
-  EXPECT_EQ(counts.at("access_tokens").as_int64(), 3);
-  EXPECT_EQ(counts.at("codes").as_int64(), 3);
-  EXPECT_EQ(counts.at("refresh_tokens").as_int64(), 0);
+  EXPECT_EQ(counts.at("grants").as_int64(), 3) << "access-only grants whose token expired";
+  EXPECT_EQ(counts.at("codes").as_int64(), 0) << "every code was redeemed";
   auto again = run_command({BOLTAUTH_BINARY, "janitor", "--data-dir", server.data_dir().string(), "--json"});
-  EXPECT_EQ(boost::json::parse(again.out).as_object().at("access_tokens").as_int64(), 0) << "idempotent";
+  EXPECT_EQ(boost::json::parse(again.out).as_object().at("grants").as_int64(), 0) << "idempotent";
 }
 
 }  // namespace

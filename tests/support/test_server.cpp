@@ -88,25 +88,17 @@ std::string TestServer::account_sub() {
 }
 
 std::string TestServer::insert_code(const core::CreatedClient& client, const CodeSpec& spec) {
-  crypto::TokenMinter minter(server::KeyFiles(dir_.path()).master_key(random_));
-  store::sqlite::SqliteDatabase db({dir_.path() / "boltauth.db", 1, 5000});
-  store::sqlite::SqliteGrantStore grants(db);
-  const std::string code = minter.mint(crypto::TokenKind::authorization_code, random_);
-  core::model::CodeRecord r;
-  r.hash = minter.storage_hash(code);
-  r.client_id = client.client.id;
-  r.sub = account_sub();
-  r.scope = spec.scope;
-  r.redirect_uri = spec.redirect_uri;
-  r.code_challenge = spec.code_challenge;
-  r.nonce = spec.nonce;
-  r.state = spec.state;
-  r.grant_id = random_.token(16);
-  r.auth_time = clock_.now() - 5;
-  r.issued_at = clock_.now();
-  r.expires_at = clock_.now() + spec.ttl;
-  grants.insert_code(r);
-  return code;
+  core::model::Grant g;
+  g.client_id = client.client.id;
+  g.sub = account_sub();
+  g.scope = spec.scope;
+  g.redirect_uri = spec.redirect_uri;
+  g.code_challenge = spec.code_challenge;
+  g.nonce = spec.nonce;
+  g.state = spec.state;
+  g.auth_time = clock_.now() - 5;
+  g.code_expires_at = clock_.now() + spec.ttl;
+  return app_->services().tokens().issue_code(std::move(g), clock_.now());
 }
 
 HttpResponse TestServer::exchange(const core::CreatedClient& client, const std::string& code, const std::string& scope,

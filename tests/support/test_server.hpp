@@ -56,8 +56,8 @@ class TestServer {
     std::string state;
     std::int64_t ttl = 300;
   };
-  /// Creates an account (once per server) and a code for `client` through a second SQLite connection to the same
-  /// database file, minted with the server's own master key. Returns the code.
+  /// Creates an account and a code for `client` directly in the server's store (a pending grant with these
+  /// bindings), sealed with the server's own keys. Returns the code.
   std::string insert_code(const core::CreatedClient& client, const CodeSpec& spec);
   /// Creates a verified account (Ada Lovelace) and returns its sub.
   std::string account_sub();

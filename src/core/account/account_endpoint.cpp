@@ -15,7 +15,7 @@ using protocol::ScopeSet;
 using protocol::ScopeToken;
 
 struct Authorized {
-  model::TokenRecord token;
+  ResolvedToken token;
   model::Account account;
 };
 
@@ -56,24 +56,22 @@ std::variant<Authorized, Response> authorize(AccountEndpointDeps& d, const Reque
   std::string_view token = h.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  // Only minted access tokens pass; an id_token or a refresh token fails here, before storage (checklist G2).
-  if (!d.minter.verify(crypto::TokenKind::access_token, token)) return unauthorized();
-  auto record = d.grants.find_token(d.minter.storage_hash(token));
+  // Only sealed access tokens open as such; an id_token or a refresh token fails here, before storage
+  // (checklist G2).
   const auto now = d.clock.now();
-  if (!record || record->type != model::TokenType::access_token || record->revoked_at || record->grant_revoked ||
-      now >= record->expires_at)
-    return unauthorized();
+  auto resolved = d.tokens.resolve(token, crypto::SealedKind::access_token, now);
+  if (!resolved || !resolved->active || resolved->client_credentials) return unauthorized();
   if (auto api_key = request.header("x-api-key"); api_key && !api_key->empty()) {
-    auto client = d.registry.resolve(record->client_id);
+    auto client = d.registry.resolve(resolved->client_id);
     if (!client || !d.registry.secret_matches(*client, *api_key))
       return bolt_error_response(401, 1005, "Authentication error. Invalid merchant key.");
   }
   // A token of a deactivated account is invalid whatever its scope, so this comes before the scope check.
-  auto account = d.accounts.find(record->sub);
+  auto account = d.accounts.find(resolved->sub);
   if (!account || (account->deactivate_at && now >= *account->deactivate_at)) return unauthorized();
-  const ScopeSet scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
+  const ScopeSet scope = resolved->scope;
   if ((scope.bits() & any_of.bits()) == 0) return insufficient_scope(needed);
-  return Authorized{std::move(*record), std::move(*account)};
+  return Authorized{std::move(*resolved), std::move(*account)};
 }
 
 }  // namespace

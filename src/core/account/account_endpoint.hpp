@@ -3,7 +3,7 @@
 #include "core/client_registry.hpp"
 #include "core/exchange.hpp"
 #include "core/ports/account_store.hpp"
-#include "core/ports/grant_store.hpp"
+#include "core/token_service.hpp"
 #include "crypto/token_minter.hpp"
 
 namespace boltauth::core::account {
@@ -13,7 +13,7 @@ struct AccountEndpointDeps {
   const crypto::TokenMinter& minter;
   ClientRegistry& registry;
   ports::AccountStore& accounts;
-  ports::GrantStore& grants;
+  TokenService& tokens;
 };
 
 /// `GET /v1/account` and `PATCH /v1/account/profile` (contract section 7): Bearer access tokens (RFC 6750).

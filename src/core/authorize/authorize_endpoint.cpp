@@ -436,21 +436,17 @@ class Flow {
 
   // Mints the code with every binding the token endpoint enforces (contract section 3) and answers.
   Response complete(const model::LoginRequest& p, const std::string& sub, base::UnixSeconds auth_time) {
-    const std::string code = d_.minter.mint(crypto::TokenKind::authorization_code, d_.random);
-    model::CodeRecord record;
-    record.hash = d_.minter.storage_hash(code);
-    record.client_id = p.client_id;
-    record.sub = sub;
-    record.scope = p.scope;
-    record.redirect_uri = p.redirect_uri_given ? p.redirect_uri : std::string();
-    record.code_challenge = p.code_challenge;
-    record.nonce = p.nonce;
-    record.state = p.state;
-    record.grant_id = d_.random.token(16);
-    record.auth_time = auth_time;
-    record.issued_at = now_;
-    record.expires_at = now_ + d_.config.code_ttl;
-    d_.grants.insert_code(record);
+    model::Grant grant;
+    grant.client_id = p.client_id;
+    grant.sub = sub;
+    grant.scope = p.scope;
+    grant.redirect_uri = p.redirect_uri_given ? p.redirect_uri : std::string();
+    grant.code_challenge = p.code_challenge;
+    grant.nonce = p.nonce;
+    grant.state = p.state;
+    grant.auth_time = auth_time;
+    grant.code_expires_at = now_ + d_.config.code_ttl;
+    const std::string code = d_.tokens.issue_code(std::move(grant), now_);
     redirect_uri_ = p.redirect_uri;
     state_ = p.state;
     web_message_ = p.response_mode == "web_message";

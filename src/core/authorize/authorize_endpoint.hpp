@@ -13,7 +13,7 @@
 #include "core/model/client.hpp"
 #include "core/model/login.hpp"
 #include "core/ports/account_store.hpp"
-#include "core/ports/grant_store.hpp"
+#include "core/token_service.hpp"
 #include "core/ports/login_store.hpp"
 #include "core/ports/otp_sender.hpp"
 #include "crypto/token_minter.hpp"
@@ -27,7 +27,7 @@ struct AuthorizeEndpointDeps {
   const crypto::TokenMinter& minter;
   ClientRegistry& registry;
   ports::AccountStore& accounts;
-  ports::GrantStore& grants;
+  TokenService& tokens;
   ports::LoginStore& logins;
   ports::OtpSender& otp_sender;
   /// Delivery failures and other detail for the operator's log; may be null.

@@ -44,41 +44,28 @@ class LifecycleRequest {
     return std::nullopt;
   }
 
-  /// The stored record of `token` when it is one of our access or refresh tokens and was issued to the
+  /// `token` resolved against its grant when it is one of our access or refresh tokens and was issued to the
   /// authenticated client. The hint only orders the search: a wrong hint still finds the token (RFC 7662
-  /// section 2.1, RFC 7009 section 2.1); an unknown hint value is ignored. Each kind has its own MAC key, so a
+  /// section 2.1, RFC 7009 section 2.1); an unknown hint value is ignored. The kind is sealed into the token, so a
   /// value that is neither (an id_token, a code, garbage) never reaches storage.
-  std::optional<model::TokenRecord> find_own_token() {
+  std::optional<ResolvedToken> find_own_token() {
     const std::string_view token = *params_.get("token");
     const auto hint = params_.get("token_type_hint");
     const bool refresh_first = hint && *hint == "refresh_token";
-    const crypto::TokenKind order[2] = {
-        refresh_first ? crypto::TokenKind::refresh_token : crypto::TokenKind::access_token,
-        refresh_first ? crypto::TokenKind::access_token : crypto::TokenKind::refresh_token};
+    const crypto::SealedKind order[2] = {
+        refresh_first ? crypto::SealedKind::refresh_token : crypto::SealedKind::access_token,
+        refresh_first ? crypto::SealedKind::access_token : crypto::SealedKind::refresh_token};
     for (const auto kind : order) {
-      if (!d_.minter.verify(kind, token)) continue;
-      auto record = d_.grants.find_token(d_.minter.storage_hash(token));
-      const auto expected =
-          kind == crypto::TokenKind::refresh_token ? model::TokenType::refresh_token : model::TokenType::access_token;
-      if (!record || record->type != expected) return std::nullopt;
-      if (record->client_id != client_.id) {
+      auto resolved = d_.tokens.resolve(token, kind, now_);
+      if (!resolved) continue;
+      if (resolved->client_id != client_.id) {
         debug("token of another client");
         return std::nullopt;
       }
-      return record;
+      return resolved;
     }
     debug("not one of our tokens");
     return std::nullopt;
-  }
-
-  bool is_active(const model::TokenRecord& t) {
-    if (t.revoked_at || t.grant_revoked || now_ >= t.expires_at) return false;
-    // A rotated refresh token was replaced: it can no longer be used for anything but a reuse alarm.
-    if (t.type == model::TokenType::refresh_token && t.used_at) return false;
-    // client_credentials tokens name the client itself; every other token needs a live account.
-    if (t.sub == t.client_id) return true;
-    auto account = d_.accounts.find(t.sub);
-    return account && !(account->deactivate_at && now_ >= *account->deactivate_at);
   }
 
   Response error(const OAuthError& err) {
@@ -115,17 +102,17 @@ Response LifecycleEndpoint::introspect(const Request& request) {
   if (auto refused = req.front_checks()) return std::move(*refused);
   const auto token = req.find_own_token();
   // RFC 7662 section 2.2: anything not active is exactly {"active":false}, with no hint why (checklist I2).
-  if (!token || !req.is_active(*token)) return json_response(200, boost::json::object{{"active", false}});
+  if (!token || !token->active) return json_response(200, boost::json::object{{"active", false}});
   boost::json::object body;
   body["active"] = true;
-  body["scope"] = token->scope;
+  body["scope"] = token->scope.to_string();
   body["client_id"] = token->client_id;
   body["sub"] = token->sub;
   body["exp"] = token->expires_at;
   body["iat"] = token->issued_at;
   // Access tokens are Bearer tokens (RFC 6749 section 7.1); refresh tokens are told apart the way
   // node-oidc-provider does it.
-  body["token_type"] = token->type == model::TokenType::access_token ? "bearer" : "refresh_token";
+  body["token_type"] = token->kind == crypto::SealedKind::access_token ? "bearer" : "refresh_token";
   body["iss"] = d_.config.issuer;
   body["aud"] = token->client_id;
   return json_response(200, body);
@@ -137,10 +124,18 @@ Response LifecycleEndpoint::revoke(const Request& request) {
   if (const auto token = req.find_own_token()) {
     // A refresh token stands for its whole grant: revoking it kills the family, access tokens included
     // (RFC 7009 section 2.1 "SHOULD"). An access token goes alone.
-    if (token->type == model::TokenType::refresh_token)
-      d_.grants.revoke_grant(token->grant_id, req.now());
-    else
-      d_.grants.revoke_token(token->hash, req.now());
+    auto& tokens = d_.tokens;
+    if (token->kind == crypto::SealedKind::refresh_token) {
+      if (token->legacy)
+        tokens.legacy().revoke_legacy_grant(token->legacy_grant_id, req.now());
+      else
+        tokens.grants().revoke_grant(token->grant_id, req.now());
+    } else if (token->legacy) {
+      tokens.legacy().revoke_legacy_token(token->legacy_hash, req.now());
+    } else if (req.now() < token->expires_at) {
+      // The deny-list entry lives exactly as long as the token could have (an expired token needs none).
+      tokens.grants().deny_token(token->grant_id, token->jti, token->expires_at);
+    }
   }
   // RFC 7009 section 2.2: 200 whether or not the token was found; the store committed before we answer.
   return json_response(200, boost::json::object{});

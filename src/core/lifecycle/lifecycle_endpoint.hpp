@@ -8,7 +8,7 @@
 #include "core/config.hpp"
 #include "core/exchange.hpp"
 #include "core/ports/account_store.hpp"
-#include "core/ports/grant_store.hpp"
+#include "core/token_service.hpp"
 #include "crypto/token_minter.hpp"
 
 namespace boltauth::core::lifecycle {
@@ -19,7 +19,7 @@ struct LifecycleEndpointDeps {
   const crypto::TokenMinter& minter;
   ClientRegistry& registry;
   ports::AccountStore& accounts;
-  ports::GrantStore& grants;
+  TokenService& tokens;
   AuthThrottle& throttle;  // the token endpoint's (checklist B5)
   /// Receives the debug detail of each refused request (never sent to the client); may be null.
   const std::function<void(std::string_view)>* log_debug = nullptr;

@@ -90,19 +90,15 @@ Response TestingEndpoint::create_shopper(const Request& request) {
   const auto& account = std::get<model::Account>(created);
 
   // A code for the calling client: no PKCE, no redirect_uri binding, single use (contract section 8).
-  const std::string code = d_.minter.mint(crypto::TokenKind::authorization_code, d_.random);
-  model::CodeRecord record;
-  record.hash = d_.minter.storage_hash(code);
-  record.client_id = client->id;
-  record.sub = account.sub;
-  record.scope = protocol::ScopeSet{protocol::ScopeToken::bolt_account_manage, protocol::ScopeToken::bolt_account_view,
-                                    protocol::ScopeToken::openid}
-                     .to_string();
-  record.grant_id = d_.random.token(16);
-  record.auth_time = now;
-  record.issued_at = now;
-  record.expires_at = now + d_.config.code_ttl;
-  d_.grants.insert_code(record);
+  model::Grant grant;
+  grant.client_id = client->id;
+  grant.sub = account.sub;
+  grant.scope = protocol::ScopeSet{protocol::ScopeToken::bolt_account_manage, protocol::ScopeToken::bolt_account_view,
+                                   protocol::ScopeToken::openid}
+                    .to_string();
+  grant.auth_time = now;
+  grant.code_expires_at = now + d_.config.code_ttl;
+  const std::string code = d_.tokens.issue_code(std::move(grant), now);
 
   models::TestingAccountDetails out;
   out.email = account.email;

@@ -5,7 +5,7 @@
 #include "core/config.hpp"
 #include "core/exchange.hpp"
 #include "core/ports/client_store.hpp"
-#include "core/ports/grant_store.hpp"
+#include "core/token_service.hpp"
 #include "crypto/token_minter.hpp"
 
 namespace boltauth::core::testing {
@@ -17,7 +17,7 @@ struct TestingEndpointDeps {
   const crypto::TokenMinter& minter;
   ClientRegistry& registry;
   ports::ClientStore& clients;
-  ports::GrantStore& grants;
+  TokenService& tokens;
 };
 
 /// `POST /v1/testing/shopper/create` (contract section 8), sandbox mode only.

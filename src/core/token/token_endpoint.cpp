@@ -1,5 +1,6 @@
 #include "core/token/token_endpoint.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -142,69 +143,68 @@ class TokenRequest {
     if (!code) return error(fail(ErrorCode::invalid_request, "code missing"));
     const auto verifier = params_.get("code_verifier");
     if (verifier && !valid_pkce_string(*verifier)) return error(fail(ErrorCode::invalid_request, "bad code_verifier"));
-    // A forged or mistyped code never reaches storage.
-    if (!d_.minter.verify(crypto::TokenKind::authorization_code, *code))
-      return error(fail(ErrorCode::invalid_grant, "code MAC"));
-    const std::string code_hash = d_.minter.storage_hash(*code);
-    auto record = d_.grants.find_code(code_hash);
-    if (!record) return error(fail(ErrorCode::invalid_grant, "unknown code"));
-    if (record->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "code of another client"));
-    if (auto err = check_code_binding(*record, verifier)) return error(*err);
-    const ScopeSet code_scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
+    // A forged or mistyped code never reaches storage: the seal names the grant row.
+    const auto sealed = d_.tokens.open(*code, crypto::SealedKind::authorization_code, now_);
+    if (!sealed) return error(fail(ErrorCode::invalid_grant, "code seal"));
+    auto grant = d_.tokens.grants().find_grant(sealed->grant_id);
+    if (!grant || grant->kind != model::GrantKind::authorization_code)
+      return error(fail(ErrorCode::invalid_grant, "unknown code"));
+    if (grant->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "code of another client"));
+    if (auto err = check_code_binding(*grant, verifier)) return error(*err);
+    const ScopeSet code_scope = protocol::parse_scope(grant->scope).scope.value_or(ScopeSet{});
     const ScopeSet granted = requested_scope_.value_or(code_scope);
     if (!granted.subset_of(code_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the code"));
-    if (record->used_at) {
+    if (grant->redeemed_at) {
       // RFC 6749 section 4.1.2: a reused code SHOULD revoke what it issued; the request was otherwise valid.
-      d_.grants.revoke_grant(record->grant_id, now_);
+      d_.tokens.grants().revoke_grant(grant->id, now_);
       return error(fail(ErrorCode::invalid_grant, "code reuse"));
     }
-    if (now_ >= record->expires_at) return error(fail(ErrorCode::invalid_grant, "code expired"));
-    auto account = active_account(record->sub);
+    if (grant->revoked_at) return error(fail(ErrorCode::invalid_grant, "grant revoked"));
+    if (now_ >= grant->code_expires_at) return error(fail(ErrorCode::invalid_grant, "code expired"));
+    auto account = active_account(grant->sub);
     if (!account) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
 
-    model::GrantRecord grant{record->grant_id, client_.id, record->sub, record->auth_time, now_, std::nullopt};
-    std::string access_token;
-    std::string refresh_token;
     const bool with_refresh = client_.allows_grant("refresh_token") && (granted.has(ScopeToken::bolt_account_view) ||
                                                                         granted.has(ScopeToken::bolt_account_manage));
-    auto issued = mint(record->grant_id, record->sub, granted, with_refresh, access_token, refresh_token);
+    const Issued issued = mint(grant->id, 1, granted, with_refresh);
     std::optional<std::string> id_token;
     if (granted.has(ScopeToken::openid)) {
       // OIDC Registration 1.0 section 2: id_token_signed_response_alg, signed with that alg's active key.
       const auto ring = d_.keys.ring(now_);
       const crypto::SigningKey* key = ring->signing_key(client_.id_token_signed_response_alg);
       if (!key) throw std::runtime_error("no signing key for " + client_.id_token_signed_response_alg);
-      id_token =
-          build_id_token(*key, d_.config.issuer, d_.config.id_token_ttl,
-                         IdTokenInput{*account, client_.id, record->nonce, access_token, record->auth_time, now_});
+      id_token = build_id_token(
+          *key, d_.config.issuer, d_.config.id_token_ttl,
+          IdTokenInput{*account, client_.id, grant->nonce, issued.access_token, grant->auth_time, now_});
     }
-    if (d_.grants.redeem_code(code_hash, now_, grant, issued) != ports::ConsumeOutcome::consumed) {
+    // Single use: one conditional UPDATE of the grant row (pending -> active).
+    if (d_.tokens.grants().redeem(grant->id, now_, issued.grant_expires_at) != ports::ConsumeOutcome::consumed) {
       // Another redemption won the race (or the code expired meanwhile): this one is a reuse.
-      d_.grants.revoke_grant(record->grant_id, now_);
+      d_.tokens.grants().revoke_grant(grant->id, now_);
       return error(fail(ErrorCode::invalid_grant, "code consumed concurrently"));
     }
-    return success(access_token, with_refresh ? std::optional(refresh_token) : std::nullopt, granted, id_token);
+    return success(issued.access_token, with_refresh ? std::optional(issued.refresh_token) : std::nullopt, granted,
+                   id_token);
   }
 
-  std::optional<OAuthError> check_code_binding(const model::CodeRecord& record,
-                                               std::optional<std::string_view> verifier) {
+  std::optional<OAuthError> check_code_binding(const model::Grant& grant, std::optional<std::string_view> verifier) {
     // RFC 6749 section 4.1.3: redirect_uri must be identical when the authorization request carried one.
-    if (!record.redirect_uri.empty()) {
+    if (!grant.redirect_uri.empty()) {
       const auto uri = params_.get("redirect_uri");
-      if (!uri || *uri != record.redirect_uri) return fail(ErrorCode::invalid_grant, "redirect_uri mismatch");
+      if (!uri || *uri != grant.redirect_uri) return fail(ErrorCode::invalid_grant, "redirect_uri mismatch");
     }
     // RFC 7636 section 4.6 (S256 only), and RFC 9700 section 2.1.1: a verifier without a stored challenge is a
     // downgrade attempt.
-    if (!record.code_challenge.empty()) {
+    if (!grant.code_challenge.empty()) {
       if (!verifier) return fail(ErrorCode::invalid_grant, "code_verifier missing");
       const auto digest = crypto::sha256(*verifier);
-      if (!base::constant_time_equal(base::base64url_encode(digest), record.code_challenge))
+      if (!base::constant_time_equal(base::base64url_encode(digest), grant.code_challenge))
         return fail(ErrorCode::invalid_grant, "code_verifier mismatch");
     } else if (verifier) {
       return fail(ErrorCode::invalid_grant, "code_verifier without challenge");
     }
     if (const auto state = params_.get("state")) {
-      if (record.state.empty() || *state != record.state) return fail(ErrorCode::invalid_grant, "state mismatch");
+      if (grant.state.empty() || *state != grant.state) return fail(ErrorCode::invalid_grant, "state mismatch");
     }
     return std::nullopt;
   }
@@ -213,62 +213,95 @@ class TokenRequest {
   Response redeem_refresh_token() {
     const auto token = params_.get("refresh_token");
     if (!token) return error(fail(ErrorCode::invalid_request, "refresh_token missing"));
-    if (!d_.minter.verify(crypto::TokenKind::refresh_token, *token))
-      return error(fail(ErrorCode::invalid_grant, "refresh token MAC"));
-    const std::string hash = d_.minter.storage_hash(*token);
-    auto record = d_.grants.find_token(hash);
-    if (!record || record->type != model::TokenType::refresh_token)
-      return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
+    const auto sealed = d_.tokens.open(*token, crypto::SealedKind::refresh_token, now_);
+    if (!sealed) return redeem_legacy_refresh_token(*token);
+    auto grant = d_.tokens.grants().find_grant(sealed->grant_id);
+    if (!grant || !grant->redeemed_at) return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
+    if (grant->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "token of another client"));
+    if (grant->revoked_at) return error(fail(ErrorCode::invalid_grant, "family revoked"));
+    if (now_ >= sealed->expires_at) return error(fail(ErrorCode::invalid_grant, "refresh token expired"));
+    const ScopeSet token_scope(sealed->scope_bits);
+    const ScopeSet granted = requested_scope_.value_or(token_scope);
+    if (!granted.subset_of(token_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the refresh token"));
+    auto account = active_account(grant->sub);
+    if (!account) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
+
+    const std::int64_t generation = sealed->generation;
+    const Issued issued = mint(grant->id, grant->generation + 1, granted, true);
+    auto& grants = d_.tokens.grants();
+    if (generation == grant->generation) {
+      // Rotation: one conditional UPDATE of the grant row, keyed by the generation it had when read.
+      if (grants.rotate(grant->id, generation, now_, issued.grant_expires_at) == ports::ConsumeOutcome::consumed)
+        return success(issued.access_token, issued.refresh_token, granted, std::nullopt);
+      grants.revoke_grant(grant->id, now_);
+      return error(fail(ErrorCode::invalid_grant, "refresh token rotated concurrently"));
+    }
+    if (generation + 1 == grant->generation && d_.config.refresh_grace_seconds > 0 && !grant->replayed &&
+        grant->rotated_at && now_ - *grant->rotated_at <= d_.config.refresh_grace_seconds) {
+      // Contract section 3: the token just replaced may be presented once more within the grace window (a
+      // response lost in transit); what its successor issued dies.
+      if (grants.replay(grant->id, grant->generation, now_ - d_.config.refresh_grace_seconds, now_,
+                        issued.grant_expires_at) == ports::ConsumeOutcome::consumed)
+        return success(issued.access_token, issued.refresh_token, granted, std::nullopt);
+    }
+    // RFC 9700 section 4.14.2: reuse of a rotated refresh token revokes the whole family.
+    grants.revoke_grant(grant->id, now_);
+    return error(fail(ErrorCode::invalid_grant, "refresh token reuse"));
+  }
+
+  // A refresh token issued before storage v2: redeeming it moves its family into a grant row, so shoppers are not
+  // logged out by an upgrade (docs/design.md "Upgrading").
+  Response redeem_legacy_refresh_token(std::string_view token) {
+    const auto resolved = d_.tokens.resolve(token, crypto::SealedKind::refresh_token, now_);
+    if (!resolved || !resolved->legacy) return error(fail(ErrorCode::invalid_grant, "refresh token seal"));
+    auto& legacy = d_.tokens.legacy();
+    const auto record = legacy.find_legacy_token(resolved->legacy_hash);
+    if (!record) return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
     if (record->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "token of another client"));
     if (record->grant_revoked) return error(fail(ErrorCode::invalid_grant, "family revoked"));
-    if (record->revoked_at) {
-      // Only a grace-window replay revokes a single refresh token: whoever presents the one it replaced holds a
-      // copy that leaked (RFC 9700 section 4.14.2), so the family goes.
-      d_.grants.revoke_grant(record->grant_id, now_);
-      return error(fail(ErrorCode::invalid_grant, "refresh token replaced by a replay"));
+    if (record->revoked_at || record->used_at) {
+      legacy.revoke_legacy_grant(record->grant_id, now_);
+      return error(fail(ErrorCode::invalid_grant, "refresh token reuse"));
     }
     if (now_ >= record->expires_at) return error(fail(ErrorCode::invalid_grant, "refresh token expired"));
     const ScopeSet token_scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
     const ScopeSet granted = requested_scope_.value_or(token_scope);
     if (!granted.subset_of(token_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the refresh token"));
-    auto account = active_account(record->sub);
-    if (!account) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
-
-    std::string access_token;
-    std::string refresh_token;
-    auto issued = mint(record->grant_id, record->sub, granted, true, access_token, refresh_token);
-    if (record->used_at) {
-      const bool in_grace = d_.config.refresh_grace_seconds > 0 && !record->replayed &&
-                            now_ - *record->used_at <= d_.config.refresh_grace_seconds;
-      if (in_grace && d_.grants.replay_refresh(hash, now_, issued) == ports::ConsumeOutcome::consumed)
-        return success(access_token, refresh_token, granted, std::nullopt);
-      // RFC 9700 section 4.14.2: reuse of a rotated refresh token revokes the whole family.
-      d_.grants.revoke_grant(record->grant_id, now_);
-      return error(fail(ErrorCode::invalid_grant, "refresh token reuse"));
-    }
-    if (d_.grants.rotate_refresh(hash, now_, issued) != ports::ConsumeOutcome::consumed) {
-      d_.grants.revoke_grant(record->grant_id, now_);
+    if (!active_account(record->sub)) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
+    model::Grant grant;
+    grant.kind = model::GrantKind::authorization_code;
+    grant.client_id = client_.id;
+    grant.sub = record->sub;
+    grant.scope = token_scope.to_string();
+    grant.auth_time = record->auth_time;
+    grant.created_at = now_;
+    grant.code_expires_at = now_;
+    grant.redeemed_at = now_;
+    grant.generation = 1;
+    grant.rotated_at = now_;
+    grant.expires_at = now_ + std::max(d_.config.access_token_ttl, d_.config.refresh_token_ttl);
+    const auto id = legacy.migrate_refresh(resolved->legacy_hash, now_, grant);
+    if (!id) {
+      legacy.revoke_legacy_grant(record->grant_id, now_);
       return error(fail(ErrorCode::invalid_grant, "refresh token rotated concurrently"));
     }
-    return success(access_token, refresh_token, granted, std::nullopt);
+    const Issued issued = mint(*id, 1, granted, true);
+    return success(issued.access_token, issued.refresh_token, granted, std::nullopt);
   }
 
   // --- client_credentials ------------------------------------------------------------------------
   // RFC 6749 section 4.4: the client acts for itself. No end-user, so no refresh token (section 4.4.3), no
-  // id_token, and none of the scopes that name an end-user's identity (openid, email). The token belongs to a
-  // grant of its own whose sub is the client id, so revocation and introspection treat it like any other.
+  // id_token, and none of the scopes that name an end-user's identity (openid, email). Every such token names the
+  // client's one client_credentials grant, so issuing one writes nothing (after the client's first) and
+  // revocation and introspection treat it like any other.
   Response issue_client_credentials() {
     constexpr ScopeSet allowed{ScopeToken::bolt_account_view, ScopeToken::bolt_account_manage};
     const ScopeSet granted = requested_scope_.value_or(ScopeSet{});
     if (!granted.subset_of(allowed))
       return error(fail(ErrorCode::invalid_scope, "end-user scope on client_credentials"));
-    const std::string grant_id = d_.random.token(16);
-    model::GrantRecord grant{grant_id, client_.id, client_.id, now_, now_, std::nullopt};
-    std::string access_token;
-    std::string unused;
-    auto issued = mint(grant_id, client_.id, granted, false, access_token, unused);
-    d_.grants.insert_grant(grant, issued);
-    return success(access_token, std::nullopt, granted, std::nullopt);
+    const std::int64_t grant_id = d_.tokens.grants().client_grant(client_.id, now_);
+    const Issued issued = mint(grant_id, 1, granted, false);
+    return success(issued.access_token, std::nullopt, granted, std::nullopt);
   }
 
   // --- helpers -----------------------------------------------------------------------------------
@@ -278,30 +311,33 @@ class TokenRequest {
     return account;
   }
 
-  model::IssuedTokens mint(const std::string& grant_id, const std::string& sub, ScopeSet granted, bool with_refresh,
-                           std::string& access_token, std::string& refresh_token) {
-    model::IssuedTokens issued;
-    access_token = d_.minter.mint(crypto::TokenKind::access_token, d_.random);
-    auto& a = issued.access;
-    a.hash = d_.minter.storage_hash(access_token);
-    a.type = model::TokenType::access_token;
-    a.grant_id = grant_id;
-    a.client_id = client_.id;
-    a.sub = sub;
-    a.scope = granted.to_string();
-    a.issued_at = now_;
-    a.expires_at = now_ + d_.config.access_token_ttl;
+  struct Issued {
+    std::string access_token;
+    std::string refresh_token;
+    base::UnixSeconds grant_expires_at = 0;  // nothing issued is valid after this
+  };
+
+  // Seals the access token (and the refresh token) of `generation`; nothing is written for them.
+  Issued mint(std::int64_t grant_id, std::int64_t generation, ScopeSet granted, bool with_refresh) {
+    Issued out;
+    crypto::SealedPayload p;
+    p.kind = crypto::SealedKind::access_token;
+    p.grant_id = grant_id;
+    p.generation = static_cast<std::uint32_t>(generation);
+    p.issued_at = now_;
+    p.expires_at = now_ + d_.config.access_token_ttl;
+    p.scope_bits = granted.bits();
+    out.access_token = d_.tokens.seal(p, now_);
+    out.grant_expires_at = p.expires_at;
     if (with_refresh) {
-      refresh_token = d_.minter.mint(crypto::TokenKind::refresh_token, d_.random);
-      model::TokenRecord r = a;
-      r.hash = d_.minter.storage_hash(refresh_token);
-      r.type = model::TokenType::refresh_token;
+      p.kind = crypto::SealedKind::refresh_token;
+      p.expires_at = now_ + d_.config.refresh_token_ttl;
       // Refresh tokens keep read access only (contract section 3).
-      r.scope = kRefreshTokenScope.to_string();
-      r.expires_at = now_ + d_.config.refresh_token_ttl;
-      issued.refresh = std::move(r);
+      p.scope_bits = kRefreshTokenScope.bits();
+      out.refresh_token = d_.tokens.seal(p, now_);
+      out.grant_expires_at = std::max(out.grant_expires_at, p.expires_at);
     }
-    return issued;
+    return out;
   }
 
   Response success(const std::string& access_token, std::optional<std::string> refresh_token, ScopeSet granted,

@@ -9,7 +9,7 @@
 #include "core/config.hpp"
 #include "core/exchange.hpp"
 #include "core/ports/account_store.hpp"
-#include "core/ports/grant_store.hpp"
+#include "core/token_service.hpp"
 #include "core/ports/key_source.hpp"
 #include "core/rate_limiter.hpp"
 #include "crypto/token_minter.hpp"
@@ -24,7 +24,7 @@ struct TokenEndpointDeps {
   ports::KeySource& keys;
   ClientRegistry& registry;
   ports::AccountStore& accounts;
-  ports::GrantStore& grants;
+  TokenService& tokens;
   /// Receives the debug detail of each refused request (never sent to the client); may be null.
   const std::function<void(std::string_view)>* log_debug = nullptr;
 };

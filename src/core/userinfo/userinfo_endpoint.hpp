@@ -3,7 +3,7 @@
 #include "core/config.hpp"
 #include "core/exchange.hpp"
 #include "core/ports/account_store.hpp"
-#include "core/ports/grant_store.hpp"
+#include "core/token_service.hpp"
 #include "crypto/token_minter.hpp"
 
 namespace boltauth::core::userinfo {
@@ -13,7 +13,7 @@ struct UserinfoEndpointDeps {
   const base::Clock& clock;
   const crypto::TokenMinter& minter;
   ports::AccountStore& accounts;
-  ports::GrantStore& grants;
+  TokenService& tokens;
 };
 
 /// `GET`/`POST /v1/oauth/userinfo` (OpenID Connect Core 1.0 section 5.3): the claims of the account an access
