@@ -8,18 +8,22 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "histogram.hpp"
+#include "server_watch.hpp"
 #include "workload.hpp"
 
 namespace asio = boost::asio;
@@ -44,6 +48,79 @@ struct Options {
   bool json = false;
   std::string label;
   Target target;
+  int watch_pid = 0;      // > 0: read the server's write_bytes at the start and the end of the measured window
+  std::string watch_dir;  // not empty: sample the size of the server's store files every 100 ms
+};
+
+// What --watch-pid / --watch-dir observed. write_bytes is sampled when the measured window opens (after the
+// warm-up) and when it closes; the store size from the first request to the last, warm-up included.
+struct Watch {
+  std::optional<std::uint64_t> write_bytes_from, write_bytes_to;
+  std::uint64_t store_start = 0, store_peak = 0, store_end = 0;
+  bool store_sampled = false;
+};
+
+class Watcher {
+ public:
+  Watcher(const Options& o, Clock::time_point from, Clock::time_point to) : o_(o), from_(from), to_(to) {
+    if (o_.watch_pid > 0 || !o_.watch_dir.empty()) thread_ = std::thread([this] { loop(); });
+  }
+  /// Stops sampling (after the generator's threads ended) and returns what was seen.
+  Watch finish() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    return watch_;
+  }
+
+ private:
+  void sample_store() {
+    if (o_.watch_dir.empty()) return;
+    const auto bytes = store_bytes(o_.watch_dir);
+    if (!watch_.store_sampled) watch_.store_start = bytes;
+    watch_.store_sampled = true;
+    watch_.store_peak = std::max(watch_.store_peak, bytes);
+    watch_.store_end = bytes;
+  }
+  void loop() {
+    const pid_t pid = static_cast<pid_t>(o_.watch_pid);
+    bool took_from = false, took_to = false;
+    auto next_sample = Clock::now();
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      const auto now = Clock::now();
+      if (pid > 0 && !took_from && now >= from_) {
+        watch_.write_bytes_from = read_write_bytes(pid);
+        took_from = true;
+      }
+      if (pid > 0 && !took_to && now >= to_) {
+        watch_.write_bytes_to = read_write_bytes(pid);
+        took_to = true;
+      }
+      if (now >= next_sample) {
+        sample_store();
+        next_sample += std::chrono::milliseconds(100);
+        if (next_sample < now) next_sample = now + std::chrono::milliseconds(100);
+      }
+      if (stop_) break;
+      auto wake = next_sample;
+      if (pid > 0 && !took_from) wake = std::min(wake, from_);
+      if (pid > 0 && !took_to) wake = std::min(wake, to_);
+      cv_.wait_until(lock, wake, [this] { return stop_; });
+    }
+    sample_store();
+  }
+
+  const Options& o_;
+  Clock::time_point from_, to_;
+  Watch watch_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 // Per-thread results, merged at the end.
@@ -197,7 +274,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                "  [--seed FILE] [--connections N] [--threads N] [--duration S] [--warmup S] [--rate RPS]\n"
                "  [--token-path P] [--introspect-path P] [--floor-path P] [--scope S] [--refresh-scope S] "
                "[--redirect-uri U]\n"
-               "  [--label L] [--json]\n";
+               "  [--label L] [--json] [--watch-pid PID] [--watch-dir DATA_DIR]\n";
   std::exit(2);
 }
 
@@ -249,10 +326,14 @@ Options parse(int argc, char** argv) {
       o.label = value();
     else if (a == "--json")
       o.json = true;
+    else if (a == "--watch-pid")
+      o.watch_pid = std::stoi(value());
+    else if (a == "--watch-dir")
+      o.watch_dir = value();
     else
       usage("unknown argument " + a);
   }
-  if (o.connections < 1 || o.threads < 1 || o.duration <= 0 || o.warmup < 0) usage("bad numbers");
+  if (o.connections < 1 || o.threads < 1 || o.duration <= 0 || o.warmup < 0 || o.watch_pid < 0) usage("bad numbers");
   o.threads = std::min(o.threads, o.connections);
   return o;
 }
@@ -290,6 +371,7 @@ int main(int argc, char** argv) {
                              std::chrono::duration<double>(static_cast<double>(options.connections) / options.rate))
                        : Clock::duration::zero();
 
+  Watcher watcher(options, shared.measure_from, shared.measure_to);
   std::vector<Stats> stats(static_cast<std::size_t>(options.threads));
   std::vector<std::thread> threads;
   for (int t = 0; t < options.threads; ++t) {
@@ -309,6 +391,7 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& th : threads) th.join();
+  const Watch watch = watcher.finish();
 
   Stats total;
   for (auto& s : stats) {
@@ -319,8 +402,16 @@ int main(int argc, char** argv) {
     total.max_chain = std::max(total.max_chain, s.max_chain);
   }
   std::uint64_t errors = total.transport_errors;
-  for (auto& [code, n] : total.status)
+  std::uint64_t ok = 0;  // 2xx answers in the measured window
+  for (auto& [code, n] : total.status) {
     if (code != 200) errors += n;
+    if (code >= 200 && code < 300) ok += n;
+  }
+  // Bytes the server wrote per 2xx answer of the measured window (warm-up excluded).
+  std::optional<std::uint64_t> written;
+  if (watch.write_bytes_from && watch.write_bytes_to && *watch.write_bytes_to >= *watch.write_bytes_from)
+    written = *watch.write_bytes_to - *watch.write_bytes_from;
+  constexpr double mib = 1024.0 * 1024.0;
   const double rps = static_cast<double>(total.latency.count()) / options.duration;
   auto ms = [&](double p) { return static_cast<double>(total.latency.percentile(p)) / 1000.0; };
   if (options.json) {
@@ -338,7 +429,17 @@ int main(int argc, char** argv) {
       std::printf(R"(%s"%d":%llu)", first ? "" : ",", code, static_cast<unsigned long long>(n));
       first = false;
     }
-    std::printf("}}\n");
+    std::printf("}");
+    std::printf(R"(,"ok":%llu)", static_cast<unsigned long long>(ok));
+    if (written) {
+      std::printf(R"(,"write_bytes":%llu)", static_cast<unsigned long long>(*written));
+      if (ok > 0) std::printf(R"(,"bytes_per_request":%.1f)", static_cast<double>(*written) / static_cast<double>(ok));
+    }
+    if (watch.store_sampled)
+      std::printf(R"(,"store_start_mib":%.2f,"store_peak_mib":%.2f,"store_end_mib":%.2f)",
+                  static_cast<double>(watch.store_start) / mib, static_cast<double>(watch.store_peak) / mib,
+                  static_cast<double>(watch.store_end) / mib);
+    std::printf("}\n");
   } else {
     std::printf("%s: %llu requests in %.1f s = %.0f req/s\n", std::string(workload_name(options.workload)).c_str(),
                 static_cast<unsigned long long>(total.latency.count()), options.duration, rps);
@@ -349,6 +450,14 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(total.transport_errors),
                 static_cast<unsigned long long>(total.restarts), static_cast<unsigned long long>(total.max_chain),
                 shared.exhausted.load());
+    if (written)
+      std::printf("server wrote %llu bytes in the window = %.0f per 2xx answer\n",
+                  static_cast<unsigned long long>(*written),
+                  ok > 0 ? static_cast<double>(*written) / static_cast<double>(ok) : 0.0);
+    if (watch.store_sampled)
+      std::printf("store files (db + wal + shm, apparent size): %.1f MiB at start, peak %.1f MiB, %.1f MiB at end\n",
+                  static_cast<double>(watch.store_start) / mib, static_cast<double>(watch.store_peak) / mib,
+                  static_cast<double>(watch.store_end) / mib);
   }
   return 0;
 }

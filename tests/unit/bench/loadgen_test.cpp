@@ -1,11 +1,16 @@
 // The load generator's own correctness (issue 6): its percentiles and its refresh chaining.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "histogram.hpp"
+#include "server_watch.hpp"
 #include "workload.hpp"
 
 namespace boltauth::bench {
@@ -160,6 +165,31 @@ TEST(Workload, CodesAreUsedOnceAcrossConnectionsAndAccessTokensCycle) {
   ConnectionState fl(WorkloadKind::floor, f.target, f.seed, f.spare, f.codes, f.access);
   EXPECT_EQ(fl.next()->method, "GET");
   EXPECT_EQ(fl.next()->path, "/health");
+}
+
+TEST(ServerWatch, ParsesWriteBytesOfProcIo) {
+  EXPECT_EQ(parse_write_bytes("rchar: 1\nwchar: 2\nread_bytes: 3\nwrite_bytes: 40960\ncancelled_write_bytes: 4096\n"),
+            40960u);
+  EXPECT_EQ(parse_write_bytes("write_bytes: 0"), 0u);
+  EXPECT_EQ(parse_write_bytes("rchar: 1\ncancelled_write_bytes: 4096\n"), std::nullopt);
+  EXPECT_EQ(parse_write_bytes("write_bytes: x\n"), std::nullopt);
+  EXPECT_TRUE(read_write_bytes(::getpid()).has_value());
+}
+
+TEST(ServerWatch, StoreBytesAddsTheApparentSizesOfDatabaseWalAndShm) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "loadgen-test-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path dir = tmpl;
+  EXPECT_EQ(store_bytes(dir), 0u);
+  auto write = [&](const char* name, std::size_t n) {
+    std::ofstream(dir / name, std::ios::binary) << std::string(n, 'x');
+  };
+  write("boltauth.db", 4096);
+  write("boltauth.db-wal", 1000);
+  write("boltauth.db-shm", 32768);
+  write("other.log", 5000);  // not a store file
+  EXPECT_EQ(store_bytes(dir), 4096u + 1000u + 32768u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
