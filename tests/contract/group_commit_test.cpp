@@ -83,17 +83,17 @@ class GroupCommit : public ::testing::Test {
   }
 
   /// A redemption in a deferred scope on its own thread, as the HTTP layer runs it.
-  std::pair<ConsumeOutcome, CommitGate::Ticket> redeem_deferred(const core::model::CodeRecord& code,
-                                                                const std::string& tag) {
+  std::pair<ConsumeOutcome, CommitGate::Ticket> redeem_deferred(std::int64_t id) {
     std::pair<ConsumeOutcome, CommitGate::Ticket> out{ConsumeOutcome::lost, {}};
     std::thread([&] {
       db_.begin_deferred();
-      const auto grant = make_grant(code, t0 + 1);
-      out.first = grants_.redeem_code(code.hash, t0 + 1, grant, make_tokens(tag, grant, t0 + 1));
+      out.first = grants_.redeem(id, t0 + 1, t0 + 100);
       out.second = db_.end_deferred();
     }).join();
     return out;
   }
+
+  bool redeemed(std::int64_t id) { return grants_.find_grant(id).value().redeemed_at.has_value(); }
 
   testing::TempDir dir_;
   CommitValve valve_;
@@ -103,16 +103,15 @@ class GroupCommit : public ::testing::Test {
 };
 
 TEST_F(GroupCommit, TwoRedemptionsOfOneCodeInOneBatchOneWinsAndNeitherIsAnsweredBeforeTheCommit) {
-  const auto code = make_code("c1", "client-a", t0);
-  grants_.insert_code(code);
+  const auto code = grants_.insert_grant(make_grant("c1", "client-a", t0));
   valve_.hold();
-  const auto [first, first_ticket] = redeem_deferred(code, "a");
-  const auto [second, second_ticket] = redeem_deferred(code, "b");
+  const auto [first, first_ticket] = redeem_deferred(code);
+  const auto [second, second_ticket] = redeem_deferred(code);
   EXPECT_EQ(first, ConsumeOutcome::consumed);
   EXPECT_EQ(second, ConsumeOutcome::lost);  // the writer connection sees the open batch: single use holds
   ASSERT_FALSE(first_ticket.empty());
   EXPECT_EQ(first_ticket.last, second_ticket.last) << "both joined one batch";
-  EXPECT_FALSE(grants_.find_code("c1")->used_at) << "readers see nothing of a batch before its commit";
+  EXPECT_FALSE(redeemed(code)) << "readers see nothing of a batch before its commit";
 
   Settled settled;
   db_.when_durable(first_ticket, std::ref(settled));
@@ -125,19 +124,38 @@ TEST_F(GroupCommit, TwoRedemptionsOfOneCodeInOneBatchOneWinsAndNeitherIsAnswered
   valve_.release();
   ASSERT_TRUE(settled.wait_for(2));
   EXPECT_EQ(settled.durable, 2);
-  EXPECT_TRUE(grants_.find_code("c1")->used_at);
-  EXPECT_TRUE(grants_.find_token("at-a"));
-  EXPECT_FALSE(grants_.find_token("at-b"));
+  EXPECT_TRUE(redeemed(code));
+  EXPECT_EQ(grants_.find_grant(code).value().generation, 1);
+}
+
+TEST_F(GroupCommit, FindGrantInsideADeferredScopeSeesTheCallersOwnOpenBatch) {
+  valve_.hold();
+  std::optional<core::model::Grant> own;
+  std::int64_t id = 0;
+  CommitGate::Ticket ticket;
+  std::thread([&] {
+    db_.begin_deferred();
+    id = grants_.insert_grant(make_grant("c1", "client-a", t0));
+    own = grants_.find_grant(id);  // uncommitted: only the writer sees it
+    ticket = db_.end_deferred();
+  }).join();
+  ASSERT_TRUE(own.has_value());
+  EXPECT_EQ(own->nonce, "nonce-c1");
+  EXPECT_FALSE(grants_.find_grant(id).has_value()) << "another thread read the open batch";
+  Settled settled;
+  db_.when_durable(ticket, std::ref(settled));
+  valve_.release();
+  ASSERT_TRUE(settled.wait_for(1));
+  EXPECT_EQ(settled.durable, 1);
+  EXPECT_EQ(grants_.find_grant(id), own);
 }
 
 TEST_F(GroupCommit, AFailedCommitFailsEveryMemberOfTheBatchAndKeepsNothing) {
-  const auto one = make_code("c1", "client-a", t0);
-  const auto two = make_code("c2", "client-a", t0);
-  grants_.insert_code(one);
-  grants_.insert_code(two);
+  const auto one = grants_.insert_grant(make_grant("c1", "client-a", t0));
+  const auto two = grants_.insert_grant(make_grant("c2", "client-a", t0));
   valve_.hold();
-  const auto [r1, t1] = redeem_deferred(one, "a");
-  const auto [r2, t2] = redeem_deferred(two, "b");
+  const auto [r1, t1] = redeem_deferred(one);
+  const auto [r2, t2] = redeem_deferred(two);
   EXPECT_EQ(r1, ConsumeOutcome::consumed);
   EXPECT_EQ(r2, ConsumeOutcome::consumed);
   // A synchronous write joins the same batch and must throw rather than return.
@@ -159,14 +177,12 @@ TEST_F(GroupCommit, AFailedCommitFailsEveryMemberOfTheBatchAndKeepsNothing) {
   EXPECT_EQ(settled.durable, 0) << "a member of a failed batch was reported durable";
   EXPECT_TRUE(sync_threw.load());
   valve_.reset_failure();
-  EXPECT_FALSE(grants_.find_code("c1")->used_at);
-  EXPECT_FALSE(grants_.find_code("c2")->used_at);
-  EXPECT_FALSE(grants_.find_token("at-a"));
+  EXPECT_FALSE(redeemed(one));
+  EXPECT_FALSE(redeemed(two));
   EXPECT_FALSE(clients_.find("client-b"));
   // The writer recovers: the next batch commits.
-  const auto grant = make_grant(one, t0 + 2);
-  EXPECT_EQ(grants_.redeem_code("c1", t0 + 2, grant, make_tokens("c", grant, t0 + 2)), ConsumeOutcome::consumed);
-  EXPECT_TRUE(grants_.find_token("at-c"));
+  EXPECT_EQ(grants_.redeem(one, t0 + 2, t0 + 100), ConsumeOutcome::consumed);
+  EXPECT_TRUE(redeemed(one));
 }
 
 TEST_F(GroupCommit, ASynchronousWriteReturnsOnlyOnceItsBatchIsCommitted) {
@@ -186,17 +202,14 @@ TEST_F(GroupCommit, ASynchronousWriteReturnsOnlyOnceItsBatchIsCommitted) {
 }
 
 TEST_F(GroupCommit, ManyConcurrentDeferredWritesShareFewBatchesAndAllSettleDurable) {
-  std::vector<core::model::CodeRecord> codes;
-  for (int i = 0; i < 64; ++i) {
-    codes.push_back(make_code("k" + std::to_string(i), "client-a", t0));
-    grants_.insert_code(codes.back());
-  }
+  std::vector<std::int64_t> codes;
+  for (int i = 0; i < 64; ++i) codes.push_back(grants_.insert_grant(make_grant("k" + std::to_string(i), "client-a", t0)));
   valve_.hold();
   Settled settled;
   std::uint64_t lowest = ~0ULL;
   std::uint64_t highest = 0;
   for (int i = 0; i < 64; ++i) {
-    auto [outcome, ticket] = redeem_deferred(codes[static_cast<std::size_t>(i)], "t" + std::to_string(i));
+    auto [outcome, ticket] = redeem_deferred(codes[static_cast<std::size_t>(i)]);
     EXPECT_EQ(outcome, ConsumeOutcome::consumed);
     lowest = std::min(lowest, ticket.first);
     highest = std::max(highest, ticket.last);

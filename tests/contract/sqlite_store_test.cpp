@@ -81,13 +81,10 @@ std::string read_value(SqliteDatabase& db, const std::string& sql) {
 
 /// First column of the first row of `sql`, on the writer connection (nothing kept).
 std::string write_value(SqliteDatabase& db, const std::string& sql) {
-  std::string value = "<no row>";
-  db.write([&](Connection& c) {
+  return db.write([&](Connection& c) {
     auto st = c.prepare(sql);
-    if (st.step()) value = st.column_text(0);
-    return false;
+    return store::sqlite::rollback(st.step() ? st.column_text(0) : std::string("<no row>"));
   });
-  return value;
 }
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
@@ -260,17 +257,14 @@ TEST(SqliteDatabase, ReadsSeeCommitsOfAnotherConnectionAtOnce) {
   // Single use holds across connections.
   SqliteGrantStore server_grants(server);
   SqliteGrantStore cli_grants(cli);
-  const auto code = make_code("c1", "client-a", t0);
-  server_grants.insert_code(code);
-  const auto grant = make_grant(code, t0 + 1);
-  EXPECT_EQ(cli_grants.redeem_code("c1", t0 + 1, grant, make_tokens("a", grant, t0 + 1)),
-            core::ports::ConsumeOutcome::consumed);
-  EXPECT_EQ(server_grants.redeem_code("c1", t0 + 1, grant, make_tokens("b", grant, t0 + 1)),
-            core::ports::ConsumeOutcome::lost);
+  const auto id = server_grants.insert_grant(make_grant("c1", "client-a", t0));
+  EXPECT_EQ(cli_grants.redeem(id, t0 + 1, t0 + 100), core::ports::ConsumeOutcome::consumed);
+  EXPECT_EQ(server_grants.redeem(id, t0 + 1, t0 + 100), core::ports::ConsumeOutcome::lost);
+  EXPECT_EQ(server_grants.find_grant(id).value().generation, 1);
 
   ASSERT_TRUE(cli_clients.remove("client-a"));
   for (int i = 0; i < 8; ++i) EXPECT_EQ(server_clients.find("client-a"), std::nullopt);
-  EXPECT_EQ(server_grants.find_token("at-a"), std::nullopt);
+  EXPECT_EQ(server_grants.find_grant(id), std::nullopt);
 }
 
 TEST(SqliteDatabase, WriteLockHeldElsewhereIsATransientStorageErrorAndClears) {
@@ -305,28 +299,26 @@ TEST(SqliteDatabase, DiskFullIsAPermanentStorageErrorThatWritesNothingAndClears)
   SqliteClientStore clients(db);
   SqliteGrantStore grants(db);
   ASSERT_TRUE(clients.insert(make_client("client-a")));
-  const auto code = make_code("c1", "client-a", t0);
-  grants.insert_code(code);
+  const auto before = grants.insert_grant(make_grant("c1", "client-a", t0));
 
   // max_page_count makes SQLite fail exactly as on a full disk (SQLITE_FULL) once the file must grow.
   const std::string pages = write_value(db, "PRAGMA page_count");
   EXPECT_EQ(write_value(db, "PRAGMA max_page_count = " + pages), pages);
-  const auto grant = make_grant(code, t0 + 1);
-  auto tokens = make_tokens("a", grant, t0 + 1);
-  tokens.access.scope.assign(200'000, 's');  // needs far more pages than are free
+  auto big = make_grant("c2", "client-a", t0);
+  big.scope.assign(200'000, 's');  // needs far more pages than are free
   try {
-    grants.redeem_code("c1", t0 + 1, grant, tokens);
-    ADD_FAILURE() << "redeemed on a full database";
+    grants.insert_grant(big);
+    ADD_FAILURE() << "inserted on a full database";
   } catch (const StorageError& e) {
     EXPECT_FALSE(e.transient()) << e.what();
   }
-  EXPECT_EQ(grants.find_code("c1"), code);  // the code was not spent
-  EXPECT_EQ(grants.find_grant(grant.id), std::nullopt);
-  EXPECT_EQ(grants.find_token("at-a"), std::nullopt);
+  EXPECT_EQ(grants.find_grant(before + 1), std::nullopt);
+  // A write that fits still works, and single use is intact.
+  EXPECT_EQ(grants.redeem(before, t0 + 1, t0 + 100), core::ports::ConsumeOutcome::consumed);
 
   write_value(db, "PRAGMA max_page_count = 1073741823");
-  EXPECT_EQ(grants.redeem_code("c1", t0 + 1, grant, tokens), core::ports::ConsumeOutcome::consumed);
-  EXPECT_EQ(grants.find_token("at-a"), tokens.access);
+  const auto id = grants.insert_grant(big);
+  EXPECT_EQ(grants.find_grant(id).value().scope, big.scope);
 }
 
 TEST(SqliteDatabase, ConstraintViolationIsAPermanentStorageErrorAndRollsBackTheWrite) {
@@ -336,24 +328,21 @@ TEST(SqliteDatabase, ConstraintViolationIsAPermanentStorageErrorAndRollsBackTheW
   SqliteGrantStore grants(db);
   ASSERT_TRUE(clients.insert(make_client("client-a")));
   try {
-    grants.insert_code(make_code("c0", "no-such-client", t0));
-    ADD_FAILURE() << "stored a code of an unknown client";
+    grants.insert_grant(make_grant("c0", "no-such-client", t0));
+    ADD_FAILURE() << "stored a grant of an unknown client";
   } catch (const StorageError& e) {
     EXPECT_FALSE(e.transient()) << e.what();
   }
-
-  // The code update succeeds, then the token insert fails (duplicate hash): the code must stay unspent.
-  const auto first = make_code("c1", "client-a", t0);
-  grants.insert_code(first);
-  const auto first_grant = make_grant(first, t0 + 1);
-  const auto tokens = make_tokens("a", first_grant, t0 + 1);
-  ASSERT_EQ(grants.redeem_code("c1", t0 + 1, first_grant, tokens), core::ports::ConsumeOutcome::consumed);
-  const auto second = make_code("c2", "client-a", t0);
-  grants.insert_code(second);
-  const auto second_grant = make_grant(second, t0 + 1);
-  EXPECT_THROW(grants.redeem_code("c2", t0 + 1, second_grant, tokens), StorageError);
-  EXPECT_EQ(grants.find_code("c2"), second);
-  EXPECT_EQ(grants.find_grant(second_grant.id), std::nullopt);
+  EXPECT_EQ(read_value(db, "SELECT count(*) FROM grants"), "0");
+  // A write that fails half-way keeps nothing: the first statement of this one succeeds, the second fails.
+  EXPECT_THROW(db.write([](Connection& c) {
+    c.exec("UPDATE clients SET name = 'changed'");
+    c.exec("INSERT INTO grants (kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, "
+           "created_at, code_expires_at, generation, replayed, access_floor) "
+           "VALUES (0, 'no-such-client', '', '', '', '', '', '', 0, 0, 0, 0, 0, 0)");
+  }),
+               StorageError);
+  EXPECT_EQ(clients.find("client-a"), make_client("client-a"));
 }
 
 TEST(SqliteDatabase, WriteCallbackRollbackAndExceptionKeepNothing) {
@@ -366,19 +355,21 @@ TEST(SqliteDatabase, WriteCallbackRollbackAndExceptionKeepNothing) {
         .bind_text(1, id)
         .run();
   };
-  db.write([&](Connection& c) {
+  EXPECT_EQ(db.write([&](Connection& c) {
     insert(c, "rolled-back");
-    return false;
-  });
+    return store::sqlite::rollback(7);
+  }),
+            7);  // the value comes back, the changes do not
   EXPECT_THROW(db.write([&](Connection& c) -> bool {
     insert(c, "thrown");
     throw std::logic_error("callback failed");
   }),
                std::logic_error);
-  db.write([&](Connection& c) {
+  EXPECT_EQ(db.write([&](Connection& c) {
     insert(c, "kept");
-    return true;
-  });
+    return std::string("value");
+  }),
+            "value");
   SqliteClientStore clients(db);
   ASSERT_EQ(clients.list().size(), 1u);
   EXPECT_EQ(clients.list().front().id, "kept");
@@ -402,18 +393,24 @@ TEST(SqliteDatabase, ConcurrentWritesFailOrSucceedEachOnItsOwn) {
   constexpr int threads = 16;
   for (int round = 0; round < 10; ++round) {
     const auto name = [&](int thread) { return "r" + std::to_string(round) + "-t" + std::to_string(thread); };
+    std::vector<std::int64_t> ids(threads, 0);
     const auto result = race(threads, [&](int thread) {
       const bool valid = thread % 2 == 0;
       try {
-        grants.insert_code(make_code(name(thread), valid ? "client-a" : "no-such-client", t0));
+        ids[static_cast<std::size_t>(thread)] =
+            grants.insert_grant(make_grant(name(thread), valid ? "client-a" : "no-such-client", t0));
       } catch (const StorageError&) {
         return valid ? core::ports::ConsumeOutcome::lost : core::ports::ConsumeOutcome::consumed;
       }
       return valid ? core::ports::ConsumeOutcome::consumed : core::ports::ConsumeOutcome::lost;
     });
     EXPECT_EQ(result.consumed, threads) << "round " << round;  // every write behaved as it should alone
-    for (int thread = 0; thread < threads; ++thread)
-      EXPECT_EQ(grants.find_code(name(thread)).has_value(), thread % 2 == 0) << name(thread);
+    for (int thread = 0; thread < threads; thread += 2) {
+      const auto found = grants.find_grant(ids[static_cast<std::size_t>(thread)]);
+      ASSERT_TRUE(found.has_value()) << name(thread);
+      EXPECT_EQ(found->nonce, "nonce-" + name(thread));
+    }
+    EXPECT_EQ(read_value(db, "SELECT count(*) FROM grants"), std::to_string((round + 1) * threads / 2));
   }
 }
 

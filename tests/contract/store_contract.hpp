@@ -24,6 +24,7 @@
 
 #include "core/model/account.hpp"
 #include "core/model/client.hpp"
+#include "core/janitor.hpp"
 #include "core/model/grant.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
@@ -32,7 +33,7 @@
 
 namespace boltauth::contract {
 
-/// The three ports of one open connection to a backend.
+/// The ports of one open connection to a backend.
 class StoreSet {
  public:
   virtual ~StoreSet() = default;
@@ -49,12 +50,9 @@ inline constexpr base::UnixSeconds t0 = 1'800'000'000;
 
 core::model::Client make_client(std::string_view id);
 core::model::Account make_account(std::string_view sub, std::string_view email);
-/// Every field set to a distinct value; grant_id is "grant-<hash>".
-core::model::CodeRecord make_code(std::string_view hash, std::string_view client_id, base::UnixSeconds now);
-core::model::GrantRecord make_grant(const core::model::CodeRecord& code, base::UnixSeconds now);
-/// Access token "at-<tag>" and, when `with_refresh`, refresh token "rt-<tag>" of `grant`.
-core::model::IssuedTokens make_tokens(std::string_view tag, const core::model::GrantRecord& grant,
-                                      base::UnixSeconds now, bool with_refresh = true);
+/// A pending authorization-code grant of `client_id` created at `now` (code valid 60 s), every text field set to
+/// a distinct value derived from `tag`.
+core::model::Grant make_grant(std::string_view tag, std::string_view client_id, base::UnixSeconds now);
 
 struct RaceResult {
   int consumed = 0;
@@ -89,23 +87,14 @@ class StoreContract : public ::testing::Test {
     stores_ = factory_.open();
   }
 
-  /// One redeemed code of `client`: the grant and the tokens it issued.
-  struct Family {
-    core::model::CodeRecord code;
-    core::model::GrantRecord grant;
-    core::model::IssuedTokens tokens;
-  };
-  Family issue_family(std::string_view tag, std::string_view client = client_id) {
-    Family family;
-    family.code = make_code("code-" + std::string(tag), client, t0);
-    family.grant = make_grant(family.code, t0 + 1);
-    family.tokens = make_tokens(tag, family.grant, t0 + 1);
-    grants().insert_code(family.code);
-    EXPECT_EQ(grants().redeem_code(family.code.hash, t0 + 1, family.grant, family.tokens),
-              core::ports::ConsumeOutcome::consumed);
-    return family;
+  /// Inserts a pending grant of `client` and redeems it at t0 + 1 (valid 30 days): an active grant, generation 1.
+  std::int64_t active_grant(std::string_view tag, std::string_view client = client_id) {
+    const auto id = grants().insert_grant(make_grant(tag, client, t0));
+    EXPECT_EQ(grants().redeem(id, t0 + 1, t0 + refresh_lifetime), core::ports::ConsumeOutcome::consumed);
+    return id;
   }
 
+  static constexpr base::UnixSeconds refresh_lifetime = 30 * 86400;
   static constexpr std::string_view client_id = "client-a";
 
   Factory factory_;
@@ -163,32 +152,6 @@ TYPED_TEST_P(StoreContract, ClientListReturnsEveryClient) {
   const std::vector<core::model::Client> expected = {make_client("client-a"), make_client("client-b"),
                                                      make_client("client-c")};
   EXPECT_EQ(listed, expected);
-}
-
-TYPED_TEST_P(StoreContract, ClientRemoveDeletesItsCodesGrantsAndTokens) {
-  ASSERT_TRUE(this->clients().insert(make_client("client-b")));
-  const auto removed = this->issue_family("a", "client-b");
-  const auto pending = make_code("pending", "client-b", t0);
-  this->grants().insert_code(pending);
-  const auto kept = this->issue_family("b");  // client-a's family must survive
-
-  ASSERT_TRUE(this->clients().remove("client-b"));
-  EXPECT_EQ(this->clients().find("client-b"), std::nullopt);
-  EXPECT_EQ(this->grants().find_code(removed.code.hash), std::nullopt);
-  EXPECT_EQ(this->grants().find_code(pending.hash), std::nullopt);
-  EXPECT_EQ(this->grants().find_grant(removed.grant.id), std::nullopt);
-  EXPECT_EQ(this->grants().find_token(removed.tokens.access.hash), std::nullopt);
-  EXPECT_EQ(this->grants().find_token(removed.tokens.refresh->hash), std::nullopt);
-  // A deleted client's refresh token can no longer be used.
-  EXPECT_EQ(
-      this->grants().rotate_refresh(removed.tokens.refresh->hash, t0 + 2, make_tokens("x", removed.grant, t0 + 2)),
-      ConsumeOutcome::lost);
-
-  EXPECT_TRUE(this->clients().find(TestFixture::client_id).has_value());
-  EXPECT_TRUE(this->grants().find_code(kept.code.hash).has_value());
-  EXPECT_TRUE(this->grants().find_grant(kept.grant.id).has_value());
-  EXPECT_TRUE(this->grants().find_token(kept.tokens.access.hash).has_value());
-  EXPECT_TRUE(this->grants().find_token(kept.tokens.refresh->hash).has_value());
 }
 
 TYPED_TEST_P(StoreContract, ClientRemoveUnknownReturnsFalse) {
@@ -265,311 +228,264 @@ TYPED_TEST_P(StoreContract, AccountUpdateProfile) {
   EXPECT_FALSE(this->accounts().update_profile("sub-9", std::string("X"), std::nullopt, t0 + 40));
 }
 
-// --- codes -----------------------------------------------------------------------------------------------
+// --- grants: rows ----------------------------------------------------------------------------------------
 
-TYPED_TEST_P(StoreContract, CodeInsertFindRoundTrip) {
-  const auto code = make_code("c1", TestFixture::client_id, t0);
-  this->grants().insert_code(code);
-  EXPECT_EQ(this->grants().find_code("c1"), code);
+TYPED_TEST_P(StoreContract, GrantInsertFindRoundTripsEveryField) {
+  const auto pending = make_grant("a", TestFixture::client_id, t0);
+  const auto id = this->grants().insert_grant(pending);
+  auto expected = pending;
+  expected.id = id;
+  EXPECT_EQ(this->grants().find_grant(id), expected);
 
-  auto sandbox = make_code("c2", TestFixture::client_id, t0);  // unbound, no PKCE, no state, already used
-  sandbox.redirect_uri.clear();
-  sandbox.code_challenge.clear();
-  sandbox.state.clear();
-  sandbox.nonce.clear();
-  sandbox.used_at = t0 + 5;
-  this->grants().insert_code(sandbox);
-  EXPECT_EQ(this->grants().find_code("c2"), sandbox);
-  EXPECT_EQ(this->grants().find_code("c3"), std::nullopt);
+  // Every optional set, booleans true, the other kind: the store keeps what it is given.
+  core::model::Grant full = make_grant("b", TestFixture::client_id, t0);
+  full.id = 999'999;  // ignored
+  full.kind = core::model::GrantKind::client_credentials;
+  full.redeemed_at = t0 + 1;
+  full.generation = 7;
+  full.rotated_at = t0 + 2;
+  full.replayed = true;
+  full.access_floor = 6;
+  full.expires_at = t0 + 3;
+  full.revoked_at = t0 + 4;
+  const auto full_id = this->grants().insert_grant(full);
+  EXPECT_NE(full_id, 999'999);
+  full.id = full_id;
+  EXPECT_EQ(this->grants().find_grant(full_id), full);
+
+  EXPECT_EQ(this->grants().find_grant(full_id + 1000), std::nullopt);
+  EXPECT_EQ(this->grants().find_grant(0), std::nullopt);
 }
 
-TYPED_TEST_P(StoreContract, RedeemCodeIsConsumedOnceThenLost) {
-  const auto code = make_code("c1", TestFixture::client_id, t0);
-  this->grants().insert_code(code);
-  const auto grant = make_grant(code, t0 + 1);
-  EXPECT_EQ(this->grants().redeem_code("c1", t0 + 1, grant, make_tokens("a", grant, t0 + 1)), ConsumeOutcome::consumed);
-
-  auto used = code;
-  used.used_at = t0 + 1;
-  EXPECT_EQ(this->grants().find_code("c1"), used);
-
-  auto second_grant = grant;
-  second_grant.id = "grant-second";
-  EXPECT_EQ(this->grants().redeem_code("c1", t0 + 2, second_grant, make_tokens("b", second_grant, t0 + 2)),
-            ConsumeOutcome::lost);
-  EXPECT_EQ(this->grants().find_code("c1"), used);  // first use time kept
-  EXPECT_EQ(this->grants().find_grant("grant-second"), std::nullopt);
-  EXPECT_EQ(this->grants().find_token("at-b"), std::nullopt);
-  EXPECT_EQ(this->grants().find_token("rt-b"), std::nullopt);
+TYPED_TEST_P(StoreContract, GrantIdsIncreaseAndAreNeverReusedAfterPurge) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(this->grants().insert_grant(make_grant("g", TestFixture::client_id, t0)));
+  EXPECT_GT(ids[0], 0);
+  EXPECT_LT(ids[0], ids[1]);
+  EXPECT_LT(ids[1], ids[2]);
+  // The newest row goes (revoked, then purged): its id must not come back, or its tokens would name a new grant.
+  this->grants().revoke_grant(ids[2], t0 + 1);
+  this->grants().revoke_grant(ids[1], t0 + 1);
+  core::run_janitor(this->purge(), t0 + 2, 100);
+  ASSERT_EQ(this->grants().find_grant(ids[2]), std::nullopt);
+  this->reopen();  // not even after a restart
+  const auto next = this->grants().insert_grant(make_grant("h", TestFixture::client_id, t0));
+  EXPECT_GT(next, ids[2]);
 }
 
-TYPED_TEST_P(StoreContract, RedeemExpiredCodeIsLostAndWritesNothing) {
-  const auto code = make_code("c1", TestFixture::client_id, t0);
-  this->grants().insert_code(code);
-  const auto grant = make_grant(code, code.expires_at);
-  // now == expires_at is already too late: the code is valid while now < expires_at.
-  EXPECT_EQ(this->grants().redeem_code("c1", code.expires_at, grant, make_tokens("a", grant, code.expires_at)),
-            ConsumeOutcome::lost);
-  EXPECT_EQ(this->grants().find_code("c1"), code);  // still unused
-  EXPECT_EQ(this->grants().find_grant(grant.id), std::nullopt);
-  EXPECT_EQ(this->grants().find_token("at-a"), std::nullopt);
-  EXPECT_EQ(this->grants().find_token("rt-a"), std::nullopt);
+TYPED_TEST_P(StoreContract, ClientRemoveDeletesItsGrants) {
+  ASSERT_TRUE(this->clients().insert(make_client("client-b")));
+  const auto removed = this->active_grant("a", "client-b");
+  const auto pending = this->grants().insert_grant(make_grant("p", "client-b", t0));
+  const auto cc = this->grants().client_grant("client-b", t0);
+  const auto kept = this->active_grant("b");  // client-a's grant must survive
 
-  // One second earlier it is still redeemable.
-  EXPECT_EQ(this->grants().redeem_code("c1", code.expires_at - 1, grant, make_tokens("a", grant, code.expires_at - 1)),
-            ConsumeOutcome::consumed);
+  ASSERT_TRUE(this->clients().remove("client-b"));
+  EXPECT_EQ(this->grants().find_grant(removed), std::nullopt);
+  EXPECT_EQ(this->grants().find_grant(pending), std::nullopt);
+  EXPECT_EQ(this->grants().find_grant(cc), std::nullopt);
+  EXPECT_EQ(this->grants().rotate(removed, 1, t0 + 2, t0 + 100), ConsumeOutcome::lost);
+  EXPECT_TRUE(this->grants().find_grant(kept).has_value());
 }
 
-TYPED_TEST_P(StoreContract, RedeemUnknownCodeIsLost) {
-  const auto code = make_code("c1", TestFixture::client_id, t0);
-  const auto grant = make_grant(code, t0 + 1);
-  EXPECT_EQ(this->grants().redeem_code("c1", t0 + 1, grant, make_tokens("a", grant, t0 + 1)), ConsumeOutcome::lost);
-  EXPECT_EQ(this->grants().find_grant(grant.id), std::nullopt);
-  EXPECT_EQ(this->grants().find_token("at-a"), std::nullopt);
+// --- redemption ------------------------------------------------------------------------------------------
+
+TYPED_TEST_P(StoreContract, RedeemIsConsumedOnceThenLost) {
+  const auto id = this->grants().insert_grant(make_grant("a", TestFixture::client_id, t0));
+  ASSERT_EQ(this->grants().redeem(id, t0 + 5, t0 + 500), ConsumeOutcome::consumed);
+  auto expected = make_grant("a", TestFixture::client_id, t0);
+  expected.id = id;
+  expected.redeemed_at = t0 + 5;
+  expected.rotated_at = t0 + 5;
+  expected.generation = 1;
+  expected.expires_at = t0 + 500;
+  EXPECT_EQ(this->grants().find_grant(id), expected);
+  EXPECT_EQ(this->grants().redeem(id, t0 + 6, t0 + 600), ConsumeOutcome::lost);
+  EXPECT_EQ(this->grants().find_grant(id), expected);  // the loss wrote nothing
 }
 
-TYPED_TEST_P(StoreContract, RedeemedTokensAreFindableWithEveryField) {
-  const auto family = this->issue_family("a");
-  EXPECT_EQ(this->grants().find_grant(family.grant.id), family.grant);
-  EXPECT_EQ(this->grants().find_token(family.tokens.access.hash), family.tokens.access);
-  EXPECT_EQ(this->grants().find_token(family.tokens.refresh->hash), *family.tokens.refresh);
+TYPED_TEST_P(StoreContract, RedeemLostWhenExpiredRevokedOrUnknown) {
+  const auto expired = this->grants().insert_grant(make_grant("a", TestFixture::client_id, t0));
+  const auto before = this->grants().find_grant(expired);
+  EXPECT_EQ(this->grants().redeem(expired, t0 + 60, t0 + 500), ConsumeOutcome::lost);  // code_expires_at is t0+60
+  EXPECT_EQ(this->grants().find_grant(expired), before);
+  EXPECT_EQ(this->grants().redeem(expired, t0 + 59, t0 + 500), ConsumeOutcome::consumed);  // still valid just before
 
-  // The optional token fields round-trip when set, too.
-  auto code = make_code("c2", TestFixture::client_id, t0);
-  this->grants().insert_code(code);
-  const auto grant = make_grant(code, t0 + 1);
-  auto tokens = make_tokens("b", grant, t0 + 1);
-  tokens.access.revoked_at = t0 + 7;
-  tokens.refresh->used_at = t0 + 8;
-  tokens.refresh->revoked_at = t0 + 9;
-  tokens.refresh->next_hash = "rt-next";
-  tokens.refresh->replayed = true;
-  ASSERT_EQ(this->grants().redeem_code("c2", t0 + 1, grant, tokens), ConsumeOutcome::consumed);
-  EXPECT_EQ(this->grants().find_token("at-b"), tokens.access);
-  EXPECT_EQ(this->grants().find_token("rt-b"), *tokens.refresh);
-  EXPECT_EQ(this->grants().find_token("rt-next"), std::nullopt);
+  const auto revoked = this->grants().insert_grant(make_grant("b", TestFixture::client_id, t0));
+  this->grants().revoke_grant(revoked, t0 + 1);
+  EXPECT_EQ(this->grants().redeem(revoked, t0 + 2, t0 + 500), ConsumeOutcome::lost);
+  EXPECT_EQ(this->grants().find_grant(revoked).value().generation, 0);
+
+  EXPECT_EQ(this->grants().redeem(revoked + 1000, t0 + 2, t0 + 500), ConsumeOutcome::lost);
 }
-
-TYPED_TEST_P(StoreContract, RedeemWithoutRefreshTokenStoresAccessOnly) {
-  const auto code = make_code("c1", TestFixture::client_id, t0);
-  this->grants().insert_code(code);
-  const auto grant = make_grant(code, t0 + 1);
-  const auto tokens = make_tokens("a", grant, t0 + 1, false);
-  ASSERT_EQ(this->grants().redeem_code("c1", t0 + 1, grant, tokens), ConsumeOutcome::consumed);
-  EXPECT_EQ(this->grants().find_token("at-a"), tokens.access);
-  EXPECT_EQ(this->grants().find_token("rt-a"), std::nullopt);
-  EXPECT_EQ(this->grants().find_grant(grant.id), grant);
-}
-
-// --- refresh tokens --------------------------------------------------------------------------------------
-
-TYPED_TEST_P(StoreContract, RotateRefreshIsConsumedOnceThenLost) {
-  const auto family = this->issue_family("a");
-  const auto& old_hash = family.tokens.refresh->hash;
-  const auto next = make_tokens("b", family.grant, t0 + 10);
-  ASSERT_EQ(this->grants().rotate_refresh(old_hash, t0 + 10, next), ConsumeOutcome::consumed);
-
-  auto rotated = *family.tokens.refresh;
-  rotated.used_at = t0 + 10;
-  rotated.next_hash = "rt-b";
-  EXPECT_EQ(this->grants().find_token(old_hash), rotated);
-  EXPECT_EQ(this->grants().find_token("at-b"), next.access);
-  EXPECT_EQ(this->grants().find_token("rt-b"), *next.refresh);
-
-  EXPECT_EQ(this->grants().rotate_refresh(old_hash, t0 + 11, make_tokens("c", family.grant, t0 + 11)),
-            ConsumeOutcome::lost);
-  EXPECT_EQ(this->grants().find_token(old_hash), rotated);
-  EXPECT_EQ(this->grants().find_token("at-c"), std::nullopt);
-  EXPECT_EQ(this->grants().find_token("rt-c"), std::nullopt);
-
-  // The successor rotates in turn.
-  EXPECT_EQ(this->grants().rotate_refresh("rt-b", t0 + 12, make_tokens("d", family.grant, t0 + 12)),
-            ConsumeOutcome::consumed);
-}
-
-TYPED_TEST_P(StoreContract, RotateRefreshLostWhenGrantRevoked) {
-  const auto family = this->issue_family("a");
-  this->grants().revoke_grant(family.grant.id, t0 + 5);
-  EXPECT_EQ(
-      this->grants().rotate_refresh(family.tokens.refresh->hash, t0 + 10, make_tokens("b", family.grant, t0 + 10)),
-      ConsumeOutcome::lost);
-  auto unchanged = *family.tokens.refresh;
-  unchanged.grant_revoked = true;
-  EXPECT_EQ(this->grants().find_token(family.tokens.refresh->hash), unchanged);
-  EXPECT_EQ(this->grants().find_token("at-b"), std::nullopt);
-  EXPECT_EQ(this->grants().find_token("rt-b"), std::nullopt);
-}
-
-TYPED_TEST_P(StoreContract, RotateRefreshLostWhenExpiredUnknownOrNotRefresh) {
-  const auto family = this->issue_family("a");
-  const auto expires_at = family.tokens.refresh->expires_at;
-  EXPECT_EQ(this->grants().rotate_refresh(family.tokens.refresh->hash, expires_at,
-                                          make_tokens("b", family.grant, expires_at)),
-            ConsumeOutcome::lost);
-  EXPECT_EQ(this->grants().rotate_refresh(family.tokens.access.hash, t0 + 10, make_tokens("c", family.grant, t0 + 10)),
-            ConsumeOutcome::lost);
-  EXPECT_EQ(this->grants().rotate_refresh("rt-unknown", t0 + 10, make_tokens("d", family.grant, t0 + 10)),
-            ConsumeOutcome::lost);
-  for (const char* hash : {"at-b", "rt-b", "at-c", "rt-c", "at-d", "rt-d"})
-    EXPECT_EQ(this->grants().find_token(hash), std::nullopt) << hash;
-  EXPECT_EQ(this->grants().find_token(family.tokens.refresh->hash), *family.tokens.refresh);
-
-  EXPECT_EQ(this->grants().rotate_refresh(family.tokens.refresh->hash, expires_at - 1,
-                                          make_tokens("e", family.grant, expires_at - 1)),
-            ConsumeOutcome::consumed);
-}
-
-TYPED_TEST_P(StoreContract, RevokeGrantMarksEveryTokenOfTheFamily) {
-  const auto family = this->issue_family("a");
-  const auto other = this->issue_family("b");
-  this->grants().revoke_grant(family.grant.id, t0 + 5);
-
-  EXPECT_TRUE(this->grants().find_token(family.tokens.access.hash).value().grant_revoked);
-  EXPECT_TRUE(this->grants().find_token(family.tokens.refresh->hash).value().grant_revoked);
-  auto revoked = family.grant;
-  revoked.revoked_at = t0 + 5;
-  EXPECT_EQ(this->grants().find_grant(family.grant.id), revoked);
-
-  this->grants().revoke_grant(family.grant.id, t0 + 9);  // idempotent: the first time is kept
-  EXPECT_EQ(this->grants().find_grant(family.grant.id), revoked);
-  EXPECT_NO_THROW(this->grants().revoke_grant("grant-unknown", t0 + 9));
-  EXPECT_EQ(this->grants().find_grant("grant-unknown"), std::nullopt);
-
-  EXPECT_EQ(this->grants().find_token(other.tokens.access.hash), other.tokens.access);
-  EXPECT_EQ(this->grants().find_token(other.tokens.refresh->hash), *other.tokens.refresh);
-  EXPECT_EQ(this->grants().find_grant(other.grant.id), other.grant);
-}
-
-TYPED_TEST_P(StoreContract, InsertGrantStoresGrantAndTokensWithoutACode) {
-  core::model::GrantRecord grant{"grant-cc",  std::string(this->client_id), std::string(this->client_id), t0, t0,
-                                 std::nullopt};
-  const auto tokens = make_tokens("cc", grant, t0, false);
-  this->grants().insert_grant(grant, tokens);
-  EXPECT_EQ(this->grants().find_grant("grant-cc"), grant);
-  EXPECT_EQ(this->grants().find_token(tokens.access.hash), tokens.access);
-}
-
-TYPED_TEST_P(StoreContract, RevokeTokenMarksOnlyThatToken) {
-  const auto family = this->issue_family("a");
-  this->grants().revoke_token(family.tokens.access.hash, t0 + 5);
-  auto revoked = family.tokens.access;
-  revoked.revoked_at = t0 + 5;
-  EXPECT_EQ(this->grants().find_token(family.tokens.access.hash), revoked);
-  this->grants().revoke_token(family.tokens.access.hash, t0 + 9);  // idempotent: the first time is kept
-  EXPECT_EQ(this->grants().find_token(family.tokens.access.hash), revoked);
-  // The family and its refresh token stay live.
-  EXPECT_EQ(this->grants().find_token(family.tokens.refresh->hash), *family.tokens.refresh);
-  EXPECT_EQ(this->grants().find_grant(family.grant.id), family.grant);
-  EXPECT_NO_THROW(this->grants().revoke_token("unknown-hash", t0 + 9));
-}
-
-TYPED_TEST_P(StoreContract, ReplayRefreshIsConsumedOnceAndRevokesSuccessor) {
-  const auto family = this->issue_family("a");
-  const auto& old_hash = family.tokens.refresh->hash;
-  const auto successor = make_tokens("b", family.grant, t0 + 10);
-  ASSERT_EQ(this->grants().rotate_refresh(old_hash, t0 + 10, successor), ConsumeOutcome::consumed);
-
-  const auto replay = make_tokens("c", family.grant, t0 + 12);
-  ASSERT_EQ(this->grants().replay_refresh(old_hash, t0 + 12, replay), ConsumeOutcome::consumed);
-  auto old_token = *family.tokens.refresh;
-  old_token.used_at = t0 + 10;
-  old_token.next_hash = "rt-c";
-  old_token.replayed = true;
-  EXPECT_EQ(this->grants().find_token(old_hash), old_token);
-  auto revoked_successor = *successor.refresh;
-  revoked_successor.revoked_at = t0 + 12;
-  EXPECT_EQ(this->grants().find_token("rt-b"), revoked_successor);
-  EXPECT_EQ(this->grants().find_token("at-c"), replay.access);
-  EXPECT_EQ(this->grants().find_token("rt-c"), *replay.refresh);
-
-  // The replay is spent, and the revoked successor cannot rotate; the replay's token can.
-  EXPECT_EQ(this->grants().replay_refresh(old_hash, t0 + 13, make_tokens("d", family.grant, t0 + 13)),
-            ConsumeOutcome::lost);
-  EXPECT_EQ(this->grants().find_token("rt-d"), std::nullopt);
-  EXPECT_EQ(this->grants().find_token(old_hash), old_token);
-  EXPECT_EQ(this->grants().rotate_refresh("rt-b", t0 + 14, make_tokens("e", family.grant, t0 + 14)),
-            ConsumeOutcome::lost);
-  EXPECT_EQ(this->grants().rotate_refresh("rt-c", t0 + 15, make_tokens("f", family.grant, t0 + 15)),
-            ConsumeOutcome::consumed);
-}
-
-TYPED_TEST_P(StoreContract, ReplayRefreshLostWhenSuccessorAlreadyRotated) {
-  const auto family = this->issue_family("a");
-  const auto& old_hash = family.tokens.refresh->hash;
-  ASSERT_EQ(this->grants().rotate_refresh(old_hash, t0 + 10, make_tokens("b", family.grant, t0 + 10)),
-            ConsumeOutcome::consumed);
-  ASSERT_EQ(this->grants().rotate_refresh("rt-b", t0 + 11, make_tokens("c", family.grant, t0 + 11)),
-            ConsumeOutcome::consumed);
-  EXPECT_EQ(this->grants().replay_refresh(old_hash, t0 + 12, make_tokens("d", family.grant, t0 + 12)),
-            ConsumeOutcome::lost);
-
-  EXPECT_EQ(this->grants().find_token("rt-d"), std::nullopt);
-  EXPECT_EQ(this->grants().find_token("at-d"), std::nullopt);
-  const auto old_token = this->grants().find_token(old_hash);
-  ASSERT_TRUE(old_token.has_value());
-  EXPECT_FALSE(old_token->replayed);
-  EXPECT_EQ(old_token->next_hash, "rt-b");
-  const auto successor = this->grants().find_token("rt-b");
-  ASSERT_TRUE(successor.has_value());
-  EXPECT_EQ(successor->revoked_at, std::nullopt);
-}
-
-TYPED_TEST_P(StoreContract, ReplayRefreshLostWhenUnusedUnknownOrFamilyRevoked) {
-  const auto family = this->issue_family("a");
-  const auto& old_hash = family.tokens.refresh->hash;
-  EXPECT_EQ(this->grants().replay_refresh(old_hash, t0 + 5, make_tokens("b", family.grant, t0 + 5)),
-            ConsumeOutcome::lost);  // never rotated: nothing to replay
-  EXPECT_EQ(this->grants().replay_refresh("rt-unknown", t0 + 5, make_tokens("c", family.grant, t0 + 5)),
-            ConsumeOutcome::lost);
-  ASSERT_EQ(this->grants().rotate_refresh(old_hash, t0 + 10, make_tokens("d", family.grant, t0 + 10)),
-            ConsumeOutcome::consumed);
-  this->grants().revoke_grant(family.grant.id, t0 + 11);
-  EXPECT_EQ(this->grants().replay_refresh(old_hash, t0 + 12, make_tokens("e", family.grant, t0 + 12)),
-            ConsumeOutcome::lost);
-  for (const char* hash : {"rt-b", "rt-c", "rt-e", "at-e"})
-    EXPECT_EQ(this->grants().find_token(hash), std::nullopt) << hash;
-  EXPECT_EQ(this->grants().find_token("rt-d").value().revoked_at, std::nullopt);
-}
-
-// --- concurrency -----------------------------------------------------------------------------------------
 
 TYPED_TEST_P(StoreContract, ConcurrentRedeemHasExactlyOneWinner) {
-  constexpr int threads = 16;
-  for (int round = 0; round < 20; ++round) {
-    const auto code = make_code("race-" + std::to_string(round), TestFixture::client_id, t0);
-    this->grants().insert_code(code);
-    const auto grant = make_grant(code, t0 + 1);
-    const auto tag = [&](int thread) { return std::to_string(round) + "-" + std::to_string(thread); };
-    const auto result = race(threads, [&](int thread) {
-      return this->grants().redeem_code(code.hash, t0 + 1, grant, make_tokens(tag(thread), grant, t0 + 1));
-    });
+  for (int round = 0; round < 5; ++round) {
+    const auto id = this->grants().insert_grant(make_grant("r" + std::to_string(round), TestFixture::client_id, t0));
+    const auto result = race(16, [&](int thread) { return this->grants().redeem(id, t0 + 1 + thread, t0 + 500); });
     EXPECT_EQ(result.consumed, 1) << "round " << round;
-    EXPECT_EQ(result.lost, threads - 1) << "round " << round;
-    EXPECT_EQ(result.errors, 0) << "round " << round;
-    int stored = 0;
-    for (int thread = 0; thread < threads; ++thread)
-      stored += this->grants().find_token("at-" + tag(thread)).has_value() ? 1 : 0;
-    EXPECT_EQ(stored, 1) << "round " << round;
+    EXPECT_EQ(result.lost, 15) << "round " << round;
+    EXPECT_EQ(result.errors, 0);
+    EXPECT_EQ(this->grants().find_grant(id).value().generation, 1);
   }
 }
 
+// --- rotation --------------------------------------------------------------------------------------------
+
+TYPED_TEST_P(StoreContract, RotateIsSingleUseByGeneration) {
+  const auto id = this->active_grant("a");
+  ASSERT_EQ(this->grants().rotate(id, 1, t0 + 10, t0 + 1000), ConsumeOutcome::consumed);
+  auto g = this->grants().find_grant(id).value();
+  EXPECT_EQ(g.generation, 2);
+  EXPECT_EQ(g.rotated_at, t0 + 10);
+  EXPECT_EQ(g.expires_at, t0 + 1000);
+  EXPECT_FALSE(g.replayed);
+  EXPECT_EQ(g.redeemed_at, t0 + 1);  // unchanged
+  EXPECT_EQ(this->grants().rotate(id, 1, t0 + 11, t0 + 1100), ConsumeOutcome::lost);  // stale generation
+  EXPECT_EQ(this->grants().rotate(id, 3, t0 + 11, t0 + 1100), ConsumeOutcome::lost);  // future generation
+  EXPECT_EQ(this->grants().find_grant(id), g);
+  ASSERT_EQ(this->grants().rotate(id, 2, t0 + 12, t0 + 1200), ConsumeOutcome::consumed);
+  EXPECT_EQ(this->grants().find_grant(id).value().generation, 3);
+}
+
+TYPED_TEST_P(StoreContract, RotateLostWhenRevokedPendingOrUnknown) {
+  const auto revoked = this->active_grant("a");
+  this->grants().revoke_grant(revoked, t0 + 2);
+  EXPECT_EQ(this->grants().rotate(revoked, 1, t0 + 3, t0 + 1000), ConsumeOutcome::lost);
+  EXPECT_EQ(this->grants().find_grant(revoked).value().generation, 1);
+
+  const auto pending = this->grants().insert_grant(make_grant("b", TestFixture::client_id, t0));
+  EXPECT_EQ(this->grants().rotate(pending, 0, t0 + 3, t0 + 1000), ConsumeOutcome::lost);
+  EXPECT_EQ(this->grants().find_grant(pending).value().generation, 0);
+
+  EXPECT_EQ(this->grants().rotate(pending + 1000, 1, t0 + 3, t0 + 1000), ConsumeOutcome::lost);
+}
+
 TYPED_TEST_P(StoreContract, ConcurrentRotateHasExactlyOneWinner) {
-  constexpr int threads = 16;
-  for (int round = 0; round < 20; ++round) {
-    const auto family = this->issue_family("family-" + std::to_string(round));
-    const auto tag = [&](int thread) { return std::to_string(round) + "-" + std::to_string(thread); };
-    const auto result = race(threads, [&](int thread) {
-      return this->grants().rotate_refresh(family.tokens.refresh->hash, t0 + 10,
-                                           make_tokens(tag(thread), family.grant, t0 + 10));
+  const auto id = this->active_grant("a");
+  for (int generation = 1; generation <= 5; ++generation) {
+    const auto result =
+        race(16, [&](int thread) { return this->grants().rotate(id, generation, t0 + 10 + thread, t0 + 1000); });
+    EXPECT_EQ(result.consumed, 1) << "generation " << generation;
+    EXPECT_EQ(result.lost, 15) << "generation " << generation;
+    EXPECT_EQ(result.errors, 0);
+    EXPECT_EQ(this->grants().find_grant(id).value().generation, generation + 1);
+  }
+}
+
+// --- grace replay ----------------------------------------------------------------------------------------
+
+TYPED_TEST_P(StoreContract, ReplayOfThePreviousGenerationWithinTheWindowOnce) {
+  const auto id = this->active_grant("a");
+  ASSERT_EQ(this->grants().rotate(id, 1, t0 + 10, t0 + 1000), ConsumeOutcome::consumed);  // now generation 2
+  // The holder of generation 1 comes back: the core passes the current generation (2) and the window start.
+  EXPECT_EQ(this->grants().replay(id, 2, t0 + 11, t0 + 12, t0 + 2000), ConsumeOutcome::lost);  // window missed
+  ASSERT_EQ(this->grants().replay(id, 2, t0 + 10, t0 + 12, t0 + 2000), ConsumeOutcome::consumed);
+  const auto g = this->grants().find_grant(id).value();
+  EXPECT_EQ(g.generation, 3);
+  EXPECT_EQ(g.access_floor, 3);  // access tokens of generations 1 and 2 die
+  EXPECT_TRUE(g.replayed);
+  EXPECT_EQ(g.rotated_at, t0 + 12);
+  EXPECT_EQ(g.expires_at, t0 + 2000);
+  // Only once: a second replay at the new generation is refused until a normal rotation happened.
+  EXPECT_EQ(this->grants().replay(id, 3, t0, t0 + 13, t0 + 2000), ConsumeOutcome::lost);
+  EXPECT_EQ(this->grants().find_grant(id), g);
+  // A normal rotation resets the allowance; the floor stays.
+  ASSERT_EQ(this->grants().rotate(id, 3, t0 + 14, t0 + 3000), ConsumeOutcome::consumed);
+  const auto rotated = this->grants().find_grant(id).value();
+  EXPECT_FALSE(rotated.replayed);
+  EXPECT_EQ(rotated.access_floor, 3);
+  EXPECT_EQ(this->grants().replay(id, 4, t0 + 14, t0 + 15, t0 + 3000), ConsumeOutcome::consumed);
+}
+
+TYPED_TEST_P(StoreContract, ReplayLostAfterAFurtherRotationOrOnARevokedGrant) {
+  const auto id = this->active_grant("a");
+  ASSERT_EQ(this->grants().rotate(id, 1, t0 + 10, t0 + 1000), ConsumeOutcome::consumed);
+  ASSERT_EQ(this->grants().rotate(id, 2, t0 + 11, t0 + 1000), ConsumeOutcome::consumed);
+  // The caller saw generation 2 current; it is 3 by now: the replay of generation 1 is reuse, not grace.
+  EXPECT_EQ(this->grants().replay(id, 2, t0, t0 + 12, t0 + 2000), ConsumeOutcome::lost);
+  EXPECT_EQ(this->grants().find_grant(id).value().access_floor, 0);
+
+  this->grants().revoke_grant(id, t0 + 13);
+  EXPECT_EQ(this->grants().replay(id, 3, t0, t0 + 14, t0 + 2000), ConsumeOutcome::lost);
+  EXPECT_EQ(this->grants().find_grant(id).value().generation, 3);
+
+  const auto pending = this->grants().insert_grant(make_grant("b", TestFixture::client_id, t0));
+  EXPECT_EQ(this->grants().replay(pending, 0, t0, t0 + 14, t0 + 2000), ConsumeOutcome::lost);  // never rotated
+}
+
+TYPED_TEST_P(StoreContract, ConcurrentReplayHasExactlyOneWinner) {
+  const auto id = this->active_grant("a");
+  ASSERT_EQ(this->grants().rotate(id, 1, t0 + 10, t0 + 1000), ConsumeOutcome::consumed);
+  const auto result =
+      race(16, [&](int thread) { return this->grants().replay(id, 2, t0 + 10, t0 + 11 + thread, t0 + 2000); });
+  EXPECT_EQ(result.consumed, 1);
+  EXPECT_EQ(result.lost, 15);
+  EXPECT_EQ(this->grants().find_grant(id).value().generation, 3);
+}
+
+// --- revocation and the deny list ------------------------------------------------------------------------
+
+TYPED_TEST_P(StoreContract, RevokeGrantIsIdempotentAndKeepsTheFirstTime) {
+  const auto id = this->active_grant("a");
+  this->grants().revoke_grant(id, t0 + 5);
+  this->grants().revoke_grant(id, t0 + 9);
+  auto g = this->grants().find_grant(id).value();
+  EXPECT_EQ(g.revoked_at, t0 + 5);
+  EXPECT_EQ(g.generation, 1);  // nothing else changes
+  this->grants().revoke_grant(id + 1000, t0 + 5);  // unknown: no-op
+  EXPECT_EQ(this->grants().find_grant(id + 1000), std::nullopt);
+}
+
+TYPED_TEST_P(StoreContract, DenyListIsPerGrantAndJtiAndIdempotent) {
+  const auto id = this->active_grant("a");
+  const std::uint64_t jti = 0xfedc'ba98'7654'3210ULL;  // the top bit set: the full 64 bits must survive
+  EXPECT_FALSE(this->grants().is_denied(id, jti));
+  this->grants().deny_token(id, jti, t0 + 3600);
+  this->grants().deny_token(id, jti, t0 + 7200);  // idempotent
+  EXPECT_TRUE(this->grants().is_denied(id, jti));
+  EXPECT_FALSE(this->grants().is_denied(id, jti ^ 1));
+  EXPECT_FALSE(this->grants().is_denied(id + 1, jti));
+  this->grants().deny_token(id, 1, t0 + 3600);
+  EXPECT_TRUE(this->grants().is_denied(id, 1));
+  EXPECT_TRUE(this->grants().is_denied(id, jti));
+}
+
+// --- client_credentials ----------------------------------------------------------------------------------
+
+TYPED_TEST_P(StoreContract, ClientGrantIsCreatedOnceActiveWithoutExpiry) {
+  const auto id = this->grants().client_grant(TestFixture::client_id, t0);
+  EXPECT_EQ(this->grants().client_grant(TestFixture::client_id, t0 + 50), id);
+  const auto g = this->grants().find_grant(id).value();
+  EXPECT_EQ(g.kind, core::model::GrantKind::client_credentials);
+  EXPECT_EQ(g.client_id, TestFixture::client_id);
+  EXPECT_EQ(g.sub, TestFixture::client_id);
+  EXPECT_EQ(g.generation, 1);
+  EXPECT_TRUE(g.redeemed_at.has_value());
+  EXPECT_EQ(g.expires_at, std::nullopt);
+  EXPECT_EQ(g.revoked_at, std::nullopt);
+  // Other grants of the client do not count, and each client has its own.
+  this->active_grant("a");
+  EXPECT_EQ(this->grants().client_grant(TestFixture::client_id, t0 + 60), id);
+  ASSERT_TRUE(this->clients().insert(make_client("client-b")));
+  const auto other = this->grants().client_grant("client-b", t0);
+  EXPECT_NE(other, id);
+  // Purge never removes it (it has no end).
+  core::run_janitor(this->purge(), t0 + 10 * 365 * 86400, 100);
+  EXPECT_EQ(this->grants().find_grant(id), g);
+}
+
+TYPED_TEST_P(StoreContract, ConcurrentFirstClientGrantCallsAgree) {
+  for (int round = 0; round < 5; ++round) {
+    const std::string client = "client-r" + std::to_string(round);
+    ASSERT_TRUE(this->clients().insert(make_client(client)));
+    std::vector<std::int64_t> ids(16, 0);
+    race(16, [&](int thread) {
+      ids[static_cast<std::size_t>(thread)] = this->grants().client_grant(client, t0);
+      return ConsumeOutcome::consumed;
     });
-    EXPECT_EQ(result.consumed, 1) << "round " << round;
-    EXPECT_EQ(result.lost, threads - 1) << "round " << round;
-    EXPECT_EQ(result.errors, 0) << "round " << round;
-    std::vector<std::string> stored;
-    for (int thread = 0; thread < threads; ++thread)
-      if (this->grants().find_token("rt-" + tag(thread))) stored.push_back("rt-" + tag(thread));
-    ASSERT_EQ(stored.size(), 1u) << "round " << round;
-    EXPECT_EQ(this->grants().find_token(family.tokens.refresh->hash).value().next_hash, stored.front());
+    for (const auto id : ids) EXPECT_EQ(id, ids[0]) << client;
+    EXPECT_GT(ids[0], 0);
   }
 }
 
@@ -578,26 +494,23 @@ TYPED_TEST_P(StoreContract, ConcurrentRotateHasExactlyOneWinner) {
 TYPED_TEST_P(StoreContract, DataSurvivesReopen) {
   const auto account = make_account("sub-1", "ada@example.com");
   ASSERT_TRUE(this->accounts().insert(account));
-  const auto family = this->issue_family("a");
-  const auto pending = make_code("pending", TestFixture::client_id, t0);
-  this->grants().insert_code(pending);
-  ASSERT_EQ(
-      this->grants().rotate_refresh(family.tokens.refresh->hash, t0 + 10, make_tokens("b", family.grant, t0 + 10)),
-      ConsumeOutcome::consumed);
+  const auto active = this->active_grant("a");
+  ASSERT_EQ(this->grants().rotate(active, 1, t0 + 10, t0 + 1000), ConsumeOutcome::consumed);
+  const auto pending = this->grants().insert_grant(make_grant("p", TestFixture::client_id, t0));
+  this->grants().deny_token(active, 42, t0 + 3600);
+  const auto before_active = this->grants().find_grant(active);
+  const auto before_pending = this->grants().find_grant(pending);
 
   this->reopen();
 
   EXPECT_EQ(this->clients().find(TestFixture::client_id), make_client(TestFixture::client_id));
   EXPECT_EQ(this->accounts().find("sub-1"), account);
-  EXPECT_EQ(this->grants().find_code(pending.hash), pending);
-  EXPECT_EQ(this->grants().find_grant(family.grant.id), family.grant);
-  EXPECT_EQ(this->grants().find_token(family.tokens.access.hash), family.tokens.access);
-  EXPECT_EQ(this->grants().find_token(family.tokens.refresh->hash).value().next_hash, "rt-b");
-  EXPECT_TRUE(this->grants().find_token("rt-b").has_value());
+  EXPECT_EQ(this->grants().find_grant(active), before_active);
+  EXPECT_EQ(this->grants().find_grant(pending), before_pending);
+  EXPECT_TRUE(this->grants().is_denied(active, 42));
   // Single use survives the restart too.
-  EXPECT_EQ(
-      this->grants().redeem_code(family.code.hash, t0 + 20, family.grant, make_tokens("c", family.grant, t0 + 20)),
-      ConsumeOutcome::lost);
+  EXPECT_EQ(this->grants().rotate(active, 1, t0 + 20, t0 + 1000), ConsumeOutcome::lost);
+  EXPECT_EQ(this->grants().rotate(active, 2, t0 + 20, t0 + 1000), ConsumeOutcome::consumed);
 }
 
 TYPED_TEST_P(StoreContract, ReopenIsIdempotent) {
@@ -612,99 +525,123 @@ TYPED_TEST_P(StoreContract, ReopenIsIdempotent) {
 
 // --- janitor (PurgeStore) ---------------------------------------------------------------------------------
 
-TYPED_TEST_P(StoreContract, PurgeRemovesCodesOnlyOnceExpired) {
-  auto unused = make_code("code-unused", this->client_id, t0);
-  this->grants().insert_code(unused);
-  const auto family = this->issue_family("f1");  // its code is used: kept for reuse detection until it expires
-  EXPECT_EQ(this->purge().purge_batch(t0 + 59, 500).codes, 0);
-  EXPECT_TRUE(this->grants().find_code(unused.hash));
-  EXPECT_TRUE(this->grants().find_code(family.code.hash));
-  EXPECT_EQ(this->purge().purge_batch(t0 + 60, 500).codes, 2);
-  EXPECT_FALSE(this->grants().find_code(unused.hash));
-  EXPECT_FALSE(this->grants().find_code(family.code.hash));
-  EXPECT_TRUE(this->grants().find_token(family.tokens.access.hash)) << "tokens outlive their code";
+TYPED_TEST_P(StoreContract, PurgeRemovesPendingGrantsOnlyOnceTheirCodeExpired) {
+  const auto pending = this->grants().insert_grant(make_grant("a", TestFixture::client_id, t0));  // code until t0+60
+  auto counts = core::run_janitor(this->purge(), t0 + 59, 100);
+  EXPECT_EQ(counts.total(), 0);
+  EXPECT_TRUE(this->grants().find_grant(pending).has_value());
+  counts = core::run_janitor(this->purge(), t0 + 60, 100);
+  EXPECT_EQ(counts.codes, 1);
+  EXPECT_EQ(counts.grants, 0);
+  EXPECT_FALSE(counts.more);
+  EXPECT_EQ(this->grants().find_grant(pending), std::nullopt);
 }
 
-TYPED_TEST_P(StoreContract, PurgeRemovesExpiredAccessTokensAndEmptiedGrants) {
-  auto code = make_code("code-x", this->client_id, t0);
-  auto grant = make_grant(code, t0 + 1);
-  auto tokens = make_tokens("x", grant, t0 + 1, /*with_refresh=*/false);
-  this->grants().insert_code(code);
-  ASSERT_EQ(this->grants().redeem_code(code.hash, t0 + 1, grant, tokens), ConsumeOutcome::consumed);
-  const auto live = this->issue_family("live");  // has a refresh token: its grant stays
-  const base::UnixSeconds after = t0 + 1 + 3600;
-  auto counts = this->purge().purge_batch(after - 1, 500);
-  EXPECT_EQ(counts.access_tokens, 0);
-  EXPECT_TRUE(this->grants().find_token(tokens.access.hash));
-  counts = this->purge().purge_batch(after, 500);
-  EXPECT_EQ(counts.access_tokens, 2);
-  EXPECT_EQ(counts.grants, 1) << "only the grant left without tokens";
-  EXPECT_FALSE(this->grants().find_token(tokens.access.hash));
-  EXPECT_FALSE(this->grants().find_grant(grant.id));
-  EXPECT_TRUE(this->grants().find_grant(live.grant.id));
-  EXPECT_TRUE(this->grants().find_token(live.tokens.refresh->hash));
+TYPED_TEST_P(StoreContract, PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne) {
+  const auto live = this->active_grant("live");  // expires at t0 + 30 days
+  const auto expiring = this->grants().insert_grant(make_grant("e", TestFixture::client_id, t0));
+  ASSERT_EQ(this->grants().redeem(expiring, t0 + 1, t0 + 100), ConsumeOutcome::consumed);
+  const auto revoked = this->active_grant("r");
+  this->grants().revoke_grant(revoked, t0 + 50);
+  const auto cc = this->grants().client_grant(TestFixture::client_id, t0);
+  const auto pending = this->grants().insert_grant(make_grant("p", TestFixture::client_id, t0 + 90));  // until t0+150
+
+  auto counts = core::run_janitor(this->purge(), t0 + 99, 100);
+  EXPECT_EQ(counts.grants, 1);  // the revoked one
+  EXPECT_EQ(this->grants().find_grant(revoked), std::nullopt);
+  EXPECT_TRUE(this->grants().find_grant(expiring).has_value());
+
+  counts = core::run_janitor(this->purge(), t0 + 100, 100);
+  EXPECT_EQ(counts.grants, 1);  // expires_at <= now: nothing it issued is valid any more
+  EXPECT_EQ(counts.codes, 0);
+  EXPECT_EQ(this->grants().find_grant(expiring), std::nullopt);
+
+  for (const auto id : {live, cc, pending}) EXPECT_TRUE(this->grants().find_grant(id).has_value()) << id;
+  // A rotated grant lives by its newest expires_at, not its first.
+  ASSERT_EQ(this->grants().rotate(live, 1, t0 + 200, t0 + TestFixture::refresh_lifetime + 500), ConsumeOutcome::consumed);
+  core::run_janitor(this->purge(), t0 + TestFixture::refresh_lifetime + 499, 100);
+  EXPECT_TRUE(this->grants().find_grant(live).has_value());
+  core::run_janitor(this->purge(), t0 + TestFixture::refresh_lifetime + 500, 100);
+  EXPECT_EQ(this->grants().find_grant(live), std::nullopt);
 }
 
-TYPED_TEST_P(StoreContract, PurgeKeepsRotatedRefreshTokenForItsOwnLifetime) {
-  const auto family = this->issue_family("r1");
-  // Rotated late in its life: the successor lives a full lifetime from then.
-  const base::UnixSeconds rotated_at = family.tokens.refresh->expires_at - 10;
-  auto next = make_tokens("r2", family.grant, rotated_at);
-  ASSERT_EQ(this->grants().rotate_refresh(family.tokens.refresh->hash, rotated_at, next), ConsumeOutcome::consumed);
-  const base::UnixSeconds old_expired = family.tokens.refresh->expires_at;
-  auto counts = this->purge().purge_batch(old_expired - 1, 500);
-  EXPECT_EQ(counts.refresh_tokens, 0) << "the rotated token stays while it lives: its replay revokes the family";
-  EXPECT_TRUE(this->grants().find_token(family.tokens.refresh->hash));
-  counts = this->purge().purge_batch(old_expired, 500);
-  EXPECT_EQ(counts.refresh_tokens, 1) << "expired: refused as unknown from now on";
-  EXPECT_EQ(counts.grants, 0) << "the family lives on in its successor";
-  EXPECT_FALSE(this->grants().find_token(family.tokens.refresh->hash));
-  EXPECT_TRUE(this->grants().find_token(next.refresh->hash));
-  counts = this->purge().purge_batch(next.refresh->expires_at, 500);
-  EXPECT_EQ(counts.refresh_tokens, 1);
-  EXPECT_EQ(counts.grants, 1);
-  EXPECT_FALSE(this->grants().find_grant(family.grant.id));
+TYPED_TEST_P(StoreContract, PurgeRemovesExpiredDenyListEntries) {
+  const auto id = this->active_grant("a");
+  this->grants().deny_token(id, 1, t0 + 100);
+  this->grants().deny_token(id, 2, t0 + 200);
+  auto counts = core::run_janitor(this->purge(), t0 + 100, 100);
+  EXPECT_EQ(counts.denied_tokens, 1);
+  EXPECT_FALSE(this->grants().is_denied(id, 1));
+  EXPECT_TRUE(this->grants().is_denied(id, 2));
 }
 
-TYPED_TEST_P(StoreContract, PurgeRemovesRevokedFamilies) {
-  const auto revoked = this->issue_family("rv");
-  const auto live = this->issue_family("lv");
-  this->grants().revoke_grant(revoked.grant.id, t0 + 5);
-  EXPECT_EQ(this->purge().purge_batch(t0 + 4, 500).grants, 0) << "revoked after this purge's now";
-  const auto counts = this->purge().purge_batch(t0 + 5, 500);
-  EXPECT_EQ(counts.grants, 1);
-  EXPECT_FALSE(this->grants().find_grant(revoked.grant.id));
-  EXPECT_FALSE(this->grants().find_token(revoked.tokens.access.hash));
-  EXPECT_FALSE(this->grants().find_token(revoked.tokens.refresh->hash));
-  EXPECT_TRUE(this->grants().find_token(live.tokens.access.hash));
-  EXPECT_TRUE(this->grants().find_token(live.tokens.refresh->hash));
+TYPED_TEST_P(StoreContract, PurgeScansGrantsInBatchesWrapsAndReportsMore) {
+  // 25 purgeable grants between live ones; batches examine 10 rows each.
+  std::vector<std::int64_t> live;
+  std::vector<std::int64_t> dead;
+  for (int i = 0; i < 40; ++i) {
+    if (i % 8 == 0) {
+      live.push_back(this->active_grant("l" + std::to_string(i)));
+    } else if (dead.size() < 25) {
+      const auto id = this->active_grant("d" + std::to_string(i));
+      this->grants().revoke_grant(id, t0 + 2);
+      dead.push_back(id);
+    } else {
+      live.push_back(this->active_grant("l" + std::to_string(i)));
+    }
+  }
+  const base::UnixSeconds now = t0 + 10;
+  std::int64_t purged = 0;
+  int batches = 0;
+  for (;;) {
+    const auto counts = this->purge().purge_batch(now, 10);
+    purged += counts.grants;
+    ++batches;
+    ASSERT_LE(counts.grants, 10);  // at most `limit` rows examined
+    if (!counts.more) break;
+    ASSERT_LT(batches, 100) << "purge never finished its pass";
+  }
+  EXPECT_EQ(purged, 25);
+  EXPECT_GE(batches, 4);  // 40 rows, 10 per batch
+  for (const auto id : dead) EXPECT_EQ(this->grants().find_grant(id), std::nullopt) << id;
+  for (const auto id : live) EXPECT_TRUE(this->grants().find_grant(id).has_value()) << id;
+
+  // The next pass starts over from the first id: a grant revoked behind the cursor is found.
+  this->grants().revoke_grant(live.front(), t0 + 20);
+  const auto again = core::run_janitor(this->purge(), t0 + 30, 10);
+  EXPECT_EQ(again.grants, 1);
+  EXPECT_FALSE(again.more);
+  EXPECT_EQ(this->grants().find_grant(live.front()), std::nullopt);
+  // Nothing left: a pass over the rest purges nothing and ends.
+  EXPECT_EQ(core::run_janitor(this->purge(), t0 + 30, 10).total(), 0);
 }
 
-TYPED_TEST_P(StoreContract, PurgeWorksInBatchesAndIsIdempotent) {
-  for (int i = 0; i < 7; ++i) this->grants().insert_code(make_code("code-b" + std::to_string(i), this->client_id, t0));
-  EXPECT_EQ(this->purge().purge_batch(t0 + 60, 3).codes, 3);
-  EXPECT_EQ(this->purge().purge_batch(t0 + 60, 3).codes, 3);
-  EXPECT_EQ(this->purge().purge_batch(t0 + 60, 3).codes, 1);
-  EXPECT_EQ(this->purge().purge_batch(t0 + 60, 3).total(), 0);
-  for (int i = 0; i < 7; ++i) EXPECT_FALSE(this->grants().find_code("code-b" + std::to_string(i)));
+TYPED_TEST_P(StoreContract, PurgeIsIdempotentAndKeepsEverythingLiveAtNow) {
+  for (int i = 0; i < 5; ++i) this->active_grant("a" + std::to_string(i));
+  const auto pending = this->grants().insert_grant(make_grant("p", TestFixture::client_id, t0));
+  for (int i = 0; i < 3; ++i) {
+    const auto counts = core::run_janitor(this->purge(), t0 + 30, 2);
+    EXPECT_EQ(counts.total(), 0) << i;
+    EXPECT_FALSE(counts.more);
+  }
+  EXPECT_TRUE(this->grants().find_grant(pending).has_value());
 }
 
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, ClientInsertFindRoundTrip, ClientFindUnknownIsEmpty, ClientFindBySecretHash,
-                            ClientDuplicateIdIsRejected, ClientListReturnsEveryClient,
-                            ClientRemoveDeletesItsCodesGrantsAndTokens, ClientRemoveUnknownReturnsFalse,
+                            ClientDuplicateIdIsRejected, ClientListReturnsEveryClient, ClientRemoveUnknownReturnsFalse,
                             ClientUpdateSecretHash, AccountInsertFindRoundTrip, AccountFindByEmailIgnoresCase,
-                            AccountDuplicateSubOrEmailIsRejected, AccountUpdateProfile, CodeInsertFindRoundTrip,
-                            RedeemCodeIsConsumedOnceThenLost, RedeemExpiredCodeIsLostAndWritesNothing,
-                            RedeemUnknownCodeIsLost, RedeemedTokensAreFindableWithEveryField,
-                            RedeemWithoutRefreshTokenStoresAccessOnly, RotateRefreshIsConsumedOnceThenLost,
-                            RotateRefreshLostWhenGrantRevoked, RotateRefreshLostWhenExpiredUnknownOrNotRefresh,
-                            RevokeGrantMarksEveryTokenOfTheFamily, InsertGrantStoresGrantAndTokensWithoutACode,
-                            RevokeTokenMarksOnlyThatToken, ReplayRefreshIsConsumedOnceAndRevokesSuccessor,
-                            ReplayRefreshLostWhenSuccessorAlreadyRotated,
-                            ReplayRefreshLostWhenUnusedUnknownOrFamilyRevoked, ConcurrentRedeemHasExactlyOneWinner,
-                            ConcurrentRotateHasExactlyOneWinner, DataSurvivesReopen, ReopenIsIdempotent,
-                            PurgeRemovesCodesOnlyOnceExpired, PurgeRemovesExpiredAccessTokensAndEmptiedGrants,
-                            PurgeKeepsRotatedRefreshTokenForItsOwnLifetime, PurgeRemovesRevokedFamilies,
-                            PurgeWorksInBatchesAndIsIdempotent);
+                            AccountDuplicateSubOrEmailIsRejected, AccountUpdateProfile,
+                            GrantInsertFindRoundTripsEveryField, GrantIdsIncreaseAndAreNeverReusedAfterPurge,
+                            ClientRemoveDeletesItsGrants, RedeemIsConsumedOnceThenLost,
+                            RedeemLostWhenExpiredRevokedOrUnknown, ConcurrentRedeemHasExactlyOneWinner,
+                            RotateIsSingleUseByGeneration, RotateLostWhenRevokedPendingOrUnknown,
+                            ConcurrentRotateHasExactlyOneWinner, ReplayOfThePreviousGenerationWithinTheWindowOnce,
+                            ReplayLostAfterAFurtherRotationOrOnARevokedGrant, ConcurrentReplayHasExactlyOneWinner,
+                            RevokeGrantIsIdempotentAndKeepsTheFirstTime, DenyListIsPerGrantAndJtiAndIdempotent,
+                            ClientGrantIsCreatedOnceActiveWithoutExpiry, ConcurrentFirstClientGrantCallsAgree,
+                            DataSurvivesReopen, ReopenIsIdempotent, PurgeRemovesPendingGrantsOnlyOnceTheirCodeExpired,
+                            PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne,
+                            PurgeRemovesExpiredDenyListEntries, PurgeScansGrantsInBatchesWrapsAndReportsMore,
+                            PurgeIsIdempotentAndKeepsEverythingLiveAtNow);
 
 }  // namespace boltauth::contract

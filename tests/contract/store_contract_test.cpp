@@ -6,10 +6,6 @@
 
 namespace boltauth::contract {
 
-using core::model::GrantRecord;
-using core::model::IssuedTokens;
-using core::model::TokenRecord;
-using core::model::TokenType;
 
 core::model::Client make_client(std::string_view id) {
   const std::string name(id);
@@ -39,50 +35,21 @@ core::model::Account make_account(std::string_view sub, std::string_view email) 
   return account;
 }
 
-core::model::CodeRecord make_code(std::string_view hash, std::string_view client_id, base::UnixSeconds now) {
-  core::model::CodeRecord code;
-  code.hash = std::string(hash);
-  code.client_id = std::string(client_id);
-  code.sub = "sub-of-" + code.hash;
-  code.scope = "openid email profile";
-  code.redirect_uri = "https://" + code.client_id + ".example/callback";
-  code.code_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-  code.nonce = "nonce-" + code.hash;
-  code.state = "state-" + code.hash;
-  code.grant_id = "grant-" + code.hash;
-  code.auth_time = now - 30;
-  code.issued_at = now;
-  code.expires_at = now + 60;
-  return code;
-}
-
-GrantRecord make_grant(const core::model::CodeRecord& code, base::UnixSeconds now) {
-  GrantRecord grant;
-  grant.id = code.grant_id;
-  grant.client_id = code.client_id;
-  grant.sub = code.sub;
-  grant.auth_time = code.auth_time;
+core::model::Grant make_grant(std::string_view tag, std::string_view client_id, base::UnixSeconds now) {
+  const std::string t(tag);
+  core::model::Grant grant;
+  grant.kind = core::model::GrantKind::authorization_code;
+  grant.client_id = std::string(client_id);
+  grant.sub = "sub-of-" + t;
+  grant.scope = "openid email profile";
+  grant.redirect_uri = "https://" + grant.client_id + ".example/callback?tag=" + t;
+  grant.code_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+  grant.nonce = "nonce-" + t;
+  grant.state = "state-" + t;
+  grant.auth_time = now - 30;
   grant.created_at = now;
+  grant.code_expires_at = now + 60;
   return grant;
-}
-
-IssuedTokens make_tokens(std::string_view tag, const GrantRecord& grant, base::UnixSeconds now, bool with_refresh) {
-  const auto token = [&](TokenType type, const char* prefix, base::UnixSeconds lifetime) {
-    TokenRecord t;
-    t.hash = prefix + std::string(tag);
-    t.type = type;
-    t.grant_id = grant.id;
-    t.client_id = grant.client_id;
-    t.sub = grant.sub;
-    t.scope = "openid email";
-    t.issued_at = now;
-    t.expires_at = now + lifetime;
-    return t;
-  };
-  IssuedTokens tokens;
-  tokens.access = token(TokenType::access_token, "at-", 3600);
-  if (with_refresh) tokens.refresh = token(TokenType::refresh_token, "rt-", 30 * 86400);
-  return tokens;
 }
 
 RaceResult race(int threads, const std::function<core::ports::ConsumeOutcome(int)>& attempt) {

@@ -15,135 +15,12 @@
 #include <thread>
 
 #include "core/ports/storage_error.hpp"
+#include "store/sqlite/sqlite_schema.hpp"
 
 namespace boltauth::store::sqlite {
 namespace {
 
 using core::ports::StorageError;
-
-// Ordered; entry i brings the schema to version i + 1. Never edit an applied entry: append a new one.
-// Timestamps are Unix seconds. Foreign keys cascade so that deleting a client deletes its codes and grants,
-// and deleting a grant deletes its tokens (ClientStore::remove).
-const char* const migrations[] = {
-    R"sql(
-CREATE TABLE clients (
-  id              TEXT PRIMARY KEY NOT NULL,
-  publishable_key TEXT NOT NULL UNIQUE,
-  name            TEXT NOT NULL,
-  secret_hash     TEXT NOT NULL,
-  redirect_uris   TEXT NOT NULL,  -- JSON array of strings
-  grant_types     TEXT NOT NULL,  -- JSON array of strings
-  created_at      INTEGER NOT NULL
-);
-CREATE TABLE accounts (
-  sub            TEXT PRIMARY KEY NOT NULL,
-  email          TEXT NOT NULL UNIQUE,  -- lower case
-  email_verified INTEGER NOT NULL,
-  first_name     TEXT NOT NULL,
-  last_name      TEXT NOT NULL,
-  phone          TEXT,
-  phone_verified INTEGER NOT NULL,
-  otp_code       TEXT,
-  deactivate_at  INTEGER,
-  created_at     INTEGER NOT NULL,
-  updated_at     INTEGER NOT NULL
-);
-CREATE TABLE codes (
-  hash           TEXT PRIMARY KEY NOT NULL,
-  client_id      TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
-  sub            TEXT NOT NULL,
-  scope          TEXT NOT NULL,
-  redirect_uri   TEXT NOT NULL,
-  code_challenge TEXT NOT NULL,
-  nonce          TEXT NOT NULL,
-  state          TEXT NOT NULL,
-  grant_id       TEXT NOT NULL,  -- the grant redemption creates; no FK, it does not exist before
-  auth_time      INTEGER NOT NULL,
-  issued_at      INTEGER NOT NULL,
-  expires_at     INTEGER NOT NULL,
-  used_at        INTEGER
-);
-CREATE INDEX codes_expires_at ON codes(expires_at);
-CREATE INDEX codes_client_id ON codes(client_id);
-CREATE TABLE grants (
-  id         TEXT PRIMARY KEY NOT NULL,
-  client_id  TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
-  sub        TEXT NOT NULL,
-  auth_time  INTEGER NOT NULL,
-  created_at INTEGER NOT NULL,
-  revoked_at INTEGER
-);
-CREATE INDEX grants_client_id ON grants(client_id);
-CREATE TABLE tokens (
-  hash       TEXT PRIMARY KEY NOT NULL,
-  type       INTEGER NOT NULL,  -- 0 access, 1 refresh
-  grant_id   TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
-  client_id  TEXT NOT NULL,     -- reached through grant_id; a second FK would cost an index on 10M rows
-  sub        TEXT NOT NULL,
-  scope      TEXT NOT NULL,
-  issued_at  INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  used_at    INTEGER,
-  revoked_at INTEGER,
-  next_hash  TEXT NOT NULL DEFAULT '',
-  replayed   INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX tokens_grant_id ON tokens(grant_id);
-CREATE INDEX tokens_expires_at ON tokens(expires_at);
-)sql",
-    // 2: the sandbox endpoint finds a client by the keyed hash of its API key.
-    R"sql(
-CREATE INDEX clients_secret_hash ON clients(secret_hash);
-)sql",
-    // 3: authorization endpoint (issue 3)
-    R"sql(
-ALTER TABLE clients ADD COLUMN pkce_required INTEGER NOT NULL DEFAULT 1;
-CREATE TABLE login_requests (
-  id_hash            TEXT PRIMARY KEY NOT NULL,
-  client_id          TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
-  redirect_uri       TEXT NOT NULL,
-  redirect_uri_given INTEGER NOT NULL,
-  scope              TEXT NOT NULL,
-  state              TEXT NOT NULL,
-  nonce              TEXT NOT NULL,
-  code_challenge     TEXT NOT NULL,
-  response_mode      TEXT NOT NULL,
-  browser_hash       TEXT NOT NULL,
-  email              TEXT NOT NULL DEFAULT '',
-  otp_hash           TEXT NOT NULL DEFAULT '',
-  otp_expires_at     INTEGER NOT NULL DEFAULT 0,
-  otp_sent_at        INTEGER NOT NULL DEFAULT 0,
-  attempts           INTEGER NOT NULL DEFAULT 0,
-  created_at         INTEGER NOT NULL,
-  expires_at         INTEGER NOT NULL
-);
-CREATE INDEX login_requests_expires_at ON login_requests(expires_at);
-CREATE TABLE login_sessions (
-  id_hash    TEXT PRIMARY KEY NOT NULL,
-  sub        TEXT NOT NULL,
-  auth_time  INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
-);
-CREATE INDEX login_sessions_expires_at ON login_sessions(expires_at);
-)sql",
-    // 4: signing alg per client, janitor (issue 4)
-    R"sql(
-ALTER TABLE clients ADD COLUMN id_token_signed_response_alg TEXT NOT NULL DEFAULT 'RS256';
-CREATE INDEX grants_revoked_at ON grants(revoked_at) WHERE revoked_at IS NOT NULL;
-)sql",
-};
-
-constexpr int migration_count = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
-
-bool is_transient(int rc) {
-  const int primary = rc & 0xff;
-  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
-}
-
-int checked_size(std::string_view s) {
-  if (s.size() > static_cast<std::size_t>(INT_MAX)) throw StorageError("sqlite: value too large", false);
-  return static_cast<int>(s.size());
-}
 
 // Creates the file with mode 0600 before SQLite sees it: SQLite creates -wal and -shm with the main
 // file's mode, so all three stay private to the service user.
@@ -160,141 +37,6 @@ void create_private_file(const std::filesystem::path& path) {
   throw std::runtime_error(message);
 }
 
-void rollback_quietly(Connection& connection) noexcept {
-  if (sqlite3_get_autocommit(connection.handle()) != 0) return;
-  try {
-    connection.exec("ROLLBACK");
-  } catch (...) {
-    // Nothing more to do: the connection stays usable and the next BEGIN reports any real problem.
-  }
-}
-
-}  // namespace
-
-// ---------------------------------------------------------------------------------------------------------
-// Statement
-
-Statement::~Statement() {
-  if (stmt_ == nullptr) return;
-  sqlite3_reset(stmt_);  // ends the statement's implicit read transaction
-  sqlite3_clear_bindings(stmt_);
-}
-
-void Statement::check_bind(int rc) const {
-  if (rc != SQLITE_OK) connection_->fail(rc, sqlite3_sql(stmt_));
-}
-
-Statement& Statement::bind_text(int index, std::string_view value) {
-  check_bind(sqlite3_bind_text(stmt_, index, value.data(), checked_size(value), SQLITE_TRANSIENT));
-  return *this;
-}
-
-Statement& Statement::bind_int(int index, std::int64_t value) {
-  check_bind(sqlite3_bind_int64(stmt_, index, value));
-  return *this;
-}
-
-Statement& Statement::bind_null(int index) {
-  check_bind(sqlite3_bind_null(stmt_, index));
-  return *this;
-}
-
-Statement& Statement::bind_optional_int(int index, const std::optional<std::int64_t>& value) {
-  return value ? bind_int(index, *value) : bind_null(index);
-}
-
-Statement& Statement::bind_optional_text(int index, const std::optional<std::string>& value) {
-  return value ? bind_text(index, *value) : bind_null(index);
-}
-
-bool Statement::step() {
-  const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  connection_->fail(rc, sqlite3_sql(stmt_));
-}
-
-int Statement::run() {
-  while (step()) {
-  }
-  return sqlite3_changes(connection_->handle());
-}
-
-std::string Statement::column_text(int column) const {
-  const auto* text = sqlite3_column_text(stmt_, column);
-  if (text == nullptr) return {};
-  const int bytes = sqlite3_column_bytes(stmt_, column);
-  return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(bytes));
-}
-
-std::int64_t Statement::column_int(int column) const { return sqlite3_column_int64(stmt_, column); }
-
-bool Statement::column_is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
-
-std::optional<std::int64_t> Statement::column_optional_int(int column) const {
-  if (column_is_null(column)) return std::nullopt;
-  return column_int(column);
-}
-
-std::optional<std::string> Statement::column_optional_text(int column) const {
-  if (column_is_null(column)) return std::nullopt;
-  return column_text(column);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Connection
-
-Connection::Connection(const std::filesystem::path& path, int busy_timeout_ms) {
-  // NOMUTEX: a connection is only ever used by one thread at a time, the database object sees to that.
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-    sqlite3_close_v2(db_);
-    db_ = nullptr;
-    throw std::runtime_error("sqlite3_open_v2 failed: " + message);
-  }
-  sqlite3_extended_result_codes(db_, 1);
-  sqlite3_busy_timeout(db_, busy_timeout_ms);
-}
-
-Connection::~Connection() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-  sqlite3_close_v2(db_);
-}
-
-Statement Connection::prepare(std::string_view sql) {
-  if (auto it = statements_.find(sql); it != statements_.end()) return Statement(*this, it->second);
-  sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql.data(), checked_size(sql), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) fail(rc, sql);
-  if (stmt == nullptr) throw StorageError("sqlite: empty statement", false);
-  statements_.emplace(std::string(sql), stmt);
-  return Statement(*this, stmt);
-}
-
-void Connection::exec_script(const std::string& sql) {
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
-  if (rc == SQLITE_OK) return;
-  std::string message = error != nullptr ? error : sqlite3_errstr(rc);
-  sqlite3_free(error);
-  throw StorageError("sqlite: " + message + " (code " + std::to_string(rc) + ")", is_transient(rc));
-}
-
-void Connection::fail(int rc, std::string_view context) const {
-  // errmsg describes the connection's last error, which is `rc` unless something ran in between.
-  const char* message = sqlite3_extended_errcode(db_) == rc ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  std::string what = "sqlite: ";
-  what += message;
-  what += " (code " + std::to_string(rc) + ") in: ";
-  what += context.substr(0, 120);  // SQL text only; values are bound, so no secret reaches the message
-  throw StorageError(what, is_transient(rc));
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// SqliteDatabase
-
-namespace {
 
 // The deferred scope of the calling thread (CommitGate): which database it is for and what it joined.
 struct DeferredScope {
@@ -303,12 +45,13 @@ struct DeferredScope {
 };
 thread_local DeferredScope t_deferred;
 
-// Past this many WAL frames (about 16 MiB of 4 KiB pages) a checkpoint runs, so the WAL stays small.
-constexpr int kCheckpointFrames = 4000;
+// A RESTART checkpoint runs under the writer lock: waiting longer than this for a reader (or another process)
+// to leave the WAL is not worth stalling every write; the committer gives up and tries again later.
+constexpr int kRestartBusyTimeoutMs = 250;
 
 }  // namespace
 
-int SqliteDatabase::latest_schema_version() { return migration_count; }
+int SqliteDatabase::latest_schema_version() { return SqliteSchema::latest_version(); }
 
 SqliteDatabase::SqliteDatabase(Options options) : options_(std::move(options)) {
   const std::string where = "SQLite database '" + options_.path.string() + "'";
@@ -333,7 +76,7 @@ SqliteDatabase::SqliteDatabase(Options options) : options_(std::move(options)) {
       }
     }
     if (mode != "wal") throw std::runtime_error("journal_mode is '" + mode + "', expected 'wal'");
-    migrate(*writer_);
+    SqliteSchema::migrate(*writer_);
     for (int i = 0; i < options_.read_connections; ++i) {
       readers_.push_back(open_connection());
       readers_.back()->exec("PRAGMA query_only=ON");  // a read connection must never write by mistake
@@ -350,6 +93,7 @@ SqliteDatabase::SqliteDatabase(Options options) : options_(std::move(options)) {
         },
         this);  // replaces the automatic checkpoint on the writer
     checkpointer_ = open_connection();
+    sqlite3_busy_timeout(checkpointer_->handle(), std::min(options_.busy_timeout_ms, kRestartBusyTimeoutMs));
     const std::filesystem::path wal = options_.path.string() + "-wal";
     wal_fd_ = ::open(wal.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (wal_fd_ < 0) throw std::runtime_error("cannot open '" + wal.string() + "': " + std::strerror(errno));
@@ -400,44 +144,13 @@ std::unique_ptr<Connection> SqliteDatabase::open_connection() {
   std::unique_ptr<Connection> connection(new Connection(options_.path, options_.busy_timeout_ms));
   connection->exec("PRAGMA foreign_keys=ON");
   connection->exec("PRAGMA synchronous=FULL");  // with WAL: every COMMIT is fsynced before it returns
+  connection->exec("PRAGMA mmap_size=" + std::to_string(mmap_bytes));
+  // Applied by the connection that restarts the WAL (the writer, or a TRUNCATE): a grown WAL shrinks back.
+  connection->exec("PRAGMA journal_size_limit=" + std::to_string(wal_size_limit));
   return connection;
 }
 
-void SqliteDatabase::migrate(Connection& connection) {
-  // Each migration checks and applies itself under the write lock, so two processes opening a new file at
-  // once apply it exactly once.
-  for (int version = 1; version <= migration_count; ++version) {
-    connection.exec("BEGIN IMMEDIATE");
-    try {
-      connection.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
-      bool applied = false;
-      {
-        auto st = connection.prepare("SELECT 1 FROM schema_migrations WHERE version = ?1");
-        st.bind_int(1, version);
-        applied = st.step();
-      }
-      if (!applied) {
-        connection.exec_script(migrations[version - 1]);
-        auto st = connection.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)");
-        st.bind_int(1, version).bind_int(2, static_cast<std::int64_t>(std::time(nullptr))).run();
-      }
-      connection.exec("COMMIT");
-    } catch (...) {
-      rollback_quietly(connection);
-      throw;
-    }
-  }
-  std::int64_t newest = 0;
-  {
-    auto st = connection.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
-    if (st.step()) newest = st.column_int(0);
-  }
-  if (newest > migration_count)
-    throw std::runtime_error("schema version " + std::to_string(newest) + " is newer than this binary supports (" +
-                             std::to_string(migration_count) + ")");
-}
-
-void SqliteDatabase::write(FunctionRef<bool(Connection&)> fn) {
+void SqliteDatabase::write_kept(FunctionRef<bool(Connection&)> fn) {
   Connection& connection = *writer_;
   std::unique_lock lock(write_mutex_);
   if (wal_sync_failed_) throw StorageError(commit_error_, false);
@@ -478,14 +191,14 @@ void SqliteDatabase::write(FunctionRef<bool(Connection&)> fn) {
     }
     if (!undone || members_ == 0) {
       // Nothing of the batch is left to commit: end the transaction now rather than hold the write lock.
-      rollback_quietly(connection);
+      connection.rollback_quietly();
       txn_open_ = false;
     }
     throw;
   }
   if (!kept && members_ == 0) {
     // Rolled back and alone in the batch: nothing to make durable, and no reason to hold the write lock.
-    rollback_quietly(connection);
+    connection.rollback_quietly();
     txn_open_ = false;
     return;
   }
@@ -501,6 +214,19 @@ void SqliteDatabase::write(FunctionRef<bool(Connection&)> fn) {
   if (failed_batches_.count(batch) != 0) throw StorageError(commit_error_, false);
 }
 
+bool SqliteDatabase::lock_if_own_open_batch(std::unique_lock<std::mutex>& lock) {
+  if (t_deferred.db != this || t_deferred.ticket.empty()) return false;
+  lock.lock();
+  if (txn_open_ && t_deferred.ticket.last == open_batch_) return true;
+  lock.unlock();  // committed (visible to readers) or failed (nothing to see)
+  return false;
+}
+
+void SqliteDatabase::set_checkpoint_limits(CheckpointLimits limits) {
+  std::lock_guard lock(write_mutex_);
+  limits_ = limits;
+}
+
 void SqliteDatabase::checkpoint_loop() {
   std::unique_lock lock(checkpoint_mutex_);
   for (;;) {
@@ -508,10 +234,35 @@ void SqliteDatabase::checkpoint_loop() {
     if (checkpoint_stop_) return;
     checkpoint_wanted_ = false;
     lock.unlock();
-    // PASSIVE: never waits on the writer or readers; synchronous=FULL on this connection syncs the WAL before
-    // copying and the database file before the WAL may be reused.
-    sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    {
+      // PASSIVE: never waits on the writer or readers; synchronous=FULL on this connection syncs the WAL before
+      // copying and the database file before the WAL may be reused. Under sustained load it never finishes the
+      // WAL (the writer keeps appending), but it copies most frames outside the writer lock, which shortens
+      // the committer's RESTART below.
+      std::lock_guard connection_lock(checkpoint_connection_mutex_);
+      sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
     lock.lock();
+  }
+}
+
+void SqliteDatabase::restart_checkpoint() {
+  // Called between COMMIT and the next BEGIN with the writer lock held, so no batch of ours appends meanwhile.
+  // RESTART copies what the background checkpoint left, fsyncs the database file (synchronous=FULL on the
+  // checkpointer) and waits, up to its short busy timeout, until no reader uses the WAL, so the writer's next
+  // transaction starts the WAL over from its first frame: the WAL stays bounded under any sustained load.
+  // Readers are short autocommit statements, so the wait is brief. A busy result (a reader or another process
+  // held on) leaves the WAL as it is, and the committer tries again after a few more frames.
+  std::lock_guard connection_lock(checkpoint_connection_mutex_);
+  int log = 0;
+  int copied = 0;
+  const int rc =
+      sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_RESTART, &log, &copied);
+  if (rc == SQLITE_OK) {
+    wal_frames_ = 0;
+    restart_retry_frames_ = 0;
+  } else {
+    restart_retry_frames_ = wal_frames_ + std::max(1, limits_.restart_frames / 8);
   }
 }
 
@@ -574,10 +325,11 @@ void SqliteDatabase::commit_loop() {
           error = e.what();
         }
       }
-      if (!ok) rollback_quietly(*writer_);
+      if (!ok) writer_->rollback_quietly();
       txn_open_ = false;
       ++open_batch_;
-      const bool checkpoint = ok && wal_frames_ >= kCheckpointFrames;
+      if (ok && wal_frames_ >= limits_.restart_frames && wal_frames_ >= restart_retry_frames_) restart_checkpoint();
+      const bool checkpoint = ok && wal_frames_ >= limits_.passive_frames;
       lock.unlock();
       // The next batch runs on the writer meanwhile; this one is durable once its WAL frames are on disk.
       if (ok && ::fdatasync(wal_fd_) != 0) {

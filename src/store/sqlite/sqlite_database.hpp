@@ -17,86 +17,33 @@
 #include <vector>
 
 #include "core/ports/commit_gate.hpp"
-
-// Forward declarations keep sqlite3.h out of everything that only wires the stores together.
-struct sqlite3;
-struct sqlite3_stmt;
+#include "store/sqlite/sqlite_connection.hpp"
 
 namespace boltauth::store::sqlite {
 
-class Connection;
-
-/// A cached prepared statement checked out for one use. Reset (and unbound) on destruction, so no
-/// statement ever keeps a read transaction open between requests. Every failure throws
-/// core::ports::StorageError.
-class Statement {
- public:
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  Statement(Statement&& other) noexcept : connection_(other.connection_), stmt_(std::exchange(other.stmt_, nullptr)) {}
-  Statement& operator=(Statement&&) = delete;
-  ~Statement();
-
-  // Parameters are 1-based, as in SQL (?1, ?2, ...).
-  Statement& bind_text(int index, std::string_view value);
-  Statement& bind_int(int index, std::int64_t value);
-  Statement& bind_bool(int index, bool value) { return bind_int(index, value ? 1 : 0); }
-  Statement& bind_null(int index);
-  Statement& bind_optional_int(int index, const std::optional<std::int64_t>& value);
-  Statement& bind_optional_text(int index, const std::optional<std::string>& value);
-
-  /// Steps once; true when a row is available.
-  bool step();
-  /// Steps to completion and returns the number of rows changed (sqlite3_changes).
-  int run();
-
-  // Columns are 0-based, as in the C API.
-  std::string column_text(int column) const;
-  std::int64_t column_int(int column) const;
-  bool column_bool(int column) const { return column_int(column) != 0; }
-  bool column_is_null(int column) const;
-  std::optional<std::int64_t> column_optional_int(int column) const;
-  std::optional<std::string> column_optional_text(int column) const;
-
- private:
-  friend class Connection;
-  Statement(Connection& connection, sqlite3_stmt* stmt) : connection_(&connection), stmt_(stmt) {}
-  void check_bind(int rc) const;
-
-  Connection* connection_;
-  sqlite3_stmt* stmt_;
+/// What a write function returns when it may roll back: its value, and whether its changes are kept.
+template <class T>
+struct Kept {
+  using value_type = T;
+  T value;
+  bool keep = true;
 };
+/// `return keep(v);` keeps the write's changes; `return rollback(v);` undoes them and still hands back `v`.
+template <class T>
+Kept<std::decay_t<T>> keep(T&& value) {
+  return {std::forward<T>(value), true};
+}
+template <class T>
+Kept<std::decay_t<T>> rollback(T&& value) {
+  return {std::forward<T>(value), false};
+}
 
-/// One sqlite3 handle and its statement cache. Used by one thread at a time (the database hands it out).
-class Connection {
- public:
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-  ~Connection();
-
-  /// Returns the cached statement for `sql`, preparing it (persistently) on first use. Each SQL text may
-  /// be checked out once at a time.
-  Statement prepare(std::string_view sql);
-  /// Runs one statement that takes no parameters; returns sqlite3_changes.
-  int exec(std::string_view sql) { return prepare(sql).run(); }
-  /// Runs a script of several statements (migrations); not cached.
-  void exec_script(const std::string& sql);
-
-  sqlite3* handle() const noexcept { return db_; }
-  /// Throws StorageError describing the connection's last error (`rc` is the failing result code).
-  [[noreturn]] void fail(int rc, std::string_view context) const;
-
- private:
-  friend class SqliteDatabase;
-  Connection(const std::filesystem::path& path, int busy_timeout_ms);
-
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> statements_;
-};
+namespace detail {
+template <class T>
+inline constexpr bool is_kept = false;
+template <class T>
+inline constexpr bool is_kept<Kept<T>> = true;
+}  // namespace detail
 
 /// A non-owning reference to a callable, so a write can be queued without allocating.
 template <class Signature>
@@ -144,6 +91,12 @@ class SqliteDatabase final : public core::ports::CommitGate {
     int busy_timeout_ms = 10000;
   };
 
+  /// Memory-mapped I/O for reads on every connection (fewer copies and syscalls on the hot rows).
+  static constexpr std::int64_t mmap_bytes = 256LL << 20;
+  /// A WAL that grew past this (a burst, another process's long transaction) is cut back to it when it next
+  /// restarts. Above the steady-state size (restart_frames), so the steady state reuses its blocks in place.
+  static constexpr std::int64_t wal_size_limit = 64LL << 20;
+
   /// Opens (creating with mode 0600) the file and applies pending migrations. Throws std::runtime_error
   /// with a message naming the file when it cannot be opened or migrated.
   explicit SqliteDatabase(Options options);
@@ -164,12 +117,56 @@ class SqliteDatabase final : public core::ports::CommitGate {
     return fn(*lease.connection);
   }
 
-  /// Runs `fn` inside the open write transaction. `fn` returns true to keep its changes, false to roll them
-  /// back (nothing it wrote is kept). If `fn` throws, its changes are rolled back and the exception is
-  /// rethrown here. Outside a deferred scope it returns once durably committed, and throws StorageError if
-  /// the commit fails. `fn` runs on the calling thread under the writer lock: it must only touch the
-  /// connection it is given, and must not call write(). Never call it from a when_durable() callback.
-  void write(FunctionRef<bool(Connection&)> fn);
+  /// Runs `fn(Connection&)` inside the open write transaction and returns what it returns. The write's changes
+  /// are kept, unless `fn` returns a Kept<T> (see keep() and rollback()): then they are kept iff `keep`, and
+  /// write() returns the T. If `fn` throws, its changes are rolled back and the exception is rethrown here.
+  /// Outside a deferred scope it returns once durably committed, and throws StorageError if the commit fails
+  /// (a rolled-back write that is alone in its batch returns at once: there is nothing to make durable).
+  /// `fn` runs on the calling thread under the writer lock: it must only touch the connection it is given, and
+  /// must not call write(). Never call it from a when_durable() callback.
+  template <class F>
+  auto write(F&& fn) {
+    using R = std::invoke_result_t<F&, Connection&>;
+    if constexpr (std::is_void_v<R>) {
+      write_kept([&](Connection& c) {
+        fn(c);
+        return true;
+      });
+    } else if constexpr (detail::is_kept<R>) {
+      std::optional<typename R::value_type> out;
+      write_kept([&](Connection& c) {
+        R result = fn(c);
+        out.emplace(std::move(result.value));
+        return result.keep;
+      });
+      return std::move(*out);
+    } else {
+      std::optional<R> out;
+      write_kept([&](Connection& c) {
+        out.emplace(fn(c));
+        return true;
+      });
+      return std::move(*out);
+    }
+  }
+
+  /// Like read(), except when the calling thread's deferred scope has joined the batch that is still open: then
+  /// `fn` runs on the writer (under the writer lock), so the caller sees its own uncommitted writes.
+  template <class F>
+  auto read_own(F&& fn) -> std::invoke_result_t<F&, Connection&> {
+    std::unique_lock<std::mutex> lock(write_mutex_, std::defer_lock);
+    if (lock_if_own_open_batch(lock)) return fn(*writer_);
+    return read(std::forward<F>(fn));
+  }
+
+  /// Checkpoint thresholds in WAL frames (tests lower them). Past `passive_frames` the checkpointer thread
+  /// copies frames in the background; past `restart_frames` the committer, between COMMIT and the next BEGIN,
+  /// runs a RESTART checkpoint so the WAL starts over (see commit_loop()).
+  struct CheckpointLimits {
+    int passive_frames = 2000;
+    int restart_frames = 8000;
+  };
+  void set_checkpoint_limits(CheckpointLimits limits);
 
   /// Test hook: runs on the committer thread, outside the writer lock, before each COMMIT (writes may still
   /// join the batch meanwhile); throwing makes that commit fail. Set it before writing.
@@ -195,7 +192,9 @@ class SqliteDatabase final : public core::ports::CommitGate {
   };
 
   std::unique_ptr<Connection> open_connection();
-  void migrate(Connection& connection);
+  void write_kept(FunctionRef<bool(Connection&)> fn);
+  bool lock_if_own_open_batch(std::unique_lock<std::mutex>& lock);
+  void restart_checkpoint();  // under write_mutex_, no transaction open
   void commit_loop();
   void checkpoint_loop();
   bool settled_ok(const Ticket& ticket) const;  // under write_mutex_, once done_batch_ >= ticket.last
@@ -222,9 +221,14 @@ class SqliteDatabase final : public core::ports::CommitGate {
   std::function<void()> commit_hook_;
   std::map<std::uint64_t, std::vector<Waiter>> waiters_;  // by ticket.last
   int wal_frames_ = 0;                                    // WAL size after the last commit (sqlite3_wal_hook)
+  CheckpointLimits limits_;
+  int restart_retry_frames_ = 0;  // after a RESTART checkpoint gave up (busy), wait for this many frames
+  // The checkpointer connection is shared by the background PASSIVE checkpoints and the committer's RESTART.
+  std::mutex checkpoint_connection_mutex_;
   bool stopping_ = false;
   std::thread committer_;
-  // Checkpoints run on their own thread, so their two fsyncs never delay a batch's commit.
+  // Background (PASSIVE) checkpoints run on their own thread, so their copying and fsyncs do not delay a
+  // batch's commit; the committer's RESTART then has little left to copy.
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wake_;
   bool checkpoint_wanted_ = false;

@@ -1,0 +1,100 @@
+#include "store/sqlite/sqlite_account_store.hpp"
+
+#include <string>
+
+namespace boltauth::store::sqlite {
+namespace {
+
+using core::model::Account;
+
+// Emails are unique and looked up case-insensitively; ASCII folding matches the callers' normalization.
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& ch : out)
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  return out;
+}
+
+// The one column list of `accounts`, in read_account's order.
+const std::string select_account =
+    "SELECT sub, email, email_verified, first_name, last_name, phone, phone_verified, otp_code, deactivate_at, "
+    "created_at, updated_at FROM accounts";
+
+Account read_account(const Statement& st) {
+  Account account;
+  account.sub = st.column_text(0);
+  account.email = st.column_text(1);
+  account.email_verified = st.column_bool(2);
+  account.first_name = st.column_text(3);
+  account.last_name = st.column_text(4);
+  account.phone = st.column_optional_text(5);
+  account.phone_verified = st.column_bool(6);
+  account.otp_code = st.column_optional_text(7);
+  account.deactivate_at = st.column_optional_int(8);
+  account.created_at = st.column_int(9);
+  account.updated_at = st.column_int(10);
+  return account;
+}
+
+std::optional<Account> find_account(SqliteDatabase& db, const std::string& sql, std::string_view key) {
+  return db.read([&](Connection& c) -> std::optional<Account> {
+    auto st = c.prepare(sql);
+    st.bind_text(1, key);
+    if (!st.step()) return std::nullopt;
+    return read_account(st);
+  });
+}
+
+}  // namespace
+
+bool SqliteAccountStore::insert(const Account& account) {
+  const std::string email = ascii_lower(account.email);
+  return db_.write([&](Connection& c) {
+    const bool inserted = c.prepare(
+                               "INSERT INTO accounts (sub, email, email_verified, first_name, last_name, phone, "
+                               "phone_verified, otp_code, deactivate_at, created_at, updated_at) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING")
+                              .bind_text(1, account.sub)
+                              .bind_text(2, email)
+                              .bind_bool(3, account.email_verified)
+                              .bind_text(4, account.first_name)
+                              .bind_text(5, account.last_name)
+                              .bind_optional_text(6, account.phone)
+                              .bind_bool(7, account.phone_verified)
+                              .bind_optional_text(8, account.otp_code)
+                              .bind_optional_int(9, account.deactivate_at)
+                              .bind_int(10, account.created_at)
+                              .bind_int(11, account.updated_at)
+                              .run() == 1;
+    return inserted ? keep(true) : rollback(false);
+  });
+}
+
+std::optional<Account> SqliteAccountStore::find(std::string_view sub) {
+  static const std::string sql = select_account + " WHERE sub = ?1";
+  return find_account(db_, sql, sub);
+}
+
+std::optional<Account> SqliteAccountStore::find_by_email(std::string_view email) {
+  static const std::string sql = select_account + " WHERE email = ?1";
+  return find_account(db_, sql, ascii_lower(email));
+}
+
+bool SqliteAccountStore::update_profile(std::string_view sub, const std::optional<std::string>& first_name,
+                                        const std::optional<std::string>& last_name, base::UnixSeconds now) {
+  return db_.write([&](Connection& c) {
+    // A call that changes nothing leaves updated_at alone.
+    const bool updated =
+        c.prepare(
+             "UPDATE accounts SET first_name = coalesce(?2, first_name), last_name = coalesce(?3, last_name), "
+             "updated_at = CASE WHEN ?2 IS NULL AND ?3 IS NULL THEN updated_at ELSE ?4 END WHERE sub = ?1")
+            .bind_text(1, sub)
+            .bind_optional_text(2, first_name)
+            .bind_optional_text(3, last_name)
+            .bind_int(4, now)
+            .run() == 1;
+    return updated ? keep(true) : rollback(false);
+  });
+}
+
+}  // namespace boltauth::store::sqlite

@@ -1,0 +1,208 @@
+#include "store/sqlite/sqlite_grant_store.hpp"
+
+#include <sqlite3.h>
+
+#include <string>
+
+#include "core/ports/storage_error.hpp"
+
+namespace boltauth::store::sqlite {
+namespace {
+
+using core::model::Grant;
+using core::model::GrantKind;
+using core::ports::ConsumeOutcome;
+using core::ports::StorageError;
+
+// Stored as fixed numbers (the enum's values), checked on the way back.
+GrantKind decode_kind(std::int64_t value) {
+  if (value == static_cast<std::int64_t>(GrantKind::authorization_code)) return GrantKind::authorization_code;
+  if (value == static_cast<std::int64_t>(GrantKind::client_credentials)) return GrantKind::client_credentials;
+  throw StorageError("sqlite: corrupt grant kind " + std::to_string(value), false);
+}
+
+// jti is a 64-bit random number; SQLite integers are signed 64-bit, so it is stored bit for bit.
+std::int64_t encode_jti(std::uint64_t jti) { return static_cast<std::int64_t>(jti); }
+
+// The one column list of `grants` (after id), in read_grant's and bind_grant's order.
+const std::string grant_columns =
+    "kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, created_at, "
+    "code_expires_at, redeemed_at, generation, rotated_at, replayed, access_floor, expires_at, revoked_at";
+const std::string insert_grant_sql = "INSERT INTO grants (" + grant_columns +
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                                     "?16, ?17, ?18)";
+const std::string select_grant_sql = "SELECT id, " + grant_columns + " FROM grants WHERE id = ?1";
+
+void bind_grant(Statement& st, const Grant& g) {
+  st.bind_int(1, static_cast<std::int64_t>(g.kind))
+      .bind_text(2, g.client_id)
+      .bind_text(3, g.sub)
+      .bind_text(4, g.scope)
+      .bind_text(5, g.redirect_uri)
+      .bind_text(6, g.code_challenge)
+      .bind_text(7, g.nonce)
+      .bind_text(8, g.state)
+      .bind_int(9, g.auth_time)
+      .bind_int(10, g.created_at)
+      .bind_int(11, g.code_expires_at)
+      .bind_optional_int(12, g.redeemed_at)
+      .bind_int(13, g.generation)
+      .bind_optional_int(14, g.rotated_at)
+      .bind_bool(15, g.replayed)
+      .bind_int(16, g.access_floor)
+      .bind_optional_int(17, g.expires_at)
+      .bind_optional_int(18, g.revoked_at);
+}
+
+Grant read_grant(const Statement& st) {
+  Grant g;
+  g.id = st.column_int(0);
+  g.kind = decode_kind(st.column_int(1));
+  g.client_id = st.column_text(2);
+  g.sub = st.column_text(3);
+  g.scope = st.column_text(4);
+  g.redirect_uri = st.column_text(5);
+  g.code_challenge = st.column_text(6);
+  g.nonce = st.column_text(7);
+  g.state = st.column_text(8);
+  g.auth_time = st.column_int(9);
+  g.created_at = st.column_int(10);
+  g.code_expires_at = st.column_int(11);
+  g.redeemed_at = st.column_optional_int(12);
+  g.generation = st.column_int(13);
+  g.rotated_at = st.column_optional_int(14);
+  g.replayed = st.column_bool(15);
+  g.access_floor = st.column_int(16);
+  g.expires_at = st.column_optional_int(17);
+  g.revoked_at = st.column_optional_int(18);
+  return g;
+}
+
+ConsumeOutcome outcome(int changed) { return changed == 1 ? ConsumeOutcome::consumed : ConsumeOutcome::lost; }
+
+/// A consuming UPDATE: one statement, and the row count decides. A loss changed nothing, so it is rolled back
+/// (it then does not wait for a commit when it is alone in its batch).
+template <class Bind>
+ConsumeOutcome consume(SqliteDatabase& db, const char* sql, Bind&& bind) {
+  return db.write([&](Connection& c) {
+    auto st = c.prepare(sql);
+    bind(st);
+    const ConsumeOutcome result = outcome(st.run());
+    return Kept<ConsumeOutcome>{result, result == ConsumeOutcome::consumed};
+  });
+}
+
+}  // namespace
+
+std::int64_t SqliteGrantStore::insert_row(Connection& c, const Grant& g) {
+  auto st = c.prepare(insert_grant_sql);
+  bind_grant(st, g);
+  st.run();
+  // On the writer, under its lock: nothing else inserted in between.
+  return sqlite3_last_insert_rowid(c.handle());
+}
+
+std::optional<Grant> SqliteGrantStore::find_row(Connection& c, std::int64_t id) {
+  auto st = c.prepare(select_grant_sql);
+  st.bind_int(1, id);
+  if (!st.step()) return std::nullopt;
+  return read_grant(st);
+}
+
+std::int64_t SqliteGrantStore::insert_grant(const Grant& grant) {
+  return db_.write([&](Connection& c) { return insert_row(c, grant); });
+}
+
+std::optional<Grant> SqliteGrantStore::find_grant(std::int64_t id) {
+  return db_.read_own([&](Connection& c) { return find_row(c, id); });
+}
+
+ConsumeOutcome SqliteGrantStore::redeem(std::int64_t id, base::UnixSeconds now, base::UnixSeconds expires_at) {
+  return consume(db_,
+                 "UPDATE grants SET redeemed_at = ?2, rotated_at = ?2, generation = 1, expires_at = ?3 "
+                 "WHERE id = ?1 AND redeemed_at IS NULL AND revoked_at IS NULL AND ?2 < code_expires_at",
+                 [&](Statement& st) { st.bind_int(1, id).bind_int(2, now).bind_int(3, expires_at); });
+}
+
+ConsumeOutcome SqliteGrantStore::rotate(std::int64_t id, std::int64_t generation, base::UnixSeconds now,
+                                        base::UnixSeconds expires_at) {
+  return consume(db_,
+                 "UPDATE grants SET generation = generation + 1, rotated_at = ?3, replayed = 0, expires_at = ?4 "
+                 "WHERE id = ?1 AND generation = ?2 AND redeemed_at IS NOT NULL AND revoked_at IS NULL",
+                 [&](Statement& st) { st.bind_int(1, id).bind_int(2, generation).bind_int(3, now).bind_int(4, expires_at); });
+}
+
+ConsumeOutcome SqliteGrantStore::replay(std::int64_t id, std::int64_t generation, base::UnixSeconds rotated_since,
+                                        base::UnixSeconds now, base::UnixSeconds expires_at) {
+  // SET expressions read the row as it was: access_floor becomes the new generation.
+  return consume(db_,
+                 "UPDATE grants SET generation = generation + 1, access_floor = generation + 1, replayed = 1, "
+                 "rotated_at = ?4, expires_at = ?5 "
+                 "WHERE id = ?1 AND generation = ?2 AND replayed = 0 AND revoked_at IS NULL AND rotated_at >= ?3",
+                 [&](Statement& st) {
+                   st.bind_int(1, id).bind_int(2, generation).bind_int(3, rotated_since).bind_int(4, now).bind_int(
+                       5, expires_at);
+                 });
+}
+
+void SqliteGrantStore::revoke_grant(std::int64_t id, base::UnixSeconds now) {
+  db_.write([&](Connection& c) {
+    c.prepare("UPDATE grants SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
+        .bind_int(1, id)
+        .bind_int(2, now)
+        .run();
+  });
+}
+
+void SqliteGrantStore::deny_token(std::int64_t grant_id, std::uint64_t jti, base::UnixSeconds expires_at) {
+  db_.write([&](Connection& c) {
+    c.prepare("INSERT INTO denied_tokens (grant_id, jti, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+        .bind_int(1, grant_id)
+        .bind_int(2, encode_jti(jti))
+        .bind_int(3, expires_at)
+        .run();
+  });
+}
+
+bool SqliteGrantStore::is_denied(std::int64_t grant_id, std::uint64_t jti) {
+  return db_.read([&](Connection& c) {
+    auto st = c.prepare("SELECT 1 FROM denied_tokens WHERE grant_id = ?1 AND jti = ?2");
+    st.bind_int(1, grant_id).bind_int(2, encode_jti(jti));
+    return st.step();
+  });
+}
+
+std::int64_t SqliteGrantStore::client_grant(std::string_view client_id, base::UnixSeconds now) {
+  // `kind = 1` in each query lets SQLite use the partial unique index grants_client_credentials.
+  static constexpr const char* find_sql = "SELECT id FROM grants WHERE client_id = ?1 AND kind = 1";
+  const auto find = [&](Connection& c) -> std::optional<std::int64_t> {
+    auto st = c.prepare(find_sql);
+    st.bind_text(1, client_id);
+    if (!st.step()) return std::nullopt;
+    return st.column_int(0);
+  };
+  if (const auto id = db_.read(find)) return *id;
+  // First use: insert unless a concurrent first call (of this or another process) got there first, then read
+  // back on the writer, inside the same write, so every caller returns the one row that exists.
+  return db_.write([&](Connection& c) {
+    Grant grant;
+    grant.kind = core::model::GrantKind::client_credentials;
+    grant.client_id = std::string(client_id);
+    grant.sub = grant.client_id;
+    grant.auth_time = now;
+    grant.created_at = now;
+    grant.redeemed_at = now;
+    grant.generation = 1;
+    grant.rotated_at = now;
+    // DO NOTHING on the partial unique index: the loser of a race inserts nothing and reads the winner's row.
+    static const std::string sql = insert_grant_sql + " ON CONFLICT DO NOTHING";
+    auto st = c.prepare(sql);
+    bind_grant(st, grant);
+    st.run();
+    const auto id = find(c);
+    if (!id) throw StorageError("sqlite: client_credentials grant missing after insert", false);
+    return *id;
+  });
+}
+
+}  // namespace boltauth::store::sqlite

@@ -1,0 +1,20 @@
+#pragma once
+#include <string_view>
+
+#include "store/sqlite/sqlite_connection.hpp"
+
+namespace boltauth::store::sqlite {
+
+/// The SQLite schema: an ordered list of migrations, each applied once in its own transaction.
+class SqliteSchema {
+ public:
+  /// Number of migrations this binary knows; the schema version of a migrated file.
+  static int latest_version();
+  /// The SQL script of migration `version` (1-based). Tests build old files from it.
+  static std::string_view migration(int version);
+  /// Applies every pending migration on `connection` (outside any transaction). Throws StorageError, or
+  /// std::runtime_error when the file is newer than this binary.
+  static void migrate(Connection& connection);
+};
+
+}  // namespace boltauth::store::sqlite
