@@ -29,3 +29,23 @@ class StaticKeySource final : public KeySource {
 };
 
 }  // namespace boltauth::core::ports
+
+namespace boltauth::crypto {
+class TokenSealer;
+}
+
+namespace boltauth::core::ports {
+
+/// The token sealer in force at `now`: the newest sealing key seals, every key still within its retention
+/// opens. Implementations may reload keys rotated by another process; the sealer returned stays valid for as long
+/// as the caller holds it. Thread-safe.
+class SealerSource {
+ public:
+  virtual ~SealerSource() = default;
+  virtual std::shared_ptr<const crypto::TokenSealer> sealer(base::UnixSeconds now) = 0;
+  /// Called when a token names a key id the current sealer lacks (another node rotated): reloads at once.
+  /// Returns the sealer after reloading.
+  virtual std::shared_ptr<const crypto::TokenSealer> reload(base::UnixSeconds now) = 0;
+};
+
+}  // namespace boltauth::core::ports
