@@ -210,6 +210,16 @@ TEST(TokenSealerTest, IsDeterministicAndTheJtiChangesTheToken) {
   EXPECT_NE(t2.substr(44), t1.substr(44));
 }
 
+// Pins the layout (docs/design.md "Sealed tokens"): computed independently with Python's hmac and the
+// cryptography package from the same secret and payload, so a change of the format cannot pass unnoticed.
+TEST(TokenSealerTest, KnownAnswer) {
+  const TokenSealer sealer({key(1, 10)});
+  const std::string expected =
+      "AZqoVQgFUV_y7wC65IoL3C2MjnT0sSKdOhcgOLJjwhA.bHtPiC8O9tEFkLRp35O3uF-whbdqcQr7BqGLToSyTvA";
+  EXPECT_EQ(sealer.seal(payload(SealedKind::access_token)), expected);
+  EXPECT_EQ(sealer.open(expected), payload(SealedKind::access_token));
+}
+
 TEST(TokenSealerTest, KindsArePreserved) {
   const TokenSealer sealer({key(1, 10)});
   for (SealedKind kind : kKinds) {
