@@ -44,6 +44,8 @@ struct Services::Impl {
         keys((files.ensure_signing_keys(o.rsa_key_bits, clock.now()), files.signing_dir()), o.config.id_token_ttl),
         db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}),
         data_dir(o.data_dir) {
+    // The first sealing key exists from start-up on, like the signing keys (docs/design.md "Sealing keys").
+    files.ensure_sealing_key(clock.now());
     if (o.otp_delivery == "smtp")
       otp_sender = std::make_unique<mail::SmtpSender>(o.smtp);
     else if (o.otp_delivery == "file")
