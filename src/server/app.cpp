@@ -51,6 +51,8 @@ struct Services::Impl {
                 std::max({o.config.refresh_token_ttl, o.config.access_token_ttl, o.config.code_ttl})),
         db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}),
         data_dir(o.data_dir) {
+    // The first sealing key exists from start-up on, like the signing keys (docs/design.md "Sealing keys").
+    files.ensure_sealing_key(clock.now());
     if (o.otp_delivery == "smtp")
       otp_sender = std::make_unique<mail::SmtpSender>(o.smtp);
     else if (o.otp_delivery == "file")

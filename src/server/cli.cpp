@@ -54,11 +54,52 @@ void print_client(const core::model::Client& c, const std::string* secret, bool 
 
 std::string time_text(std::optional<base::UnixSeconds> t) { return t ? std::to_string(*t) : "-"; }
 
-void print_keys(const core::KeyRing& ring, bool json) {
+std::string file_number(long n) {
+  std::string s = std::to_string(n);
+  if (s.size() < 4) s.insert(0, 4 - s.size(), '0');
+  return s;
+}
+
+void print_signing_keys(const core::KeyRing& ring) {
+  std::cout << "ALG    PHASE    KID                                          ACTIVATES_AT RETIRES_AT UNPUBLISH_AT\n";
+  for (const auto& k : ring.schedule()) {
+    std::printf("%-6s %-8s %-44s %-12s %-10s %s\n", k.alg.c_str(), std::string(core::to_string(k.phase)).c_str(),
+                k.kid.c_str(), std::to_string(k.activates_at).c_str(), time_text(k.retires_at).c_str(),
+                time_text(k.unpublish_at).c_str());
+  }
+}
+
+const char* state_name(SealingKeyStatus::State s) {
+  switch (s) {
+    case SealingKeyStatus::State::seals:
+      return "seals";
+    case SealingKeyStatus::State::opens:
+      return "opens";
+    case SealingKeyStatus::State::retired:
+      return "retired";
+  }
+  return "";
+}
+
+// Never the secret: the number, the id carried in tokens, and the schedule.
+boost::json::object sealing_json(const SealingKeyStatus& k) {
+  boost::json::object o{{"use", "sealing"},
+                        {"number", k.number},
+                        {"id", k.id},
+                        {"state", state_name(k.state)},
+                        {"created_at", k.created_at}};
+  o["opens_until"] = k.opens_until ? boost::json::value(*k.opens_until) : boost::json::value(nullptr);
+  return o;
+}
+
+// Signing keys first (each with "use": "sig", as in a JWK), then sealing keys ("use": "sealing"), in one array:
+// the signing entries keep their fields and positions.
+void print_keys(const core::KeyRing& ring, const std::vector<SealingKeyStatus>& sealing, bool json) {
   if (json) {
     boost::json::array arr;
     for (const auto& k : ring.schedule()) {
-      boost::json::object o{{"kid", k.kid},
+      boost::json::object o{{"use", "sig"},
+                            {"kid", k.kid},
                             {"alg", k.alg},
                             {"phase", core::to_string(k.phase)},
                             {"created_at", k.created_at},
@@ -67,14 +108,17 @@ void print_keys(const core::KeyRing& ring, bool json) {
       o["unpublish_at"] = k.unpublish_at ? boost::json::value(*k.unpublish_at) : boost::json::value(nullptr);
       arr.push_back(std::move(o));
     }
+    for (const auto& k : sealing) arr.push_back(sealing_json(k));
     std::cout << boost::json::serialize(arr) << "\n";
     return;
   }
-  std::cout << "ALG    PHASE    KID                                          ACTIVATES_AT RETIRES_AT UNPUBLISH_AT\n";
-  for (const auto& k : ring.schedule()) {
-    std::printf("%-6s %-8s %-44s %-12s %-10s %s\n", k.alg.c_str(), std::string(core::to_string(k.phase)).c_str(),
-                k.kid.c_str(), std::to_string(k.activates_at).c_str(), time_text(k.retires_at).c_str(),
-                time_text(k.unpublish_at).c_str());
+  print_signing_keys(ring);
+  std::cout << "\nKIND    NUMBER ID  CREATED_AT   STATE\n";
+  for (const auto& k : sealing) {
+    std::string state = state_name(k.state);
+    if (k.state == SealingKeyStatus::State::opens) state = "opens until " + std::to_string(*k.opens_until);
+    std::printf("%-7s %-6s %-3d %-12s %s\n", "sealing", file_number(k.number).c_str(), int{k.id},
+                std::to_string(k.created_at).c_str(), state.c_str());
   }
 }
 
@@ -163,21 +207,30 @@ int run_cli(int argc, char** argv) {
   a_create->add_flag("--json", json, "print JSON");
 
   // keys ...
-  auto* keys = app.add_subcommand("keys", "Manage id_token signing keys");
+  auto* keys = app.add_subcommand("keys", "Manage id_token signing keys and token sealing keys");
   keys->require_subcommand(1);
   std::string key_alg = "RS256";
   std::string keys_config;
   std::int64_t activation_delay = -1;
   auto* k_rotate = keys->add_subcommand(
       "rotate", "Add a key: published at once, signing after key_activation_delay; the old one retires then");
-  k_rotate->add_option("--alg", key_alg, "RS256 (default), ES256 or EdDSA")
-      ->check(CLI::IsMember({"RS256", "ES256", "EdDSA"}));
-  k_rotate->add_option("--activation-delay", activation_delay,
-                       "seconds before the new key signs (default: key_activation_delay, 3600)");
-  auto* k_list = keys->add_subcommand("list", "List signing keys and their phases");
+  auto* alg_opt = k_rotate->add_option("--alg", key_alg, "RS256 (default), ES256 or EdDSA")
+                      ->check(CLI::IsMember({"RS256", "ES256", "EdDSA"}));
+  auto* delay_opt = k_rotate->add_option("--activation-delay", activation_delay,
+                                         "seconds before the new key signs (default: key_activation_delay, 3600)");
+  bool rotate_sealing = false;
+  // A sealing key is never published, so it seals at once: neither an alg nor a delay applies.
+  k_rotate
+      ->add_flag("--sealing", rotate_sealing,
+                 "rotate the token sealing key instead: the new key seals at once, the old one still opens the "
+                 "tokens it sealed until they have expired")
+      ->excludes(alg_opt)
+      ->excludes(delay_opt);
+  auto* k_list = keys->add_subcommand("list", "List signing and sealing keys and their phases");
   for (auto* sub : {k_rotate, k_list}) {
     sub->add_option("--data-dir", data_dir, "data directory (default ./data)");
-    sub->add_option("--config", keys_config, "TOML config file (key_activation_delay, id_token_ttl, rsa_key_bits)");
+    sub->add_option("--config", keys_config,
+                    "TOML config file (key_activation_delay, id_token_ttl, rsa_key_bits, token lifetimes)");
     sub->add_flag("--json", json, "print JSON");
   }
 
@@ -230,15 +283,23 @@ int run_cli(int argc, char** argv) {
     options.quiet = true;
     Services services(options);
     if (*k_rotate || *k_list) {
-      if (*k_rotate) {
+      const base::UnixSeconds now = services.clock().now();
+      if (*k_rotate && rotate_sealing) {
+        const auto added = KeyFiles(options.data_dir).rotate_sealing(now);
+        if (!json)
+          std::cout << "added sealing key " << file_number(added.number) << " (id " << int{added.key.id}
+                    << "): seals from now on\n";
+      } else if (*k_rotate) {
         const std::int64_t delay = activation_delay >= 0 ? activation_delay : options.key_activation_delay;
         auto added = KeyFiles(options.data_dir).rotate(key_alg, options.rsa_key_bits, services.clock().now(), delay);
         if (!json)
           std::cout << "added " << added.key->alg() << " key " << added.key->kid() << ": published now, signs from "
                     << added.activates_at << " (in " << delay << " s)\n";
       }
-      const auto ring = services.keys().ring(services.clock().now());
-      if (*k_list || json) print_keys(*ring, json);
+      const auto ring = services.keys().ring(now);
+      const auto sealing =
+          sealing_schedule(KeyFiles(options.data_dir).sealing_key_files(), now, sealing_retention(options.config));
+      if (*k_list || json) print_keys(*ring, sealing, json);
       return 0;
     }
     if (*janitor) {

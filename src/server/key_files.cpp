@@ -10,10 +10,12 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
 #include "base/base64url.hpp"
+#include "base/random.hpp"
 
 namespace boltauth::server {
 namespace fs = std::filesystem;
@@ -85,11 +87,11 @@ namespace {
 constexpr std::string_view kBegin = "-----BEGIN ";
 
 // Numbered key files in publication order (numeric, so 10000.pem sorts after 9999.pem).
-std::vector<std::pair<long, fs::path>> list_key_files(const fs::path& signing) {
+std::vector<std::pair<long, fs::path>> list_key_files(const fs::path& signing, std::string_view ext = ".pem") {
   std::vector<std::pair<long, fs::path>> files;
   for (const auto& entry : fs::directory_iterator(signing)) {
     const auto& p = entry.path();
-    if (p.extension() != ".pem") continue;
+    if (p.extension() != ext) continue;
     const std::string stem = p.stem().string();
     if (stem.empty() || !std::all_of(stem.begin(), stem.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
     files.emplace_back(std::stol(stem), p);
@@ -98,10 +100,10 @@ std::vector<std::pair<long, fs::path>> list_key_files(const fs::path& signing) {
   return files;
 }
 
-std::string file_name(long n) {
+std::string file_name(long n, std::string_view ext = ".pem") {
   std::string s = std::to_string(n);
   if (s.size() < 4) s.insert(0, 4 - s.size(), '0');
-  return s + ".pem";
+  return s + std::string(ext);
 }
 
 // Holds an exclusive flock(2) on the signing dir's lock file: `keys rotate` and starting servers never pick the
@@ -123,12 +125,13 @@ class DirLock {
 
 // Adds `key` as the next numbered file. link(2) refuses an existing name, so even without the lock two
 // writers cannot overwrite each other: the loser takes the next number.
-void add_key_file(const fs::path& signing, const std::string& text) {
+// Returns the number of the new file.
+long add_key_file(const fs::path& signing, const std::string& text, std::string_view ext = ".pem") {
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const auto files = list_key_files(signing);
+    const auto files = list_key_files(signing, ext);
     const long next = files.empty() ? 1 : files.back().first + 1;
-    const fs::path path = signing / file_name(next);
-    if (write_once(path, text) == text) return;
+    const fs::path path = signing / file_name(next, ext);
+    if (write_once(path, text) == text) return next;
   }
   throw std::runtime_error("cannot add a key file in " + signing.string());
 }
@@ -272,6 +275,232 @@ std::shared_ptr<const core::KeyRing> KeyDirectory::ring(base::UnixSeconds now) {
     ring_ = std::make_shared<const core::KeyRing>(std::move(keys), now, ttl_);
   }
   return ring_;
+}
+
+// ---- sealing keys ------------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kSealingExt = ".key";
+constexpr std::string_view kCreatedAt = "boltauth-created-at: ";
+
+std::uint8_t sealing_id(long number) { return static_cast<std::uint8_t>(((number - 1) % 255) + 1); }
+
+void touch_dir(const fs::path& dir) {
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
+    ::futimens(dfd, nullptr);  // a fresh mtime even within the same clock tick: readers notice at once
+    ::close(dfd);
+  }
+}
+
+KeyFiles::SealingKeyFile read_sealing_key_file(const fs::path& path, long number) {
+  try {
+    return parse_sealing_key_file(read_file(path), number);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("sealing key file " + path.string() + ": " + e.what());
+  }
+}
+
+std::vector<KeyFiles::SealingKeyFile> read_sealing_dir(const fs::path& dir) {
+  std::vector<KeyFiles::SealingKeyFile> keys;
+  for (const auto& [n, path] : list_key_files(dir, kSealingExt)) keys.push_back(read_sealing_key_file(path, n));
+  return keys;
+}
+
+}  // namespace
+
+std::string sealing_key_file_text(const crypto::SealingKey& key) {
+  return std::string(kCreatedAt) + std::to_string(key.created_at) + "\n" + base::base64url_encode(key.secret) + "\n";
+}
+
+// Strict: exactly the header line and the secret line, each ending in "\n"; anything else is an error, so a
+// truncated or hand-edited file is noticed rather than half-read.
+KeyFiles::SealingKeyFile parse_sealing_key_file(const std::string& text, long number) {
+  if (number < 1) throw std::runtime_error("bad key number " + std::to_string(number));
+  std::vector<std::string_view> lines;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    if (nl == std::string_view::npos) throw std::runtime_error("last line does not end with a newline");
+    lines.push_back(rest.substr(0, nl));
+    rest.remove_prefix(nl + 1);
+  }
+  if (lines.size() != 2) throw std::runtime_error("expected a boltauth-created-at line and a secret line");
+  if (!lines[0].starts_with(kCreatedAt)) throw std::runtime_error("first line is not boltauth-created-at");
+  const std::string value(lines[0].substr(kCreatedAt.size()));
+  if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      value.size() > 15)
+    throw std::runtime_error("bad boltauth-created-at value");
+  const auto secret = base::base64url_decode(lines[1]);
+  if (!secret || secret->size() != 32) throw std::runtime_error("the secret is not 32 bytes of base64url");
+  KeyFiles::SealingKeyFile f;
+  f.number = number;
+  f.key.id = sealing_id(number);
+  f.key.created_at = std::stoll(value);
+  std::copy(secret->begin(), secret->end(), f.key.secret.begin());
+  return f;
+}
+
+void KeyFiles::ensure_sealing_key(base::UnixSeconds now) const {
+  const fs::path dir = sealing_dir();
+  ensure_private_dir(dir);
+  DirLock lock(dir);
+  if (!list_key_files(dir, kSealingExt).empty()) return;
+  crypto::SealingKey key;
+  key.created_at = now;
+  base::SystemRandom().fill(key.secret);
+  add_key_file(dir, sealing_key_file_text(key), kSealingExt);
+  touch_dir(dir);
+}
+
+KeyFiles::SealingKeyFile KeyFiles::rotate_sealing(base::UnixSeconds now) const {
+  const fs::path dir = sealing_dir();
+  ensure_private_dir(dir);
+  SealingKeyFile f;
+  f.key.created_at = now;
+  base::SystemRandom().fill(f.key.secret);
+  {
+    DirLock lock(dir);
+    f.number = add_key_file(dir, sealing_key_file_text(f.key), kSealingExt);
+  }
+  f.key.id = sealing_id(f.number);
+  touch_dir(dir);
+  return f;
+}
+
+std::vector<KeyFiles::SealingKeyFile> KeyFiles::sealing_key_files() const {
+  const fs::path dir = sealing_dir();
+  if (!fs::exists(dir)) return {};
+  return read_sealing_dir(dir);
+}
+
+std::vector<crypto::SealingKey> KeyFiles::sealing_keys() const {
+  std::vector<crypto::SealingKey> keys;
+  for (auto& f : sealing_key_files()) keys.push_back(f.key);
+  return keys;
+}
+
+std::vector<SealingKeyStatus> sealing_schedule(const std::vector<KeyFiles::SealingKeyFile>& files,
+                                               base::UnixSeconds now, std::int64_t retention_seconds) {
+  std::vector<SealingKeyStatus> out;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    SealingKeyStatus st;
+    st.number = files[i].number;
+    st.id = files[i].key.id;
+    st.created_at = files[i].key.created_at;
+    if (i + 1 == files.size()) {
+      st.state = SealingKeyStatus::State::seals;  // the newest always seals, whatever its created_at says
+    } else {
+      // A token sealed by this key was issued before its successor existed and lives at most `retention`.
+      st.opens_until = files[i + 1].key.created_at + retention_seconds;
+      st.state = now < *st.opens_until ? SealingKeyStatus::State::opens : SealingKeyStatus::State::retired;
+    }
+    out.push_back(st);
+  }
+  // The id travels in the token, so two live keys cannot share one: the newer wins. Walking from the newest,
+  // a live key whose id a newer live key already took is retired early.
+  bool taken[256] = {};
+  for (auto it = out.rbegin(); it != out.rend(); ++it) {
+    if (it->state == SealingKeyStatus::State::retired) continue;
+    if (taken[it->id]) {
+      it->state = SealingKeyStatus::State::retired;
+      continue;
+    }
+    taken[it->id] = true;
+  }
+  return out;
+}
+
+SealingKeyDirectory::SealingKeyDirectory(fs::path sealing_dir, std::int64_t retention_seconds, base::UnixSeconds now)
+    : dir_(std::move(sealing_dir)), retention_(retention_seconds) {
+  std::lock_guard lock(mutex_);
+  rescan();
+  rebuild(now);
+  last_look_ = last_full_scan_ = now;
+}
+
+std::shared_ptr<const crypto::TokenSealer> SealingKeyDirectory::sealer(base::UnixSeconds now) {
+  return current(now, false);
+}
+
+std::shared_ptr<const crypto::TokenSealer> SealingKeyDirectory::reload(base::UnixSeconds now) {
+  return current(now, true);
+}
+
+std::shared_ptr<const crypto::TokenSealer> SealingKeyDirectory::current(base::UnixSeconds now, bool force) {
+  std::lock_guard lock(mutex_);
+  // Hot path: the same second as the last look and no retention boundary crossed: no system call at all.
+  if (force || now != last_look_) {
+    last_look_ = now;
+    struct stat st {};
+    std::uint64_t entries = 0;
+    const bool seen = ::stat(dir_.c_str(), &st) == 0;
+    if (seen) {
+      // The mtime alone can miss two changes within one timestamp tick; files are only ever added, so the
+      // number of entries settles it (as KeyDirectory).
+      if (DIR* d = ::opendir(dir_.c_str())) {
+        while (::readdir(d) != nullptr) ++entries;
+        ::closedir(d);
+      }
+    }
+    const bool changed =
+        !seen || st.st_mtim.tv_sec != mtime_sec_ || st.st_mtim.tv_nsec != mtime_nsec_ || entries != entries_;
+    // A full rescan every minute as well, whatever the stamp says (belt and braces for odd filesystems).
+    if (force || changed || now - last_full_scan_ >= 60 || now < last_full_scan_) {
+      try {
+        const std::size_t before = by_number_.size();
+        const long newest = by_number_.empty() ? 0 : by_number_.rbegin()->first;
+        rescan();
+        // Files are only ever added: the same count and newest number is the same key set, same sealer.
+        if (by_number_.size() != before || by_number_.rbegin()->first != newest) sealer_.reset();
+      } catch (const std::exception&) {
+        // A half-copied or foreign file must not stop token issuance: keep the keys loaded before (the
+        // constructor made sure there are some).
+      }
+      last_full_scan_ = now;
+    }
+  }
+  if (!sealer_ || now >= valid_until_ || now < built_at_) rebuild(now);
+  return sealer_;
+}
+
+void SealingKeyDirectory::rescan() {
+  struct stat st {};
+  const bool seen = ::stat(dir_.c_str(), &st) == 0;
+  std::uint64_t entries = 0;
+  if (DIR* d = ::opendir(dir_.c_str())) {
+    while (::readdir(d) != nullptr) ++entries;
+    ::closedir(d);
+  }
+  std::map<long, KeyFiles::SealingKeyFile> fresh;
+  for (const auto& [n, path] : list_key_files(dir_, kSealingExt)) {
+    if (auto it = by_number_.find(n); it != by_number_.end())
+      fresh.emplace(n, it->second);
+    else
+      fresh.emplace(n, read_sealing_key_file(path, n));
+  }
+  if (fresh.empty()) throw std::runtime_error("no sealing key in " + dir_.string());
+  by_number_ = std::move(fresh);
+  mtime_sec_ = seen ? static_cast<std::int64_t>(st.st_mtim.tv_sec) : -1;
+  mtime_nsec_ = seen ? static_cast<std::int64_t>(st.st_mtim.tv_nsec) : -1;
+  entries_ = entries;
+}
+
+void SealingKeyDirectory::rebuild(base::UnixSeconds now) {
+  std::vector<KeyFiles::SealingKeyFile> files;
+  files.reserve(by_number_.size());
+  for (const auto& [n, f] : by_number_) files.push_back(f);
+  std::vector<crypto::SealingKey> keys;
+  base::UnixSeconds until = std::numeric_limits<base::UnixSeconds>::max();
+  const auto schedule = sealing_schedule(files, now, retention_);
+  for (std::size_t i = 0; i < schedule.size(); ++i) {
+    if (schedule[i].state == SealingKeyStatus::State::retired) continue;
+    keys.push_back(files[i].key);
+    if (schedule[i].opens_until) until = std::min(until, *schedule[i].opens_until);
+  }
+  sealer_ = std::make_shared<const crypto::TokenSealer>(std::move(keys));
+  built_at_ = now;
+  valid_until_ = until;
 }
 
 }  // namespace boltauth::server

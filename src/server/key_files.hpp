@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -11,9 +12,11 @@
 
 #include "base/clock.hpp"
 #include "base/random.hpp"
+#include "core/config.hpp"
 #include "core/key_ring.hpp"
 #include "core/ports/key_source.hpp"
 #include "crypto/signing_key.hpp"
+#include "crypto/token_sealer.hpp"
 
 namespace boltauth::server {
 
@@ -25,6 +28,11 @@ namespace boltauth::server {
 /// file starts with its schedule as header lines before the PEM block (`boltauth-alg:`,
 /// `boltauth-created-at:`, `boltauth-activates-at:`); a bare PEM (older data dirs) is active from the epoch.
 /// Files are never rewritten, so a reader never sees half a rotation.
+///
+/// Sealing keys (the secrets that seal and open tokens, crypto::TokenSealer) live in keys/sealing/NNNN.key, the
+/// same way: one immutable file per key, numbered in creation order, a `boltauth-created-at:` header line and the
+/// 32-byte secret in base64url. The newest key seals at once (nothing outside this server needs to learn it
+/// first); older keys keep opening tokens for a retention period (SealingKeyDirectory).
 class KeyFiles {
  public:
   explicit KeyFiles(std::filesystem::path data_dir) : dir_(std::move(data_dir) / "keys") {}
@@ -42,9 +50,88 @@ class KeyFiles {
 
   std::filesystem::path signing_dir() const { return dir_ / "signing"; }
 
+  /// One sealing key file: NNNN of keys/sealing/NNNN.key and the key, whose id is ((number - 1) % 255) + 1.
+  struct SealingKeyFile {
+    long number = 0;
+    crypto::SealingKey key;
+  };
+  /// Creates keys/sealing/0001.key, created at `now`, when there is no sealing key yet. Serialized between
+  /// processes by flock, so two processes starting on an empty dir end up with the same single key.
+  void ensure_sealing_key(base::UnixSeconds now) const;
+  /// Adds the next sealing key, created at `now`: it seals from now on (once a reader reloads), the previous
+  /// ones keep opening tokens until their retention ends.
+  SealingKeyFile rotate_sealing(base::UnixSeconds now) const;
+  /// Every sealing key in creation order (empty when there is none). Throws std::runtime_error naming a
+  /// malformed file.
+  std::vector<crypto::SealingKey> sealing_keys() const;
+  /// The same with file numbers.
+  std::vector<SealingKeyFile> sealing_key_files() const;
+
+  std::filesystem::path sealing_dir() const { return dir_ / "sealing"; }
+
  private:
   std::filesystem::path dir_;
 };
+
+/// How long a superseded sealing key must keep opening tokens: the longest lifetime of a token the server
+/// issues, so no token outlives the key that opens it.
+inline std::int64_t sealing_retention(const core::Config& config) {
+  return std::max({config.refresh_token_ttl, config.access_token_ttl, config.code_ttl});
+}
+
+/// Where a sealing key stands at `now` (`keys list`, SealingKeyDirectory).
+struct SealingKeyStatus {
+  enum class State { seals, opens, retired };
+  long number = 0;
+  std::uint8_t id = 0;
+  base::UnixSeconds created_at = 0;
+  State state = State::seals;
+  /// opens: until when; retired: since when (its successor's created_at + retention); seals: none.
+  std::optional<base::UnixSeconds> opens_until;
+};
+/// The newest key seals; an older one opens tokens until its successor's created_at + `retention_seconds`, then
+/// it is retired. Ids repeat every 255 keys: of two keys still opening with the same id only the newer is kept
+/// (the older is retired early), which takes 255 rotations within one retention period to happen at all.
+std::vector<SealingKeyStatus> sealing_schedule(const std::vector<KeyFiles::SealingKeyFile>& files,
+                                               base::UnixSeconds now, std::int64_t retention_seconds);
+
+/// The token sealer of a sealing key directory, reloaded without restart when another process (`keys rotate
+/// --sealing`, another node) adds a key. This runs on every token request, so the directory is looked at (a
+/// stat(2) and a readdir) at most once per second of `now`, and files are parsed only when it changed; reload()
+/// looks at once (a token names a key id this sealer lacks). The sealer is rebuilt when `now` crosses the end
+/// of a key's retention. Thread-safe; the sealer is immutable and replaced as a whole.
+class SealingKeyDirectory final : public core::ports::SealerSource {
+ public:
+  /// `retention_seconds`: sealing_retention(config). Throws std::runtime_error when the directory holds no
+  /// valid key (KeyFiles::ensure_sealing_key creates the first).
+  SealingKeyDirectory(std::filesystem::path sealing_dir, std::int64_t retention_seconds, base::UnixSeconds now);
+  std::shared_ptr<const crypto::TokenSealer> sealer(base::UnixSeconds now) override;
+  std::shared_ptr<const crypto::TokenSealer> reload(base::UnixSeconds now) override;
+
+ private:
+  std::shared_ptr<const crypto::TokenSealer> current(base::UnixSeconds now, bool force);
+  void rescan();
+  void rebuild(base::UnixSeconds now);
+
+  std::filesystem::path dir_;
+  std::int64_t retention_;
+  std::mutex mutex_;
+  std::int64_t mtime_sec_ = -1;
+  std::int64_t mtime_nsec_ = -1;
+  std::uint64_t entries_ = 0;
+  base::UnixSeconds last_look_ = 0;
+  base::UnixSeconds last_full_scan_ = 0;
+  std::map<long, KeyFiles::SealingKeyFile> by_number_;  // files are immutable: parsed once
+  base::UnixSeconds built_at_ = 0;
+  base::UnixSeconds valid_until_ = 0;  // the next retention boundary
+  std::shared_ptr<const crypto::TokenSealer> sealer_;
+};
+
+/// Parses a sealing key file (header lines, then the secret in base64url) for key number `number`. Throws
+/// std::runtime_error saying what is wrong.
+KeyFiles::SealingKeyFile parse_sealing_key_file(const std::string& text, long number);
+/// The text of a sealing key file.
+std::string sealing_key_file_text(const crypto::SealingKey& key);
 
 /// The key ring of a signing key directory, reloaded without restart when another process (the `keys rotate`
 /// command, another node) adds a key: each call costs a stat(2) and a readdir of the directory, and files are

@@ -319,6 +319,48 @@ TEST(Cli, DatabaseNeverHoldsClientSecrets) {
   }
 }
 
+TEST(Cli, SealingKeysRotateAndListWithoutTheSecret) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  const std::string d = dir.path().string();
+  auto refused = cli({"keys", "rotate", "--sealing", "--alg", "ES256", "--data-dir", d});
+  EXPECT_NE(refused.exit_code, 0) << describe(refused);
+  auto rotated = cli({"keys", "rotate", "--sealing", "--data-dir", d});
+  ASSERT_EQ(rotated.exit_code, 0) << describe(rotated);
+  EXPECT_NE(rotated.out.find("sealing key 0002"), std::string::npos) << rotated.out;
+
+  auto listed = cli({"keys", "list", "--data-dir", d, "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << describe(listed);
+  auto v = parse_json(listed.out);
+  ASSERT_TRUE(v.is_array()) << listed.out;
+  std::vector<boost::json::object> sealing;
+  for (const auto& e : v.as_array()) {
+    if (e.as_object().at("use").as_string() == "sealing") sealing.push_back(e.as_object());
+  }
+  ASSERT_EQ(sealing.size(), 2u) << listed.out;
+  EXPECT_EQ(sealing[0].at("number").as_int64(), 1);
+  EXPECT_EQ(sealing[0].at("state").as_string(), "opens");
+  EXPECT_TRUE(sealing[0].at("opens_until").is_int64());
+  EXPECT_EQ(sealing[1].at("number").as_int64(), 2);
+  EXPECT_EQ(sealing[1].at("state").as_string(), "seals");
+
+  auto text = cli({"keys", "list", "--data-dir", d});
+  ASSERT_EQ(text.exit_code, 0) << describe(text);
+  EXPECT_NE(text.out.find("sealing 0002"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("opens until"), std::string::npos) << text.out;
+  for (const auto& entry : fs::directory_iterator(dir.path() / "keys" / "sealing")) {
+    if (entry.path().extension() != ".key") continue;
+    std::ifstream in(entry.path());
+    std::string header, secret;
+    std::getline(in, header);
+    std::getline(in, secret);
+    ASSERT_EQ(secret.size(), 43u);
+    EXPECT_EQ(listed.out.find(secret), std::string::npos) << "keys list --json prints a sealing secret";
+    EXPECT_EQ(text.out.find(secret), std::string::npos) << "keys list prints a sealing secret";
+    EXPECT_EQ(rotated.out.find(secret), std::string::npos) << "keys rotate prints a sealing secret";
+  }
+}
+
 // ------------------------------------------------------------------------------------------------------------
 
 HttpResponse create_shopper(HttpClient& http, const std::string& secret) {
