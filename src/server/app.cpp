@@ -48,7 +48,7 @@ struct Services::Impl {
         keys((files.ensure_signing_keys(o.rsa_key_bits, clock.now()), files.signing_dir()), o.config.id_token_ttl),
         // A sealing key opens tokens until the longest-lived token it sealed expired.
         sealers((files.ensure_sealing_key(clock.now()), files.sealing_dir()),
-                std::max({o.config.refresh_token_ttl, o.config.access_token_ttl, o.config.code_ttl})),
+                std::max({o.config.refresh_token_ttl, o.config.access_token_ttl, o.config.code_ttl}), clock.now()),
         db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}),
         data_dir(o.data_dir) {
     // The first sealing key exists from start-up on, like the signing keys (docs/design.md "Sealing keys").

@@ -377,12 +377,12 @@ TEST(TokenStorageFailureTest, BrokenSchemaIsServerErrorNeverTwoHundred) {
   const std::string code = server.sandbox_code(client);
   sqlite3* db = open_db(server.data_dir());
   ASSERT_EQ(
-      sqlite3_exec(db, "PRAGMA foreign_keys=OFF; ALTER TABLE tokens RENAME TO tokens_gone;", nullptr, nullptr, nullptr),
+      sqlite3_exec(db, "PRAGMA foreign_keys=OFF; ALTER TABLE grants RENAME TO grants_gone;", nullptr, nullptr, nullptr),
       SQLITE_OK);
   auto res = server.exchange(client, code, "openid");
   EXPECT_EQ(res.status, 500) << res.body;
   EXPECT_EQ(res.json().as_object().at("error").as_string(), "server_error");
-  ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE tokens_gone RENAME TO tokens;", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE grants_gone RENAME TO grants;", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   auto again = server.exchange(client, code, "openid");
   EXPECT_EQ(again.status, 200) << "the failed transaction must have rolled back: " << again.body;

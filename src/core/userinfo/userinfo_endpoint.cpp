@@ -87,7 +87,7 @@ Response UserinfoEndpoint::handle(const Request& request) {
   // (checklist G2).
   const auto now = d_.clock.now();
   const auto resolved = d_.tokens.resolve(token, crypto::SealedKind::access_token, now);
-  if (!resolved || !resolved->active || resolved->client_credentials) return invalid_token();
+  if (!resolved || !resolved->active) return invalid_token();
   const ScopeSet scope = resolved->scope;
   // OIDC Core section 5.3.1: the token must have been granted with `openid`.
   if (!scope.has(ScopeToken::openid))
