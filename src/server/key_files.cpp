@@ -429,6 +429,16 @@ std::shared_ptr<const crypto::TokenSealer> SealingKeyDirectory::reload(base::Uni
 
 std::shared_ptr<const crypto::TokenSealer> SealingKeyDirectory::current(base::UnixSeconds now, bool force) {
   std::lock_guard lock(mutex_);
+  // The key id of a token is chosen by whoever sends it, so forced looks are capped per second: a flood of
+  // tokens naming unknown ids costs a few system calls a second, not one each. Under such a flood a genuine
+  // rotation elsewhere is still seen by the next second's regular look.
+  if (force) {
+    if (now != forced_second_) {
+      forced_second_ = now;
+      forced_looks_ = 0;
+    }
+    force = ++forced_looks_ <= kForcedLooksPerSecond;
+  }
   // Hot path: the same second as the last look and no retention boundary crossed: no system call at all.
   if (force || now != last_look_) {
     last_look_ = now;

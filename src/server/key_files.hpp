@@ -98,8 +98,8 @@ std::vector<SealingKeyStatus> sealing_schedule(const std::vector<KeyFiles::Seali
 /// The token sealer of a sealing key directory, reloaded without restart when another process (`keys rotate
 /// --sealing`, another node) adds a key. This runs on every token request, so the directory is looked at (a
 /// stat(2) and a readdir) at most once per second of `now`, and files are parsed only when it changed; reload()
-/// looks at once (a token names a key id this sealer lacks). The sealer is rebuilt when `now` crosses the end
-/// of a key's retention. Thread-safe; the sealer is immutable and replaced as a whole.
+/// looks at once (a token names a key id this sealer lacks), at most a few times per second. The sealer is rebuilt when
+/// `now` crosses the end of a key's retention. Thread-safe; the sealer is immutable and replaced as a whole.
 class SealingKeyDirectory final : public core::ports::SealerSource {
  public:
   /// `retention_seconds`: sealing_retention(config). Throws std::runtime_error when the directory holds no
@@ -119,7 +119,10 @@ class SealingKeyDirectory final : public core::ports::SealerSource {
   std::int64_t mtime_sec_ = -1;
   std::int64_t mtime_nsec_ = -1;
   std::uint64_t entries_ = 0;
+  static constexpr int kForcedLooksPerSecond = 4;
   base::UnixSeconds last_look_ = 0;
+  base::UnixSeconds forced_second_ = -1;
+  int forced_looks_ = 0;
   base::UnixSeconds last_full_scan_ = 0;
   std::map<long, KeyFiles::SealingKeyFile> by_number_;  // files are immutable: parsed once
   base::UnixSeconds built_at_ = 0;

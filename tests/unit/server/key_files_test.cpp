@@ -201,6 +201,17 @@ TEST(SealingKeyDirectoryTest, ReloadSeesARotationByAnotherInstanceAtOnce) {
   EXPECT_EQ(source.sealer(t0 + 2)->sealing_key_id(), 3);
 }
 
+TEST(SealingKeyDirectoryTest, ForcedReloadsAreCappedPerSecond) {
+  testing::TempDir dir;
+  KeyFiles(dir.path()).ensure_sealing_key(t0);
+  SealingKeyDirectory source(KeyFiles(dir.path()).sealing_dir(), 3600, t0);
+  const auto before = source.sealer(t0);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(source.reload(t0), before) << "tokens naming unknown ids";
+  KeyFiles(dir.path()).rotate_sealing(t0);
+  EXPECT_EQ(source.reload(t0), before) << "the fifth forced look within one second is skipped";
+  EXPECT_EQ(source.reload(t0 + 1)->sealing_key_id(), 2) << "the next second looks again";
+}
+
 TEST(SealingKeyDirectoryTest, KeepsTheNewerOfTwoLiveKeysWithTheSameId) {
   std::vector<KeyFiles::SealingKeyFile> files;
   for (long n = 1; n <= 257; ++n) {
