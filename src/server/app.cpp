@@ -27,10 +27,10 @@ struct Services::Impl {
   bool fresh;
   crypto::TokenMinter minter;
   KeyDirectory keys;
+  SealingKeyDirectory sealers;
   store::sqlite::SqliteDatabase db;
   store::sqlite::SqliteClientStore clients{db};
   store::sqlite::SqliteAccountStore accounts{db};
-  SealingKeyDirectory sealers;
   store::sqlite::SqliteGrantStore grants{db};
   store::sqlite::SqliteLegacyTokenStore legacy{db};
   store::sqlite::SqlitePurgeStore purge{db};
@@ -47,12 +47,10 @@ struct Services::Impl {
         minter(files.master_key(random)),
         keys((files.ensure_signing_keys(o.rsa_key_bits, clock.now()), files.signing_dir()), o.config.id_token_ttl),
         // A sealing key opens tokens until the longest-lived token it sealed expired.
-        sealers((files.ensure_sealing_key(clock.now()), files.sealing_dir()),
-                std::max({o.config.refresh_token_ttl, o.config.access_token_ttl, o.config.code_ttl}), clock.now()),
+        sealers((files.ensure_sealing_key(clock.now()), files.sealing_dir()), sealing_retention(o.config),
+                clock.now()),
         db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}),
         data_dir(o.data_dir) {
-    // The first sealing key exists from start-up on, like the signing keys (docs/design.md "Sealing keys").
-    files.ensure_sealing_key(clock.now());
     if (o.otp_delivery == "smtp")
       otp_sender = std::make_unique<mail::SmtpSender>(o.smtp);
     else if (o.otp_delivery == "file")
