@@ -91,8 +91,6 @@ class SqliteDatabase final : public core::ports::CommitGate {
     int busy_timeout_ms = 10000;
   };
 
-  /// Memory-mapped I/O for reads on every connection (fewer copies and syscalls on the hot rows).
-  static constexpr std::int64_t mmap_bytes = 256LL << 20;
   /// A WAL that grew past this (a burst, another process's long transaction) is cut back to it when it next
   /// restarts. Above the steady-state size (restart_frames), so the steady state reuses its blocks in place.
   static constexpr std::int64_t wal_size_limit = 64LL << 20;
@@ -159,7 +157,8 @@ class SqliteDatabase final : public core::ports::CommitGate {
     return read(std::forward<F>(fn));
   }
 
-  /// Checkpoint thresholds in WAL frames (tests lower them). Past `passive_frames` the checkpointer thread
+  /// Checkpoint thresholds in WAL frames (tests lower them; the defaults are 8 MiB and 32 MiB of WAL in frames of
+  /// the file's page size). Past `passive_frames` the checkpointer thread
   /// copies frames in the background; past `restart_frames` the committer, between COMMIT and the next BEGIN,
   /// runs a RESTART checkpoint so the WAL starts over (see commit_loop()).
   struct CheckpointLimits {
