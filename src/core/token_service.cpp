@@ -57,27 +57,27 @@ std::optional<ResolvedToken> TokenService::resolve(std::string_view token, crypt
                                                    base::UnixSeconds now) {
   const auto payload = open(token, kind, now);
   if (!payload) return resolve_legacy(token, kind, now);
-  const auto grant = grants_.find_grant(payload->grant_id);
-  if (!grant) return std::nullopt;  // purged: ids are never reused, so the token is dead for good
+  const auto view = grants_.find_grant_for_token(payload->grant_id, payload->jti);
+  if (!view) return std::nullopt;  // purged: ids are never reused, so the token is dead for good
+  const model::Grant& grant = view->grant;
   ResolvedToken r;
   r.kind = kind;
-  r.client_id = grant->client_id;
-  r.sub = grant->sub;
+  r.client_id = grant.client_id;
+  r.sub = grant.sub;
   r.scope = protocol::ScopeSet(payload->scope_bits);
   r.issued_at = payload->issued_at;
   r.expires_at = payload->expires_at;
-  r.client_credentials = grant->kind == model::GrantKind::client_credentials;
-  r.grant_id = grant->id;
+  r.client_credentials = grant.kind == model::GrantKind::client_credentials;
+  r.grant_id = grant.id;
   r.jti = payload->jti;
-  bool live = !expired(now, payload->expires_at) && !grant->revoked_at && grant->redeemed_at.has_value();
+  bool live = !expired(now, payload->expires_at) && !grant.revoked_at && grant.redeemed_at.has_value();
   if (live && kind == crypto::SealedKind::refresh_token) {
     // Only the current generation refreshes; an older one was replaced (RFC 9700 section 4.14.2).
-    live = payload->generation == grant->generation;
+    live = payload->generation == grant.generation;
   }
-  if (live && kind == crypto::SealedKind::access_token) {
-    live = payload->generation >= grant->access_floor && !grants_.is_denied(grant->id, payload->jti);
-  }
-  if (live && !r.client_credentials) live = account_active(grant->sub, now);
+  if (live && kind == crypto::SealedKind::access_token) live = payload->generation >= grant.access_floor && !view->denied;
+  if (live && !r.client_credentials)
+    live = view->account_exists && !(view->account_deactivate_at && now >= *view->account_deactivate_at);
   r.active = live;
   return r;
 }

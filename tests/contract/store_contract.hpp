@@ -451,6 +451,25 @@ TYPED_TEST_P(StoreContract, DenyListIsPerGrantAndJtiAndIdempotent) {
   EXPECT_TRUE(this->grants().is_denied(id, jti));
 }
 
+TYPED_TEST_P(StoreContract, GrantForTokenReadsDenyListAndAccountAtOnce) {
+  const auto id = this->active_grant("a");  // sub "sub-of-a"
+  const std::uint64_t jti = 0x8000'0000'0000'0001ULL;
+  auto view = this->grants().find_grant_for_token(id, jti).value();
+  EXPECT_EQ(view.grant, this->grants().find_grant(id).value());
+  EXPECT_FALSE(view.denied);
+  EXPECT_FALSE(view.account_exists) << "no account with that sub yet";
+  auto account = make_account("sub-of-a", "a@example.com");
+  account.deactivate_at = t0 + 99;
+  ASSERT_TRUE(this->accounts().insert(account));
+  this->grants().deny_token(id, jti, t0 + 3600);
+  view = this->grants().find_grant_for_token(id, jti).value();
+  EXPECT_TRUE(view.denied);
+  EXPECT_TRUE(view.account_exists);
+  EXPECT_EQ(view.account_deactivate_at, t0 + 99);
+  EXPECT_FALSE(this->grants().find_grant_for_token(id, jti ^ 1).value().denied);
+  EXPECT_EQ(this->grants().find_grant_for_token(id + 1000, jti), std::nullopt);
+}
+
 // --- client_credentials ----------------------------------------------------------------------------------
 
 TYPED_TEST_P(StoreContract, ClientGrantIsCreatedOnceActiveWithoutExpiry) {
@@ -638,6 +657,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, ClientInsertFindRoundTrip, ClientFind
                             ConcurrentRotateHasExactlyOneWinner, ReplayOfThePreviousGenerationWithinTheWindowOnce,
                             ReplayLostAfterAFurtherRotationOrOnARevokedGrant, ConcurrentReplayHasExactlyOneWinner,
                             RevokeGrantIsIdempotentAndKeepsTheFirstTime, DenyListIsPerGrantAndJtiAndIdempotent,
+                            GrantForTokenReadsDenyListAndAccountAtOnce,
                             ClientGrantIsCreatedOnceActiveWithoutExpiry, ConcurrentFirstClientGrantCallsAgree,
                             DataSurvivesReopen, ReopenIsIdempotent, PurgeRemovesPendingGrantsOnlyOnceTheirCodeExpired,
                             PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne,

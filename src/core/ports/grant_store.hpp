@@ -11,6 +11,14 @@ namespace boltauth::core::ports {
 /// state the call required by the time the conditional UPDATE ran.
 enum class ConsumeOutcome { consumed, lost };
 
+/// What validating a presented token needs, read at once (one statement, one snapshot).
+struct GrantView {
+  model::Grant grant;
+  bool denied = false;                                        // (grant, jti) is on the deny list
+  bool account_exists = false;                                // an account with the grant's sub exists
+  std::optional<base::UnixSeconds> account_deactivate_at;     // of that account
+};
+
 /// Grants, one row each for their whole life (model::Grant). Every method may throw StorageError; a write that
 /// returns has committed durably (or joined the caller's deferred batch, see CommitGate). Each consuming write
 /// is one conditional UPDATE of the grant row and a row count, never a read followed by a write
@@ -24,6 +32,10 @@ class GrantStore {
 
   /// The grant with this id, as committed (or as written by the caller's own open batch on the writer).
   virtual std::optional<model::Grant> find_grant(std::int64_t id) = 0;
+
+  /// The grant with this id together with the deny-list state of `jti` and its account's state, as committed (or
+  /// as written by the caller's own open batch on the writer).
+  virtual std::optional<GrantView> find_grant_for_token(std::int64_t id, std::uint64_t jti) = 0;
 
   /// Code redemption: pending -> active. Iff not redeemed, not revoked and `now < code_expires_at`: sets
   /// redeemed_at = rotated_at = now, generation = 1, expires_at.

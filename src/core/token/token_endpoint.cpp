@@ -215,16 +215,18 @@ class TokenRequest {
     if (!token) return error(fail(ErrorCode::invalid_request, "refresh_token missing"));
     const auto sealed = d_.tokens.open(*token, crypto::SealedKind::refresh_token, now_);
     if (!sealed) return redeem_legacy_refresh_token(*token);
-    auto grant = d_.tokens.grants().find_grant(sealed->grant_id);
-    if (!grant || !grant->redeemed_at) return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
+    // One read: the grant, and whether its shopper's account is active.
+    const auto view = d_.tokens.grants().find_grant_for_token(sealed->grant_id, sealed->jti);
+    if (!view || !view->grant.redeemed_at) return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
+    const model::Grant* grant = &view->grant;
     if (grant->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "token of another client"));
     if (grant->revoked_at) return error(fail(ErrorCode::invalid_grant, "family revoked"));
     if (now_ >= sealed->expires_at) return error(fail(ErrorCode::invalid_grant, "refresh token expired"));
     const ScopeSet token_scope(sealed->scope_bits);
     const ScopeSet granted = requested_scope_.value_or(token_scope);
     if (!granted.subset_of(token_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the refresh token"));
-    auto account = active_account(grant->sub);
-    if (!account) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
+    if (!view->account_exists || (view->account_deactivate_at && now_ >= *view->account_deactivate_at))
+      return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
 
     const std::int64_t generation = sealed->generation;
     const Issued issued = mint(grant->id, grant->generation + 1, granted, true);

@@ -32,6 +32,20 @@ const std::string insert_grant_sql = "INSERT INTO grants (" + grant_columns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
                                      "?16, ?17, ?18)";
 const std::string select_grant_sql = "SELECT id, " + grant_columns + " FROM grants WHERE id = ?1";
+// The same columns qualified with `g.` for the token view's join (the list itself stays in one place).
+std::string qualified(const std::string& columns) {
+  std::string out = "g.";
+  for (char ch : columns) {
+    out += ch;
+    if (ch == ' ') out += "g.";
+  }
+  return out;
+}
+const std::string select_view_sql =
+    "SELECT g.id, " + qualified(grant_columns) +
+    ", EXISTS (SELECT 1 FROM denied_tokens d WHERE d.grant_id = g.id AND d.jti = ?2), a.sub IS NOT NULL, "
+    "a.deactivate_at FROM grants g LEFT JOIN accounts a ON a.sub = g.sub WHERE g.id = ?1";
+constexpr int kViewExtra = 19;  // first column after read_grant's
 
 void bind_grant(Statement& st, const Grant& g) {
   st.bind_int(1, static_cast<std::int64_t>(g.kind))
@@ -107,6 +121,20 @@ std::optional<Grant> SqliteGrantStore::find_row(Connection& c, std::int64_t id) 
   st.bind_int(1, id);
   if (!st.step()) return std::nullopt;
   return read_grant(st);
+}
+
+std::optional<core::ports::GrantView> SqliteGrantStore::find_grant_for_token(std::int64_t id, std::uint64_t jti) {
+  return db_.read_own([&](Connection& c) -> std::optional<core::ports::GrantView> {
+    auto st = c.prepare(select_view_sql);
+    st.bind_int(1, id).bind_int(2, encode_jti(jti));
+    if (!st.step()) return std::nullopt;
+    core::ports::GrantView view;
+    view.grant = read_grant(st);
+    view.denied = st.column_bool(kViewExtra);
+    view.account_exists = st.column_bool(kViewExtra + 1);
+    view.account_deactivate_at = st.column_optional_int(kViewExtra + 2);
+    return view;
+  });
 }
 
 std::int64_t SqliteGrantStore::insert_grant(const Grant& grant) {

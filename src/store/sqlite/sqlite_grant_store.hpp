@@ -16,6 +16,8 @@ class SqliteGrantStore final : public core::ports::GrantStore {
   /// Reads on a read connection (committed rows), except when the calling thread's deferred scope has joined
   /// the batch still open on the writer: then it reads there, and sees the caller's own uncommitted writes.
   std::optional<core::model::Grant> find_grant(std::int64_t id) override;
+  /// One statement: the grant LEFT JOIN its account, and an EXISTS on the deny list.
+  std::optional<core::ports::GrantView> find_grant_for_token(std::int64_t id, std::uint64_t jti) override;
   core::ports::ConsumeOutcome redeem(std::int64_t id, base::UnixSeconds now, base::UnixSeconds expires_at) override;
   core::ports::ConsumeOutcome rotate(std::int64_t id, std::int64_t generation, base::UnixSeconds now,
                                      base::UnixSeconds expires_at) override;
