@@ -44,6 +44,9 @@ void check(int rc, sqlite3* db, const char* what) {
     throw std::runtime_error(std::string(what) + ": " + sqlite3_errmsg(db));
 }
 
+// Every seeded grant gets this salt (core::model::Grant::salt): the seed makes rows, not secrets.
+constexpr std::uint32_t kSalt = 0x5eed5eed;
+
 class Bulk {
  public:
   explicit Bulk(const std::filesystem::path& path) {
@@ -74,8 +77,8 @@ class Bulk {
                      std::int64_t generation, long expires_at) {
     prepare(grant_,
             "INSERT INTO grants (kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, "
-            "created_at, code_expires_at, redeemed_at, generation, rotated_at, replayed, access_floor, expires_at) "
-            "VALUES (0, ?1, ?2, ?3, '', '', '', '', ?4, ?4, ?5, ?6, ?7, ?6, 0, 0, ?8)");
+            "created_at, code_expires_at, redeemed_at, generation, rotated_at, replayed, access_floor, expires_at, salt) "
+            "VALUES (0, ?1, ?2, ?3, '', '', '', '', ?4, ?4, ?5, ?6, ?7, ?6, 0, 0, ?8, ?9)");
     bind(grant_, 1, client);
     bind(grant_, 2, sub);
     bind(grant_, 3, scope);
@@ -87,6 +90,7 @@ class Bulk {
       sqlite3_bind_int64(grant_, 6, now);
     sqlite3_bind_int64(grant_, 7, generation);
     sqlite3_bind_int64(grant_, 8, expires_at);
+    sqlite3_bind_int64(grant_, 9, kSalt);
     check(sqlite3_step(grant_), db_, "insert");
     sqlite3_reset(grant_);
     const auto id = sqlite3_last_insert_rowid(db_);
@@ -176,7 +180,7 @@ int main(int argc, char** argv) {
       p.issued_at = now;
       p.expires_at = now + ttl;
       p.scope_bits = scope.bits();
-      p.jti = fast();
+      p.jti = (static_cast<std::uint64_t>(kSalt) << 32) | (fast() & 0xffffffffULL);  // the grant's salt, then random
       return sealer.seal(p);
     };
     std::printf("client_id %s\nclient_secret %s\n", publishable_key.c_str(), secret.c_str());

@@ -9,11 +9,16 @@ bool expired(base::UnixSeconds now, base::UnixSeconds expires_at) { return now >
 
 }  // namespace
 
-std::string TokenService::seal(crypto::SealedPayload payload, base::UnixSeconds now) {
-  std::array<std::uint8_t, 8> jti{};
-  random_.fill(jti);
-  payload.jti = 0;
-  for (auto b : jti) payload.jti = (payload.jti << 8) | b;
+std::uint32_t TokenService::new_salt() {
+  std::array<std::uint8_t, 4> bytes{};
+  random_.fill(bytes);
+  std::uint32_t salt = 0;
+  for (auto b : bytes) salt = (salt << 8) | b;
+  return salt;
+}
+
+std::string TokenService::seal(crypto::SealedPayload payload, std::uint32_t grant_salt, base::UnixSeconds now) {
+  payload.jti = (static_cast<std::uint64_t>(grant_salt) << 32) | new_salt();
   return sealers_.sealer(now)->seal(payload);
 }
 
@@ -22,9 +27,13 @@ std::optional<crypto::SealedPayload> TokenService::open(std::string_view token, 
   auto sealer = sealers_.sealer(now);
   auto payload = sealer->open(token);
   if (!payload) {
-    // Another process may have rotated the sealing key since this one last looked (KeySource reloads alike).
-    auto reloaded = sealers_.reload(now);
-    if (reloaded != sealer) payload = reloaded->open(token);
+    // A key id this process has not loaded: another process may have rotated the sealing key since this one last
+    // looked. Only then reload (forced reloads are rationed, and garbage or legacy tokens must not spend them).
+    const auto id = crypto::TokenSealer::key_id_of(token);
+    if (id && !sealer->has_key(*id)) {
+      auto reloaded = sealers_.reload(now);
+      if (reloaded != sealer) payload = reloaded->open(token);
+    }
   }
   if (!payload || payload->kind != kind) return std::nullopt;
   return payload;
@@ -37,6 +46,7 @@ std::string TokenService::issue_code(model::Grant grant, base::UnixSeconds now) 
   grant.redeemed_at.reset();
   grant.generation = 0;
   grant.expires_at = grant.code_expires_at;
+  grant.salt = new_salt();
   const std::int64_t id = grants_.insert_grant(grant);
   crypto::SealedPayload p;
   p.kind = crypto::SealedKind::authorization_code;
@@ -45,7 +55,7 @@ std::string TokenService::issue_code(model::Grant grant, base::UnixSeconds now) 
   p.issued_at = now;
   p.expires_at = grant.code_expires_at;
   p.scope_bits = scope.bits();
-  return seal(p, now);
+  return seal(p, grant.salt, now);
 }
 
 bool TokenService::account_active(std::string_view sub, base::UnixSeconds now) {
@@ -58,7 +68,8 @@ std::optional<ResolvedToken> TokenService::resolve(std::string_view token, crypt
   const auto payload = open(token, kind, now);
   if (!payload) return resolve_legacy(token, kind, now);
   const auto view = grants_.find_grant_for_token(payload->grant_id, payload->jti);
-  if (!view) return std::nullopt;  // purged: ids are never reused, so the token is dead for good
+  // Purged (ids are never handed out again), or the id names another row than the one the token was sealed for.
+  if (!view || !belongs_to(*payload, view->grant)) return std::nullopt;
   const model::Grant& grant = view->grant;
   ResolvedToken r;
   r.kind = kind;
@@ -105,6 +116,12 @@ std::optional<ResolvedToken> TokenService::resolve_legacy(std::string_view token
   r.legacy_grant_id = record->grant_id;
   bool live = !expired(now, record->expires_at) && !record->revoked_at && !record->grant_revoked;
   if (live && kind == crypto::SealedKind::refresh_token) live = !record->used_at;
+  if (live && record->migrated_to) {
+    // The family moved into a grant row: what ends that grant (revocation, reuse, a grace replay) ends the
+    // family's legacy tokens too.
+    const auto moved = grants_.find_grant(*record->migrated_to);
+    live = moved && !moved->revoked_at && moved->access_floor == 0;
+  }
   if (live && !r.client_credentials) live = account_active(record->sub, now);
   r.active = live;
   return r;

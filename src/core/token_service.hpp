@@ -47,8 +47,15 @@ class TokenService {
                ports::GrantStore& grants, ports::LegacyTokenStore& legacy, ports::AccountStore& accounts)
       : sealers_(sealers), minter_(minter), random_(random), grants_(grants), legacy_(legacy), accounts_(accounts) {}
 
-  /// Seals `payload` with the current sealing key, with a fresh jti.
-  std::string seal(crypto::SealedPayload payload, base::UnixSeconds now);
+  /// Seals `payload` with the current sealing key. Its jti is the grant's salt (high half) and 32 fresh random
+  /// bits (low half).
+  std::string seal(crypto::SealedPayload payload, std::uint32_t grant_salt, base::UnixSeconds now);
+  /// A random grant salt (model::Grant::salt).
+  std::uint32_t new_salt();
+  /// True when `payload` was sealed for this very row (not another that got the same id).
+  static bool belongs_to(const crypto::SealedPayload& payload, const model::Grant& grant) {
+    return static_cast<std::uint32_t>(payload.jti >> 32) == grant.salt;
+  }
   /// The payload of a sealed token of `kind`; nothing when malformed, forged, of another kind or sealed with a
   /// key no longer kept. Expiry is the caller's to check.
   std::optional<crypto::SealedPayload> open(std::string_view token, crypto::SealedKind kind, base::UnixSeconds now);

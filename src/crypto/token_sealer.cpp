@@ -167,6 +167,23 @@ TokenSealer::~TokenSealer() = default;
 
 std::uint8_t TokenSealer::sealing_key_id() const { return keys_.back()->id; }
 
+std::optional<std::uint8_t> TokenSealer::key_id_of(std::string_view token) {
+  // The first byte of the decoded token is the first character's 6 bits and the top 2 of the second's.
+  const auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+  };
+  if (token.size() < 2) return std::nullopt;
+  const int hi = value(token[0]);
+  const int lo = value(token[1]);
+  if (hi < 0 || lo < 0) return std::nullopt;
+  return static_cast<std::uint8_t>((hi << 2) | (lo >> 4));
+}
+
 const TokenSealer::Keys* TokenSealer::find(std::uint8_t id) const {
   for (const auto& k : keys_) {
     if (k->id == id) return k.get();

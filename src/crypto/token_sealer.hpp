@@ -57,6 +57,10 @@ class TokenSealer {
   std::optional<SealedPayload> open(std::string_view token) const;
   /// The id of the key that seals.
   std::uint8_t sealing_key_id() const;
+  /// True when this sealer has a key with this id.
+  bool has_key(std::uint8_t id) const { return find(id) != nullptr; }
+  /// The clear key id a token names, read from its first two characters; nothing when they are not base64url.
+  static std::optional<std::uint8_t> key_id_of(std::string_view token);
 
  private:
   struct Keys;

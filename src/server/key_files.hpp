@@ -74,9 +74,10 @@ class KeyFiles {
 };
 
 /// How long a superseded sealing key must keep opening tokens: the longest lifetime of a token the server
-/// issues, so no token outlives the key that opens it.
+/// issues, so no token outlives the key that opens it, plus a day: another process (a node, or a CLI host whose
+/// clock is behind) may go on sealing with the old key for a moment after the rotation.
 inline std::int64_t sealing_retention(const core::Config& config) {
-  return std::max({config.refresh_token_ttl, config.access_token_ttl, config.code_ttl});
+  return std::max({config.refresh_token_ttl, config.access_token_ttl, config.code_ttl}) + 86400;
 }
 
 /// Where a sealing key stands at `now` (`keys list`, SealingKeyDirectory).

@@ -277,7 +277,7 @@ TYPED_TEST_P(StoreContract, ClientRemoveDeletesItsGrants) {
   ASSERT_TRUE(this->clients().insert(make_client("client-b")));
   const auto removed = this->active_grant("a", "client-b");
   const auto pending = this->grants().insert_grant(make_grant("p", "client-b", t0));
-  const auto cc = this->grants().client_grant("client-b", t0);
+  const auto cc = this->grants().client_grant("client-b", t0, 7).id;
   const auto kept = this->active_grant("b");  // client-a's grant must survive
 
   ASSERT_TRUE(this->clients().remove("client-b"));
@@ -473,9 +473,12 @@ TYPED_TEST_P(StoreContract, GrantForTokenReadsDenyListAndAccountAtOnce) {
 // --- client_credentials ----------------------------------------------------------------------------------
 
 TYPED_TEST_P(StoreContract, ClientGrantIsCreatedOnceActiveWithoutExpiry) {
-  const auto id = this->grants().client_grant(TestFixture::client_id, t0);
-  EXPECT_EQ(this->grants().client_grant(TestFixture::client_id, t0 + 50), id);
+  const auto created = this->grants().client_grant(TestFixture::client_id, t0, 0xdead'beefU);
+  const auto id = created.id;
+  EXPECT_EQ(created.salt, 0xdead'beefU);
+  EXPECT_EQ(this->grants().client_grant(TestFixture::client_id, t0 + 50, 1), created) << "found: its own salt";
   const auto g = this->grants().find_grant(id).value();
+  EXPECT_EQ(g, created);
   EXPECT_EQ(g.kind, core::model::GrantKind::client_credentials);
   EXPECT_EQ(g.client_id, TestFixture::client_id);
   EXPECT_EQ(g.sub, TestFixture::client_id);
@@ -485,9 +488,9 @@ TYPED_TEST_P(StoreContract, ClientGrantIsCreatedOnceActiveWithoutExpiry) {
   EXPECT_EQ(g.revoked_at, std::nullopt);
   // Other grants of the client do not count, and each client has its own.
   this->active_grant("a");
-  EXPECT_EQ(this->grants().client_grant(TestFixture::client_id, t0 + 60), id);
+  EXPECT_EQ(this->grants().client_grant(TestFixture::client_id, t0 + 60, 2).id, id);
   ASSERT_TRUE(this->clients().insert(make_client("client-b")));
-  const auto other = this->grants().client_grant("client-b", t0);
+  const auto other = this->grants().client_grant("client-b", t0, 3).id;
   EXPECT_NE(other, id);
   // Purge never removes it (it has no end).
   core::run_janitor(this->purge(), t0 + 10 * 365 * 86400, 100);
@@ -500,7 +503,8 @@ TYPED_TEST_P(StoreContract, ConcurrentFirstClientGrantCallsAgree) {
     ASSERT_TRUE(this->clients().insert(make_client(client)));
     std::vector<std::int64_t> ids(16, 0);
     race(16, [&](int thread) {
-      ids[static_cast<std::size_t>(thread)] = this->grants().client_grant(client, t0);
+      ids[static_cast<std::size_t>(thread)] =
+          this->grants().client_grant(client, t0, static_cast<std::uint32_t>(thread)).id;
       return ConsumeOutcome::consumed;
     });
     for (const auto id : ids) EXPECT_EQ(id, ids[0]) << client;
@@ -562,7 +566,7 @@ TYPED_TEST_P(StoreContract, PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne)
   ASSERT_EQ(this->grants().redeem(expiring, t0 + 1, t0 + 100), ConsumeOutcome::consumed);
   const auto revoked = this->active_grant("r");
   this->grants().revoke_grant(revoked, t0 + 50);
-  const auto cc = this->grants().client_grant(TestFixture::client_id, t0);
+  const auto cc = this->grants().client_grant(TestFixture::client_id, t0, 9).id;
   const auto pending = this->grants().insert_grant(make_grant("p", TestFixture::client_id, t0 + 90));  // until t0+150
 
   auto counts = core::run_janitor(this->purge(), t0 + 99, 100);

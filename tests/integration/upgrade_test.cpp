@@ -161,6 +161,18 @@ TEST_F(UpgradeTest, RefreshTokenIssuedBeforeMovesItsFamilyIntoAGrantAndRotatesOn
   EXPECT_EQ(account(field(second, "access_token")).status, 401);
 }
 
+TEST_F(UpgradeTest, RevokingTheGrantAFamilyMovedIntoEndsItsLegacyAccessTokens) {
+  ASSERT_EQ(account(before_.access_token).status, 200);
+  auto moved = refresh(before_.refresh_token);
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(account(before_.access_token).status, 200) << "moving the family keeps its access tokens";
+  // RFC 7009 on the moved family's refresh token revokes the grant, and with it what the family issued before.
+  ASSERT_EQ(lifecycle("/v1/oauth/revoke", field(moved, "refresh_token")).status, 200);
+  EXPECT_EQ(account(field(moved, "access_token")).status, 401);
+  EXPECT_EQ(account(before_.access_token).status, 401);
+  EXPECT_EQ(lifecycle("/v1/oauth/introspect", before_.access_token).body, R"({"active":false})");
+}
+
 TEST_F(UpgradeTest, RefreshTokenRotatedBeforeTheUpgradeIsReuse) {
   auto reuse = refresh(before_.rotated_refresh);
   EXPECT_EQ(field(reuse, "error"), "invalid_grant") << reuse.body;

@@ -24,6 +24,10 @@ enum class GrantKind : std::int64_t {
 /// kills what the replaced successor's holder got).
 struct Grant {
   std::int64_t id = 0;  // assigned by the store on insert, never reused (a token of a purged grant stays dead)
+  /// Random, chosen when the row is written, and sealed into every token of the grant (the high half of its jti):
+  /// a token whose salt differs from its row's is refused, so it can never attach to another grant that got the
+  /// same id (a database restored from a backup, or a batch lost in a power cut, hands ids out again).
+  std::uint32_t salt = 0;
   GrantKind kind = GrantKind::authorization_code;
   std::string client_id;
   std::string sub;             // the shopper; the client id itself for client_credentials

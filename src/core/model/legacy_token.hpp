@@ -24,6 +24,7 @@ struct LegacyToken {
   bool replayed = false;
   bool grant_revoked = false;  // the legacy family is revoked
   base::UnixSeconds auth_time = 0;  // of the legacy family
+  std::optional<std::int64_t> migrated_to;  // the grant the legacy family moved into, if it did
   bool operator==(const LegacyToken&) const = default;
 };
 

@@ -60,9 +60,10 @@ class GrantStore {
   virtual void deny_token(std::int64_t grant_id, std::uint64_t jti, base::UnixSeconds expires_at) = 0;
   virtual bool is_denied(std::int64_t grant_id, std::uint64_t jti) = 0;
 
-  /// The id of the client's client_credentials grant, created (active, generation 1, no expiry) on first use.
-  /// Concurrent first calls agree on one grant.
-  virtual std::int64_t client_grant(std::string_view client_id, base::UnixSeconds now) = 0;
+  /// The client's client_credentials grant, created (active, generation 1, no expiry, with `salt`) on first use.
+  /// Concurrent first calls agree on one grant. Found or created, the row is durable by the time the caller's
+  /// answer leaves (inside a deferred scope, the ticket waits for a commit still being synced).
+  virtual model::Grant client_grant(std::string_view client_id, base::UnixSeconds now, std::uint32_t salt) = 0;
 };
 
 }  // namespace boltauth::core::ports

@@ -147,7 +147,7 @@ class TokenRequest {
     const auto sealed = d_.tokens.open(*code, crypto::SealedKind::authorization_code, now_);
     if (!sealed) return error(fail(ErrorCode::invalid_grant, "code seal"));
     auto grant = d_.tokens.grants().find_grant(sealed->grant_id);
-    if (!grant || grant->kind != model::GrantKind::authorization_code)
+    if (!grant || grant->kind != model::GrantKind::authorization_code || !TokenService::belongs_to(*sealed, *grant))
       return error(fail(ErrorCode::invalid_grant, "unknown code"));
     if (grant->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "code of another client"));
     if (auto err = check_code_binding(*grant, verifier)) return error(*err);
@@ -166,7 +166,7 @@ class TokenRequest {
 
     const bool with_refresh = client_.allows_grant("refresh_token") && (granted.has(ScopeToken::bolt_account_view) ||
                                                                         granted.has(ScopeToken::bolt_account_manage));
-    const Issued issued = mint(grant->id, 1, granted, with_refresh);
+    const Issued issued = mint(*grant, 1, granted, with_refresh);
     std::optional<std::string> id_token;
     if (granted.has(ScopeToken::openid)) {
       // OIDC Registration 1.0 section 2: id_token_signed_response_alg, signed with that alg's active key.
@@ -217,7 +217,8 @@ class TokenRequest {
     if (!sealed) return redeem_legacy_refresh_token(*token);
     // One read: the grant, and whether its shopper's account is active.
     const auto view = d_.tokens.grants().find_grant_for_token(sealed->grant_id, sealed->jti);
-    if (!view || !view->grant.redeemed_at) return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
+    if (!view || !view->grant.redeemed_at || !TokenService::belongs_to(*sealed, view->grant))
+      return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
     const model::Grant* grant = &view->grant;
     if (grant->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "token of another client"));
     if (grant->revoked_at) return error(fail(ErrorCode::invalid_grant, "family revoked"));
@@ -229,7 +230,7 @@ class TokenRequest {
       return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
 
     const std::int64_t generation = sealed->generation;
-    const Issued issued = mint(grant->id, grant->generation + 1, granted, true);
+    const Issued issued = mint(*grant, grant->generation + 1, granted, true);
     auto& grants = d_.tokens.grants();
     if (generation == grant->generation) {
       // Rotation: one conditional UPDATE of the grant row, keyed by the generation it had when read.
@@ -282,12 +283,14 @@ class TokenRequest {
     grant.generation = 1;
     grant.rotated_at = now_;
     grant.expires_at = now_ + std::max(d_.config.access_token_ttl, d_.config.refresh_token_ttl);
+    grant.salt = d_.tokens.new_salt();
     const auto id = legacy.migrate_refresh(resolved->legacy_hash, now_, grant);
     if (!id) {
       legacy.revoke_legacy_grant(record->grant_id, now_);
       return error(fail(ErrorCode::invalid_grant, "refresh token rotated concurrently"));
     }
-    const Issued issued = mint(*id, 1, granted, true);
+    grant.id = *id;
+    const Issued issued = mint(grant, 1, granted, true);
     return success(issued.access_token, issued.refresh_token, granted, std::nullopt);
   }
 
@@ -301,8 +304,8 @@ class TokenRequest {
     const ScopeSet granted = requested_scope_.value_or(ScopeSet{});
     if (!granted.subset_of(allowed))
       return error(fail(ErrorCode::invalid_scope, "end-user scope on client_credentials"));
-    const std::int64_t grant_id = d_.tokens.grants().client_grant(client_.id, now_);
-    const Issued issued = mint(grant_id, 1, granted, false);
+    const model::Grant grant = d_.tokens.grants().client_grant(client_.id, now_, d_.tokens.new_salt());
+    const Issued issued = mint(grant, 1, granted, false);
     return success(issued.access_token, std::nullopt, granted, std::nullopt);
   }
 
@@ -320,23 +323,23 @@ class TokenRequest {
   };
 
   // Seals the access token (and the refresh token) of `generation`; nothing is written for them.
-  Issued mint(std::int64_t grant_id, std::int64_t generation, ScopeSet granted, bool with_refresh) {
+  Issued mint(const model::Grant& grant, std::int64_t generation, ScopeSet granted, bool with_refresh) {
     Issued out;
     crypto::SealedPayload p;
     p.kind = crypto::SealedKind::access_token;
-    p.grant_id = grant_id;
+    p.grant_id = grant.id;
     p.generation = static_cast<std::uint32_t>(generation);
     p.issued_at = now_;
     p.expires_at = now_ + d_.config.access_token_ttl;
     p.scope_bits = granted.bits();
-    out.access_token = d_.tokens.seal(p, now_);
+    out.access_token = d_.tokens.seal(p, grant.salt, now_);
     out.grant_expires_at = p.expires_at;
     if (with_refresh) {
       p.kind = crypto::SealedKind::refresh_token;
       p.expires_at = now_ + d_.config.refresh_token_ttl;
       // Refresh tokens keep read access only (contract section 3).
       p.scope_bits = kRefreshTokenScope.bits();
-      out.refresh_token = d_.tokens.seal(p, now_);
+      out.refresh_token = d_.tokens.seal(p, grant.salt, now_);
       out.grant_expires_at = std::max(out.grant_expires_at, p.expires_at);
     }
     return out;

@@ -50,8 +50,8 @@ thread_local DeferredScope t_deferred;
 // to leave the WAL is not worth stalling every write; the committer gives up and tries again later.
 // The RESTART checkpoint runs with the writer lock held, so it waits for readers in short steps and gives up
 // soon: SQLite's own busy handler sleeps 1, 2, 5, 10... ms, and every request queues behind that sleep.
-constexpr int kRestartWaitStepUs = 25;
-constexpr int kRestartWaitSteps = 80;  // 2 ms in all
+constexpr auto kRestartWaitStep = std::chrono::microseconds(25);
+constexpr auto kRestartWaitLimit = std::chrono::milliseconds(2);  // measured by the clock, not by counting sleeps
 // Page size of a file this process creates (see the constructor).
 constexpr int kNewFilePageSize = 1024;
 // Default checkpoint thresholds in bytes of WAL, turned into frames by the file's page size.
@@ -117,8 +117,12 @@ SqliteDatabase::SqliteDatabase(Options options) : options_(std::move(options)) {
     sqlite3_busy_handler(
         checkpointer_->handle(),
         [](void*, int attempts) -> int {
-          if (attempts >= kRestartWaitSteps) return 0;
-          std::this_thread::sleep_for(std::chrono::microseconds(kRestartWaitStepUs));
+          // One busy episode at a time per connection (the checkpointer's calls are serialized).
+          thread_local std::chrono::steady_clock::time_point first;
+          const auto now = std::chrono::steady_clock::now();
+          if (attempts == 0) first = now;
+          if (now - first >= kRestartWaitLimit) return 0;
+          std::this_thread::sleep_for(kRestartWaitStep);
           return 1;
         },
         nullptr);
@@ -250,6 +254,22 @@ bool SqliteDatabase::lock_if_own_open_batch(std::unique_lock<std::mutex>& lock) 
   if (txn_open_ && t_deferred.ticket.last == open_batch_) return true;
   lock.unlock();  // committed (visible to readers) or failed (nothing to see)
   return false;
+}
+
+void SqliteDatabase::await_visible_commits() {
+  std::unique_lock lock(write_mutex_);
+  // Batches below open_batch_ are committed (visible to readers) or failed; those above done_batch_ are not yet
+  // fsynced. Whatever the read saw is at most open_batch_ - 1.
+  const std::uint64_t visible = open_batch_ - 1;
+  if (visible <= done_batch_) return;
+  if (t_deferred.db == this) {
+    auto& ticket = t_deferred.ticket;
+    if (ticket.first == 0) ticket.first = visible;
+    ticket.last = std::max(ticket.last, visible);
+    return;
+  }
+  durable_.wait(lock, [&] { return done_batch_ >= visible; });
+  if (failed_batches_.count(visible) != 0) throw StorageError(commit_error_, false);
 }
 
 void SqliteDatabase::set_checkpoint_limits(CheckpointLimits limits) {

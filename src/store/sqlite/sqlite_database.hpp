@@ -157,6 +157,16 @@ class SqliteDatabase final : public core::ports::CommitGate {
     return read(std::forward<F>(fn));
   }
 
+  /// Like read(), for an answer that must not rest on a commit a power cut could take back: a read connection
+  /// sees a batch as soon as its COMMIT ran, before its fdatasync. If such a batch is in flight, the caller waits
+  /// for it (inside a deferred scope, its ticket joins that batch instead), and fails as that batch fails.
+  template <class F>
+  auto read_durable(F&& fn) -> std::invoke_result_t<F&, Connection&> {
+    auto result = read(std::forward<F>(fn));
+    await_visible_commits();
+    return result;
+  }
+
   /// Checkpoint thresholds in WAL frames (tests lower them; the defaults are 8 MiB and 32 MiB of WAL in frames of
   /// the file's page size). Past `passive_frames` the checkpointer thread
   /// copies frames in the background; past `restart_frames` the committer, between COMMIT and the next BEGIN,
@@ -193,6 +203,7 @@ class SqliteDatabase final : public core::ports::CommitGate {
   std::unique_ptr<Connection> open_connection();
   void write_kept(FunctionRef<bool(Connection&)> fn);
   bool lock_if_own_open_batch(std::unique_lock<std::mutex>& lock);
+  void await_visible_commits();
   void restart_checkpoint();  // under write_mutex_, no transaction open
   void commit_loop();
   void checkpoint_loop();

@@ -27,10 +27,10 @@ std::int64_t encode_jti(std::uint64_t jti) { return static_cast<std::int64_t>(jt
 // The one column list of `grants` (after id), in read_grant's and bind_grant's order.
 const std::string grant_columns =
     "kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, created_at, "
-    "code_expires_at, redeemed_at, generation, rotated_at, replayed, access_floor, expires_at, revoked_at";
+    "code_expires_at, redeemed_at, generation, rotated_at, replayed, access_floor, expires_at, revoked_at, salt";
 const std::string insert_grant_sql = "INSERT INTO grants (" + grant_columns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                                     "?16, ?17, ?18)";
+                                     "?16, ?17, ?18, ?19)";
 const std::string select_grant_sql = "SELECT id, " + grant_columns + " FROM grants WHERE id = ?1";
 // The same columns qualified with `g.` for the token view's join (the list itself stays in one place).
 std::string qualified(const std::string& columns) {
@@ -45,7 +45,7 @@ const std::string select_view_sql =
     "SELECT g.id, " + qualified(grant_columns) +
     ", EXISTS (SELECT 1 FROM denied_tokens d WHERE d.grant_id = g.id AND d.jti = ?2), a.sub IS NOT NULL, "
     "a.deactivate_at FROM grants g LEFT JOIN accounts a ON a.sub = g.sub WHERE g.id = ?1";
-constexpr int kViewExtra = 19;  // first column after read_grant's
+constexpr int kViewExtra = 20;  // first column after read_grant's
 
 void bind_grant(Statement& st, const Grant& g) {
   st.bind_int(1, static_cast<std::int64_t>(g.kind))
@@ -65,7 +65,8 @@ void bind_grant(Statement& st, const Grant& g) {
       .bind_bool(15, g.replayed)
       .bind_int(16, g.access_floor)
       .bind_optional_int(17, g.expires_at)
-      .bind_optional_int(18, g.revoked_at);
+      .bind_optional_int(18, g.revoked_at)
+      .bind_int(19, static_cast<std::int64_t>(g.salt));
 }
 
 Grant read_grant(const Statement& st) {
@@ -89,6 +90,7 @@ Grant read_grant(const Statement& st) {
   g.access_floor = st.column_int(16);
   g.expires_at = st.column_optional_int(17);
   g.revoked_at = st.column_optional_int(18);
+  g.salt = static_cast<std::uint32_t>(st.column_int(19));
   return g;
 }
 
@@ -200,21 +202,24 @@ bool SqliteGrantStore::is_denied(std::int64_t grant_id, std::uint64_t jti) {
   });
 }
 
-std::int64_t SqliteGrantStore::client_grant(std::string_view client_id, base::UnixSeconds now) {
+Grant SqliteGrantStore::client_grant(std::string_view client_id, base::UnixSeconds now, std::uint32_t salt) {
   // `kind = 1` in each query lets SQLite use the partial unique index grants_client_credentials.
-  static constexpr const char* find_sql = "SELECT id FROM grants WHERE client_id = ?1 AND kind = 1";
-  const auto find = [&](Connection& c) -> std::optional<std::int64_t> {
+  static const std::string find_sql = "SELECT id, " + grant_columns + " FROM grants WHERE client_id = ?1 AND kind = 1";
+  const auto find = [&](Connection& c) -> std::optional<Grant> {
     auto st = c.prepare(find_sql);
     st.bind_text(1, client_id);
     if (!st.step()) return std::nullopt;
-    return st.column_int(0);
+    return read_grant(st);
   };
-  if (const auto id = db_.read(find)) return *id;
+  // A read connection may see the row before the commit that made it is fsynced: read_durable makes the caller's
+  // answer wait for that sync, so no token leaves naming a row a power cut could take back.
+  if (auto grant = db_.read_durable(find)) return std::move(*grant);
   // First use: insert unless a concurrent first call (of this or another process) got there first, then read
   // back on the writer, inside the same write, so every caller returns the one row that exists.
   return db_.write([&](Connection& c) {
     Grant grant;
     grant.kind = core::model::GrantKind::client_credentials;
+    grant.salt = salt;
     grant.client_id = std::string(client_id);
     grant.sub = grant.client_id;
     grant.auth_time = now;
@@ -227,9 +232,9 @@ std::int64_t SqliteGrantStore::client_grant(std::string_view client_id, base::Un
     auto st = c.prepare(sql);
     bind_grant(st, grant);
     st.run();
-    const auto id = find(c);
-    if (!id) throw StorageError("sqlite: client_credentials grant missing after insert", false);
-    return *id;
+    auto found = find(c);
+    if (!found) throw StorageError("sqlite: client_credentials grant missing after insert", false);
+    return std::move(*found);
   });
 }
 

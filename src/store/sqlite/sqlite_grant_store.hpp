@@ -26,7 +26,7 @@ class SqliteGrantStore final : public core::ports::GrantStore {
   void revoke_grant(std::int64_t id, base::UnixSeconds now) override;
   void deny_token(std::int64_t grant_id, std::uint64_t jti, base::UnixSeconds expires_at) override;
   bool is_denied(std::int64_t grant_id, std::uint64_t jti) override;
-  std::int64_t client_grant(std::string_view client_id, base::UnixSeconds now) override;
+  core::model::Grant client_grant(std::string_view client_id, base::UnixSeconds now, std::uint32_t salt) override;
 
   /// Inserts a grant row inside a write (its `id` is ignored) and returns the new id. Shared with the legacy
   /// store, which moves a legacy family into a new grant.

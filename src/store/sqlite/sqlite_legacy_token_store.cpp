@@ -25,7 +25,7 @@ std::optional<LegacyToken> SqliteLegacyTokenStore::find_legacy_token(std::string
   return db_.read([&](Connection& c) -> std::optional<LegacyToken> {
     auto st = c.prepare(
         "SELECT t.hash, t.type, t.grant_id, t.client_id, t.sub, t.scope, t.issued_at, t.expires_at, t.used_at, "
-        "t.revoked_at, t.replayed, (g.id IS NULL OR g.revoked_at IS NOT NULL), coalesce(g.auth_time, 0) "
+        "t.revoked_at, t.replayed, (g.id IS NULL OR g.revoked_at IS NOT NULL), coalesce(g.auth_time, 0), g.migrated_to "
         "FROM legacy_tokens t LEFT JOIN legacy_grants g ON g.id = t.grant_id WHERE t.hash = ?1");
     st.bind_text(1, hash);
     if (!st.step()) return std::nullopt;
@@ -43,6 +43,7 @@ std::optional<LegacyToken> SqliteLegacyTokenStore::find_legacy_token(std::string
     token.replayed = st.column_bool(10);
     token.grant_revoked = st.column_bool(11);
     token.auth_time = st.column_int(12);
+    token.migrated_to = st.column_optional_int(13);
     return token;
   });
 }

@@ -157,7 +157,8 @@ CREATE TABLE grants (
   replayed        INTEGER NOT NULL,
   access_floor    INTEGER NOT NULL,
   expires_at      INTEGER,
-  revoked_at      INTEGER
+  revoked_at      INTEGER,
+  salt            INTEGER NOT NULL  -- sealed into its tokens: a reused id never matches an old token
 );
 CREATE INDEX grants_by_client ON grants(client_id);
 CREATE UNIQUE INDEX grants_client_credentials ON grants(client_id) WHERE kind = 1;

@@ -197,6 +197,19 @@ TEST(TokenSealerTest, RotationSealsWithTheNewestAndStillOpensTheOld) {
   EXPECT_FALSE(before.open(new_token)) << "a sealer without B does not know B";
 }
 
+TEST(TokenSealerTest, KeyIdIsReadableFromTheTokenAlone) {
+  const TokenSealer two({key(1, 10, 1000), key(200, 50, 2000)});
+  const std::string token = two.seal(payload());
+  EXPECT_EQ(TokenSealer::key_id_of(token), 200);
+  EXPECT_TRUE(two.has_key(200));
+  EXPECT_TRUE(two.has_key(1));
+  EXPECT_FALSE(two.has_key(2));
+  EXPECT_EQ(TokenSealer::key_id_of("AB"), 0);
+  EXPECT_EQ(TokenSealer::key_id_of("__"), 255);
+  EXPECT_EQ(TokenSealer::key_id_of("A"), std::nullopt);
+  EXPECT_EQ(TokenSealer::key_id_of("*A"), std::nullopt);
+}
+
 TEST(TokenSealerTest, IsDeterministicAndTheJtiChangesTheToken) {
   const TokenSealer sealer({key(1, 10)});
   SealedPayload p = payload();
