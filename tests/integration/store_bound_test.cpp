@@ -2,7 +2,7 @@
 // minute of mixed durable traffic from several keep-alive connections (chained refreshes, code exchanges,
 // client_credentials, introspection, revocation) while a sampler measures the apparent size of the SQLite files
 // (boltauth.db + boltauth.db-wal + boltauth.db-shm) every 100 ms. Target: never above 256 MiB
-// (../shared/docs/benchmarks.md). BOLTAUTH_STORE_BOUND_SECONDS shortens the load for a local run (default 60).
+// (docs/benchmarks.md). BOLTAUTH_STORE_BOUND_SECONDS shortens the load for a local run (default 60).
 #include <gtest/gtest.h>
 
 #include <atomic>
