@@ -75,10 +75,11 @@ class Bulk {
   /// A grant row: pending (a code, `generation` 0) or active at `generation`; returns its id.
   std::int64_t grant(const std::string& client, const std::string& sub, const std::string& scope, long now,
                      std::int64_t generation, long expires_at) {
-    prepare(grant_,
-            "INSERT INTO grants (kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, "
-            "created_at, code_expires_at, redeemed_at, generation, rotated_at, replayed, access_floor, expires_at, salt) "
-            "VALUES (0, ?1, ?2, ?3, '', '', '', '', ?4, ?4, ?5, ?6, ?7, ?6, 0, 0, ?8, ?9)");
+    prepare(
+        grant_,
+        "INSERT INTO grants (kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, "
+        "created_at, code_expires_at, redeemed_at, generation, rotated_at, replayed, access_floor, expires_at, salt) "
+        "VALUES (0, ?1, ?2, ?3, '', '', '', '', ?4, ?4, ?5, ?6, ?7, ?6, 0, 0, ?8, ?9)");
     bind(grant_, 1, client);
     bind(grant_, 2, sub);
     bind(grant_, 3, scope);
@@ -204,8 +205,8 @@ int main(int argc, char** argv) {
     for (long i = 0; i < o.filler; ++i) bulk.grant(client_id, sub, view.to_string(), now, 1, now + refresh_ttl);
     bulk.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::fprintf(stderr, "seeded %ld refresh, %ld codes, %ld access tokens, %ld filler grants in %.1f s\n", o.refresh, o.codes,
-                 o.access, o.filler, seconds);
+    std::fprintf(stderr, "seeded %ld refresh, %ld codes, %ld access tokens, %ld filler grants in %.1f s\n", o.refresh,
+                 o.codes, o.access, o.filler, seconds);
   } catch (const std::exception& e) {
     std::cerr << "boltauth-seed: " << e.what() << "\n";
     return 1;

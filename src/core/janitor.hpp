@@ -5,8 +5,8 @@
 
 namespace boltauth::core {
 
-/// Purges in batches of at most `batch` rows examined per kind and per transaction until nothing is left to purge at `now`
-/// (or `stop` becomes true). Each batch is its own short write, so requests queue behind one batch at most.
+/// Purges in batches of at most `batch` rows examined per kind and per transaction until nothing is left to purge at
+/// `now` (or `stop` becomes true). Each batch is its own short write, so requests queue behind one batch at most.
 inline ports::PurgeCounts run_janitor(ports::PurgeStore& store, base::UnixSeconds now, int batch,
                                       const std::atomic<bool>* stop = nullptr) {
   ports::PurgeCounts total;

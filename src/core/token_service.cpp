@@ -23,7 +23,7 @@ std::string TokenService::seal(crypto::SealedPayload payload, std::uint32_t gran
 }
 
 std::optional<crypto::SealedPayload> TokenService::open(std::string_view token, crypto::SealedKind kind,
-                                                         base::UnixSeconds now) {
+                                                        base::UnixSeconds now) {
   auto sealer = sealers_.sealer(now);
   auto payload = sealer->open(token);
   if (!payload) {
@@ -86,7 +86,8 @@ std::optional<ResolvedToken> TokenService::resolve(std::string_view token, crypt
     // Only the current generation refreshes; an older one was replaced (RFC 9700 section 4.14.2).
     live = payload->generation == grant.generation;
   }
-  if (live && kind == crypto::SealedKind::access_token) live = payload->generation >= grant.access_floor && !view->denied;
+  if (live && kind == crypto::SealedKind::access_token)
+    live = payload->generation >= grant.access_floor && !view->denied;
   if (live && !r.client_credentials)
     live = view->account_exists && !(view->account_deactivate_at && now >= *view->account_deactivate_at);
   r.active = live;

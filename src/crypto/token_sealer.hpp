@@ -18,12 +18,12 @@ enum class SealedKind : std::uint8_t { authorization_code = 1, access_token = 2,
 /// names its grant row and generation, and only the holder of a sealing key can make or read one.
 struct SealedPayload {
   SealedKind kind = SealedKind::access_token;
-  std::int64_t grant_id = 0;        // > 0
-  std::uint32_t generation = 0;     // refresh generation it was issued at (0 for codes)
-  base::UnixSeconds issued_at = 0;  // 0 .. 2^40 - 1
-  base::UnixSeconds expires_at = 0; // issued_at .. issued_at + 2^32 - 1
-  std::uint8_t scope_bits = 0;      // protocol::ScopeSet bits
-  std::uint64_t jti = 0;            // random; names one access token in the deny list
+  std::int64_t grant_id = 0;         // > 0
+  std::uint32_t generation = 0;      // refresh generation it was issued at (0 for codes)
+  base::UnixSeconds issued_at = 0;   // 0 .. 2^40 - 1
+  base::UnixSeconds expires_at = 0;  // issued_at .. issued_at + 2^32 - 1
+  std::uint8_t scope_bits = 0;       // protocol::ScopeSet bits
+  std::uint64_t jti = 0;             // random; names one access token in the deny list
   bool operator==(const SealedPayload&) const = default;
 };
 

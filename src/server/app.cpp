@@ -4,10 +4,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -47,8 +47,7 @@ struct Services::Impl {
         minter(files.master_key(random)),
         keys((files.ensure_signing_keys(o.rsa_key_bits, clock.now()), files.signing_dir()), o.config.id_token_ttl),
         // A sealing key opens tokens until the longest-lived token it sealed expired.
-        sealers((files.ensure_sealing_key(clock.now()), files.sealing_dir()), sealing_retention(o.config),
-                clock.now()),
+        sealers((files.ensure_sealing_key(clock.now()), files.sealing_dir()), sealing_retention(o.config), clock.now()),
         db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}),
         data_dir(o.data_dir) {
     if (o.otp_delivery == "smtp")
@@ -132,9 +131,9 @@ std::unique_ptr<core::Provider> Services::make_provider(const core::Config& conf
                                                         std::function<void(std::string_view)> log_error,
                                                         std::function<void(std::string_view)> log_debug) {
   auto& i = *impl_;
-  return std::make_unique<core::Provider>(
-      core::ProviderDeps{config, i.clock, i.random, i.minter, i.keys, i.clients, i.accounts, i.grants, i.legacy, i.sealers, i.logins,
-                         *i.otp_sender, [this] { return demo_client(); }, std::move(log_error), std::move(log_debug)});
+  return std::make_unique<core::Provider>(core::ProviderDeps{
+      config, i.clock, i.random, i.minter, i.keys, i.clients, i.accounts, i.grants, i.legacy, i.sealers, i.logins,
+      *i.otp_sender, [this] { return demo_client(); }, std::move(log_error), std::move(log_debug)});
 }
 
 App::App(AppOptions options) : options_(std::move(options)), config_(options_.config) {
@@ -189,10 +188,11 @@ void App::janitor_loop() {
       const auto counts = core::run_janitor(services_->purge_store(), services_->clock().now(), options_.janitor_batch,
                                             &janitor_abort_);
       if (!options_.quiet && counts.total() > 0)
-        spdlog::info("janitor: removed {} expired codes, {} grants, {} deny-list entries, {} legacy tokens, {} legacy "
-                     "grants, {} logins",
-                     counts.codes, counts.grants, counts.denied_tokens, counts.legacy_tokens, counts.legacy_grants,
-                     counts.logins);
+        spdlog::info(
+            "janitor: removed {} expired codes, {} grants, {} deny-list entries, {} legacy tokens, {} legacy "
+            "grants, {} logins",
+            counts.codes, counts.grants, counts.denied_tokens, counts.legacy_tokens, counts.legacy_grants,
+            counts.logins);
     } catch (const std::exception& e) {
       // A busy or failing store: try again next interval; requests are unaffected.
       if (!options_.quiet) spdlog::warn("janitor: {}", e.what());

@@ -203,7 +203,8 @@ TEST_F(GroupCommit, ASynchronousWriteReturnsOnlyOnceItsBatchIsCommitted) {
 
 TEST_F(GroupCommit, ManyConcurrentDeferredWritesShareFewBatchesAndAllSettleDurable) {
   std::vector<std::int64_t> codes;
-  for (int i = 0; i < 64; ++i) codes.push_back(grants_.insert_grant(make_grant("k" + std::to_string(i), "client-a", t0)));
+  for (int i = 0; i < 64; ++i)
+    codes.push_back(grants_.insert_grant(make_grant("k" + std::to_string(i), "client-a", t0)));
   valve_.hold();
   Settled settled;
   std::uint64_t lowest = ~0ULL;

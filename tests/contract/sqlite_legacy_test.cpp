@@ -53,20 +53,38 @@ void write_pre_v2_file(const std::filesystem::path& path) {
        "INSERT INTO accounts (sub, email, email_verified, first_name, last_name, phone_verified, created_at, "
        "updated_at) VALUES ('sub-1', 'ada@example.com', 1, 'Ada', 'Lovelace', 0, 6, 7)");
   const std::string t = std::to_string(t0);
-  exec(db, "INSERT INTO grants (id, client_id, sub, auth_time, created_at, revoked_at) VALUES "
-           "('g-live', 'client-a', 'sub-1', " + t + " - 100, " + t + " - 90, NULL), "
-           "('g-revoked', 'client-a', 'sub-1', " + t + " - 100, " + t + " - 90, " + t + " - 10), "
-           "('g-expired', 'client-a', 'sub-1', " + t + " - 100, " + t + " - 90, NULL)");
-  exec(db, "INSERT INTO tokens (hash, type, grant_id, client_id, sub, scope, issued_at, expires_at, used_at, "
-           "revoked_at, next_hash, replayed) VALUES "
-           "('at-live', 0, 'g-live', 'client-a', 'sub-1', 'openid', " + t + " - 50, " + t + " + 3600, NULL, NULL, '', 0), "
-           "('rt-live', 1, 'g-live', 'client-a', 'sub-1', 'openid', " + t + " - 50, " + t + " + 86400, NULL, NULL, '', 0), "
-           "('rt-old', 1, 'g-live', 'client-a', 'sub-1', 'openid', " + t + " - 90, " + t + " + 80000, " + t + " - 50, NULL, 'rt-live', 0), "
-           "('rt-revoked', 1, 'g-revoked', 'client-a', 'sub-1', 'openid', " + t + " - 50, " + t + " + 86400, NULL, NULL, '', 0), "
-           "('rt-expired', 1, 'g-expired', 'client-a', 'sub-1', 'openid', " + t + " - 90, " + t + ", NULL, NULL, '', 0)");
-  exec(db, "INSERT INTO codes (hash, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, grant_id, "
-           "auth_time, issued_at, expires_at) VALUES ('code-1', 'client-a', 'sub-1', 'openid', 'https://a.example/cb', "
-           "'', '', '', 'g-next', " + t + ", " + t + ", " + t + " + 60)");
+  exec(db,
+       "INSERT INTO grants (id, client_id, sub, auth_time, created_at, revoked_at) VALUES "
+       "('g-live', 'client-a', 'sub-1', " +
+           t + " - 100, " + t +
+           " - 90, NULL), "
+           "('g-revoked', 'client-a', 'sub-1', " +
+           t + " - 100, " + t + " - 90, " + t +
+           " - 10), "
+           "('g-expired', 'client-a', 'sub-1', " +
+           t + " - 100, " + t + " - 90, NULL)");
+  exec(db,
+       "INSERT INTO tokens (hash, type, grant_id, client_id, sub, scope, issued_at, expires_at, used_at, "
+       "revoked_at, next_hash, replayed) VALUES "
+       "('at-live', 0, 'g-live', 'client-a', 'sub-1', 'openid', " +
+           t + " - 50, " + t +
+           " + 3600, NULL, NULL, '', 0), "
+           "('rt-live', 1, 'g-live', 'client-a', 'sub-1', 'openid', " +
+           t + " - 50, " + t +
+           " + 86400, NULL, NULL, '', 0), "
+           "('rt-old', 1, 'g-live', 'client-a', 'sub-1', 'openid', " +
+           t + " - 90, " + t + " + 80000, " + t +
+           " - 50, NULL, 'rt-live', 0), "
+           "('rt-revoked', 1, 'g-revoked', 'client-a', 'sub-1', 'openid', " +
+           t + " - 50, " + t +
+           " + 86400, NULL, NULL, '', 0), "
+           "('rt-expired', 1, 'g-expired', 'client-a', 'sub-1', 'openid', " +
+           t + " - 90, " + t + ", NULL, NULL, '', 0)");
+  exec(db,
+       "INSERT INTO codes (hash, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, grant_id, "
+       "auth_time, issued_at, expires_at) VALUES ('code-1', 'client-a', 'sub-1', 'openid', 'https://a.example/cb', "
+       "'', '', '', 'g-next', " +
+           t + ", " + t + ", " + t + " + 60)");
   exec(db, "COMMIT");
   sqlite3_close(db);
 }

@@ -337,9 +337,10 @@ TEST(SqliteDatabase, ConstraintViolationIsAPermanentStorageErrorAndRollsBackTheW
   // A write that fails half-way keeps nothing: the first statement of this one succeeds, the second fails.
   EXPECT_THROW(db.write([](Connection& c) {
     c.exec("UPDATE clients SET name = 'changed'");
-    c.exec("INSERT INTO grants (kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, "
-           "created_at, code_expires_at, generation, replayed, access_floor) "
-           "VALUES (0, 'no-such-client', '', '', '', '', '', '', 0, 0, 0, 0, 0, 0)");
+    c.exec(
+        "INSERT INTO grants (kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, "
+        "created_at, code_expires_at, generation, replayed, access_floor) "
+        "VALUES (0, 'no-such-client', '', '', '', '', '', '', 0, 0, 0, 0, 0, 0)");
   }),
                StorageError);
   EXPECT_EQ(clients.find("client-a"), make_client("client-a"));

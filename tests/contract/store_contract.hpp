@@ -22,9 +22,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/janitor.hpp"
 #include "core/model/account.hpp"
 #include "core/model/client.hpp"
-#include "core/janitor.hpp"
 #include "core/model/grant.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
@@ -340,7 +340,7 @@ TYPED_TEST_P(StoreContract, RotateIsSingleUseByGeneration) {
   EXPECT_EQ(g.rotated_at, t0 + 10);
   EXPECT_EQ(g.expires_at, t0 + 1000);
   EXPECT_FALSE(g.replayed);
-  EXPECT_EQ(g.redeemed_at, t0 + 1);  // unchanged
+  EXPECT_EQ(g.redeemed_at, t0 + 1);                                                   // unchanged
   EXPECT_EQ(this->grants().rotate(id, 1, t0 + 11, t0 + 1100), ConsumeOutcome::lost);  // stale generation
   EXPECT_EQ(this->grants().rotate(id, 3, t0 + 11, t0 + 1100), ConsumeOutcome::lost);  // future generation
   EXPECT_EQ(this->grants().find_grant(id), g);
@@ -432,7 +432,7 @@ TYPED_TEST_P(StoreContract, RevokeGrantIsIdempotentAndKeepsTheFirstTime) {
   this->grants().revoke_grant(id, t0 + 9);
   auto g = this->grants().find_grant(id).value();
   EXPECT_EQ(g.revoked_at, t0 + 5);
-  EXPECT_EQ(g.generation, 1);  // nothing else changes
+  EXPECT_EQ(g.generation, 1);                      // nothing else changes
   this->grants().revoke_grant(id + 1000, t0 + 5);  // unknown: no-op
   EXPECT_EQ(this->grants().find_grant(id + 1000), std::nullopt);
 }
@@ -581,7 +581,8 @@ TYPED_TEST_P(StoreContract, PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne)
 
   for (const auto id : {live, cc, pending}) EXPECT_TRUE(this->grants().find_grant(id).has_value()) << id;
   // A rotated grant lives by its newest expires_at, not its first.
-  ASSERT_EQ(this->grants().rotate(live, 1, t0 + 200, t0 + TestFixture::refresh_lifetime + 500), ConsumeOutcome::consumed);
+  ASSERT_EQ(this->grants().rotate(live, 1, t0 + 200, t0 + TestFixture::refresh_lifetime + 500),
+            ConsumeOutcome::consumed);
   core::run_janitor(this->purge(), t0 + TestFixture::refresh_lifetime + 499, 100);
   EXPECT_TRUE(this->grants().find_grant(live).has_value());
   core::run_janitor(this->purge(), t0 + TestFixture::refresh_lifetime + 500, 100);
@@ -661,11 +662,10 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, ClientInsertFindRoundTrip, ClientFind
                             ConcurrentRotateHasExactlyOneWinner, ReplayOfThePreviousGenerationWithinTheWindowOnce,
                             ReplayLostAfterAFurtherRotationOrOnARevokedGrant, ConcurrentReplayHasExactlyOneWinner,
                             RevokeGrantIsIdempotentAndKeepsTheFirstTime, DenyListIsPerGrantAndJtiAndIdempotent,
-                            GrantForTokenReadsDenyListAndAccountAtOnce,
-                            ClientGrantIsCreatedOnceActiveWithoutExpiry, ConcurrentFirstClientGrantCallsAgree,
-                            DataSurvivesReopen, ReopenIsIdempotent, PurgeRemovesPendingGrantsOnlyOnceTheirCodeExpired,
-                            PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne,
-                            PurgeRemovesExpiredDenyListEntries, PurgeScansGrantsInBatchesWrapsAndReportsMore,
-                            PurgeIsIdempotentAndKeepsEverythingLiveAtNow);
+                            GrantForTokenReadsDenyListAndAccountAtOnce, ClientGrantIsCreatedOnceActiveWithoutExpiry,
+                            ConcurrentFirstClientGrantCallsAgree, DataSurvivesReopen, ReopenIsIdempotent,
+                            PurgeRemovesPendingGrantsOnlyOnceTheirCodeExpired,
+                            PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne, PurgeRemovesExpiredDenyListEntries,
+                            PurgeScansGrantsInBatchesWrapsAndReportsMore, PurgeIsIdempotentAndKeepsEverythingLiveAtNow);
 
 }  // namespace boltauth::contract

@@ -6,7 +6,6 @@
 
 namespace boltauth::contract {
 
-
 core::model::Client make_client(std::string_view id) {
   const std::string name(id);
   core::model::Client client;
@@ -49,7 +48,7 @@ core::model::Grant make_grant(std::string_view tag, std::string_view client_id, 
   grant.auth_time = now - 30;
   grant.created_at = now;
   grant.code_expires_at = now + 60;
-  grant.salt = 0x8000'0000U | static_cast<std::uint32_t>(std::hash<std::string>{}(t) & 0xffff);  // top bit set
+  grant.salt = 0x8000'0000U | static_cast<std::uint32_t>(std::hash<std::string>{}(t)&0xffff);  // top bit set
   return grant;
 }
 

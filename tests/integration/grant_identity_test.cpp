@@ -33,9 +33,14 @@ TEST(GrantIdentityTest, TokensOfARowThatWasRolledBackNeverOpenTheRowThatReusesIt
   // Shopper X logs in: grant N.
   auto x = server.exchange(client, server.sandbox_code(client), "bolt.account.manage openid");
   ASSERT_EQ(x.status, 200) << x.body;
-  const std::string x_email(
-      server.http().get("/v1/account", {{"Authorization", "Bearer " + field(x, "access_token")}}).json()
-          .as_object().at("profile").as_object().at("email").as_string());
+  const std::string x_email(server.http()
+                                .get("/v1/account", {{"Authorization", "Bearer " + field(x, "access_token")}})
+                                .json()
+                                .as_object()
+                                .at("profile")
+                                .as_object()
+                                .at("email")
+                                .as_string());
   // The database goes back to before grant N existed (a restore from a backup taken just before), so the next
   // grant gets id N again.
   exec(server.data_dir(),

@@ -65,24 +65,26 @@ PreV2DataDir write_pre_v2_data_dir(const std::filesystem::path& dir) {
     exec(db, std::string(store::sqlite::SqliteSchema::migration(version)));
     exec(db, "INSERT INTO schema_migrations VALUES (" + std::to_string(version) + ", 0)");
   }
-  exec(db, "INSERT INTO clients (id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at, "
-           "pkce_required, id_token_signed_response_alg) VALUES (" +
-               quote(id) + ", " + quote(out.client_id) + ", 'Shop', " + quote(minter.storage_hash(out.client_secret)) +
-               ", '[\"https://shop.example/cb\"]', '[\"authorization_code\",\"refresh_token\"]', " + t(-900) +
-               ", 1, 'RS256')");
-  exec(db, "INSERT INTO accounts (sub, email, email_verified, first_name, last_name, phone_verified, created_at, "
-           "updated_at) VALUES ('sub-ada', 'ada@example.com', 1, 'Ada', 'Lovelace', 0, " +
-               t(-900) + ", " + t(-900) + ")");
+  exec(db,
+       "INSERT INTO clients (id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at, "
+       "pkce_required, id_token_signed_response_alg) VALUES (" +
+           quote(id) + ", " + quote(out.client_id) + ", 'Shop', " + quote(minter.storage_hash(out.client_secret)) +
+           ", '[\"https://shop.example/cb\"]', '[\"authorization_code\",\"refresh_token\"]', " + t(-900) +
+           ", 1, 'RS256')");
+  exec(db,
+       "INSERT INTO accounts (sub, email, email_verified, first_name, last_name, phone_verified, created_at, "
+       "updated_at) VALUES ('sub-ada', 'ada@example.com', 1, 'Ada', 'Lovelace', 0, " +
+           t(-900) + ", " + t(-900) + ")");
   exec(db, "INSERT INTO grants (id, client_id, sub, auth_time, created_at) VALUES ('family-1', " + quote(id) +
                ", 'sub-ada', " + t(-600) + ", " + t(-600) + "), ('family-2', " + quote(id) + ", 'sub-ada', " + t(-600) +
                ", " + t(-600) + ")");
   const auto token = [&](const std::string& value, int type, const std::string& grant, const std::string& scope,
                          long long issued, long long ttl, const std::string& used_at) {
-    exec(db, "INSERT INTO tokens (hash, type, grant_id, client_id, sub, scope, issued_at, expires_at, used_at) "
-             "VALUES (" +
-                 quote(minter.storage_hash(value)) + ", " + std::to_string(type) + ", " + quote(grant) + ", " +
-                 quote(id) + ", 'sub-ada', " + quote(scope) + ", " + t(issued) + ", " + t(issued + ttl) + ", " +
-                 used_at + ")");
+    exec(db,
+         "INSERT INTO tokens (hash, type, grant_id, client_id, sub, scope, issued_at, expires_at, used_at) "
+         "VALUES (" +
+             quote(minter.storage_hash(value)) + ", " + std::to_string(type) + ", " + quote(grant) + ", " + quote(id) +
+             ", 'sub-ada', " + quote(scope) + ", " + t(issued) + ", " + t(issued + ttl) + ", " + used_at + ")");
   };
   token(out.rotated_refresh, 1, "family-1", "bolt.account.view", -600, 86400, t(-300));
   token(out.access_token, 0, "family-1", "bolt.account.manage bolt.account.view openid", -300, 3600, "NULL");
@@ -106,15 +108,14 @@ class UpgradeTest : public ::testing::Test {
 
   HttpResponse refresh(const std::string& token) {
     return http().post_form("/v1/oauth/token", form({{"grant_type", "refresh_token"},
-                                                      {"refresh_token", token},
-                                                      {"client_id", before_.client_id},
-                                                      {"client_secret", before_.client_secret},
-                                                      {"scope", "bolt.account.view"}}));
+                                                     {"refresh_token", token},
+                                                     {"client_id", before_.client_id},
+                                                     {"client_secret", before_.client_secret},
+                                                     {"scope", "bolt.account.view"}}));
   }
   HttpResponse lifecycle(const std::string& path, const std::string& token) {
-    return http().post_form(path, form({{"token", token},
-                                        {"client_id", before_.client_id},
-                                        {"client_secret", before_.client_secret}}));
+    return http().post_form(
+        path, form({{"token", token}, {"client_id", before_.client_id}, {"client_secret", before_.client_secret}}));
   }
   HttpResponse account(const std::string& access) {
     return http().get("/v1/account", {{"Authorization", "Bearer " + access}});

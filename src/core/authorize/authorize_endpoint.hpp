@@ -13,9 +13,9 @@
 #include "core/model/client.hpp"
 #include "core/model/login.hpp"
 #include "core/ports/account_store.hpp"
-#include "core/token_service.hpp"
 #include "core/ports/login_store.hpp"
 #include "core/ports/otp_sender.hpp"
+#include "core/token_service.hpp"
 #include "crypto/token_minter.hpp"
 
 namespace boltauth::core::authorize {

@@ -22,8 +22,8 @@ struct LegacyToken {
   std::optional<base::UnixSeconds> used_at;     // refresh: when it was rotated (before or after the upgrade)
   std::optional<base::UnixSeconds> revoked_at;  // this token alone
   bool replayed = false;
-  bool grant_revoked = false;  // the legacy family is revoked
-  base::UnixSeconds auth_time = 0;  // of the legacy family
+  bool grant_revoked = false;               // the legacy family is revoked
+  base::UnixSeconds auth_time = 0;          // of the legacy family
   std::optional<std::int64_t> migrated_to;  // the grant the legacy family moved into, if it did
   bool operator==(const LegacyToken&) const = default;
 };

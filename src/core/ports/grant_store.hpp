@@ -14,9 +14,9 @@ enum class ConsumeOutcome { consumed, lost };
 /// What validating a presented token needs, read at once (one statement, one snapshot).
 struct GrantView {
   model::Grant grant;
-  bool denied = false;                                        // (grant, jti) is on the deny list
-  bool account_exists = false;                                // an account with the grant's sub exists
-  std::optional<base::UnixSeconds> account_deactivate_at;     // of that account
+  bool denied = false;                                     // (grant, jti) is on the deny list
+  bool account_exists = false;                             // an account with the grant's sub exists
+  std::optional<base::UnixSeconds> account_deactivate_at;  // of that account
 };
 
 /// Grants, one row each for their whole life (model::Grant). Every method may throw StorageError; a write that

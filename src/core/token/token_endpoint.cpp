@@ -173,9 +173,9 @@ class TokenRequest {
       const auto ring = d_.keys.ring(now_);
       const crypto::SigningKey* key = ring->signing_key(client_.id_token_signed_response_alg);
       if (!key) throw std::runtime_error("no signing key for " + client_.id_token_signed_response_alg);
-      id_token = build_id_token(
-          *key, d_.config.issuer, d_.config.id_token_ttl,
-          IdTokenInput{*account, client_.id, grant->nonce, issued.access_token, grant->auth_time, now_});
+      id_token =
+          build_id_token(*key, d_.config.issuer, d_.config.id_token_ttl,
+                         IdTokenInput{*account, client_.id, grant->nonce, issued.access_token, grant->auth_time, now_});
     }
     // Single use: one conditional UPDATE of the grant row (pending -> active).
     if (d_.tokens.grants().redeem(grant->id, now_, issued.grant_expires_at) != ports::ConsumeOutcome::consumed) {

@@ -9,9 +9,9 @@
 #include "core/config.hpp"
 #include "core/exchange.hpp"
 #include "core/ports/account_store.hpp"
-#include "core/token_service.hpp"
 #include "core/ports/key_source.hpp"
 #include "core/rate_limiter.hpp"
+#include "core/token_service.hpp"
 #include "crypto/token_minter.hpp"
 
 namespace boltauth::core::token {

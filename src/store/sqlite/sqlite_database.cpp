@@ -38,7 +38,6 @@ bool create_private_file(const std::filesystem::path& path) {
   throw std::runtime_error(message);
 }
 
-
 // The deferred scope of the calling thread (CommitGate): which database it is for and what it joined.
 struct DeferredScope {
   const SqliteDatabase* db = nullptr;
@@ -301,11 +300,11 @@ void SqliteDatabase::restart_checkpoint() {
   // RESTART copies what the background checkpoint left, fsyncs the database file (synchronous=FULL on the
   // checkpointer) and waits, up to its short busy timeout, until no reader uses the WAL, so the writer's next
   // transaction starts the WAL over from its first frame: the WAL stays bounded under any sustained load.
-  // Readers are short autocommit statements, so the wait is brief (at most 2 ms). A busy result (a reader or another process
-  // held on) leaves the WAL as it is, and the committer tries again after a few more frames.
-  // A background PASSIVE checkpoint may be copying and fsyncing right now: waiting for it here would stall every
-  // request behind the writer lock, so try again a little later instead.
-  // Past twice the threshold it waits after all: the bound matters more than one slow batch.
+  // Readers are short autocommit statements, so the wait is brief (at most 2 ms). A busy result (a reader or another
+  // process held on) leaves the WAL as it is, and the committer tries again after a few more frames. A background
+  // PASSIVE checkpoint may be copying and fsyncing right now: waiting for it here would stall every request behind the
+  // writer lock, so try again a little later instead. Past twice the threshold it waits after all: the bound matters
+  // more than one slow batch.
   std::unique_lock connection_lock(checkpoint_connection_mutex_, std::defer_lock);
   if (wal_frames_ >= 2 * limits_.restart_frames)
     connection_lock.lock();
@@ -317,8 +316,7 @@ void SqliteDatabase::restart_checkpoint() {
   }
   int log = 0;
   int copied = 0;
-  const int rc =
-      sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_RESTART, &log, &copied);
+  const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_RESTART, &log, &copied);
   if (rc == SQLITE_OK) {
     wal_frames_ = 0;
     restart_retry_frames_ = 0;

@@ -156,23 +156,24 @@ ConsumeOutcome SqliteGrantStore::redeem(std::int64_t id, base::UnixSeconds now, 
 
 ConsumeOutcome SqliteGrantStore::rotate(std::int64_t id, std::int64_t generation, base::UnixSeconds now,
                                         base::UnixSeconds expires_at) {
-  return consume(db_,
-                 "UPDATE grants SET generation = generation + 1, rotated_at = ?3, replayed = 0, expires_at = ?4 "
-                 "WHERE id = ?1 AND generation = ?2 AND redeemed_at IS NOT NULL AND revoked_at IS NULL",
-                 [&](Statement& st) { st.bind_int(1, id).bind_int(2, generation).bind_int(3, now).bind_int(4, expires_at); });
+  return consume(
+      db_,
+      "UPDATE grants SET generation = generation + 1, rotated_at = ?3, replayed = 0, expires_at = ?4 "
+      "WHERE id = ?1 AND generation = ?2 AND redeemed_at IS NOT NULL AND revoked_at IS NULL",
+      [&](Statement& st) { st.bind_int(1, id).bind_int(2, generation).bind_int(3, now).bind_int(4, expires_at); });
 }
 
 ConsumeOutcome SqliteGrantStore::replay(std::int64_t id, std::int64_t generation, base::UnixSeconds rotated_since,
                                         base::UnixSeconds now, base::UnixSeconds expires_at) {
   // SET expressions read the row as it was: access_floor becomes the new generation.
-  return consume(db_,
-                 "UPDATE grants SET generation = generation + 1, access_floor = generation + 1, replayed = 1, "
-                 "rotated_at = ?4, expires_at = ?5 "
-                 "WHERE id = ?1 AND generation = ?2 AND replayed = 0 AND revoked_at IS NULL AND rotated_at >= ?3",
-                 [&](Statement& st) {
-                   st.bind_int(1, id).bind_int(2, generation).bind_int(3, rotated_since).bind_int(4, now).bind_int(
-                       5, expires_at);
-                 });
+  return consume(
+      db_,
+      "UPDATE grants SET generation = generation + 1, access_floor = generation + 1, replayed = 1, "
+      "rotated_at = ?4, expires_at = ?5 "
+      "WHERE id = ?1 AND generation = ?2 AND replayed = 0 AND revoked_at IS NULL AND rotated_at >= ?3",
+      [&](Statement& st) {
+        st.bind_int(1, id).bind_int(2, generation).bind_int(3, rotated_since).bind_int(4, now).bind_int(5, expires_at);
+      });
 }
 
 void SqliteGrantStore::revoke_grant(std::int64_t id, base::UnixSeconds now) {

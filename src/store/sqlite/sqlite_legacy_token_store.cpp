@@ -49,7 +49,7 @@ std::optional<LegacyToken> SqliteLegacyTokenStore::find_legacy_token(std::string
 }
 
 std::optional<std::int64_t> SqliteLegacyTokenStore::migrate_refresh(std::string_view hash, base::UnixSeconds now,
-                                                                     const core::model::Grant& grant) {
+                                                                    const core::model::Grant& grant) {
   return db_.write([&](Connection& c) -> Kept<std::optional<std::int64_t>> {
     // Single use: the conditional UPDATE of the legacy token decides, as rotation did before the upgrade.
     // EXISTS: a primary-key probe of the family, not a scan.
@@ -64,7 +64,8 @@ std::optional<std::int64_t> SqliteLegacyTokenStore::migrate_refresh(std::string_
     if (changed != 1) return rollback(std::optional<std::int64_t>());
     const std::int64_t id = SqliteGrantStore::insert_row(c, grant);
     // The link makes a later reuse of the legacy token (revoke_legacy_grant) revoke the new grant too.
-    c.prepare("UPDATE legacy_grants SET migrated_to = ?2 WHERE id = (SELECT grant_id FROM legacy_tokens WHERE hash = ?1)")
+    c.prepare(
+         "UPDATE legacy_grants SET migrated_to = ?2 WHERE id = (SELECT grant_id FROM legacy_tokens WHERE hash = ?1)")
         .bind_text(1, hash)
         .bind_int(2, id)
         .run();

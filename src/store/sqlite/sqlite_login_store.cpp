@@ -79,15 +79,16 @@ std::optional<LoginRequest> SqliteLoginStore::find_request(std::string_view id_h
 bool SqliteLoginStore::set_otp(std::string_view id_hash, std::string_view email, std::string_view otp_hash,
                                base::UnixSeconds sent_at, base::UnixSeconds expires_at) {
   return db_.write([&](Connection& c) {
-    const bool updated = c.prepare(
-                   "UPDATE login_requests SET email = ?2, otp_hash = ?3, otp_sent_at = ?4, otp_expires_at = ?5, "
-                   "attempts = 0 WHERE id_hash = ?1")
-                  .bind_text(1, id_hash)
-                  .bind_text(2, email)
-                  .bind_text(3, otp_hash)
-                  .bind_int(4, sent_at)
-                  .bind_int(5, expires_at)
-                  .run() == 1;
+    const bool updated =
+        c.prepare(
+             "UPDATE login_requests SET email = ?2, otp_hash = ?3, otp_sent_at = ?4, otp_expires_at = ?5, "
+             "attempts = 0 WHERE id_hash = ?1")
+            .bind_text(1, id_hash)
+            .bind_text(2, email)
+            .bind_text(3, otp_hash)
+            .bind_int(4, sent_at)
+            .bind_int(5, expires_at)
+            .run() == 1;
     return updated ? keep(true) : rollback(false);
   });
 }
@@ -98,14 +99,15 @@ bool SqliteLoginStore::claim_attempt(std::string_view id_hash, std::string_view 
     // The row count is the decision: concurrent guesses cannot spend more than max_attempts (checklist C10).
     // Bound to the code the caller compares against: a resend resets the count, and a guess that loaded the
     // replaced code must not get the new code's fresh attempts.
-    const bool claimed = c.prepare(
-                   "UPDATE login_requests SET attempts = attempts + 1 "
-                   "WHERE id_hash = ?1 AND otp_hash = ?4 AND otp_hash <> '' AND otp_expires_at > ?2 AND attempts < ?3")
-                  .bind_text(1, id_hash)
-                  .bind_int(2, now)
-                  .bind_int(3, max_attempts)
-                  .bind_text(4, otp_hash)
-                  .run() == 1;
+    const bool claimed =
+        c.prepare(
+             "UPDATE login_requests SET attempts = attempts + 1 "
+             "WHERE id_hash = ?1 AND otp_hash = ?4 AND otp_hash <> '' AND otp_expires_at > ?2 AND attempts < ?3")
+            .bind_text(1, id_hash)
+            .bind_int(2, now)
+            .bind_int(3, max_attempts)
+            .bind_text(4, otp_hash)
+            .run() == 1;
     return claimed ? keep(true) : rollback(false);
   });
 }
@@ -114,9 +116,9 @@ bool SqliteLoginStore::consume_request(std::string_view id_hash, std::string_vie
   return db_.write([&](Connection& c) {
     // Only while the matched code is still the current one: a code replaced by a resend logs no one in.
     const bool removed = c.prepare("DELETE FROM login_requests WHERE id_hash = ?1 AND otp_hash = ?2")
-                  .bind_text(1, id_hash)
-                  .bind_text(2, otp_hash)
-                  .run() == 1;
+                             .bind_text(1, id_hash)
+                             .bind_text(2, otp_hash)
+                             .run() == 1;
     return removed ? keep(true) : rollback(false);
   });
 }
@@ -153,19 +155,19 @@ std::optional<LoginSession> SqliteLoginStore::find_session(std::string_view id_h
 }
 
 void SqliteLoginStore::delete_session(std::string_view id_hash) {
-  db_.write([&](Connection& c) {
-    c.prepare("DELETE FROM login_sessions WHERE id_hash = ?1").bind_text(1, id_hash).run();
-  });
+  db_.write(
+      [&](Connection& c) { c.prepare("DELETE FROM login_sessions WHERE id_hash = ?1").bind_text(1, id_hash).run(); });
 }
 
 bool SqliteLoginStore::mark_email_verified(std::string_view sub, base::UnixSeconds now) {
   return db_.write([&](Connection& c) {
-    const bool updated = c.prepare(
-                   "UPDATE accounts SET email_verified = 1, updated_at = CASE WHEN email_verified = 1 THEN updated_at "
-                   "ELSE ?2 END WHERE sub = ?1")
-                  .bind_text(1, sub)
-                  .bind_int(2, now)
-                  .run() == 1;
+    const bool updated =
+        c.prepare(
+             "UPDATE accounts SET email_verified = 1, updated_at = CASE WHEN email_verified = 1 THEN updated_at "
+             "ELSE ?2 END WHERE sub = ?1")
+            .bind_text(1, sub)
+            .bind_int(2, now)
+            .run() == 1;
     return updated ? keep(true) : rollback(false);
   });
 }

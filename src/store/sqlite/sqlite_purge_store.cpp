@@ -47,9 +47,9 @@ core::ports::PurgeCounts SqlitePurgeStore::purge_batch(base::UnixSeconds now, in
     bool hit_limit = false;
 
     if (!r.grants.done) {
-      const Window w = next_window(
-          c, "SELECT count(*), max(id) FROM (SELECT id FROM grants WHERE id > ?1 ORDER BY id LIMIT ?2)",
-          r.grants.after, limit);
+      const Window w =
+          next_window(c, "SELECT count(*), max(id) FROM (SELECT id FROM grants WHERE id > ?1 ORDER BY id LIMIT ?2)",
+                      r.grants.after, limit);
       // Pending grants whose code expired, grants past their end, revoked grants (their ids are never reused,
       // so a token naming one stays dead after the row is gone).
       auto st = c.prepare(
