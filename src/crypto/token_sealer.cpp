@@ -168,20 +168,12 @@ TokenSealer::~TokenSealer() = default;
 std::uint8_t TokenSealer::sealing_key_id() const { return keys_.back()->id; }
 
 std::optional<std::uint8_t> TokenSealer::key_id_of(std::string_view token) {
-  // The first byte of the decoded token is the first character's 6 bits and the top 2 of the second's.
-  const auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
-  if (token.size() < 2) return std::nullopt;
-  const int hi = value(token[0]);
-  const int lo = value(token[1]);
-  if (hi < 0 || lo < 0) return std::nullopt;
-  return static_cast<std::uint8_t>((hi << 2) | (lo >> 4));
+  if (token.size() != kTokenChars || token[kHalfChars] != '.') return std::nullopt;
+  Block block{};
+  Block tag{};
+  if (!decode_half(token.substr(0, kHalfChars), block) || !decode_half(token.substr(kHalfChars + 1), tag))
+    return std::nullopt;
+  return static_cast<std::uint8_t>(block[0] ^ tag[kHalfBytes - 1]);
 }
 
 const TokenSealer::Keys* TokenSealer::find(std::uint8_t id) const {
@@ -215,6 +207,8 @@ std::string TokenSealer::seal(const SealedPayload& payload) const {
   // The tag covers the whole plaintext, key id included; its first 16 bytes are the IV (synthetic IV).
   const Digest tag = hmac_sha256(key.mac, as_view(block));
   if (!ctr_xor(key.enc, tag.data(), block)) throw std::runtime_error("OpenSSL: AES-256-CTR failed");
+  // The key id travels masked with the tag's last byte, so tokens do not all begin with the same characters.
+  block[0] = static_cast<std::uint8_t>(block[0] ^ tag[kHalfBytes - 1]);
   std::string token = base::base64url_encode(block);
   token.push_back('.');
   token += base::base64url_encode(tag);
@@ -227,6 +221,7 @@ std::optional<SealedPayload> TokenSealer::open(std::string_view token) const {
   Block tag{};
   if (!decode_half(token.substr(0, kHalfChars), block) || !decode_half(token.substr(kHalfChars + 1), tag))
     return std::nullopt;
+  block[0] = static_cast<std::uint8_t>(block[0] ^ tag[kHalfBytes - 1]);  // the key id, unmasked
   const Keys* key = find(block[0]);
   if (key == nullptr) return std::nullopt;
   if (!ctr_xor(key->enc, tag.data(), block)) return std::nullopt;

@@ -36,11 +36,11 @@ struct SealingKey {
 
 /// Seals payloads into Bolt's visible token shape `<43>.<43>` (contract section 3) and opens them.
 ///
-/// Layout: 32 bytes = key id (1, clear) + 31 bytes of encrypted payload (version/kind, grant id, generation,
-/// issued_at, lifetime, scope bits, jti); the second part is a 32-byte HMAC-SHA256 tag over the 32 plaintext
-/// bytes, and the payload is encrypted with AES-256-CTR under an IV taken from that tag (SIV construction,
-/// RFC 5297 section 2.6 with HMAC in place of CMAC): deterministic, misuse-resistant, and any change to either
-/// part makes the tag check fail. Encryption and MAC keys are derived from the secret (HKDF-like, HMAC).
+/// Layout: 32 bytes = key id (1, in clear but masked with the tag's last byte) + 31 bytes of encrypted payload
+/// (version/kind, grant id, generation, issued_at, lifetime, scope bits, jti); the second part is a 32-byte HMAC-SHA256
+/// tag over the 32 plaintext bytes, and the payload is encrypted with AES-256-CTR under an IV taken from that tag (SIV
+/// construction, RFC 5297 section 2.6 with HMAC in place of CMAC): deterministic, misuse-resistant, and any change to
+/// either part makes the tag check fail. Encryption and MAC keys are derived from the secret (HKDF-like, HMAC).
 class TokenSealer {
  public:
   /// `keys` in creation order; the newest seals, every one of them opens. Throws std::invalid_argument when
@@ -59,7 +59,7 @@ class TokenSealer {
   std::uint8_t sealing_key_id() const;
   /// True when this sealer has a key with this id.
   bool has_key(std::uint8_t id) const { return find(id) != nullptr; }
-  /// The clear key id a token names, read from its first two characters; nothing when they are not base64url.
+  /// The key id a token names (unmasked); nothing when the token does not have the shape.
   static std::optional<std::uint8_t> key_id_of(std::string_view token);
 
  private:

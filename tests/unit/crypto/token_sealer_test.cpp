@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <limits>
 #include <string>
 
@@ -91,7 +93,10 @@ TEST(TokenSealerTest, ShapeIsTwoCanonicalBase64UrlHalvesOf43Characters) {
   const auto first = base::base64url_decode(token.substr(0, 43));
   ASSERT_TRUE(first.has_value());
   ASSERT_EQ(first->size(), 32u);
-  EXPECT_EQ((*first)[0], 7) << "the key id travels in clear";
+  const auto tag = base::base64url_decode(token.substr(44));
+  ASSERT_TRUE(tag.has_value());
+  ASSERT_EQ(tag->size(), 32u);
+  EXPECT_EQ((*first)[0] ^ (*tag)[31], 7) << "the key id travels masked with the tag's last byte";
 }
 
 TEST(TokenSealerTest, EverySingleBitFlipIsRejected) {
@@ -189,7 +194,7 @@ TEST(TokenSealerTest, RotationSealsWithTheNewestAndStillOpensTheOld) {
 
   const std::string old_token = before.seal(payload());
   const std::string new_token = rotated.seal(payload());
-  EXPECT_EQ(base::base64url_decode(new_token.substr(0, 43))->at(0), 2) << "B seals";
+  EXPECT_EQ(TokenSealer::key_id_of(new_token), 2) << "B seals";
   EXPECT_EQ(rotated.open(old_token), payload()) << "A's tokens still open";
   EXPECT_EQ(rotated.open(new_token), payload());
   EXPECT_EQ(retired.open(new_token), payload());
@@ -204,10 +209,21 @@ TEST(TokenSealerTest, KeyIdIsReadableFromTheTokenAlone) {
   EXPECT_TRUE(two.has_key(200));
   EXPECT_TRUE(two.has_key(1));
   EXPECT_FALSE(two.has_key(2));
-  EXPECT_EQ(TokenSealer::key_id_of("AB"), 0);
-  EXPECT_EQ(TokenSealer::key_id_of("__"), 255);
-  EXPECT_EQ(TokenSealer::key_id_of("A"), std::nullopt);
-  EXPECT_EQ(TokenSealer::key_id_of("*A"), std::nullopt);
+  EXPECT_EQ(TokenSealer::key_id_of(token.substr(0, 86)), std::nullopt);
+  EXPECT_EQ(TokenSealer::key_id_of("*" + token.substr(1)), std::nullopt);
+  EXPECT_EQ(TokenSealer::key_id_of(""), std::nullopt);
+}
+
+TEST(TokenSealerTest, TokensDoNotAllBeginAlike) {
+  // The key id is masked with the tag's last byte: tokens of one key start with varied characters.
+  const TokenSealer sealer({key(1, 10)});
+  std::set<char> first;
+  for (std::uint64_t jti = 1; jti <= 64; ++jti) {
+    auto p = payload();
+    p.jti = jti;
+    first.insert(sealer.seal(p)[0]);
+  }
+  EXPECT_GT(first.size(), 10u);
 }
 
 TEST(TokenSealerTest, IsDeterministicAndTheJtiChangesTheToken) {
@@ -224,11 +240,12 @@ TEST(TokenSealerTest, IsDeterministicAndTheJtiChangesTheToken) {
 }
 
 // Pins the layout (docs/design.md "Sealed tokens"): computed independently with Python's hmac and the
-// cryptography package from the same secret and payload, so a change of the format cannot pass unnoticed.
+// cryptography package from the same secret and payload (then the key id byte masked with the tag's last byte),
+// so a change of the format cannot pass unnoticed.
 TEST(TokenSealerTest, KnownAnswer) {
   const TokenSealer sealer({key(1, 10)});
   const std::string expected =
-      "AZqoVQgFUV_y7wC65IoL3C2MjnT0sSKdOhcgOLJjwhA.bHtPiC8O9tEFkLRp35O3uF-whbdqcQr7BqGLToSyTvA";
+      "8ZqoVQgFUV_y7wC65IoL3C2MjnT0sSKdOhcgOLJjwhA.bHtPiC8O9tEFkLRp35O3uF-whbdqcQr7BqGLToSyTvA";
   EXPECT_EQ(sealer.seal(payload(SealedKind::access_token)), expected);
   EXPECT_EQ(sealer.open(expected), payload(SealedKind::access_token));
 }
