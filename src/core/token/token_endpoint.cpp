@@ -255,11 +255,15 @@ class TokenRequest {
   // A refresh token issued before storage v2: redeeming it moves its family into a grant row, so shoppers are not
   // logged out by an upgrade (docs/design.md "Upgrading").
   Response redeem_legacy_refresh_token(std::string_view token) {
-    const auto resolved = d_.tokens.resolve(token, crypto::SealedKind::refresh_token, now_);
-    if (!resolved || !resolved->legacy) return error(fail(ErrorCode::invalid_grant, "refresh token seal"));
+    // The seal check already failed; a legacy token passes the old MAC check and is found by its keyed hash.
+    const auto& minter = d_.tokens.minter();
+    if (!minter.verify(crypto::TokenKind::refresh_token, token))
+      return error(fail(ErrorCode::invalid_grant, "refresh token seal"));
+    const std::string hash = minter.storage_hash(token);
     auto& legacy = d_.tokens.legacy();
-    const auto record = legacy.find_legacy_token(resolved->legacy_hash);
-    if (!record) return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
+    const auto record = legacy.find_legacy_token(hash);
+    if (!record || record->type != model::TokenType::refresh_token)
+      return error(fail(ErrorCode::invalid_grant, "unknown refresh token"));
     if (record->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "token of another client"));
     if (record->grant_revoked) return error(fail(ErrorCode::invalid_grant, "family revoked"));
     if (record->revoked_at || record->used_at) {
@@ -284,7 +288,7 @@ class TokenRequest {
     grant.rotated_at = now_;
     grant.expires_at = now_ + std::max(d_.config.access_token_ttl, d_.config.refresh_token_ttl);
     grant.salt = d_.tokens.new_salt();
-    const auto id = legacy.migrate_refresh(resolved->legacy_hash, now_, grant);
+    const auto id = legacy.migrate_refresh(hash, now_, grant);
     if (!id) {
       legacy.revoke_legacy_grant(record->grant_id, now_);
       return error(fail(ErrorCode::invalid_grant, "refresh token rotated concurrently"));
