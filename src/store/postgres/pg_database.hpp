@@ -1,0 +1,119 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "core/ports/commit_gate.hpp"
+
+namespace boltauth::store::postgres {
+
+class PgConnection;  // pg_connection.hpp: one libpq handle, used by one thread at a time
+
+struct PgOptions {
+  std::string url;                   // postgresql://USER[:PASS]@HOST[:PORT]/DB[?params] (libpq URI)
+  int connections = 16;              // pool size: requests that write wait for a free connection
+  int connect_timeout_seconds = 5;   // per connection attempt
+  int statement_timeout_ms = 10000;  // server-side statement_timeout of every pooled connection
+};
+
+/// A pool of connections to one PostgreSQL database, shared by every PostgreSQL store of a process.
+///
+/// Durability: every connection runs with synchronous_commit = on, and a write returns only once its COMMIT
+/// returned, so an answer never rests on an unwritten change. Concurrent commits on several connections share
+/// PostgreSQL's WAL flush (its own group commit), which is how many requests share one fsync here.
+///
+/// Failures: a connection that breaks (server restart, network) is dropped and replaced on next use; the
+/// request that saw it fails with a transient StorageError (503 + Retry-After upstream), since a COMMIT whose
+/// answer was lost may or may not have happened. Serialization failures and deadlocks are retried.
+class PgDatabase final : public core::ports::CommitGate {
+ public:
+  /// Opens one connection at once so a wrong URL, password or unreachable server fails here, with a message that
+  /// names the host and database but never the password. Does not migrate (see migrate()).
+  explicit PgDatabase(PgOptions options);
+  ~PgDatabase() override;
+  PgDatabase(const PgDatabase&) = delete;
+  PgDatabase& operator=(const PgDatabase&) = delete;
+
+  const PgOptions& options() const noexcept { return options_; }
+  /// The URL with any password replaced by "***" (for messages and logs).
+  std::string redacted_url() const;
+
+  /// Number of migrations this binary knows.
+  static int latest_schema_version();
+  /// The database's schema version (0: never migrated).
+  int schema_version();
+  /// Applies pending migrations, each in its own transaction, serialized between processes by an advisory lock.
+  /// Idempotent. Returns {version before, version after}. Throws std::runtime_error when the database's schema is
+  /// newer than this binary.
+  std::pair<int, int> migrate();
+  /// Throws std::runtime_error unless the schema is exactly latest_schema_version(): behind, the message says to
+  /// run `boltauth migrate --store-url <redacted url>`; ahead, it refuses (this binary is older than the schema).
+  void require_current_schema();
+
+  /// Runs `fn(PgConnection&)` on a pooled connection in autocommit mode and returns what it returns.
+  template <class F>
+  auto run(F&& fn) -> std::invoke_result_t<F&, PgConnection&> {
+    Lease lease(*this);
+    return lease.call([&](PgConnection& c) { return fn(c); });
+  }
+
+  /// Runs `fn(PgConnection&)` inside BEGIN ... COMMIT and returns what it returns once COMMIT succeeded. If `fn`
+  /// throws, the transaction is rolled back and the exception rethrown. A serialization failure or deadlock
+  /// reruns `fn` (a few times), so `fn` must not have effects outside the connection.
+  template <class F>
+  auto transaction(F&& fn) -> std::invoke_result_t<F&, PgConnection&> {
+    using R = std::invoke_result_t<F&, PgConnection&>;
+    if constexpr (std::is_void_v<R>) {
+      transaction_impl([&](PgConnection& c) { fn(c); });
+    } else {
+      std::optional<R> out;
+      transaction_impl([&](PgConnection& c) { out.emplace(fn(c)); });
+      return std::move(*out);
+    }
+  }
+
+  /// True when a connection answers `SELECT 1` (readiness).
+  bool ping() noexcept;
+
+  // CommitGate: every write is durable when it returns, so there is never anything to wait for.
+  void begin_deferred() override {}
+  Ticket end_deferred() override { return {}; }
+  void when_durable(const Ticket&, std::function<void(bool)> done) override { done(true); }
+
+ private:
+  struct Pool;
+  class Lease {
+   public:
+    explicit Lease(PgDatabase& db);
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    /// Calls `fn` on the leased connection; a broken connection is marked for replacement and the failure
+    /// becomes a transient StorageError.
+    template <class F>
+    auto call(F&& fn) -> std::invoke_result_t<F&, PgConnection&> {
+      ensure_connected();
+      try {
+        return fn(*connection_);
+      } catch (...) {
+        on_failure();
+        throw;
+      }
+    }
+
+   private:
+    void ensure_connected();
+    void on_failure();
+    PgDatabase& db_;
+    PgConnection* connection_ = nullptr;
+  };
+  void transaction_impl(const std::function<void(PgConnection&)>& fn);
+
+  PgOptions options_;
+  std::unique_ptr<Pool> pool_;
+};
+
+}  // namespace boltauth::store::postgres
