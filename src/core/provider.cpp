@@ -11,7 +11,8 @@ Provider::Provider(ProviderDeps deps)
     : d_(std::move(deps)),
       registry_(d_.clients, d_.accounts, d_.minter, d_.random, d_.clock),
       tokens_(d_.sealers, d_.minter, d_.random, d_.grants, d_.legacy, d_.accounts),
-      token_({d_.config, d_.clock, d_.random, d_.minter, d_.keys, registry_, d_.accounts, tokens_, &d_.log_debug}),
+      token_({d_.config, d_.clock, d_.random, d_.minter, d_.keys, registry_, d_.accounts, tokens_, d_.throttle_store,
+              &d_.log_debug}),
       account_({d_.clock, d_.minter, registry_, d_.accounts, tokens_}),
       testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, tokens_}),
       lifecycle_(

@@ -49,6 +49,8 @@ struct ProviderDeps {
   std::function<void(std::string_view)> log_error;
   /// Called with the debug detail of refused requests (operators' `--log-level debug`); may be empty.
   std::function<void(std::string_view)> log_debug;
+  /// Failed client-authentication counts shared by every node of one database; null: in this process.
+  ports::ThrottleStore* throttle_store = nullptr;
 };
 
 /// The authorization server as a pure function from Request to Response: routing, the endpoints, and the one

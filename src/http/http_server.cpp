@@ -1,4 +1,5 @@
 #include "http/http_server.hpp"
+#include "http/trusted_proxies.hpp"
 
 #include <sys/resource.h>
 
@@ -38,6 +39,7 @@ struct HttpServer::Impl {
   Handler handler;
   Logger log;
   Pipeline pipeline;
+  TrustedProxies proxies;
   // One io_context per I/O thread: a connection's handlers all run on its thread, without strand or lock.
   std::vector<std::unique_ptr<asio::io_context>> iocs;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -54,7 +56,11 @@ struct HttpServer::Impl {
   bool wake_waiter = false;
 
   Impl(ServerOptions o, Handler h, Logger l, Pipeline p)
-      : options(std::move(o)), handler(std::move(h)), log(std::move(l)), pipeline(std::move(p)) {
+      : options(std::move(o)),
+        handler(std::move(h)),
+        log(std::move(l)),
+        pipeline(std::move(p)),
+        proxies(TrustedProxies::parse(options.trusted_proxies)) {
     const int n = options.io_threads > 0 ? options.io_threads
                                          : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
     for (int i = 0; i < n; ++i) iocs.push_back(std::make_unique<asio::io_context>(1));
@@ -107,6 +113,23 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() { server_.connections.fetch_sub(1); }
 
+  // The client's address: the peer's, or from X-Forwarded-For when the peer is a trusted proxy. From anyone else
+  // the forwarding headers are removed, so no handler can be fooled by them.
+  std::string forwarded_client(core::Request& request) const {
+    const bool trusted = server_.proxies.contains(remote_);
+    std::vector<std::string_view> forwarded_for;
+    if (trusted) {
+      for (const auto& [k, v] : request.headers)
+        if (k == "x-forwarded-for") forwarded_for.emplace_back(v);
+      return server_.proxies.client_address(remote_, forwarded_for);
+    }
+    std::erase_if(request.headers, [](const auto& h) {
+      return h.first == "x-forwarded-for" || h.first == "x-forwarded-proto" || h.first == "x-forwarded-host" ||
+             h.first == "forwarded";
+    });
+    return remote_;
+  }
+
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
   }
@@ -152,7 +175,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.headers.reserve(16);
     for (const auto& field : req) request.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
     request.body = std::move(req.body());
-    request.remote_address = remote_;
+    request.remote_address = forwarded_client(request);
     const bool keep_alive = req.keep_alive() && keep_alive_allowed_;
     const unsigned version = req.version();
     const bool head = req.method() == bhttp::verb::head;

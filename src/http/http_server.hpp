@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/exchange.hpp"
 #include "core/ports/commit_gate.hpp"
@@ -26,6 +27,9 @@ struct ServerOptions {
   int io_threads = 0;         // 0: one per core
   int worker_threads = 0;     // requests placed on the worker pool (they may wait on a commit) run here; 0: 16
   ServerLimits limits;
+  /// CIDRs of the proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (TrustedProxies); from any other
+  /// peer those headers are dropped. Invalid entries make the constructor throw std::invalid_argument.
+  std::vector<std::string> trusted_proxies;
 };
 
 using Handler = std::function<core::Response(const core::Request&)>;

@@ -14,20 +14,36 @@
 #include "core/janitor.hpp"
 #include "core/responses.hpp"
 #include "server/key_files.hpp"
+#include "server/db_key_material.hpp"
+#include "server/master_key.hpp"
+#include "store/postgres/pg_stores.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_stores.hpp"
 
 namespace boltauth::server {
 
-struct Services::Impl {
-  base::SystemClock system_clock;
-  base::SystemRandom system_random;
-  base::Clock& clock;
-  base::Random& random;
-  bool fresh;
-  crypto::TokenMinter minter;
-  KeyDirectory keys;
-  SealingKeyDirectory sealers;
+namespace {
+
+/// The ports of one store backend, whichever it is.
+struct StorePorts {
+  core::ports::ClientStore* clients = nullptr;
+  core::ports::AccountStore* accounts = nullptr;
+  core::ports::GrantStore* grants = nullptr;
+  core::ports::LegacyTokenStore* legacy = nullptr;
+  core::ports::PurgeStore* purge = nullptr;
+  core::ports::LoginStore* logins = nullptr;
+  core::ports::CommitGate* gate = nullptr;
+  core::ports::ThrottleStore* throttle = nullptr;  // null: failure counts kept per process
+};
+
+struct StoreBackend {
+  virtual ~StoreBackend() = default;
+  StorePorts ports;
+  virtual bool ready() noexcept = 0;
+};
+
+// The embedded default: one SQLite file in the data dir, secrets in files beside it.
+struct SqliteBackend final : StoreBackend {
   store::sqlite::SqliteDatabase db;
   store::sqlite::SqliteClientStore clients{db};
   store::sqlite::SqliteAccountStore accounts{db};
@@ -35,45 +51,110 @@ struct Services::Impl {
   store::sqlite::SqliteLegacyTokenStore legacy{db};
   store::sqlite::SqlitePurgeStore purge{db};
   store::sqlite::SqliteLoginStore logins{db};
+  explicit SqliteBackend(const AppOptions& o)
+      : db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}) {
+    ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, nullptr};
+  }
+  bool ready() noexcept override { return true; }
+};
+
+// Several nodes on one PostgreSQL database; secrets in the database under the master key.
+struct PostgresBackend final : StoreBackend {
+  store::postgres::PgDatabase db;
+  store::postgres::PgClientStore clients{db};
+  store::postgres::PgAccountStore accounts{db};
+  store::postgres::PgGrantStore grants{db};
+  store::postgres::PgLegacyTokenStore legacy{db};
+  store::postgres::PgPurgeStore purge{db};
+  store::postgres::PgLoginStore logins{db};
+  store::postgres::PgThrottleStore throttle{db};
+  store::postgres::PgSecretStore secrets{db};
+  explicit PostgresBackend(const AppOptions& o)
+      : db(store::postgres::PgOptions{o.store_url, o.store_connections}) {
+    // Several nodes of different versions may share the database: migrating is an explicit step.
+    db.require_current_schema();
+    ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, &throttle};
+  }
+  bool ready() noexcept override { return db.ping(); }
+};
+
+}  // namespace
+
+bool is_postgres_url(std::string_view url) {
+  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+}
+
+struct Services::Impl {
+  base::SystemClock system_clock;
+  base::SystemRandom system_random;
+  base::Clock& clock;
+  base::Random& random;
+  bool fresh = false;
+  std::unique_ptr<StoreBackend> backend;
+  std::unique_ptr<KeyMaterial> material;
+  std::optional<crypto::TokenMinter> minter;
+  std::unique_ptr<core::ports::KeySource> keys;
+  std::unique_ptr<core::ports::SealerSource> sealers;
   std::unique_ptr<core::ports::OtpSender> otp_sender;
   std::filesystem::path data_dir;
-  core::ClientRegistry registry{clients, accounts, minter, random, clock};
-  core::TokenService tokens{sealers, minter, random, grants, legacy, accounts};
+  std::optional<core::ClientRegistry> registry;
+  std::optional<core::TokenService> tokens;
 
-  Impl(const AppOptions& o, const KeyFiles& files)
+  explicit Impl(const AppOptions& o)
       : clock(o.clock ? *o.clock : static_cast<base::Clock&>(system_clock)),
         random(o.random ? *o.random : static_cast<base::Random&>(system_random)),
-        fresh(!std::filesystem::exists(o.data_dir / "boltauth.db")),
-        minter(files.master_key(random)),
-        keys((files.ensure_signing_keys(o.rsa_key_bits, clock.now()), files.signing_dir()), o.config.id_token_ttl),
-        // A sealing key opens tokens until the longest-lived token it sealed expired.
-        sealers((files.ensure_sealing_key(clock.now()), files.sealing_dir()), sealing_retention(o.config), clock.now()),
-        db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}),
         data_dir(o.data_dir) {
+    const auto now = clock.now();
+    if (o.store_url.empty()) {
+      ensure_private_dir(o.data_dir);
+      fresh = !std::filesystem::exists(o.data_dir / "boltauth.db");
+      material = std::make_unique<KeyFiles>(o.data_dir);
+      backend = std::make_unique<SqliteBackend>(o);
+      if (o.commit_hook) static_cast<SqliteBackend&>(*backend).db.set_commit_hook(o.commit_hook);
+    } else {
+      if (!is_postgres_url(o.store_url))
+        throw std::runtime_error("--store-url must be a postgresql:// URL (without it: SQLite in the data dir)");
+      if (o.master_key_file.empty())
+        throw std::runtime_error(
+            "a PostgreSQL store needs --master-key-file (the key that encrypts the server secrets in the database); "
+            "create one with `boltauth master-key generate --out FILE` and give every node the same file");
+      auto master = load_master_key(o.master_key_file);
+      auto pg = std::make_unique<PostgresBackend>(o);
+      material = std::make_unique<DbKeyMaterial>(pg->secrets, std::move(master), random);
+      backend = std::move(pg);
+    }
+    minter.emplace(material->master_key(random));
+    material->ensure_signing_keys(o.rsa_key_bits, now);
+    material->ensure_sealing_key(now);
+    keys = material->key_source(o.config.id_token_ttl);
+    // A sealing key opens tokens until the longest-lived token it sealed expired.
+    sealers = material->sealer_source(sealing_retention(o.config), now);
+    auto& p = backend->ports;
+    registry.emplace(*p.clients, *p.accounts, *minter, random, clock);
+    tokens.emplace(*sealers, *minter, random, *p.grants, *p.legacy, *p.accounts);
+    if (!o.store_url.empty()) fresh = registry->list_clients().empty();
     if (o.otp_delivery == "smtp")
       otp_sender = std::make_unique<mail::SmtpSender>(o.smtp);
     else if (o.otp_delivery == "file")
       otp_sender = std::make_unique<mail::FileOutbox>(o.data_dir);
     else
       throw std::runtime_error("otp_delivery must be file or smtp, got " + o.otp_delivery);
-    if (o.commit_hook) db.set_commit_hook(o.commit_hook);
   }
 };
 
-Services::Services(const AppOptions& options) {
-  ensure_private_dir(options.data_dir);
-  KeyFiles files(options.data_dir);
-  impl_ = std::make_unique<Impl>(options, files);
-}
+Services::Services(const AppOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 
 Services::~Services() = default;
-core::ClientRegistry& Services::registry() { return impl_->registry; }
-core::ports::PurgeStore& Services::purge_store() { return impl_->purge; }
-core::ports::KeySource& Services::keys() { return impl_->keys; }
+core::ClientRegistry& Services::registry() { return *impl_->registry; }
+core::ports::PurgeStore& Services::purge_store() { return *impl_->backend->ports.purge; }
+core::ports::KeySource& Services::keys() { return *impl_->keys; }
+KeyMaterial& Services::key_material() { return *impl_->material; }
+bool Services::shared_store() const { return impl_->backend->ports.throttle != nullptr; }
+bool Services::ready() noexcept { return impl_->backend->ready(); }
 const base::Clock& Services::clock() const { return impl_->clock; }
 bool Services::fresh() const { return impl_->fresh; }
-core::ports::CommitGate& Services::commit_gate() { return impl_->db; }
-core::TokenService& Services::tokens() { return impl_->tokens; }
+core::ports::CommitGate& Services::commit_gate() { return *impl_->backend->ports.gate; }
+core::TokenService& Services::tokens() { return *impl_->tokens; }
 
 namespace {
 
@@ -83,19 +164,24 @@ namespace {
 // inline. Everything else (revocation, account, authorization and login pages, sandbox) keeps synchronous
 // writes on the worker pool until it is reviewed for the deferred mode: such a handler must not read back,
 // through a read connection, what it wrote in the same request.
-http::Placement place(const core::Request& r) {
+//
+// On PostgreSQL every store call is a network round trip that an I/O thread must not wait on, and writes are
+// durable when they return (no deferred batch): everything that touches the store runs on the worker pool, whose
+// threads share the connection pool, and PostgreSQL's own group commit lets their commits share a WAL flush.
+http::Placement place(const core::Request& r, bool shared_store) {
   const std::string& p = r.path;
-  if (p == "/v1/oauth/token" || p == "/v3/oauth/token") return http::Placement::inline_deferred;
-  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health" ||
-      p == "/v1/oauth/introspect" || p == "/v1/oauth/userinfo")
+  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health")
     return http::Placement::inline_read;
+  if (shared_store) return http::Placement::worker;
+  if (p == "/v1/oauth/token" || p == "/v3/oauth/token") return http::Placement::inline_deferred;
+  if (p == "/v1/oauth/introspect" || p == "/v1/oauth/userinfo") return http::Placement::inline_read;
   return http::Placement::worker;
 }
 
 }  // namespace
 
 std::optional<core::CreatedClient> Services::create_demo_client(const std::string& issuer) {
-  auto created = impl_->registry.create_client(core::ClientSpec{"Demo merchant", {issuer + "/demo/callback"}, {}});
+  auto created = impl_->registry->create_client(core::ClientSpec{"Demo merchant", {issuer + "/demo/callback"}, {}});
   auto* c = std::get_if<core::CreatedClient>(&created);
   if (!c) return std::nullopt;
   const auto file = impl_->data_dir / "demo-client.json";
@@ -131,9 +217,11 @@ std::unique_ptr<core::Provider> Services::make_provider(const core::Config& conf
                                                         std::function<void(std::string_view)> log_error,
                                                         std::function<void(std::string_view)> log_debug) {
   auto& i = *impl_;
-  return std::make_unique<core::Provider>(core::ProviderDeps{
-      config, i.clock, i.random, i.minter, i.keys, i.clients, i.accounts, i.grants, i.legacy, i.sealers, i.logins,
-      *i.otp_sender, [this] { return demo_client(); }, std::move(log_error), std::move(log_debug)});
+  auto& p = i.backend->ports;
+  return std::make_unique<core::Provider>(core::ProviderDeps{config, i.clock, i.random, *i.minter, *i.keys,
+                                                             *p.clients, *p.accounts, *p.grants, *p.legacy, *i.sealers,
+                                                             *p.logins, *i.otp_sender, [this] { return demo_client(); },
+                                                             std::move(log_error), std::move(log_debug), p.throttle});
 }
 
 App::App(AppOptions options) : options_(std::move(options)), config_(options_.config) {
@@ -144,7 +232,7 @@ App::~App() { stop(); }
 
 std::uint16_t App::start() {
   http::Pipeline pipeline;
-  pipeline.place = place;
+  pipeline.place = [shared = services_->shared_store()](const core::Request& r) { return place(r, shared); };
   pipeline.gate = &services_->commit_gate();
   pipeline.commit_failed = [this](const core::Request& r) {
     // Nothing of the request was kept: the same answer as a transient storage failure (Provider::handle).

@@ -20,6 +20,11 @@
 
 namespace boltauth::server {
 
+class KeyMaterial;
+
+/// True for a `postgresql://` (or `postgres://`) store URL.
+bool is_postgres_url(std::string_view url);
+
 struct AppOptions {
   core::Config config;
   bool issuer_from_listen = true;  // no issuer configured: derive it from the bound address
@@ -33,6 +38,11 @@ struct AppOptions {
   int janitor_batch = 500;
   int busy_timeout_ms = 10000;
   int read_connections = 4;
+  /// `postgresql://...`: every store (and the server secrets, encrypted under the master key) in that PostgreSQL
+  /// database, shared by several nodes; empty: SQLite in the data dir.
+  std::string store_url;
+  int store_connections = 16;             // PostgreSQL connections per process
+  std::filesystem::path master_key_file;  // required with PostgreSQL (`boltauth master-key generate`)
   base::Clock* clock = nullptr;    // null: the system clock
   base::Random* random = nullptr;  // null: the kernel CSPRNG
   bool quiet = false;              // no log lines (tests)
@@ -50,6 +60,8 @@ class Services {
   core::ClientRegistry& registry();
   core::ports::PurgeStore& purge_store();
   core::ports::KeySource& keys();
+  /// Where the server secrets live (the `keys` commands add and list keys through it).
+  KeyMaterial& key_material();
   const base::Clock& clock() const;
   std::unique_ptr<core::Provider> make_provider(const core::Config& config,
                                                 std::function<void(std::string_view)> log_error,
@@ -65,6 +77,10 @@ class Services {
   core::ports::CommitGate& commit_gate();
   /// Issues and resolves tokens on this data dir's store and keys (tools and tests that mint codes directly).
   core::TokenService& tokens();
+  /// True on a store several nodes share (PostgreSQL).
+  bool shared_store() const;
+  /// The store answers (readiness).
+  bool ready() noexcept;
 
   struct Impl;
 

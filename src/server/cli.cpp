@@ -13,6 +13,11 @@
 #include "server/app.hpp"
 #include "server/config_loader.hpp"
 #include "server/key_files.hpp"
+#include "server/key_material.hpp"
+#include "server/master_key.hpp"
+#include "store/postgres/pg_database.hpp"
+#include "store/sqlite/sqlite_database.hpp"
+#include "store/sqlite/sqlite_schema.hpp"
 
 namespace boltauth::server {
 namespace {
@@ -140,6 +145,33 @@ void print_demo(const core::CreatedClient& demo, const std::string& base, const 
             << "  curl -s " << base << "/v1/account -H 'Authorization: Bearer ACCESS_TOKEN'\n\n";
 }
 
+// `migrate`: PostgreSQL migrates only when asked (nodes of two versions may share a database during an upgrade);
+// a SQLite data dir migrates when opened, so this opens it and reports its version.
+int run_migrate(const AppOptions& options, bool json) {
+  int from = 0, to = 0;
+  std::string where;
+  if (!options.store_url.empty()) {
+    if (!is_postgres_url(options.store_url)) throw std::runtime_error("--store-url must be a postgresql:// URL");
+    store::postgres::PgDatabase db(store::postgres::PgOptions{options.store_url, 1});
+    std::tie(from, to) = db.migrate();
+    where = db.redacted_url();
+  } else {
+    ensure_private_dir(options.data_dir);
+    const auto file = options.data_dir / "boltauth.db";
+    from = store::sqlite::SqliteSchema::version_of(file);
+    store::sqlite::SqliteDatabase db(store::sqlite::SqliteDatabase::Options{file, 1, options.busy_timeout_ms});
+    to = store::sqlite::SqliteDatabase::latest_schema_version();
+    where = file.string();
+  }
+  if (json)
+    std::cout << boost::json::serialize(boost::json::object{{"store", where}, {"from", from}, {"to", to}}) << "\n";
+  else if (from == to)
+    std::cout << where << ": schema is current (version " << to << ")\n";
+  else
+    std::cout << where << ": migrated schema from version " << from << " to " << to << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -234,11 +266,54 @@ int run_cli(int argc, char** argv) {
     sub->add_flag("--json", json, "print JSON");
   }
 
+  // master-key generate
+  auto* master_key =
+      app.add_subcommand("master-key", "Manage the master key file that encrypts secrets kept in a database");
+  master_key->require_subcommand(1);
+  std::string master_key_out;
+  auto* mk_generate =
+      master_key->add_subcommand("generate", "Write a new master key file (mode 0600); never overwrites a file");
+  mk_generate->add_option("--out", master_key_out, "the file to create")->required();
+
   // janitor
   auto* janitor = app.add_subcommand("janitor", "Delete expired and revoked codes, tokens and grants once");
   janitor->add_option("--data-dir", data_dir, "data directory (default ./data)");
   janitor->add_option("--config", keys_config, "TOML config file (janitor_batch)");
   janitor->add_flag("--json", json, "print JSON");
+
+  // migrate
+  auto* migrate = app.add_subcommand("migrate", "Apply the store's schema migrations (idempotent) and exit");
+  migrate->add_option("--data-dir", data_dir, "data directory (default ./data)");
+  migrate->add_flag("--json", json, "print JSON");
+
+  // Where the data lives: every command takes the same store options (flags > environment > config file).
+  std::string store_url, master_key_file;
+  std::vector<std::string> trusted_proxies;
+  int store_connections = 0;
+  for (auto* sub : {serve, c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor, migrate}) {
+    sub->add_option("--store-url", store_url,
+                    "postgresql://USER[:PASS]@HOST[:PORT]/DB: keep everything in PostgreSQL (several nodes); default: "
+                    "SQLite in the data dir")
+        ->envname("BOLTAUTH_STORE_URL");
+    sub->add_option("--master-key-file", master_key_file,
+                    "with PostgreSQL: the key that encrypts the server secrets in the database (boltauth master-key "
+                    "generate); the same file on every node")
+        ->envname("BOLTAUTH_MASTER_KEY_FILE");
+  }
+  serve->add_option("--store-connections", store_connections, "PostgreSQL connections of this node (default 16)")
+      ->check(CLI::Range(1, 1000))
+      ->envname("BOLTAUTH_STORE_CONNECTIONS");
+  serve
+      ->add_option("--trusted-proxy", trusted_proxies,
+                   "CIDR of a load balancer whose X-Forwarded-For/-Proto are believed (repeatable or comma separated)")
+      ->delimiter(',')
+      ->envname("BOLTAUTH_TRUSTED_PROXIES");
+  const auto apply_store = [&] {
+    if (!store_url.empty()) options.store_url = store_url;
+    if (!master_key_file.empty()) options.master_key_file = master_key_file;
+    if (store_connections > 0) options.store_connections = store_connections;
+    if (!trusted_proxies.empty()) options.server.trusted_proxies = trusted_proxies;
+  };
 
   try {
     app.parse(argc, argv);
@@ -247,6 +322,14 @@ int run_cli(int argc, char** argv) {
   }
 
   try {
+    if (*mk_generate) {
+      base::SystemRandom random;
+      generate_master_key_file(master_key_out, random);
+      std::cout << "wrote a new master key to " << master_key_out
+                << " (mode 0600): give every node and every CLI call of the database this same file, and keep a "
+                   "copy somewhere safe: the database's secrets open with no other\n";
+      return 0;
+    }
     if (*serve) {
       if (!config_file.empty()) load_config_file(config_file, options);
       if (serve->count("--data-dir"))
@@ -260,6 +343,7 @@ int run_cli(int argc, char** argv) {
       }
       if (!mode.empty()) apply_mode(mode, options);
       if (threads > 0) options.server.io_threads = threads;
+      apply_store();
       spdlog::set_level(spdlog::level::from_str(log_level));
       App server(options);
       const auto port = server.start();
@@ -269,8 +353,10 @@ int run_cli(int argc, char** argv) {
       }
       if (server.config().mode == core::Mode::sandbox)
         std::cout << "demo page: " << server.config().issuer << "/demo" << std::endl;
-      spdlog::info("boltauth {} mode, data dir {}, issuer {}",
-                   server.config().mode == core::Mode::sandbox ? "sandbox" : "production", options.data_dir.string(),
+      spdlog::info("boltauth {} mode, {}, issuer {}",
+                   server.config().mode == core::Mode::sandbox ? "sandbox" : "production",
+                   options.store_url.empty() ? "data dir " + options.data_dir.string()
+                                             : "store " + store::postgres::redact_url(options.store_url),
                    server.config().issuer);
       std::cout << "listening on " << base << std::endl;
       server.run_until_signal();
@@ -281,24 +367,26 @@ int run_cli(int argc, char** argv) {
     if (!keys_config.empty()) load_config_file(keys_config, options);
     options.data_dir = data_dir;
     options.quiet = true;
+    apply_store();
+    if (*migrate) return run_migrate(options, json);
     Services services(options);
     if (*k_rotate || *k_list) {
       const base::UnixSeconds now = services.clock().now();
+      auto& material = services.key_material();
       if (*k_rotate && rotate_sealing) {
-        const auto added = KeyFiles(options.data_dir).rotate_sealing(now);
+        const auto added = material.rotate_sealing(now);
         if (!json)
           std::cout << "added sealing key " << file_number(added.number) << " (id " << int{added.key.id}
                     << "): seals from now on\n";
       } else if (*k_rotate) {
         const std::int64_t delay = activation_delay >= 0 ? activation_delay : options.key_activation_delay;
-        auto added = KeyFiles(options.data_dir).rotate(key_alg, options.rsa_key_bits, services.clock().now(), delay);
+        auto added = material.rotate(key_alg, options.rsa_key_bits, services.clock().now(), delay);
         if (!json)
           std::cout << "added " << added.key->alg() << " key " << added.key->kid() << ": published now, signs from "
                     << added.activates_at << " (in " << delay << " s)\n";
       }
       const auto ring = services.keys().ring(now);
-      const auto sealing =
-          sealing_schedule(KeyFiles(options.data_dir).sealing_key_files(), now, sealing_retention(options.config));
+      const auto sealing = sealing_schedule(material.sealing_key_files(), now, sealing_retention(options.config));
       if (*k_list || json) print_keys(*ring, sealing, json);
       return 0;
     }

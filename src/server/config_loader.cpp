@@ -72,6 +72,10 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
                                              "janitor_interval",
                                              "janitor_batch",
                                              "busy_timeout_ms",
+                                             "store_url",
+                                             "store_connections",
+                                             "master_key_file",
+                                             "trusted_proxies",
                                              "limits",
                                              "login",
                                              "smtp"};
@@ -132,6 +136,20 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
       if (o.janitor_batch < 1 || o.janitor_batch > 10000) throw std::runtime_error("janitor_batch must be in 1..10000");
     } else if (key == "busy_timeout_ms")
       o.busy_timeout_ms = static_cast<int>(need<std::int64_t>(node, key));
+    else if (key == "store_url")
+      o.store_url = need<std::string>(node, key);
+    else if (key == "store_connections") {
+      o.store_connections = static_cast<int>(need<std::int64_t>(node, key));
+      if (o.store_connections < 1 || o.store_connections > 1000)
+        throw std::runtime_error("store_connections must be in 1..1000");
+    } else if (key == "master_key_file")
+      o.master_key_file = need<std::string>(node, key);
+    else if (key == "trusted_proxies") {
+      const auto* list = node.as_array();
+      if (!list) throw std::runtime_error("config key 'trusted_proxies' must be an array of CIDR strings");
+      o.server.trusted_proxies.clear();
+      for (const auto& item : *list) o.server.trusted_proxies.push_back(need<std::string>(item, key));
+    }
     else if (key == "login") {
       const auto* login = node.as_table();
       if (!login) throw std::runtime_error("'login' must be a table");

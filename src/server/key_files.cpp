@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -284,8 +283,6 @@ namespace {
 constexpr std::string_view kSealingExt = ".key";
 constexpr std::string_view kCreatedAt = "boltauth-created-at: ";
 
-std::uint8_t sealing_id(long number) { return static_cast<std::uint8_t>(((number - 1) % 255) + 1); }
-
 void touch_dir(const fs::path& dir) {
   if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
     ::futimens(dfd, nullptr);  // a fresh mtime even within the same clock tick: readers notice at once
@@ -335,7 +332,7 @@ KeyFiles::SealingKeyFile parse_sealing_key_file(const std::string& text, long nu
   if (!secret || secret->size() != 32) throw std::runtime_error("the secret is not 32 bytes of base64url");
   KeyFiles::SealingKeyFile f;
   f.number = number;
-  f.key.id = sealing_id(number);
+  f.key.id = sealing_key_id(number);
   f.key.created_at = std::stoll(value);
   std::copy(secret->begin(), secret->end(), f.key.secret.begin());
   return f;
@@ -363,7 +360,7 @@ KeyFiles::SealingKeyFile KeyFiles::rotate_sealing(base::UnixSeconds now) const {
     DirLock lock(dir);
     f.number = add_key_file(dir, sealing_key_file_text(f.key), kSealingExt);
   }
-  f.key.id = sealing_id(f.number);
+  f.key.id = sealing_key_id(f.number);
   touch_dir(dir);
   return f;
 }
@@ -378,37 +375,6 @@ std::vector<crypto::SealingKey> KeyFiles::sealing_keys() const {
   std::vector<crypto::SealingKey> keys;
   for (auto& f : sealing_key_files()) keys.push_back(f.key);
   return keys;
-}
-
-std::vector<SealingKeyStatus> sealing_schedule(const std::vector<KeyFiles::SealingKeyFile>& files,
-                                               base::UnixSeconds now, std::int64_t retention_seconds) {
-  std::vector<SealingKeyStatus> out;
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    SealingKeyStatus st;
-    st.number = files[i].number;
-    st.id = files[i].key.id;
-    st.created_at = files[i].key.created_at;
-    if (i + 1 == files.size()) {
-      st.state = SealingKeyStatus::State::seals;  // the newest always seals, whatever its created_at says
-    } else {
-      // A token sealed by this key was issued before its successor existed and lives at most `retention`.
-      st.opens_until = files[i + 1].key.created_at + retention_seconds;
-      st.state = now < *st.opens_until ? SealingKeyStatus::State::opens : SealingKeyStatus::State::retired;
-    }
-    out.push_back(st);
-  }
-  // The id travels in the token, so two live keys cannot share one: the newer wins. Walking from the newest,
-  // a live key whose id a newer live key already took is retired early.
-  bool taken[256] = {};
-  for (auto it = out.rbegin(); it != out.rend(); ++it) {
-    if (it->state == SealingKeyStatus::State::retired) continue;
-    if (taken[it->id]) {
-      it->state = SealingKeyStatus::State::retired;
-      continue;
-    }
-    taken[it->id] = true;
-  }
-  return out;
 }
 
 SealingKeyDirectory::SealingKeyDirectory(fs::path sealing_dir, std::int64_t retention_seconds, base::UnixSeconds now)
@@ -500,17 +466,19 @@ void SealingKeyDirectory::rebuild(base::UnixSeconds now) {
   std::vector<KeyFiles::SealingKeyFile> files;
   files.reserve(by_number_.size());
   for (const auto& [n, f] : by_number_) files.push_back(f);
-  std::vector<crypto::SealingKey> keys;
-  base::UnixSeconds until = std::numeric_limits<base::UnixSeconds>::max();
-  const auto schedule = sealing_schedule(files, now, retention_);
-  for (std::size_t i = 0; i < schedule.size(); ++i) {
-    if (schedule[i].state == SealingKeyStatus::State::retired) continue;
-    keys.push_back(files[i].key);
-    if (schedule[i].opens_until) until = std::min(until, *schedule[i].opens_until);
-  }
-  sealer_ = std::make_shared<const crypto::TokenSealer>(std::move(keys));
+  auto built = live_sealer(files, now, retention_);
+  sealer_ = std::move(built.sealer);
   built_at_ = now;
-  valid_until_ = until;
+  valid_until_ = built.valid_until;
+}
+
+std::unique_ptr<core::ports::KeySource> KeyFiles::key_source(std::int64_t id_token_ttl) const {
+  return std::make_unique<KeyDirectory>(signing_dir(), id_token_ttl);
+}
+
+std::unique_ptr<core::ports::SealerSource> KeyFiles::sealer_source(std::int64_t retention_seconds,
+                                                                   base::UnixSeconds now) const {
+  return std::make_unique<SealingKeyDirectory>(sealing_dir(), retention_seconds, now);
 }
 
 }  // namespace boltauth::server

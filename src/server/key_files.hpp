@@ -17,6 +17,7 @@
 #include "core/ports/key_source.hpp"
 #include "crypto/signing_key.hpp"
 #include "crypto/token_sealer.hpp"
+#include "server/key_material.hpp"
 
 namespace boltauth::server {
 
@@ -33,68 +34,44 @@ namespace boltauth::server {
 /// same way: one immutable file per key, numbered in creation order, a `boltauth-created-at:` header line and the
 /// 32-byte secret in base64url. The newest key seals at once (nothing outside this server needs to learn it
 /// first); older keys keep opening tokens for a retention period (SealingKeyDirectory).
-class KeyFiles {
+class KeyFiles final : public KeyMaterial {
  public:
+  /// One sealing key file: NNNN of keys/sealing/NNNN.key and the key.
+  using SealingKeyFile = NumberedSealingKey;
+
   explicit KeyFiles(std::filesystem::path data_dir) : dir_(std::move(data_dir) / "keys") {}
 
-  /// The 32-byte master key from which token MAC keys and the storage hash key are derived.
-  std::array<std::uint8_t, 32> master_key(base::Random& random) const;
-  /// Makes sure every supported alg has a key: a missing one is generated, active from `now` (nothing could be
-  /// signed with that alg before, so there is nothing to pre-publish). Serialized between processes by flock.
-  void ensure_signing_keys(int rsa_bits, base::UnixSeconds now) const;
-  /// Phased rotation: a new key of `alg`, published from `now`, signing from `now + activation_delay`.
+  /// keys/master.key, created on first use.
+  std::array<std::uint8_t, 32> master_key(base::Random& random) const override;
+  /// Serialized between processes by flock.
+  void ensure_signing_keys(int rsa_bits, base::UnixSeconds now) const override;
   core::ScheduledKey rotate(const std::string& alg, int rsa_bits, base::UnixSeconds now,
-                            std::int64_t activation_delay) const;
-  /// Every key with its schedule, in publication order.
-  std::vector<core::ScheduledKey> scheduled_keys() const;
+                            std::int64_t activation_delay) const override;
+  std::vector<core::ScheduledKey> scheduled_keys() const override;
 
   std::filesystem::path signing_dir() const { return dir_ / "signing"; }
 
-  /// One sealing key file: NNNN of keys/sealing/NNNN.key and the key, whose id is ((number - 1) % 255) + 1.
-  struct SealingKeyFile {
-    long number = 0;
-    crypto::SealingKey key;
-  };
   /// Creates keys/sealing/0001.key, created at `now`, when there is no sealing key yet. Serialized between
   /// processes by flock, so two processes starting on an empty dir end up with the same single key.
-  void ensure_sealing_key(base::UnixSeconds now) const;
-  /// Adds the next sealing key, created at `now`: it seals from now on (once a reader reloads), the previous
-  /// ones keep opening tokens until their retention ends.
-  SealingKeyFile rotate_sealing(base::UnixSeconds now) const;
+  void ensure_sealing_key(base::UnixSeconds now) const override;
+  SealingKeyFile rotate_sealing(base::UnixSeconds now) const override;
   /// Every sealing key in creation order (empty when there is none). Throws std::runtime_error naming a
   /// malformed file.
   std::vector<crypto::SealingKey> sealing_keys() const;
   /// The same with file numbers.
-  std::vector<SealingKeyFile> sealing_key_files() const;
+  std::vector<SealingKeyFile> sealing_key_files() const override;
 
   std::filesystem::path sealing_dir() const { return dir_ / "sealing"; }
+
+  /// A KeyDirectory on signing_dir().
+  std::unique_ptr<core::ports::KeySource> key_source(std::int64_t id_token_ttl) const override;
+  /// A SealingKeyDirectory on sealing_dir().
+  std::unique_ptr<core::ports::SealerSource> sealer_source(std::int64_t retention_seconds,
+                                                           base::UnixSeconds now) const override;
 
  private:
   std::filesystem::path dir_;
 };
-
-/// How long a superseded sealing key must keep opening tokens: the longest lifetime of a token the server
-/// issues, so no token outlives the key that opens it, plus a day: another process (a node, or a CLI host whose
-/// clock is behind) may go on sealing with the old key for a moment after the rotation.
-inline std::int64_t sealing_retention(const core::Config& config) {
-  return std::max({config.refresh_token_ttl, config.access_token_ttl, config.code_ttl}) + 86400;
-}
-
-/// Where a sealing key stands at `now` (`keys list`, SealingKeyDirectory).
-struct SealingKeyStatus {
-  enum class State { seals, opens, retired };
-  long number = 0;
-  std::uint8_t id = 0;
-  base::UnixSeconds created_at = 0;
-  State state = State::seals;
-  /// opens: until when; retired: since when (its successor's created_at + retention); seals: none.
-  std::optional<base::UnixSeconds> opens_until;
-};
-/// The newest key seals; an older one opens tokens until its successor's created_at + `retention_seconds`, then
-/// it is retired. Ids repeat every 255 keys: of two keys still opening with the same id only the newer is kept
-/// (the older is retired early), which takes 255 rotations within one retention period to happen at all.
-std::vector<SealingKeyStatus> sealing_schedule(const std::vector<KeyFiles::SealingKeyFile>& files,
-                                               base::UnixSeconds now, std::int64_t retention_seconds);
 
 /// The token sealer of a sealing key directory, reloaded without restart when another process (`keys rotate
 /// --sealing`, another node) adds a key. This runs on every token request, so the directory is looked at (a

@@ -48,6 +48,7 @@ class SqliteStoreSet final : public StoreSet {
   core::ports::AccountStore& accounts() override { return accounts_; }
   core::ports::GrantStore& grants() override { return grants_; }
   core::ports::PurgeStore& purge() override { return purge_; }
+  core::ports::LoginStore& logins() override { return logins_; }
 
  private:
   SqliteDatabase db_;
@@ -55,6 +56,7 @@ class SqliteStoreSet final : public StoreSet {
   SqliteAccountStore accounts_{db_};
   SqliteGrantStore grants_{db_};
   store::sqlite::SqlitePurgeStore purge_{db_};
+  store::sqlite::SqliteLoginStore logins_{db_};
 };
 
 class SqliteStoreFactory {

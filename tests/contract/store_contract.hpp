@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,6 +30,7 @@
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
+#include "core/ports/login_store.hpp"
 #include "core/ports/purge_store.hpp"
 
 namespace boltauth::contract {
@@ -41,6 +43,7 @@ class StoreSet {
   virtual core::ports::AccountStore& accounts() = 0;
   virtual core::ports::GrantStore& grants() = 0;
   virtual core::ports::PurgeStore& purge() = 0;
+  virtual core::ports::LoginStore& logins() = 0;
 };
 
 // --- builders (store_contract_test.cpp) ------------------------------------------------------------------
@@ -50,6 +53,8 @@ inline constexpr base::UnixSeconds t0 = 1'800'000'000;
 
 core::model::Client make_client(std::string_view id);
 core::model::Account make_account(std::string_view sub, std::string_view email);
+/// A pending login request of `client_id` with id hash `id`, created at 100 and valid until 2000, no code sent.
+core::model::LoginRequest make_login_request(std::string_view id, std::string_view client_id);
 /// A pending authorization-code grant of `client_id` created at `now` (code valid 60 s), every text field set to
 /// a distinct value derived from `tag`.
 core::model::Grant make_grant(std::string_view tag, std::string_view client_id, base::UnixSeconds now);
@@ -80,6 +85,8 @@ class StoreContract : public ::testing::Test {
   core::ports::AccountStore& accounts() { return stores_->accounts(); }
   core::ports::GrantStore& grants() { return stores_->grants(); }
   core::ports::PurgeStore& purge() { return stores_->purge(); }
+  core::ports::LoginStore& logins() { return stores_->logins(); }
+  core::model::LoginRequest login_request(std::string_view id) { return make_login_request(id, client_id); }
 
   /// Closes the connection and opens the same storage again.
   void reopen() {
@@ -651,21 +658,168 @@ TYPED_TEST_P(StoreContract, PurgeIsIdempotentAndKeepsEverythingLiveAtNow) {
   EXPECT_TRUE(this->grants().find_grant(pending).has_value());
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreContract, ClientInsertFindRoundTrip, ClientFindUnknownIsEmpty, ClientFindBySecretHash,
-                            ClientDuplicateIdIsRejected, ClientListReturnsEveryClient, ClientRemoveUnknownReturnsFalse,
-                            ClientUpdateSecretHash, AccountInsertFindRoundTrip, AccountFindByEmailIgnoresCase,
-                            AccountDuplicateSubOrEmailIsRejected, AccountUpdateProfile,
-                            GrantInsertFindRoundTripsEveryField, GrantIdsIncreaseAndAreNeverReusedAfterPurge,
-                            ClientRemoveDeletesItsGrants, RedeemIsConsumedOnceThenLost,
-                            RedeemLostWhenExpiredRevokedOrUnknown, ConcurrentRedeemHasExactlyOneWinner,
-                            RotateIsSingleUseByGeneration, RotateLostWhenRevokedPendingOrUnknown,
-                            ConcurrentRotateHasExactlyOneWinner, ReplayOfThePreviousGenerationWithinTheWindowOnce,
-                            ReplayLostAfterAFurtherRotationOrOnARevokedGrant, ConcurrentReplayHasExactlyOneWinner,
-                            RevokeGrantIsIdempotentAndKeepsTheFirstTime, DenyListIsPerGrantAndJtiAndIdempotent,
-                            GrantForTokenReadsDenyListAndAccountAtOnce, ClientGrantIsCreatedOnceActiveWithoutExpiry,
-                            ConcurrentFirstClientGrantCallsAgree, DataSurvivesReopen, ReopenIsIdempotent,
-                            PurgeRemovesPendingGrantsOnlyOnceTheirCodeExpired,
-                            PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne, PurgeRemovesExpiredDenyListEntries,
-                            PurgeScansGrantsInBatchesWrapsAndReportsMore, PurgeIsIdempotentAndKeepsEverythingLiveAtNow);
+// --- login requests and sessions (LoginStore) -------------------------------------------------------------------
+
+TYPED_TEST_P(StoreContract, LoginRequestsRoundTripAndSetOtpResetsAttempts) {
+  const auto r = this->login_request("r1");
+  this->logins().insert_request(r);
+  EXPECT_EQ(this->logins().find_request("r1"), r);
+  EXPECT_FALSE(this->logins().find_request("r2"));
+  ASSERT_TRUE(this->logins().set_otp("r1", "a@example.com", "otp-hash", 110, 710));
+  ASSERT_TRUE(this->logins().claim_attempt("r1", "otp-hash", 120, 5));
+  ASSERT_TRUE(this->logins().set_otp("r1", "a@example.com", "otp-hash-2", 150, 750));
+  const auto after = this->logins().find_request("r1");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->email, "a@example.com");
+  EXPECT_EQ(after->otp_hash, "otp-hash-2");
+  EXPECT_EQ(after->otp_sent_at, 150);
+  EXPECT_EQ(after->otp_expires_at, 750);
+  EXPECT_EQ(after->attempts, 0);
+  EXPECT_FALSE(this->logins().set_otp("nope", "a@example.com", "h", 1, 2));
+}
+
+TYPED_TEST_P(StoreContract, LoginClaimAttemptStopsAtTheLimitExpiryAndWithoutACode) {
+  this->logins().insert_request(this->login_request("r1"));
+  EXPECT_FALSE(this->logins().claim_attempt("r1", "h", 120, 5));  // no code sent yet
+  EXPECT_FALSE(this->logins().claim_attempt("r1", "", 120, 5));   // not even with the empty "no code" value
+  ASSERT_TRUE(this->logins().set_otp("r1", "a@example.com", "h", 110, 710));
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(this->logins().claim_attempt("r1", "h", 120, 5)) << i;
+  EXPECT_FALSE(this->logins().claim_attempt("r1", "h", 120, 5));
+  EXPECT_EQ(this->logins().find_request("r1").value().attempts, 5);
+  ASSERT_TRUE(this->logins().set_otp("r1", "a@example.com", "h", 110, 710));
+  EXPECT_FALSE(this->logins().claim_attempt("r1", "h", 710, 5));  // expired
+  EXPECT_TRUE(this->logins().claim_attempt("r1", "h", 709, 5));
+}
+
+TYPED_TEST_P(StoreContract, LoginConcurrentGuessesNeverExceedTheLimit) {
+  this->logins().insert_request(this->login_request("r1"));
+  ASSERT_TRUE(this->logins().set_otp("r1", "a@example.com", "h", 110, 710));
+  std::atomic<int> granted{0};
+  const auto result = race(8, [&](int) {
+    for (int i = 0; i < 5; ++i) granted += this->logins().claim_attempt("r1", "h", 120, 5) ? 1 : 0;
+    return ConsumeOutcome::consumed;
+  });
+  EXPECT_EQ(result.errors, 0);
+  EXPECT_EQ(granted.load(), 5);
+  EXPECT_EQ(this->logins().find_request("r1").value().attempts, 5);
+}
+
+TYPED_TEST_P(StoreContract, LoginAttemptsAndCompletionAreBoundToTheCurrentCode) {
+  // A guess that loaded the code before a resend neither spends the new code's attempts nor logs in.
+  this->logins().insert_request(this->login_request("r1"));
+  ASSERT_TRUE(this->logins().set_otp("r1", "a@example.com", "old", 110, 710));
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(this->logins().claim_attempt("r1", "old", 120, 5));
+  ASSERT_TRUE(this->logins().set_otp("r1", "a@example.com", "new", 130, 730));
+  EXPECT_FALSE(this->logins().claim_attempt("r1", "old", 140, 5)) << "the replaced code gets no fresh attempts";
+  EXPECT_FALSE(this->logins().consume_request("r1", "old")) << "the replaced code logs no one in";
+  EXPECT_TRUE(this->logins().claim_attempt("r1", "new", 140, 5));
+  EXPECT_TRUE(this->logins().consume_request("r1", "new"));
+}
+
+TYPED_TEST_P(StoreContract, LoginRequestIsConsumedOnceAndGoesWithItsClient) {
+  this->logins().insert_request(this->login_request("r1"));
+  ASSERT_TRUE(this->logins().set_otp("r1", "a@example.com", "h", 110, 710));
+  EXPECT_TRUE(this->logins().consume_request("r1", "h"));
+  EXPECT_FALSE(this->logins().consume_request("r1", "h"));
+  EXPECT_FALSE(this->logins().find_request("r1"));
+  this->logins().insert_request(this->login_request("r2"));
+  ASSERT_TRUE(this->clients().remove(TestFixture::client_id));
+  EXPECT_FALSE(this->logins().find_request("r2"));
+}
+
+TYPED_TEST_P(StoreContract, LoginConcurrentConsumeHasExactlyOneWinner) {
+  this->logins().insert_request(this->login_request("r1"));
+  ASSERT_TRUE(this->logins().set_otp("r1", "a@example.com", "h", 110, 710));
+  const auto result = race(16, [&](int) {
+    return this->logins().consume_request("r1", "h") ? ConsumeOutcome::consumed : ConsumeOutcome::lost;
+  });
+  EXPECT_EQ(result.consumed, 1);
+  EXPECT_EQ(result.lost, 15);
+}
+
+TYPED_TEST_P(StoreContract, LoginNewRowsSweepExpiredOnes) {
+  auto old = this->login_request("old");
+  old.expires_at = 150;
+  this->logins().insert_request(old);
+  this->logins().insert_session(core::model::LoginSession{"old-s", "sub", 100, 150});
+  auto fresh = this->login_request("new");
+  fresh.created_at = 200;
+  this->logins().insert_request(fresh);
+  this->logins().insert_session(core::model::LoginSession{"new-s", "sub", 200, 300});
+  EXPECT_FALSE(this->logins().find_request("old"));
+  EXPECT_FALSE(this->logins().find_session("old-s"));
+  EXPECT_TRUE(this->logins().find_request("new"));
+  EXPECT_TRUE(this->logins().find_session("new-s"));
+}
+
+TYPED_TEST_P(StoreContract, LoginSessionsRoundTripAndDelete) {
+  const core::model::LoginSession s{"sh", "sub-1", 100, 200};
+  this->logins().insert_session(s);
+  EXPECT_EQ(this->logins().find_session("sh"), s);
+  EXPECT_FALSE(this->logins().find_session("other"));
+  this->logins().delete_session("sh");
+  EXPECT_FALSE(this->logins().find_session("sh"));
+  this->logins().delete_session("sh");  // idempotent
+}
+
+TYPED_TEST_P(StoreContract, LoginMarkEmailVerified) {
+  core::model::Account a;
+  a.sub = "sub-1";
+  a.email = "a@example.com";
+  a.created_at = a.updated_at = 10;
+  ASSERT_TRUE(this->accounts().insert(a));
+  EXPECT_TRUE(this->logins().mark_email_verified("sub-1", 50));
+  const auto after = this->accounts().find("sub-1");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_TRUE(after->email_verified);
+  EXPECT_EQ(after->updated_at, 50);
+  EXPECT_TRUE(this->logins().mark_email_verified("sub-1", 60));
+  EXPECT_EQ(this->accounts().find("sub-1")->updated_at, 50);  // already verified: unchanged
+  EXPECT_FALSE(this->logins().mark_email_verified("nobody", 60));
+}
+
+TYPED_TEST_P(StoreContract, LoginClientsKeepTheirPkceSetting) {
+  auto c = make_client("client-np");
+  c.pkce_required = false;
+  ASSERT_TRUE(this->clients().insert(c));
+  EXPECT_FALSE(this->clients().find("client-np")->pkce_required);
+  EXPECT_TRUE(this->clients().find(TestFixture::client_id)->pkce_required);
+}
+
+TYPED_TEST_P(StoreContract, LoginJanitorRemovesExpiredLoginRequestsAndSessionsOnly) {
+  auto old = this->login_request("old");
+  old.expires_at = 500;
+  this->logins().insert_request(old);
+  this->logins().insert_request(this->login_request("live"));  // expires at 2000
+  this->logins().insert_session({"s-old", "sub", 100, 500});
+  this->logins().insert_session({"s-live", "sub", 100, 2000});
+  EXPECT_EQ(this->purge().purge_batch(499, 500).logins, 0);
+  EXPECT_EQ(this->purge().purge_batch(500, 500).logins, 2);
+  EXPECT_FALSE(this->logins().find_request("old"));
+  EXPECT_FALSE(this->logins().find_session("s-old"));
+  EXPECT_TRUE(this->logins().find_request("live"));
+  EXPECT_TRUE(this->logins().find_session("s-live"));
+  EXPECT_EQ(this->purge().purge_batch(500, 500).logins, 0) << "idempotent";
+}
+
+REGISTER_TYPED_TEST_SUITE_P(
+    StoreContract, ClientInsertFindRoundTrip, ClientFindUnknownIsEmpty, ClientFindBySecretHash,
+    ClientDuplicateIdIsRejected, ClientListReturnsEveryClient, ClientRemoveUnknownReturnsFalse, ClientUpdateSecretHash,
+    AccountInsertFindRoundTrip, AccountFindByEmailIgnoresCase, AccountDuplicateSubOrEmailIsRejected,
+    AccountUpdateProfile, GrantInsertFindRoundTripsEveryField, GrantIdsIncreaseAndAreNeverReusedAfterPurge,
+    ClientRemoveDeletesItsGrants, RedeemIsConsumedOnceThenLost, RedeemLostWhenExpiredRevokedOrUnknown,
+    ConcurrentRedeemHasExactlyOneWinner, RotateIsSingleUseByGeneration, RotateLostWhenRevokedPendingOrUnknown,
+    ConcurrentRotateHasExactlyOneWinner, ReplayOfThePreviousGenerationWithinTheWindowOnce,
+    ReplayLostAfterAFurtherRotationOrOnARevokedGrant, ConcurrentReplayHasExactlyOneWinner,
+    RevokeGrantIsIdempotentAndKeepsTheFirstTime, DenyListIsPerGrantAndJtiAndIdempotent,
+    GrantForTokenReadsDenyListAndAccountAtOnce, ClientGrantIsCreatedOnceActiveWithoutExpiry,
+    ConcurrentFirstClientGrantCallsAgree, DataSurvivesReopen, ReopenIsIdempotent,
+    PurgeRemovesPendingGrantsOnlyOnceTheirCodeExpired, PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne,
+    PurgeRemovesExpiredDenyListEntries, PurgeScansGrantsInBatchesWrapsAndReportsMore,
+    PurgeIsIdempotentAndKeepsEverythingLiveAtNow, LoginRequestsRoundTripAndSetOtpResetsAttempts,
+    LoginClaimAttemptStopsAtTheLimitExpiryAndWithoutACode, LoginConcurrentGuessesNeverExceedTheLimit,
+    LoginAttemptsAndCompletionAreBoundToTheCurrentCode, LoginRequestIsConsumedOnceAndGoesWithItsClient,
+    LoginConcurrentConsumeHasExactlyOneWinner, LoginNewRowsSweepExpiredOnes, LoginSessionsRoundTripAndDelete,
+    LoginMarkEmailVerified, LoginClientsKeepTheirPkceSetting, LoginJanitorRemovesExpiredLoginRequestsAndSessionsOnly);
 
 }  // namespace boltauth::contract

@@ -34,6 +34,23 @@ core::model::Account make_account(std::string_view sub, std::string_view email) 
   return account;
 }
 
+core::model::LoginRequest make_login_request(std::string_view id, std::string_view client_id) {
+  core::model::LoginRequest r;
+  r.id_hash = std::string(id);
+  r.client_id = std::string(client_id);
+  r.redirect_uri = "https://a.example/cb?x=1";
+  r.redirect_uri_given = true;
+  r.scope = "openid";
+  r.state = "s %+ t";
+  r.nonce = "n";
+  r.code_challenge = std::string(43, 'c');
+  r.response_mode = "web_message";
+  r.browser_hash = "b";
+  r.created_at = 100;
+  r.expires_at = 2000;
+  return r;
+}
+
 core::model::Grant make_grant(std::string_view tag, std::string_view client_id, base::UnixSeconds now) {
   const std::string t(tag);
   core::model::Grant grant;

@@ -361,6 +361,24 @@ TEST(Cli, SealingKeysRotateAndListWithoutTheSecret) {
   }
 }
 
+TEST(Cli, MasterKeyGenerateWritesAPrivateFileOnceAndNeverOverwrites) {
+  TempDir dir;
+  const fs::path file = dir.path() / "master.key";
+  auto missing = cli({"master-key", "generate"});
+  EXPECT_NE(missing.exit_code, 0) << "--out is required: " << describe(missing);
+  auto made = cli({"master-key", "generate", "--out", file.string()});
+  ASSERT_EQ(made.exit_code, 0) << describe(made);
+  EXPECT_NE(made.out.find(file.string()), std::string::npos) << made.out;
+  EXPECT_EQ(fs::status(file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  const std::string key = slurp(file);
+  EXPECT_EQ(made.out.find(key.substr(key.find('\n') + 1, 43)), std::string::npos) << "the key is never printed";
+
+  auto again = cli({"master-key", "generate", "--out", file.string()});
+  EXPECT_EQ(again.exit_code, 1) << describe(again);
+  EXPECT_NE(again.err.find("already exists: not overwriting it"), std::string::npos) << again.err;
+  EXPECT_EQ(slurp(file), key);
+}
+
 // ------------------------------------------------------------------------------------------------------------
 
 HttpResponse create_shopper(HttpClient& http, const std::string& secret) {

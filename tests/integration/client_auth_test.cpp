@@ -106,12 +106,9 @@ TEST_F(ClientAuthTest, ChecklistB4DatabaseHoldsNoUsableSecretOrToken) {
   auto res = with_post_secret(client, client.client_secret);
   ASSERT_EQ(res.status, 200);
   const std::string access(res.json().as_object().at("access_token").as_string());
-  // Both the database file and its write-ahead log, as an attacker with a copy of the data dir would.
-  std::string bytes;
-  for (const char* name : {"boltauth.db", "boltauth.db-wal"}) {
-    std::ifstream in(server.data_dir() / name, std::ios::binary);
-    bytes.append(std::istreambuf_iterator<char>(in), {});
-  }
+  // Both the database file and its write-ahead log (or every row of a PostgreSQL database), as an attacker with a
+  // copy of the store would.
+  const std::string bytes = server.store_dump();
   ASSERT_FALSE(bytes.empty());
   EXPECT_EQ(bytes.find(client.client_secret), std::string::npos) << "client secret stored in clear";
   EXPECT_EQ(bytes.find(client.client_secret.substr(0, 43)), std::string::npos);
@@ -175,6 +172,44 @@ TEST_F(ClientAuthTest, ChecklistB6SecretsAndTokensHave256BitsAndPrintableCharact
     EXPECT_GE(value.find('.'), 43u) << value;
     for (char ch : value) EXPECT_TRUE(ch >= 0x20 && ch <= 0x7E) << value;
   }
+}
+
+}  // namespace
+}  // namespace boltauth::testing
+
+namespace boltauth::testing {
+namespace {
+
+// Behind a load balancer every request comes from the balancer's address: only its X-Forwarded-For tells
+// shoppers and merchants apart, and only when the balancer is configured as trusted.
+class ForwardedForTest : public ::testing::Test {
+ protected:
+  static HttpResponse wrong_secret(TestServer& server, const core::CreatedClient& c, const std::string& forwarded_for) {
+    return server.http().post_form(
+        "/v1/oauth/token",
+        "grant_type=refresh_token&refresh_token=x&" +
+            form({{"client_id", c.client.publishable_key}, {"client_secret", "wrong"}}),
+        {{"X-Forwarded-For", forwarded_for}});
+  }
+};
+
+TEST_F(ForwardedForTest, FromATrustedProxyTheThrottleCountsTheForwardedClientAddress) {
+  TestServer server([](server::AppOptions& o) { o.server.trusted_proxies = {"127.0.0.1/32"}; });
+  const auto client = server.create_client();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(wrong_secret(server, client, "198.51.100.7").status, 401) << i;
+  EXPECT_EQ(wrong_secret(server, client, "198.51.100.7").status, 429);
+  // Another client address behind the same proxy is its own key; a chain is read from the right.
+  EXPECT_EQ(wrong_secret(server, client, "203.0.113.9").status, 401);
+  EXPECT_EQ(wrong_secret(server, client, "10.9.9.9, 198.51.100.7").status, 429);
+}
+
+TEST_F(ForwardedForTest, FromAnyoneElseXForwardedForIsIgnored) {
+  TestServer server;  // no trusted proxies: 127.0.0.1 is just a client
+  const auto client = server.create_client();
+  // A different forged address on every attempt does not escape the throttle of the real address.
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(wrong_secret(server, client, "198.51.100." + std::to_string(i)).status, 401) << i;
+  EXPECT_EQ(wrong_secret(server, client, "203.0.113.200").status, 429);
 }
 
 }  // namespace

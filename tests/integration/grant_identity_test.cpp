@@ -2,7 +2,6 @@
 // (restored from a backup, or a batch lost in a power cut). The grant's salt, sealed into every token, keeps such a
 // token from ever attaching to the new row that got its id (docs/design.md "Tokens and secrets").
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <string>
@@ -12,16 +11,6 @@
 namespace boltauth::testing {
 namespace {
 
-void exec(const std::filesystem::path& dir, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir / "boltauth.db").c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
-}
 
 std::string field(const HttpResponse& res, const char* name) {
   return std::string(res.json().as_object().at(name).as_string());
@@ -43,9 +32,11 @@ TEST(GrantIdentityTest, TokensOfARowThatWasRolledBackNeverOpenTheRowThatReusesIt
                                 .as_string());
   // The database goes back to before grant N existed (a restore from a backup taken just before), so the next
   // grant gets id N again.
-  exec(server.data_dir(),
-       "DELETE FROM grants WHERE id = (SELECT max(id) FROM grants); "
-       "UPDATE sqlite_sequence SET seq = (SELECT coalesce(max(id), 0) FROM grants) WHERE name = 'grants';");
+  server.store_exec(
+      "DELETE FROM grants WHERE id = (SELECT max(id) FROM grants); "
+      "UPDATE sqlite_sequence SET seq = (SELECT coalesce(max(id), 0) FROM grants) WHERE name = 'grants';",
+      "DELETE FROM grants WHERE id = (SELECT max(id) FROM grants); "
+      "SELECT setval(pg_get_serial_sequence('grants', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM grants), false);");
   // Shopper Y logs in at the same merchant: the new row has X's old id (and generation 1, like X's tokens).
   auto y = server.exchange(client, server.sandbox_code(client), "bolt.account.manage openid");
   ASSERT_EQ(y.status, 200) << y.body;

@@ -45,7 +45,7 @@ HttpResponse exchange_on(std::uint16_t port, const core::CreatedClient& client, 
                                                  {"scope", "openid bolt.account.view"}}));
 }
 
-TEST(GroupCommitHttp, AFailedCommitAnswers503ToEveryMemberOfTheBatchAndKeepsNothing) {
+TEST(SqliteGroupCommitHttp, AFailedCommitAnswers503ToEveryMemberOfTheBatchAndKeepsNothing) {
   auto valve = std::make_shared<Valve>();
   TestServer server([valve](server::AppOptions& o) { o.commit_hook = [valve] { (*valve)(); }; });
   auto client = server.create_client();
@@ -75,7 +75,7 @@ TEST(GroupCommitHttp, AFailedCommitAnswers503ToEveryMemberOfTheBatchAndKeepsNoth
   EXPECT_NE(exchange_on(server.port(), client, one).status, 200) << "a code redeemed twice";
 }
 
-TEST(GroupCommitHttp, ConcurrentRedemptionsOfOneCodeInOneBatchExactlyOneGetsTokens) {
+TEST(SqliteGroupCommitHttp, ConcurrentRedemptionsOfOneCodeInOneBatchExactlyOneGetsTokens) {
   auto valve = std::make_shared<Valve>();
   TestServer server([valve](server::AppOptions& o) { o.commit_hook = [valve] { (*valve)(); }; });
   auto client = server.create_client();

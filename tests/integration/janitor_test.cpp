@@ -10,23 +10,21 @@
 
 #include "core/janitor.hpp"
 #include "integration/process_util.hpp"
-#include "store/sqlite/sqlite_database.hpp"
-#include "store/sqlite/sqlite_stores.hpp"
 #include "support/test_server.hpp"
 
 namespace boltauth::testing {
 namespace {
 
-using store::sqlite::Connection;
-using store::sqlite::SqliteDatabase;
 
-std::int64_t count(SqliteDatabase& db, const std::string& sql, base::UnixSeconds now) {
-  return db.read([&](Connection& c) {
-    auto st = c.prepare(sql);
-    st.bind_int(1, now);
-    st.step();
-    return st.column_int(0);
-  });
+// A count over the store from another connection; `?1` in `sql` stands for `now`.
+std::int64_t count(TestServer& server, std::string sql, base::UnixSeconds now) {
+  for (auto at = sql.find("?1"); at != std::string::npos; at = sql.find("?1")) sql.replace(at, 2, std::to_string(now));
+  return server.store_count(sql);
+}
+
+// Another process on the same store (its own connections): a Services of its own.
+std::unique_ptr<server::Services> other_process(TestServer& server) {
+  return std::make_unique<server::Services>(server.same_store_options());
 }
 
 struct Issued {
@@ -56,11 +54,11 @@ TEST(JanitorTest, RunDuringTrafficLosesNothingLiveAndRemovesExpiredRows) {
   std::vector<Issued> live;
   for (int i = 0; i < 10; ++i) live.push_back(issue(server, client));
 
-  SqliteDatabase db({server.data_dir() / "boltauth.db", 1, 10000});  // a second connection, as another process
+  auto other = other_process(server);  // a second connection, as another process
   const auto now = server.clock().now();
   const std::string expired_rows =
       "SELECT count(*) FROM grants WHERE expires_at <= ?1 OR (redeemed_at IS NULL AND code_expires_at <= ?1)";
-  ASSERT_EQ(count(db, expired_rows, now), 60);
+  ASSERT_EQ(count(server, expired_rows, now), 60);
 
   std::atomic<bool> done{false};
   std::atomic<int> failures{0};
@@ -83,16 +81,15 @@ TEST(JanitorTest, RunDuringTrafficLosesNothingLiveAndRemovesExpiredRows) {
       }
     }
   });
-  store::sqlite::SqlitePurgeStore purge(db);
   core::ports::PurgeCounts total;
-  for (int round = 0; round < 3; ++round) total += core::run_janitor(purge, now, 4);  // small batches
+  for (int round = 0; round < 3; ++round) total += core::run_janitor(other->purge_store(), now, 4);  // small batches
   done = true;
   traffic.join();
 
   EXPECT_EQ(failures.load(), 0) << "a live token failed while the janitor ran";
   EXPECT_EQ(total.codes, 30) << "the sandbox codes never redeemed";
   EXPECT_EQ(total.grants, 30) << "the access-only grants; every family with a refresh token lives on";
-  EXPECT_EQ(count(db, expired_rows, now), 0);
+  EXPECT_EQ(count(server, expired_rows, now), 0);
   for (auto& t : live)
     EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + t.access}}).status, 200);
   EXPECT_EQ(server.refresh(client, old_tokens.front().refresh).status, 200) << "an old family lives on";
@@ -108,8 +105,7 @@ TEST(JanitorTest, SteadyIssueRotateExpireLoadStaysBounded) {
     o.config.refresh_token_ttl = 600;
   });
   const auto client = server.create_client();
-  SqliteDatabase db({server.data_dir() / "boltauth.db", 1, 10000});
-  store::sqlite::SqlitePurgeStore purge(db);
+  auto other = other_process(server);
   std::vector<std::string> chains;
   for (int i = 0; i < 5; ++i) chains.push_back(issue(server, client).refresh);
   std::vector<std::int64_t> rows;
@@ -121,9 +117,8 @@ TEST(JanitorTest, SteadyIssueRotateExpireLoadStaysBounded) {
       r = std::string(res.json().as_object().at("refresh_token").as_string());
     }
     server.clock().advance(120);
-    core::run_janitor(purge, server.clock().now(), 500);
-    const auto now = server.clock().now();
-    rows.push_back(count(db, "SELECT count(*) + 0 * ?1 FROM grants", now));
+    core::run_janitor(other->purge_store(), server.clock().now(), 500);
+    rows.push_back(count(server, "SELECT count(*) FROM grants", 0));
   }
   // Refresh tokens live 600 s = 5 cycles: from cycle 6 on, every cycle removes as much as it adds.
   for (std::size_t i = 7; i < rows.size(); ++i) EXPECT_EQ(rows[i], rows[6]) << "cycle " << i;
@@ -145,12 +140,10 @@ TEST(JanitorTest, ConcurrentJanitorsOnOneStoreDeleteEachRowOnce) {
   core::ports::PurgeCounts a;
   core::ports::PurgeCounts b;
   {
-    SqliteDatabase db_a({server.data_dir() / "boltauth.db", 1, 10000});
-    SqliteDatabase db_b({server.data_dir() / "boltauth.db", 1, 10000});
-    store::sqlite::SqlitePurgeStore purge_a(db_a);
-    store::sqlite::SqlitePurgeStore purge_b(db_b);
-    std::thread ta([&] { a = core::run_janitor(purge_a, now, 3); });
-    std::thread tb([&] { b = core::run_janitor(purge_b, now, 3); });
+    auto process_a = other_process(server);
+    auto process_b = other_process(server);
+    std::thread ta([&] { a = core::run_janitor(process_a->purge_store(), now, 3); });
+    std::thread tb([&] { b = core::run_janitor(process_b->purge_store(), now, 3); });
     ta.join();
     tb.join();
   }
@@ -167,12 +160,11 @@ TEST(JanitorTest, ServeRunsItPeriodically) {
   ASSERT_EQ(server.refresh(client, revoked.refresh).status, 200);
   ASSERT_NE(server.refresh(client, revoked.refresh).status, 200);
   const auto live = issue(server, client);
-  SqliteDatabase db({server.data_dir() / "boltauth.db", 1, 10000});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (count(db, "SELECT count(*) FROM grants WHERE revoked_at IS NOT NULL AND ?1 = ?1", 0) > 0 &&
+  while (count(server, "SELECT count(*) FROM grants WHERE revoked_at IS NOT NULL", 0) > 0 &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(count(db, "SELECT count(*) FROM grants WHERE revoked_at IS NOT NULL AND ?1 = ?1", 0), 0);
+  EXPECT_EQ(count(server, "SELECT count(*) FROM grants WHERE revoked_at IS NOT NULL", 0), 0);
   EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + live.access}}).status, 200);
   EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + revoked.access}}).status, 401);
 }
@@ -183,12 +175,14 @@ TEST(JanitorTest, CommandRunsOnceAndPrintsCounts) {
   server.clock().set(static_cast<base::UnixSeconds>(std::time(nullptr)) - 7200);
   const auto client = server.create_client({}, {"authorization_code"});
   for (int i = 0; i < 3; ++i) issue(server, client);
-  auto r = run_command({BOLTAUTH_BINARY, "janitor", "--data-dir", server.data_dir().string(), "--json"});
+  std::vector<std::string> args{BOLTAUTH_BINARY, "janitor", "--json"};
+  for (const auto& a : server.cli_store_args()) args.push_back(a);
+  auto r = run_command(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto counts = boost::json::parse(r.out).as_object();
   EXPECT_EQ(counts.at("grants").as_int64(), 3) << "access-only grants whose token expired";
   EXPECT_EQ(counts.at("codes").as_int64(), 0) << "every code was redeemed";
-  auto again = run_command({BOLTAUTH_BINARY, "janitor", "--data-dir", server.data_dir().string(), "--json"});
+  auto again = run_command(args);
   EXPECT_EQ(boost::json::parse(again.out).as_object().at("grants").as_int64(), 0) << "idempotent";
 }
 

@@ -9,7 +9,7 @@
 #include "base/base64url.hpp"
 #include "crypto/jws.hpp"
 #include "integration/process_util.hpp"
-#include "server/key_files.hpp"
+#include "server/key_material.hpp"
 #include "support/test_server.hpp"
 
 namespace boltauth::testing {
@@ -51,7 +51,7 @@ class KeysTest : public ::testing::Test {
     return std::string(res.json().as_object().at("id_token").as_string());
   }
   core::ScheduledKey rotate(const std::string& alg, std::int64_t delay) {
-    return server::KeyFiles(server.data_dir()).rotate(alg, 2048, server.clock().now(), delay);
+    return server.app().services().key_material().rotate(alg, 2048, server.clock().now(), delay);
   }
 
   void expect_signed_with(const std::string& alg, const std::string& kty) {
@@ -121,11 +121,7 @@ TEST_F(KeysTest, ChecklistH2JwksHasNoPrivateMaterialAndUniqueKidsAfterRotations)
 TEST_F(KeysTest, ChecklistH3RotatedKeysAreIdenticalOnAnotherNodeAndAfterRestart) {
   rotate("RS256", 60);
   const auto before = fetched_jwks();
-  server::AppOptions options;
-  options.data_dir = server.data_dir();
-  options.server.port = 0;
-  options.quiet = true;
-  options.clock = &server.clock();
+  server::AppOptions options = server.same_store_options();
   server::App second(options);
   HttpClient http(second.start());
   EXPECT_EQ(http.get("/v1/oauth/jwks.json").json().as_object(), before);

@@ -1,7 +1,6 @@
 // Introspection (RFC 7662) and revocation (RFC 7009) over real HTTP: checklist section I, plus the HTTP surface
 // (A) and the lifecycle behaviours of E2, F2 and F5 seen through these endpoints.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <mutex>
@@ -452,18 +451,14 @@ TEST(LifecycleStorageFailureTest, LockedDatabaseMakesRevokeFailNotSucceed) {
         "/v1/oauth/revoke",
         form({{"client_id", client.client.id}, {"client_secret", client.client_secret}, {"token", refresh}}));
   };
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((server.data_dir() / "boltauth.db").c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  // Another process holds the write lock: the revocation cannot be made durable.
-  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  // Another process holds the write lock, or the database went away: the revocation cannot be made durable.
+  auto outage = server.store_outage();
   auto res = revoke();
   EXPECT_TRUE(res.status == 503 || res.status == 500) << res.status << " " << res.body;
   const std::string error(res.json().as_object().at("error").as_string());
   EXPECT_TRUE(error == "temporarily_unavailable" || error == "server_error") << error;
   EXPECT_EQ(res.header("cache-control"), "no-store");
-  ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  outage.reset();
   // Recovers without a restart, and the retried revocation takes effect.
   EXPECT_EQ(revoke().status, 200);
   EXPECT_EQ(server.http().get("/v1/account", {{"Authorization", "Bearer " + access}}).status, 401);

@@ -113,12 +113,8 @@ TEST_F(OidcTest, JwksHoldsNoPrivateMaterialAndUniqueKids) {
 TEST_F(OidcTest, KeysSurviveRestart) {
   const auto before = jwks();
   TestServer::CodeSpec spec;
-  const auto dir = server.data_dir();
-  server::AppOptions options;
-  options.data_dir = dir;
-  options.server.port = 0;
-  options.quiet = true;
-  // A second server on the same data dir (as another node would be) publishes the same keys.
+  server::AppOptions options = server.same_store_options();
+  // A second server on the same store (as another node would be) publishes the same keys.
   server::App second(options);
   const auto port = second.start();
   HttpClient http(port);

@@ -1,7 +1,6 @@
 // Every row of the contract's error table (section 3, "Errors"), over real HTTP, with Bolt's statuses, the
 // RFC 6749 style switch, and the cache headers on every error.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "protocol/basic_auth.hpp"
 #include "support/test_server.hpp"
@@ -344,28 +343,19 @@ TEST(TokenRateLimitTest, OverTheLimitIsSlowDownWithRetryAfter) {
 }
 
 // --- 500 / 503: storage failures never answer 200 -------------------------------------------------------------
-sqlite3* open_db(const std::filesystem::path& path) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open((path / "boltauth.db").c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  return db;
-}
-
 TEST(TokenStorageFailureTest, LockedDatabaseIsTemporarilyUnavailableAndRecovers) {
   TestServer server([](server::AppOptions& o) { o.busy_timeout_ms = 200; });
   auto client = server.create_client();
   const std::string code = server.sandbox_code(client);
-  sqlite3* db = open_db(server.data_dir());
-  // Another process holds the write lock (checklist L3): the server cannot commit.
-  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  // Another process holds the write lock (checklist L3), or the database went away: the server cannot commit.
+  auto outage = server.store_outage();
   auto res = server.exchange(client, code, "openid");
   EXPECT_TRUE(res.status == 503 || res.status == 500) << res.status << " " << res.body;
   EXPECT_NE(res.status, 200);
   const std::string error(res.json().as_object().at("error").as_string());
   EXPECT_TRUE(error == "temporarily_unavailable" || error == "server_error") << error;
   EXPECT_EQ(res.header("cache-control"), "no-store");
-  ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  outage.reset();
   // Nothing was consumed by the failed attempt, and the server recovers without a restart.
   auto again = server.exchange(client, code, "openid");
   EXPECT_EQ(again.status, 200) << again.body;
@@ -375,15 +365,12 @@ TEST(TokenStorageFailureTest, BrokenSchemaIsServerErrorNeverTwoHundred) {
   TestServer server;
   auto client = server.create_client();
   const std::string code = server.sandbox_code(client);
-  sqlite3* db = open_db(server.data_dir());
-  ASSERT_EQ(
-      sqlite3_exec(db, "PRAGMA foreign_keys=OFF; ALTER TABLE grants RENAME TO grants_gone;", nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  server.store_exec("PRAGMA foreign_keys=OFF; ALTER TABLE grants RENAME TO grants_gone;",
+                    "ALTER TABLE grants RENAME TO grants_gone");
   auto res = server.exchange(client, code, "openid");
   EXPECT_EQ(res.status, 500) << res.body;
   EXPECT_EQ(res.json().as_object().at("error").as_string(), "server_error");
-  ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE grants_gone RENAME TO grants;", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  server.store_exec("ALTER TABLE grants_gone RENAME TO grants;", "ALTER TABLE grants_gone RENAME TO grants");
   auto again = server.exchange(client, code, "openid");
   EXPECT_EQ(again.status, 200) << "the failed transaction must have rolled back: " << again.body;
 }

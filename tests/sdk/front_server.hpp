@@ -25,7 +25,7 @@ class FrontServer {
       : backend_port_(backend_port),
         fault_(std::move(fault)),
         server_(
-            http::ServerOptions{"127.0.0.1", 0, 1, 8, {}}, [this](const core::Request& r) { return handle(r); },
+            http::ServerOptions{"127.0.0.1", 0, 1, 8, {}, {}}, [this](const core::Request& r) { return handle(r); },
             [](std::string_view) {}) {
     port_ = server_.start();
   }

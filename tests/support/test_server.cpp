@@ -3,12 +3,21 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <string_view>
 #include <boost/json/parse.hpp>
+#include <chrono>
 #include <fstream>
+#include <iterator>
+#include <sqlite3.h>
+#include <thread>
 
 #include "crypto/signing_key.hpp"
 #include "crypto/token_minter.hpp"
 #include "server/key_files.hpp"
+#include "server/master_key.hpp"
+#include "store/postgres/pg_database.hpp"
+#include "support/pg_cluster.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_stores.hpp"
 
@@ -44,10 +53,136 @@ TestServer::TestServer(std::function<void(server::AppOptions&)> tweak) : random_
   options.clock = &clock_;
   options.random = &random_;
   options.quiet = true;
+  if (const char* store = std::getenv("BOLTAUTH_TEST_STORE"); store && std::string_view(store) == "postgres") {
+    // The same tests against PostgreSQL: a fresh database of the test cluster, migrated, and a master key.
+    ::setenv("BOLTAUTH_TEST_PG_URL_FILE", BOLTAUTH_PG_TEST_URL_FILE, 0);
+    options.store_url = PgCluster::shared().create_database();
+    store::postgres::PgDatabase(store::postgres::PgOptions{options.store_url, 1}).migrate();
+    options.master_key_file = dir_.path() / "master.key";
+    server::generate_master_key_file(options.master_key_file, random_);
+  }
   if (tweak) tweak(options);
+  options_ = options;
   app_ = std::make_unique<server::App>(options);
   port_ = app_->start();
   http_ = std::make_unique<HttpClient>(port_);
+}
+
+server::AppOptions TestServer::same_store_options() const {
+  server::AppOptions o;
+  o.data_dir = options_.data_dir;
+  o.store_url = options_.store_url;
+  o.master_key_file = options_.master_key_file;
+  o.server.host = "127.0.0.1";
+  o.server.port = 0;
+  o.quiet = true;
+  o.clock = options_.clock;
+  return o;
+}
+
+std::vector<std::string> TestServer::cli_store_args() const {
+  if (on_postgres()) return {"--store-url", options_.store_url, "--master-key-file", options_.master_key_file.string()};
+  return {"--data-dir", options_.data_dir.string()};
+}
+
+namespace {
+
+std::string database_name(const std::string& url) {
+  auto path = url.substr(url.rfind('/') + 1);
+  return path.substr(0, path.find('?'));
+}
+
+void sqlite_exec(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) throw std::runtime_error("cannot open " + file.string());
+  sqlite3_busy_timeout(db, 5000);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  if (rc != SQLITE_OK) throw std::runtime_error("sqlite: " + message + " in: " + sql);
+}
+
+}  // namespace
+
+void TestServer::store_exec(const std::string& sqlite_sql, const std::string& pg_sql) {
+  if (on_postgres())
+    PgCluster::shared().query(options_.store_url, pg_sql);
+  else
+    sqlite_exec(options_.data_dir / "boltauth.db", sqlite_sql);
+}
+
+std::int64_t TestServer::store_count(const std::string& sql) {
+  if (on_postgres()) return std::stoll(PgCluster::shared().query(options_.store_url, sql));
+  sqlite3* db = nullptr;
+  const auto file = options_.data_dir / "boltauth.db";
+  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) throw std::runtime_error("cannot open " + file.string());
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  std::int64_t n = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  if (n < 0) throw std::runtime_error("sqlite count failed: " + sql);
+  return n;
+}
+
+std::string TestServer::store_dump() {
+  std::string out;
+  if (on_postgres()) {
+    auto& pg = PgCluster::shared();
+    const auto tables = pg.query(options_.store_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+    std::size_t start = 0;
+    while (start < tables.size()) {
+      auto end = tables.find('\n', start);
+      if (end == std::string::npos) end = tables.size();
+      const auto table = tables.substr(start, end - start);
+      if (!table.empty()) out += pg.query(options_.store_url, "SELECT t::text FROM \"" + table + "\" t") + "\n";
+      start = end + 1;
+    }
+    return out;
+  }
+  for (const char* name : {"boltauth.db", "boltauth.db-wal"}) {
+    std::ifstream in(options_.data_dir / name, std::ios::binary);
+    out.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return out;
+}
+
+std::shared_ptr<void> TestServer::store_outage() {
+  if (on_postgres()) {
+    auto& pg = PgCluster::shared();
+    const std::string name = database_name(options_.store_url);
+    pg.query(pg.maintenance_url(), "ALTER DATABASE \"" + name + "\" ALLOW_CONNECTIONS false");
+    pg.query(pg.maintenance_url(),
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+    // Termination is asynchronous: wait until the server's connections are really gone.
+    for (int i = 0; i < 100; ++i) {
+      if (pg.query(pg.maintenance_url(), "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + name + "'") ==
+          "0")
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return std::shared_ptr<void>(nullptr, [name](void*) {
+      auto& cluster = PgCluster::shared();
+      cluster.query(cluster.maintenance_url(), "ALTER DATABASE \"" + name + "\" ALLOW_CONNECTIONS true");
+    });
+  }
+  sqlite3* db = nullptr;
+  const auto file = options_.data_dir / "boltauth.db";
+  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) throw std::runtime_error("cannot open " + file.string());
+  sqlite3_busy_timeout(db, 5000);
+  if (sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot lock " + file.string());
+  }
+  return std::shared_ptr<void>(db, [](void* p) {
+    auto* handle = static_cast<sqlite3*>(p);
+    sqlite3_exec(handle, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(handle);
+  });
 }
 
 TestServer::~TestServer() {

@@ -15,7 +15,8 @@
 
 namespace boltauth::testing {
 
-/// A real boltauth server in this process: real SQLite file in a temp dir, real HTTP on 127.0.0.1 port 0,
+/// A real boltauth server in this process: real SQLite file in a temp dir (or, with BOLTAUTH_TEST_STORE=postgres in
+/// the environment, a fresh database of the test PostgreSQL cluster), real HTTP on 127.0.0.1 port 0,
 /// a manual clock and seeded randomness (deterministic tests). Signing keys are generated once per test process
 /// and copied in, since RSA key generation is slow.
 class TestServer {
@@ -62,8 +63,29 @@ class TestServer {
   /// Creates a verified account (Ada Lovelace) and returns its sub.
   std::string account_sub();
 
+  // --- the store from outside, whichever backend this server runs on ------------------------------------------
+  /// True when the store is PostgreSQL (BOLTAUTH_TEST_STORE=postgres), false for the SQLite data dir.
+  bool on_postgres() const { return !options_.store_url.empty(); }
+  /// Options for another server or tool on this server's store (its data dir, or its database and master key),
+  /// with this server's clock and port 0.
+  server::AppOptions same_store_options() const;
+  /// The command-line options that name this server's store (`--data-dir D` or `--store-url U --master-key-file F`).
+  std::vector<std::string> cli_store_args() const;
+  /// Runs SQL on the store from another connection, as another process would (`sqlite_sql` on SQLite, `pg_sql`
+  /// on PostgreSQL). Throws std::runtime_error when it fails.
+  void store_exec(const std::string& sqlite_sql, const std::string& pg_sql);
+  /// The single integer a COUNT-like query answers (the SQL must be valid on both backends).
+  std::int64_t store_count(const std::string& sql);
+  /// Everything a stolen copy of the store holds, as text: the SQLite files' bytes, or every row of every table.
+  std::string store_dump();
+  /// Makes the store unavailable to the server until the returned object dies: on SQLite another connection
+  /// holds the write lock (the server waits busy_timeout_ms, then fails); on PostgreSQL the database refuses
+  /// connections and the server's connections are ended (as in a database restart).
+  std::shared_ptr<void> store_outage();
+
  private:
   TempDir dir_;
+  server::AppOptions options_;
   base::ManualClock clock_;
   base::SeededRandom random_;
   std::unique_ptr<server::App> app_;

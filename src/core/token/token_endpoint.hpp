@@ -25,6 +25,8 @@ struct TokenEndpointDeps {
   ClientRegistry& registry;
   ports::AccountStore& accounts;
   TokenService& tokens;
+  /// Failed client-authentication counts shared between nodes; null: kept in this process.
+  ports::ThrottleStore* throttle_store = nullptr;
   /// Receives the debug detail of each refused request (never sent to the client); may be null.
   const std::function<void(std::string_view)>* log_debug = nullptr;
 };
@@ -36,7 +38,7 @@ class TokenEndpoint {
   explicit TokenEndpoint(TokenEndpointDeps deps)
       : d_(deps),
         limiter_(deps.config.token_rate_limit_per_client),
-        throttle_(deps.config.client_auth_max_failures, deps.config.client_auth_failure_window) {}
+        throttle_(deps.config.client_auth_max_failures, deps.config.client_auth_failure_window, deps.throttle_store) {}
 
   Response handle(const Request& request);
   /// Shared with introspection and revocation (one failure count per client and address).

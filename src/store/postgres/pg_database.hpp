@@ -2,7 +2,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -18,6 +20,10 @@ struct PgOptions {
   int connect_timeout_seconds = 5;   // per connection attempt
   int statement_timeout_ms = 10000;  // server-side statement_timeout of every pooled connection
 };
+
+/// `url` with any password replaced by "***" (for messages and logs); anything unparsable is returned as is
+/// only when it contains no '@' (otherwise "postgresql://***").
+std::string redact_url(std::string_view url);
 
 /// A pool of connections to one PostgreSQL database, shared by every PostgreSQL store of a process.
 ///

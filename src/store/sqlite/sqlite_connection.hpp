@@ -80,6 +80,7 @@ class Connection {
 
  private:
   friend class SqliteDatabase;
+  friend class SqliteSchema;
   Connection(const std::filesystem::path& path, int busy_timeout_ms);
 
   struct StringHash {

@@ -217,4 +217,15 @@ void SqliteSchema::migrate(Connection& connection) {
                              std::to_string(migration_count) + ")");
 }
 
+int SqliteSchema::version_of(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) return 0;
+  Connection connection(path, 1000);
+  {
+    auto st = connection.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    if (!st.step() || st.column_int(0) == 0) return 0;
+  }
+  auto st = connection.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+  return st.step() ? static_cast<int>(st.column_int(0)) : 0;
+}
+
 }  // namespace boltauth::store::sqlite

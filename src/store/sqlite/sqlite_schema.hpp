@@ -1,4 +1,5 @@
 #pragma once
+#include <filesystem>
 #include <string_view>
 
 #include "store/sqlite/sqlite_connection.hpp"
@@ -15,6 +16,8 @@ class SqliteSchema {
   /// Applies every pending migration on `connection` (outside any transaction). Throws StorageError, or
   /// std::runtime_error when the file is newer than this binary.
   static void migrate(Connection& connection);
+  /// The schema version of the file at `path` without changing it: 0 when it does not exist or was never migrated.
+  static int version_of(const std::filesystem::path& path);
 };
 
 }  // namespace boltauth::store::sqlite

@@ -71,6 +71,27 @@ TEST(KeyDirectoryTest, PicksUpARotationWithoutRestartAndFollowsPhases) {
   EXPECT_EQ(source.ring(t0 + 102 + 3600)->jwks().at("keys").as_array().size(), 3u) << "old key unpublished";
 }
 
+// The same files through the KeyMaterial interface that Services and the `keys` commands use.
+TEST(KeyFilesTest, ServesAsKeyMaterialWithReloadingSources) {
+  testing::TempDir dir;
+  KeyFiles files(dir.path());
+  const KeyMaterial& material = files;
+  base::SeededRandom random(3);
+  EXPECT_EQ(material.master_key(random), KeyFiles(dir.path()).master_key(random)) << "created once, then read";
+  material.ensure_signing_keys(2048, t0);
+  material.ensure_sealing_key(t0);
+  const auto keys = material.key_source(3600);
+  const auto sealers = material.sealer_source(1000, t0);
+  EXPECT_EQ(keys->ring(t0)->jwks().at("keys").as_array().size(), 3u);
+  EXPECT_EQ(sealers->sealer(t0)->sealing_key_id(), 1);
+  const auto added = material.rotate_sealing(t0 + 1);
+  EXPECT_EQ(sealers->reload(t0 + 1)->sealing_key_id(), added.key.id);
+  material.rotate("RS256", 2048, t0 + 1, 0);
+  EXPECT_EQ(keys->ring(t0 + 1)->jwks().at("keys").as_array().size(), 4u);
+  EXPECT_EQ(material.sealing_key_files().size(), 2u);
+  EXPECT_EQ(material.scheduled_keys().size(), 4u);
+}
+
 // ---- sealing keys ----
 
 crypto::SealedPayload sample_payload(base::UnixSeconds at) {

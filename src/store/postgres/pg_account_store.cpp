@@ -1,0 +1,82 @@
+#include "store/postgres/pg_account_store.hpp"
+
+#include <string>
+
+#include "store/postgres/pg_connection.hpp"
+
+namespace boltauth::store::postgres {
+namespace {
+
+using core::model::Account;
+
+// Emails are unique and looked up case-insensitively; ASCII folding matches the callers' normalization.
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& ch : out)
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  return out;
+}
+
+// The one column list of `accounts`, in read_account's order.
+const std::string account_columns =
+    "sub, email, email_verified, first_name, last_name, phone, phone_verified, otp_code, deactivate_at, created_at, "
+    "updated_at";
+
+Account read_account(const PgResult& r) {
+  Account account;
+  account.sub = r.text(0, 0);
+  account.email = r.text(0, 1);
+  account.email_verified = r.boolean(0, 2);
+  account.first_name = r.text(0, 3);
+  account.last_name = r.text(0, 4);
+  account.phone = r.optional_text(0, 5);
+  account.phone_verified = r.boolean(0, 6);
+  account.otp_code = r.optional_text(0, 7);
+  account.deactivate_at = r.optional_int64(0, 8);
+  account.created_at = r.int64(0, 9);
+  account.updated_at = r.int64(0, 10);
+  return account;
+}
+
+const PgStatement insert_sql("INSERT INTO accounts (" + account_columns +
+                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING");
+const PgStatement find_sql("SELECT " + account_columns + " FROM accounts WHERE sub = $1");
+const PgStatement find_by_email_sql("SELECT " + account_columns + " FROM accounts WHERE email = $1");
+// A call that changes nothing leaves updated_at alone.
+const PgStatement update_profile_sql(
+    "UPDATE accounts SET first_name = coalesce($2::text, first_name), last_name = coalesce($3::text, last_name), "
+    "updated_at = CASE WHEN $2::text IS NULL AND $3::text IS NULL THEN updated_at ELSE $4 END WHERE sub = $1");
+
+std::optional<Account> find_account(PgDatabase& db, const PgStatement& statement, std::string_view key) {
+  return db.run([&](PgConnection& c) -> std::optional<Account> {
+    const PgResult r = c.run(statement, {key});
+    if (r.rows() == 0) return std::nullopt;
+    return read_account(r);
+  });
+}
+
+}  // namespace
+
+bool PgAccountStore::insert(const Account& a) {
+  const std::string email = ascii_lower(a.email);
+  return db_.run([&](PgConnection& c) {
+    return c.run(insert_sql, {a.sub, email, a.email_verified, a.first_name, a.last_name, a.phone, a.phone_verified,
+                              a.otp_code, a.deactivate_at, a.created_at, a.updated_at})
+               .affected() == 1;
+  });
+}
+
+std::optional<Account> PgAccountStore::find(std::string_view sub) { return find_account(db_, find_sql, sub); }
+
+std::optional<Account> PgAccountStore::find_by_email(std::string_view email) {
+  return find_account(db_, find_by_email_sql, ascii_lower(email));
+}
+
+bool PgAccountStore::update_profile(std::string_view sub, const std::optional<std::string>& first_name,
+                                    const std::optional<std::string>& last_name, base::UnixSeconds now) {
+  return db_.run([&](PgConnection& c) {
+    return c.run(update_profile_sql, {sub, first_name, last_name, now}).affected() == 1;
+  });
+}
+
+}  // namespace boltauth::store::postgres

@@ -1,0 +1,21 @@
+#pragma once
+#include "core/ports/account_store.hpp"
+#include "store/postgres/pg_database.hpp"
+
+namespace boltauth::store::postgres {
+
+/// AccountStore on PgDatabase. Emails are stored and compared in ASCII lower case.
+class PgAccountStore final : public core::ports::AccountStore {
+ public:
+  explicit PgAccountStore(PgDatabase& db) : db_(db) {}
+  bool insert(const core::model::Account& account) override;
+  std::optional<core::model::Account> find(std::string_view sub) override;
+  std::optional<core::model::Account> find_by_email(std::string_view email) override;
+  bool update_profile(std::string_view sub, const std::optional<std::string>& first_name,
+                      const std::optional<std::string>& last_name, base::UnixSeconds now) override;
+
+ private:
+  PgDatabase& db_;
+};
+
+}  // namespace boltauth::store::postgres

@@ -1,0 +1,111 @@
+#include "store/postgres/pg_client_store.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "store/postgres/pg_connection.hpp"
+
+namespace boltauth::store::postgres {
+namespace {
+
+using core::model::Client;
+using core::ports::StorageError;
+
+// The SQLite adapter's encoding: JSON keeps any string intact (an empty entry, a comma).
+std::string encode_list(const std::vector<std::string>& items) {
+  boost::json::array array;
+  array.reserve(items.size());
+  for (const auto& item : items) array.emplace_back(item);
+  return boost::json::serialize(array);
+}
+
+std::vector<std::string> decode_list(std::string_view text) {
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(text, ec);
+  if (ec || !value.is_array()) throw StorageError("postgres: corrupt list column", false);
+  std::vector<std::string> items;
+  items.reserve(value.get_array().size());
+  for (const auto& item : value.get_array()) {
+    if (!item.is_string()) throw StorageError("postgres: corrupt list column", false);
+    items.emplace_back(item.get_string());
+  }
+  return items;
+}
+
+// The one column list of `clients`, in read_client's order.
+const std::string client_columns =
+    "id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at, id_token_signed_response_alg, "
+    "pkce_required";
+
+Client read_client(const PgResult& r, int row) {
+  Client client;
+  client.id = r.text(row, 0);
+  client.publishable_key = r.text(row, 1);
+  client.name = r.text(row, 2);
+  client.secret_hash = r.text(row, 3);
+  client.redirect_uris = decode_list(r.text_view(row, 4));
+  client.grant_types = decode_list(r.text_view(row, 5));
+  client.created_at = r.int64(row, 6);
+  client.id_token_signed_response_alg = r.text(row, 7);
+  client.pkce_required = r.boolean(row, 8);
+  return client;
+}
+
+std::optional<Client> first_client(const PgResult& r) {
+  if (r.rows() == 0) return std::nullopt;
+  return read_client(r, 0);
+}
+
+// DO NOTHING covers only uniqueness conflicts (id, publishable key); any other failure still throws.
+const PgStatement insert_sql("INSERT INTO clients (" + client_columns +
+                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING");
+const PgStatement find_sql("SELECT " + client_columns + " FROM clients WHERE id = $1");
+const PgStatement find_by_secret_sql("SELECT " + client_columns +
+                                     " FROM clients WHERE secret_hash = $1 ORDER BY id LIMIT 1");
+const PgStatement list_sql("SELECT " + client_columns + " FROM clients ORDER BY id");
+// ON DELETE CASCADE removes its grants (index grants_by_client) and login requests in the same statement.
+const PgStatement remove_sql("DELETE FROM clients WHERE id = $1");
+const PgStatement update_secret_sql("UPDATE clients SET secret_hash = $2 WHERE id = $1");
+
+}  // namespace
+
+bool PgClientStore::insert(const Client& client) {
+  const std::string redirect_uris = encode_list(client.redirect_uris);
+  const std::string grant_types = encode_list(client.grant_types);
+  return db_.run([&](PgConnection& c) {
+    return c.run(insert_sql,
+                 {client.id, client.publishable_key, client.name, client.secret_hash, redirect_uris, grant_types,
+                  client.created_at, client.id_token_signed_response_alg, client.pkce_required})
+               .affected() == 1;
+  });
+}
+
+std::optional<Client> PgClientStore::find(std::string_view client_id) {
+  return db_.run([&](PgConnection& c) { return first_client(c.run(find_sql, {client_id})); });
+}
+
+std::optional<Client> PgClientStore::find_by_secret_hash(std::string_view secret_hash) {
+  return db_.run([&](PgConnection& c) { return first_client(c.run(find_by_secret_sql, {secret_hash})); });
+}
+
+std::vector<Client> PgClientStore::list() {
+  return db_.run([&](PgConnection& c) {
+    const PgResult r = c.run(list_sql);
+    std::vector<Client> clients;
+    clients.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows(); ++row) clients.push_back(read_client(r, row));
+    return clients;
+  });
+}
+
+bool PgClientStore::remove(std::string_view client_id) {
+  return db_.run([&](PgConnection& c) { return c.run(remove_sql, {client_id}).affected() == 1; });
+}
+
+bool PgClientStore::update_secret_hash(std::string_view client_id, std::string_view secret_hash) {
+  return db_.run([&](PgConnection& c) { return c.run(update_secret_sql, {client_id, secret_hash}).affected() == 1; });
+}
+
+}  // namespace boltauth::store::postgres

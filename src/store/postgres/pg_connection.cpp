@@ -1,0 +1,339 @@
+#include "store/postgres/pg_connection.hpp"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <stdexcept>
+
+namespace boltauth::store::postgres {
+namespace {
+
+// Enough for every statement of the stores (a grant row has 19 columns); checked, not assumed.
+constexpr std::size_t kMaxParams = 32;
+
+std::atomic<std::size_t> next_statement_index{0};
+
+void ignore_notice(void*, const char*) {}
+
+void replace_all(std::string& text, std::string_view what, std::string_view with) {
+  if (what.empty()) return;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
+    text.replace(at, what.size(), with);
+}
+
+std::string trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+/// What a URL names, for messages: host, port, database, user, and the password only to scrub it.
+struct Target {
+  std::string describe;
+  std::string password;
+};
+
+Target parse_target(const std::string& url) {
+  Target target;
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (options == nullptr) {
+    if (error != nullptr) PQfreemem(error);
+    target.describe = redact_url(url);
+    return target;
+  }
+  std::string host, port, dbname, user;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string_view key = o->keyword;
+    if (key == "host" || (key == "hostaddr" && host.empty())) host = o->val;
+    if (key == "port") port = o->val;
+    if (key == "dbname") dbname = o->val;
+    if (key == "user") user = o->val;
+    if (key == "password") target.password = o->val;
+  }
+  PQconninfoFree(options);
+  target.describe = (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port) + "/" +
+                    (dbname.empty() ? user : dbname) + (user.empty() ? "" : " as " + user);
+  return target;
+}
+
+/// Removes the password from a message (a malformed URL may be echoed by libpq).
+std::string scrub(std::string message, const std::string& password) {
+  // Very short passwords would mangle unrelated words; libpq's own messages never contain the password anyway.
+  if (password.size() >= 4) replace_all(message, password, "***");
+  return message;
+}
+
+std::int64_t parse_int(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw core::ports::StorageError("postgres: not an integer: \"" + std::string(text.substr(0, 32)) + "\"", false);
+  return value;
+}
+
+}  // namespace
+
+// --- PgStatement, PgParam ----------------------------------------------------------------------------------------
+
+PgStatement::PgStatement(std::string sql)
+    : sql_(std::move(sql)), index_(next_statement_index.fetch_add(1, std::memory_order_relaxed)) {
+  name_ = "boltauth_" + std::to_string(index_);
+}
+
+void PgParam::set_integer(std::int64_t value) noexcept {
+  const auto [end, ec] = std::to_chars(buffer_, buffer_ + sizeof(buffer_) - 1, value);
+  (void)ec;  // 20 characters at most: always fits
+  *end = '\0';
+  size_ = static_cast<std::size_t>(end - buffer_);
+  null_ = false;
+  binary_ = false;
+  inline_ = true;
+}
+
+// --- PgResult ----------------------------------------------------------------------------------------------------
+
+PgResult& PgResult::operator=(PgResult&& other) noexcept {
+  if (this != &other) {
+    if (result_ != nullptr) PQclear(result_);
+    result_ = std::exchange(other.result_, nullptr);
+  }
+  return *this;
+}
+
+PgResult::~PgResult() {
+  if (result_ != nullptr) PQclear(result_);
+}
+
+int PgResult::rows() const noexcept { return result_ == nullptr ? 0 : PQntuples(result_); }
+int PgResult::columns() const noexcept { return result_ == nullptr ? 0 : PQnfields(result_); }
+
+std::string_view PgResult::command() const noexcept {
+  return result_ == nullptr ? std::string_view() : std::string_view(PQcmdStatus(result_));
+}
+
+std::int64_t PgResult::affected() const noexcept {
+  if (result_ == nullptr) return 0;
+  const std::string_view text = PQcmdTuples(result_);
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+bool PgResult::is_null(int row, int column) const noexcept { return PQgetisnull(result_, row, column) != 0; }
+
+const char* PgResult::value(int row, int column) const {
+  if (row < 0 || row >= rows() || column < 0 || column >= columns())
+    throw core::ports::StorageError(
+        "postgres: no value at row " + std::to_string(row) + ", column " + std::to_string(column), false);
+  if (is_null(row, column))
+    throw core::ports::StorageError("postgres: unexpected NULL in column " + std::to_string(column), false);
+  return PQgetvalue(result_, row, column);
+}
+
+std::string_view PgResult::text_view(int row, int column) const {
+  const char* v = value(row, column);
+  return {v, static_cast<std::size_t>(PQgetlength(result_, row, column))};
+}
+
+std::int64_t PgResult::int64(int row, int column) const { return parse_int(text_view(row, column)); }
+
+bool PgResult::boolean(int row, int column) const {
+  const std::string_view v = text_view(row, column);
+  if (v == "t") return true;
+  if (v == "f") return false;
+  throw core::ports::StorageError("postgres: not a boolean: \"" + std::string(v.substr(0, 8)) + "\"", false);
+}
+
+std::string PgResult::bytea(int row, int column) const {
+  std::size_t length = 0;
+  unsigned char* bytes = PQunescapeBytea(reinterpret_cast<const unsigned char*>(value(row, column)), &length);
+  if (bytes == nullptr) throw core::ports::StorageError("postgres: cannot decode a bytea value", false);
+  std::string out(reinterpret_cast<const char*>(bytes), length);
+  PQfreemem(bytes);
+  return out;
+}
+
+std::optional<std::int64_t> PgResult::optional_int64(int row, int column) const {
+  if (is_null(row, column)) return std::nullopt;
+  return int64(row, column);
+}
+
+std::optional<std::string> PgResult::optional_text(int row, int column) const {
+  if (is_null(row, column)) return std::nullopt;
+  return text(row, column);
+}
+
+// --- PgConnection ------------------------------------------------------------------------------------------------
+
+std::unique_ptr<PgConnection> PgConnection::open(const PgConnectOptions& options) {
+  const Target target = parse_target(options.url);
+  const std::string timeout = std::to_string(options.connect_timeout_seconds);
+  // Parameters are applied in order, the last one winning: application_name before the URL (which may name its
+  // own), connect_timeout and client_encoding after it (the configured timeout is the one in force; the stores
+  // read and write UTF-8).
+  const std::array<const char*, 5> keywords = {"application_name", "dbname", "connect_timeout", "client_encoding",
+                                               nullptr};
+  const std::array<const char*, 5> values = {options.application_name.c_str(), options.url.c_str(), timeout.c_str(),
+                                             "UTF8", nullptr};
+  pg_conn* conn = PQconnectdbParams(keywords.data(), values.data(), 1);
+  if (conn == nullptr) throw PgError("postgres: out of memory connecting to " + target.describe, "", true, true);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    const std::string message = scrub(trim(PQerrorMessage(conn)), target.password);
+    PQfinish(conn);
+    throw PgError("postgres: cannot connect to " + target.describe + ": " + message, "", true, true);
+  }
+  PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+  auto connection = std::unique_ptr<PgConnection>(new PgConnection(conn, target.describe, target.password));
+  // Session settings, in one round trip: a write returns only after its commit is flushed, whatever the server's
+  // default; no statement runs longer than configured (a stuck lock becomes a transient error, not a hang).
+  connection->exec("SET synchronous_commit = on; SET statement_timeout = " +
+                   std::to_string(options.statement_timeout_ms));
+  return connection;
+}
+
+PgConnection::PgConnection(pg_conn* conn, std::string describe, std::string password)
+    : conn_(conn), describe_(std::move(describe)), password_(std::move(password)) {}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+PgResult PgConnection::check(pg_result* result, std::string_view context) {
+  const ExecStatusType status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return PgResult(result);
+  fail(result, context);
+}
+
+void PgConnection::fail(pg_result* result, std::string_view context) {
+  const char* state = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const std::string sqlstate = state == nullptr ? "" : state;
+  const char* primary = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  std::string message = trim(primary != nullptr ? primary : PQerrorMessage(conn_));
+  if (result != nullptr) PQclear(result);
+  if (message.empty()) message = "no answer from the server";
+
+  // Class 08 (connection exception) and 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now) end the
+  // session; so does anything libpq reports without an SQLSTATE on a connection it found closed. 25006: the
+  // server became a read-only standby (failover); a new connection finds the primary.
+  const bool lost = PQstatus(conn_) == CONNECTION_BAD || sqlstate.starts_with("08") || sqlstate == "57P01" ||
+                    sqlstate == "57P02" || sqlstate == "57P03" || sqlstate == "25006";
+  if (lost) broken_ = true;
+  // Worth trying again later: the above, serialization failures and deadlocks, lock and statement timeouts
+  // (55P03, 57014), too many connections (53300).
+  const bool transient = lost || sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" ||
+                         sqlstate == "57014" || sqlstate == "53300";
+  std::string what = "postgres: " + std::string(context) + " on " + describe_ + " failed";
+  if (!sqlstate.empty()) what += ": SQLSTATE " + sqlstate;
+  what += ": " + message;
+  throw PgError(scrub(std::move(what), password_), sqlstate, transient, lost);
+}
+
+PgResult PgConnection::run(const PgStatement& statement, std::span<const PgParam> params) {
+  if (params.size() > kMaxParams) throw std::logic_error("postgres: too many parameters for " + statement.name());
+  if (broken_) throw PgError("postgres: connection to " + describe_ + " was lost", "", true, true);
+  const std::size_t index = statement.index();
+  if (index >= prepared_.size()) prepared_.resize(index + 1, 0);
+  if (prepared_[index] == 0) {
+    // Parameter types are inferred from where each $n appears.
+    check(PQprepare(conn_, statement.name().c_str(), statement.sql().c_str(), 0, nullptr), "prepare");
+    prepared_[index] = 1;
+  }
+  std::array<const char*, kMaxParams> values{};
+  std::array<int, kMaxParams> lengths{};
+  std::array<int, kMaxParams> formats{};
+  std::size_t i = 0;
+  for (const PgParam& p : params) {
+    values[i] = p.data();
+    lengths[i] = p.size();
+    formats[i] = p.binary() ? 1 : 0;
+    ++i;
+  }
+  return check(PQexecPrepared(conn_, statement.name().c_str(), static_cast<int>(i), values.data(), lengths.data(),
+                              formats.data(), 0),
+               statement.sql().substr(0, statement.sql().find(' ')));
+}
+
+PgResult PgConnection::exec(std::string_view sql, std::initializer_list<PgParam> params) {
+  if (params.size() > kMaxParams) throw std::logic_error("postgres: too many parameters");
+  if (broken_) throw PgError("postgres: connection to " + describe_ + " was lost", "", true, true);
+  const std::string text(sql);
+  const std::string context(sql.substr(0, sql.find(' ')));
+  if (params.size() == 0) return check(PQexec(conn_, text.c_str()), context);
+  std::array<const char*, kMaxParams> values{};
+  std::array<int, kMaxParams> lengths{};
+  std::array<int, kMaxParams> formats{};
+  std::size_t i = 0;
+  for (const PgParam& p : params) {
+    values[i] = p.data();
+    lengths[i] = p.size();
+    formats[i] = p.binary() ? 1 : 0;
+    ++i;
+  }
+  return check(
+      PQexecParams(conn_, text.c_str(), static_cast<int>(i), nullptr, values.data(), lengths.data(), formats.data(), 0),
+      context);
+}
+
+bool PgConnection::alive() noexcept {
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    return false;
+  }
+  // An idle connection has nothing to read unless the server is ending it (a restart sends a termination notice
+  // and closes): one poll() in the common case.
+  pollfd fd{PQsocket(conn_), POLLIN, 0};
+  if (::poll(&fd, 1, 0) == 0) return true;
+  // Read the notice and, behind it, the EOF; libpq then reports the connection bad.
+  for (int i = 0; i < 2; ++i) {
+    if (PQconsumeInput(conn_) == 0) break;
+    (void)PQisBusy(conn_);  // parses what arrived (an unsolicited error goes to the notice processor)
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  return !broken_;
+}
+
+bool PgConnection::in_transaction() const noexcept { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+
+void PgConnection::rollback_quietly() noexcept {
+  if (broken_ || PQtransactionStatus(conn_) == PQTRANS_IDLE) return;
+  pg_result* result = PQexec(conn_, "ROLLBACK");
+  if (result == nullptr || PQresultStatus(result) != PGRES_COMMAND_OK) broken_ = true;
+  if (result != nullptr) PQclear(result);
+}
+
+// --- redact_url --------------------------------------------------------------------------------------------------
+
+std::string redact_url(std::string_view url) {
+  std::string out(url);
+  const std::size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    // URI: postgresql://user:password@host...; the userinfo ends at the last '@' before the path.
+    const std::size_t start = scheme + 3;
+    const std::size_t path = out.find_first_of("/?", start);
+    const std::size_t at = out.rfind('@', path == std::string::npos ? std::string::npos : path);
+    if (at != std::string::npos && at >= start) {
+      const std::size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  // password=... as a URI query parameter or in a key=value string (possibly quoted).
+  for (std::size_t at = out.find("password="); at != std::string::npos; at = out.find("password=", at + 1)) {
+    if (at > 0 && out[at - 1] != '?' && out[at - 1] != '&' && out[at - 1] != ' ') continue;
+    const std::size_t value = at + 9;
+    std::size_t end = value;
+    if (end < out.size() && out[end] == '\'') {
+      for (++end; end < out.size() && out[end] != '\''; ++end)
+        if (out[end] == '\\') ++end;
+      if (end < out.size()) ++end;
+    } else {
+      end = out.find_first_of(scheme != std::string::npos ? "&" : " ", value);
+      if (end == std::string::npos) end = out.size();
+    }
+    out.replace(value, end - value, "***");
+  }
+  return out;
+}
+
+}  // namespace boltauth::store::postgres

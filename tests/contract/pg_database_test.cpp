@@ -1,0 +1,402 @@
+// What only the PostgreSQL adapter promises: the pool, session settings, migrations, error classification and
+// messages, transactions, and single use under many concurrent connections.
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "contract/pg_test_support.hpp"
+#include "store/postgres/pg_connection.hpp"
+#include "store/postgres/pg_schema.hpp"
+
+namespace boltauth::contract {
+namespace {
+
+using core::ports::ConsumeOutcome;
+using core::ports::StorageError;
+using store::postgres::PgConnection;
+using store::postgres::PgDatabase;
+using store::postgres::PgError;
+using store::postgres::PgStatement;
+
+bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+/// The message of what `fn` throws (fails the test when it does not throw `E`).
+template <class E, class F>
+std::string thrown_message(F&& fn) {
+  try {
+    fn();
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "nothing thrown";
+  return "";
+}
+
+std::string first_value(PgDatabase& db, const std::string& sql) {
+  return db.run([&](PgConnection& c) { return c.exec(sql).text(0, 0); });
+}
+
+// --- the test cluster itself ------------------------------------------------------------------------------------
+
+TEST(PgClusterSupport, CreatesDistinctEmptyDatabasesAndDropsThem) {
+  auto& cluster = testing::PgCluster::shared();
+  const auto a = cluster.create_database();
+  const auto b = cluster.create_database();
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(a.starts_with("postgresql://boltauth@127.0.0.1:" + std::to_string(cluster.port()) + "/")) << a;
+  for (const auto& url : {a, b}) {
+    EXPECT_EQ(cluster.query(url, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"), "0")
+        << "never migrated";
+    EXPECT_EQ(cluster.query(url, "SHOW fsync"), "on");
+  }
+  cluster.query(a, "CREATE TABLE marker (x int)");
+  EXPECT_EQ(cluster.query(b, "SELECT to_regclass('marker') IS NULL"), "t") << "databases are separate";
+  cluster.drop_database(a);
+  EXPECT_THROW(cluster.query(a, "SELECT 1"), std::runtime_error);
+  cluster.drop_database(b);
+}
+
+// --- migrations --------------------------------------------------------------------------------------------------
+
+TEST(PgDatabase, MigrateIsIdempotentAndRecordsEachVersionOnce) {
+  PgTestDatabase database;
+  PgDatabase db(pg_options(database.url()));
+  const int latest = PgDatabase::latest_schema_version();
+  ASSERT_GE(latest, 1);
+  EXPECT_EQ(db.schema_version(), 0);
+  EXPECT_EQ(db.migrate(), std::make_pair(0, latest));
+  EXPECT_EQ(db.migrate(), std::make_pair(latest, latest));
+  EXPECT_EQ(db.schema_version(), latest);
+  EXPECT_NO_THROW(db.require_current_schema());
+  EXPECT_EQ(database.query("SELECT count(*), max(version) FROM schema_version"),
+            std::to_string(latest) + "|" + std::to_string(latest));
+  // A second process (another pool) sees the same and changes nothing.
+  PgDatabase other(pg_options(database.url()));
+  EXPECT_EQ(other.migrate(), std::make_pair(latest, latest));
+}
+
+TEST(PgDatabase, ConcurrentMigrationsApplyEachVersionOnce) {
+  PgTestDatabase database;
+  constexpr int processes = 6;
+  std::vector<std::pair<int, int>> results(processes);
+  {
+    std::barrier start(processes);
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < processes; ++i)
+      threads.emplace_back([&, i] {
+        PgDatabase db(pg_options(database.url(), 1));
+        start.arrive_and_wait();
+        results[static_cast<std::size_t>(i)] = db.migrate();
+      });
+  }
+  const int latest = PgDatabase::latest_schema_version();
+  int from_zero = 0;
+  for (const auto& [before, after] : results) {
+    EXPECT_EQ(after, latest);
+    from_zero += before == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(from_zero, 1) << "exactly one process applied the migrations";
+  EXPECT_EQ(database.query("SELECT count(*) FROM schema_version"), std::to_string(latest));
+}
+
+TEST(PgDatabase, RefusesASchemaNewerThanTheBinary) {
+  PgTestDatabase database;
+  PgDatabase db(pg_options(database.url()));
+  db.migrate();
+  const int newer = PgDatabase::latest_schema_version() + 1;
+  database.query("INSERT INTO schema_version VALUES (" + std::to_string(newer) + ", 0)");
+  EXPECT_EQ(db.schema_version(), newer);
+  const auto migrate_message = thrown_message<std::runtime_error>([&] { db.migrate(); });
+  EXPECT_TRUE(contains(migrate_message, "newer")) << migrate_message;
+  EXPECT_TRUE(contains(migrate_message, std::to_string(newer))) << migrate_message;
+  const auto require_message = thrown_message<std::runtime_error>([&] { db.require_current_schema(); });
+  EXPECT_TRUE(contains(require_message, "newer")) << require_message;
+  EXPECT_TRUE(contains(require_message, "upgrade boltauth")) << require_message;
+  // Nothing was changed by the refused migration.
+  EXPECT_EQ(database.query("SELECT count(*) FROM schema_version"), std::to_string(newer));
+}
+
+TEST(PgDatabase, RequireCurrentSchemaNamesTheMigrateCommandWithoutThePassword) {
+  PgTestDatabase database;
+  const auto url = database.cluster().password_url(database.url(), testing::PgCluster::password);
+  PgDatabase db(pg_options(url));
+  const auto message = thrown_message<std::runtime_error>([&] { db.require_current_schema(); });
+  EXPECT_TRUE(contains(message, "boltauth migrate --store-url")) << message;
+  EXPECT_TRUE(contains(message, db.redacted_url())) << message;
+  EXPECT_TRUE(contains(message, "version 0")) << message;
+  EXPECT_FALSE(contains(message, testing::PgCluster::password)) << message;
+  db.migrate();
+  EXPECT_NO_THROW(db.require_current_schema());
+}
+
+TEST(PgDatabase, MigrationOneIsTheWholeV2Schema) {
+  PgTestDatabase database;
+  PgDatabase db(pg_options(database.url()));
+  db.migrate();
+  EXPECT_EQ(
+      database.query("SELECT string_agg(relname || ':' || relpersistence::text, ',' ORDER BY relname) FROM pg_class "
+                     "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"),
+      "accounts:p,auth_failures:u,clients:p,denied_tokens:p,grants:p,login_requests:p,login_sessions:p,"
+      "schema_version:p,secrets:p");
+  // Indexes serving cascades, the janitor's expiry scans and client_credentials' one row per client.
+  const auto indexes = database.query(
+      "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public'");
+  for (const char* name :
+       {"grants_by_client", "grants_client_credentials", "login_requests_by_client", "denied_tokens_expires_at",
+        "login_requests_expires_at", "login_sessions_expires_at", "clients_secret_hash"})
+    EXPECT_TRUE(contains(indexes, name)) << name << " in " << indexes;
+  // No index on a column a rotation changes: a refresh is a HOT update.
+  EXPECT_EQ(database.query("SELECT count(*) FROM pg_indexes WHERE tablename = 'grants' AND (indexdef LIKE "
+                           "'%generation%' OR indexdef LIKE '%expires_at%' OR indexdef LIKE '%rotated_at%')"),
+            "0");
+}
+
+// --- connections, settings, messages -----------------------------------------------------------------------------
+
+TEST(PgDatabase, EveryConnectionCommitsSynchronouslyWithTheConfiguredTimeout) {
+  PgTestDatabase database;
+  auto options = pg_options(database.url());
+  options.statement_timeout_ms = 4321;
+  PgDatabase db(options);
+  EXPECT_EQ(first_value(db, "SHOW synchronous_commit"), "on");
+  EXPECT_EQ(first_value(db, "SHOW statement_timeout"), "4321ms");
+  EXPECT_EQ(first_value(db, "SHOW application_name"), "boltauth");
+  EXPECT_EQ(first_value(db, "SHOW client_encoding"), "UTF8");
+  EXPECT_TRUE(db.ping());
+}
+
+TEST(PgDatabase, ServerWideAsynchronousCommitIsOverriddenPerConnection) {
+  // A database configured for asynchronous commit must not make boltauth answer before its writes are flushed.
+  PgTestDatabase database;
+  database.query("ALTER DATABASE " + database.url().substr(database.url().rfind('/') + 1) +
+                 " SET synchronous_commit = off");
+  PgDatabase db(pg_options(database.url()));
+  EXPECT_EQ(first_value(db, "SHOW synchronous_commit"), "on");
+}
+
+TEST(PgDatabase, AWrongPortFailsFastWithATransientErrorWithoutThePassword) {
+  const std::string secret = "s3cret-never-shown";
+  // Port 1 on loopback: nothing listens there (tcpmux), so the connection is refused at once.
+  const std::string url = "postgresql://boltauth:" + secret + "@127.0.0.1:1/postgres";
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    PgDatabase db(pg_options(url));
+    FAIL() << "connected to port 1";
+  } catch (const StorageError& e) {
+    EXPECT_TRUE(e.transient()) << e.what();
+    EXPECT_FALSE(contains(e.what(), secret)) << e.what();
+    EXPECT_TRUE(contains(e.what(), "127.0.0.1:1/postgres")) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+}
+
+TEST(PgDatabase, AWrongPasswordFailsWithoutEchoingItAndTheRightOneConnects) {
+  PgTestDatabase database;
+  const std::string wrong = "not-the-password-4711";
+  const auto url = database.cluster().password_url(database.url(), wrong);
+  try {
+    PgDatabase db(pg_options(url));
+    FAIL() << "connected with a wrong password";
+  } catch (const StorageError& e) {
+    EXPECT_FALSE(contains(e.what(), wrong)) << e.what();
+    EXPECT_TRUE(contains(e.what(), "password authentication failed")) << e.what();
+    EXPECT_TRUE(contains(e.what(), testing::PgCluster::password_user)) << e.what();
+  }
+  PgDatabase db(pg_options(database.cluster().password_url(database.url(), testing::PgCluster::password)));
+  EXPECT_TRUE(db.ping());
+  EXPECT_FALSE(contains(db.redacted_url(), testing::PgCluster::password)) << db.redacted_url();
+}
+
+TEST(PgDatabase, RedactedUrlHidesEveryFormOfPassword) {
+  using store::postgres::redact_url;
+  EXPECT_EQ(redact_url("postgresql://u:pw@h:5432/db"), "postgresql://u:***@h:5432/db");
+  EXPECT_EQ(redact_url("postgres://u:p%40w@h/db?sslmode=require"), "postgres://u:***@h/db?sslmode=require");
+  EXPECT_EQ(redact_url("postgresql://u@h/db?password=pw&sslmode=require"),
+            "postgresql://u@h/db?password=***&sslmode=require");
+  EXPECT_EQ(redact_url("host=h password='p w' dbname=db"), "host=h password=*** dbname=db");
+  EXPECT_EQ(redact_url("host=h password=pw dbname=db"), "host=h password=*** dbname=db");
+  EXPECT_EQ(redact_url("postgresql://u@h/db"), "postgresql://u@h/db");
+}
+
+TEST(PgDatabase, StatementTimeoutIsTransientAndTheConnectionStaysUsable) {
+  PgTestDatabase database;
+  auto options = pg_options(database.url(), 1);
+  options.statement_timeout_ms = 100;
+  PgDatabase db(options);
+  try {
+    db.run([](PgConnection& c) { c.exec("SELECT pg_sleep(2)"); });
+    FAIL() << "the statement ran past its timeout";
+  } catch (const PgError& e) {
+    EXPECT_TRUE(e.transient()) << e.what();
+    EXPECT_EQ(e.sqlstate(), "57014");
+    EXPECT_FALSE(e.connection_lost());
+    EXPECT_TRUE(contains(e.what(), "SQLSTATE 57014")) << e.what();
+  }
+  const auto pid = first_value(db, "SELECT pg_backend_pid()");
+  EXPECT_EQ(first_value(db, "SELECT pg_backend_pid()"), pid) << "the one pooled connection was kept";
+}
+
+TEST(PgDatabase, ConstraintViolationsArePermanentAndNamedBySqlstate) {
+  PgTestDatabase database;
+  PgStoreSet stores(pg_options(database.url()));
+  try {
+    stores.grants().insert_grant(make_grant("g", "no-such-client", t0));
+    FAIL() << "stored a grant of an unknown client";
+  } catch (const PgError& e) {
+    EXPECT_FALSE(e.transient()) << e.what();
+    EXPECT_EQ(e.sqlstate(), "23503");
+    EXPECT_TRUE(contains(e.what(), "SQLSTATE 23503")) << e.what();
+  }
+  ASSERT_TRUE(stores.clients().insert(make_client("client-a")));
+  stores.logins().insert_request(make_login_request("r1", "client-a"));
+  try {
+    stores.logins().insert_request(make_login_request("r1", "client-a"));
+    FAIL() << "stored a login request twice";
+  } catch (const PgError& e) {
+    EXPECT_TRUE(e.unique_violation()) << e.what();
+    EXPECT_FALSE(e.transient());
+  }
+  EXPECT_TRUE(stores.db().ping());
+}
+
+TEST(PgDatabase, TransactionKeepsNothingWhenItsFunctionThrows) {
+  PgTestDatabase database;
+  PgStoreSet stores(pg_options(database.url(), 1));
+  ASSERT_TRUE(stores.clients().insert(make_client("client-a")));
+  EXPECT_THROW(stores.db().transaction([](PgConnection& c) {
+    c.exec("UPDATE clients SET name = 'changed'");
+    throw std::logic_error("callback failed");
+  }),
+               std::logic_error);
+  // A statement that fails inside the transaction, caught by the function: COMMIT must not report success.
+  EXPECT_THROW(stores.db().transaction([](PgConnection& c) {
+    c.exec("UPDATE clients SET name = 'changed'");
+    try {
+      c.exec("SELECT 1/0");
+    } catch (const PgError&) {
+    }
+  }),
+               PgError);
+  EXPECT_EQ(stores.clients().find("client-a"), make_client("client-a"));
+  EXPECT_EQ(stores.db().transaction([](PgConnection& c) { return c.exec("SELECT 41 + 1").int64(0, 0); }), 42);
+  EXPECT_EQ(database.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = "
+                           "'idle in transaction'"),
+            "0");
+}
+
+TEST(PgDatabase, TransactionRerunsADeadlockVictim) {
+  PgTestDatabase database;
+  PgStoreSet stores(pg_options(database.url(), 2));
+  ASSERT_TRUE(stores.clients().insert(make_client("a")));
+  ASSERT_TRUE(stores.clients().insert(make_client("b")));
+  std::atomic<int> calls{0};
+  std::barrier both_locked(2);
+  std::atomic<bool> first_round{true};
+  const auto lock_both = [&](const char* first, const char* second) {
+    stores.db().transaction([&](PgConnection& c) {
+      ++calls;
+      c.exec("UPDATE clients SET name = name || '+' WHERE id = $1", {first});
+      if (first_round.load()) both_locked.arrive_and_wait();  // each holds one row and wants the other's
+      first_round = false;
+      c.exec("UPDATE clients SET name = name || '+' WHERE id = $1", {second});
+    });
+  };
+  {
+    std::jthread one([&] { EXPECT_NO_THROW(lock_both("a", "b")); });
+    std::jthread two([&] { EXPECT_NO_THROW(lock_both("b", "a")); });
+  }
+  EXPECT_EQ(calls.load(), 3) << "the deadlock victim ran again, once";
+  // Each committed transaction appended once to each row; the victim's first attempt left nothing.
+  EXPECT_EQ(stores.clients().find("a")->name, "Shop a++");
+  EXPECT_EQ(stores.clients().find("b")->name, "Shop b++");
+}
+
+TEST(PgDatabase, ThePoolNeverOpensMoreConnectionsThanConfigured) {
+  PgTestDatabase database;
+  PgDatabase db(pg_options(database.url(), 3));
+  std::atomic<int> peak{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < 8; ++i)
+      threads.emplace_back([&] {
+        for (int j = 0; j < 3; ++j)
+          db.run([&](PgConnection& c) {
+            c.exec("SELECT pg_sleep(0.05)");
+            const auto open = c.exec(
+                                   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                                   "application_name = 'boltauth'")
+                                  .int64(0, 0);
+            int seen = peak.load();
+            while (open > seen && !peak.compare_exchange_weak(seen, static_cast<int>(open))) {
+            }
+          });
+      });
+  }
+  EXPECT_GE(peak.load(), 2);
+  EXPECT_LE(peak.load(), 3);
+}
+
+// --- single use under many connections ---------------------------------------------------------------------------
+
+TEST(PgDatabase, ThirtyTwoConcurrentRedeemsAndRotationsHaveExactlyOneWinner) {
+  PgTestDatabase database;
+  PgStoreSet stores(pg_options(database.url(), 32));
+  ASSERT_TRUE(stores.clients().insert(make_client("client-a")));
+  for (int round = 0; round < 3; ++round) {
+    const auto id = stores.grants().insert_grant(make_grant("g" + std::to_string(round), "client-a", t0));
+    auto result = race(32, [&](int thread) { return stores.grants().redeem(id, t0 + 1 + thread % 3, t0 + 1000); });
+    EXPECT_EQ(result.consumed, 1);
+    EXPECT_EQ(result.lost, 31);
+    for (int generation = 1; generation <= 3; ++generation) {
+      result =
+          race(32, [&](int thread) { return stores.grants().rotate(id, generation, t0 + 10 + thread, t0 + 2000); });
+      EXPECT_EQ(result.consumed, 1) << "generation " << generation;
+      EXPECT_EQ(result.lost, 31) << "generation " << generation;
+    }
+    // The previous generation's grace replay, raced against a rotation of the current one: one of them wins.
+    result = race(32, [&](int thread) {
+      return thread % 2 == 0 ? stores.grants().replay(id, 4, t0, t0 + 50, t0 + 3000)
+                             : stores.grants().rotate(id, 4, t0 + 50, t0 + 3000);
+    });
+    EXPECT_EQ(result.consumed, 1);
+    EXPECT_EQ(stores.grants().find_grant(id).value().generation, 5);
+  }
+}
+
+TEST(PgDatabase, GrantIdsKeepGrowingAcrossPurgesAndReopens) {
+  PgTestDatabase database;
+  std::int64_t last = 0;
+  for (int i = 0; i < 3; ++i) {
+    PgStoreSet stores(pg_options(database.url()));
+    stores.clients().insert(make_client("client-a"));
+    const auto id = stores.grants().insert_grant(make_grant("g", "client-a", t0));
+    EXPECT_GT(id, last);
+    last = id;
+    stores.grants().revoke_grant(id, t0);
+    core::run_janitor(stores.purge(), t0 + 1, 10);
+    EXPECT_EQ(stores.grants().find_grant(id), std::nullopt);
+  }
+}
+
+TEST(PgDatabase, StatementsArePreparedOncePerConnection) {
+  PgTestDatabase database;
+  PgStoreSet stores(pg_options(database.url(), 1));
+  ASSERT_TRUE(stores.clients().insert(make_client("client-a")));
+  const auto id = stores.grants().insert_grant(make_grant("g", "client-a", t0));
+  for (int i = 0; i < 5; ++i) stores.grants().find_grant_for_token(id, 7);
+  const auto prepared = stores.db().run([](PgConnection& c) {
+    return c
+        .exec(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%EXISTS (SELECT 1 FROM "
+            "denied_tokens%'")
+        .int64(0, 0);
+  });
+  EXPECT_EQ(prepared, 1);
+}
+
+}  // namespace
+}  // namespace boltauth::contract

@@ -1,0 +1,66 @@
+#pragma once
+// What the PostgreSQL contract tests share: a fresh database per test on the shared cluster, and a StoreSet over it.
+#include <memory>
+#include <string>
+
+#include "contract/store_contract.hpp"
+#include "store/postgres/pg_stores.hpp"
+#include "support/pg_cluster.hpp"
+
+namespace boltauth::contract {
+
+/// A fresh, empty database on the shared cluster, dropped when the object dies.
+class PgTestDatabase {
+ public:
+  explicit PgTestDatabase(testing::PgCluster& cluster = testing::PgCluster::shared())
+      : cluster_(cluster), url_(cluster.create_database()) {}
+  ~PgTestDatabase() {
+    try {
+      cluster_.drop_database(url_);
+    } catch (...) {  // a cluster a test stopped takes its databases with it
+    }
+  }
+  PgTestDatabase(const PgTestDatabase&) = delete;
+  PgTestDatabase& operator=(const PgTestDatabase&) = delete;
+  const std::string& url() const { return url_; }
+  testing::PgCluster& cluster() { return cluster_; }
+  /// Runs SQL on this database (assertions).
+  std::string query(const std::string& sql) { return cluster_.query(url_, sql); }
+
+ private:
+  testing::PgCluster& cluster_;
+  std::string url_;
+};
+
+inline store::postgres::PgOptions pg_options(const std::string& url, int connections = 16) {
+  store::postgres::PgOptions options;
+  options.url = url;
+  options.connections = connections;
+  return options;
+}
+
+/// Every PostgreSQL store over one pool; migrates on open, as the server's start does.
+class PgStoreSet final : public StoreSet {
+ public:
+  explicit PgStoreSet(store::postgres::PgOptions options) : db_(std::move(options)) { db_.migrate(); }
+  core::ports::ClientStore& clients() override { return clients_; }
+  core::ports::AccountStore& accounts() override { return accounts_; }
+  core::ports::GrantStore& grants() override { return grants_; }
+  core::ports::PurgeStore& purge() override { return purge_; }
+  core::ports::LoginStore& logins() override { return logins_; }
+  store::postgres::PgThrottleStore& throttle() { return throttle_; }
+  store::postgres::PgSecretStore& secrets() { return secrets_; }
+  store::postgres::PgDatabase& db() { return db_; }
+
+ private:
+  store::postgres::PgDatabase db_;
+  store::postgres::PgClientStore clients_{db_};
+  store::postgres::PgAccountStore accounts_{db_};
+  store::postgres::PgGrantStore grants_{db_};
+  store::postgres::PgPurgeStore purge_{db_};
+  store::postgres::PgLoginStore logins_{db_};
+  store::postgres::PgThrottleStore throttle_{db_};
+  store::postgres::PgSecretStore secrets_{db_};
+};
+
+}  // namespace boltauth::contract
