@@ -54,6 +54,9 @@ struct DbSecrets {
   SecretCipher cipher;
   std::filesystem::path master_file;
   base::Random& random;
+  // Records this process added. A source polls at once when it changed, so a key this node adds is in use by
+  // this node's very next request; other nodes see it within a second (their next poll).
+  mutable std::atomic<std::uint64_t> local_additions{0};
 
   DbSecrets(core::ports::SecretStore& s, const MasterKey& master, base::Random& r)
       : store(s), cipher(master), master_file(master.file), random(r) {}
@@ -84,6 +87,7 @@ struct DbSecrets {
     r.activates_at = activates_at;
     r.sealed = cipher.seal(r, plaintext, random);
     if (!store.insert_secret(r)) return false;
+    local_additions.fetch_add(1);
     if (number) *number = r.number;
     return true;
   }
@@ -263,6 +267,7 @@ DbKeySource::DbKeySource(std::shared_ptr<const detail::DbSecrets> secrets, std::
     : secrets_(std::move(secrets)), ttl_(id_token_ttl), last_poll_(kNever) {
   std::lock_guard poll_lock(poll_mutex_);
   version_ = std::numeric_limits<std::int64_t>::min();
+  seen_additions_.store(secrets_->local_additions.load());
   poll();
   std::lock_guard lock(mutex_);
   if (keys_.empty()) throw std::runtime_error("the database holds no signing key");
@@ -290,20 +295,30 @@ void DbKeySource::poll() {
   version_ = version;
 }
 
+void DbKeySource::poll_logged(base::UnixSeconds now) {
+  last_poll_.store(now);
+  try {
+    poll();
+    last_error_.clear();
+  } catch (const std::exception& e) {
+    // The database is unreachable, or a new record does not open: keep signing with the keys loaded before,
+    // and try again next second.
+    note_poll_failure(last_error_, "signing keys", e);
+  }
+}
+
 std::shared_ptr<const core::KeyRing> DbKeySource::ring(base::UnixSeconds now) {
-  if (last_poll_.load(std::memory_order_relaxed) != now) {
-    std::unique_lock poll_lock(poll_mutex_, std::try_to_lock);
-    if (poll_lock.owns_lock() && last_poll_.load() != now) {
-      last_poll_.store(now);
-      try {
-        poll();
-        last_error_.clear();
-      } catch (const std::exception& e) {
-        // The database is unreachable, or a new record does not open: keep signing with the keys loaded
-        // before, and try again next second.
-        note_poll_failure(last_error_, "signing keys", e);
-      }
+  const std::uint64_t added = secrets_->local_additions.load();
+  if (added != seen_additions_.load(std::memory_order_relaxed)) {
+    // This process added a key: wait for any poll under way, then look, so the addition is never missed.
+    std::lock_guard poll_lock(poll_mutex_);
+    if (added != seen_additions_.load()) {
+      poll_logged(now);
+      seen_additions_.store(added);
     }
+  } else if (last_poll_.load(std::memory_order_relaxed) != now) {
+    std::unique_lock poll_lock(poll_mutex_, std::try_to_lock);
+    if (poll_lock.owns_lock() && last_poll_.load() != now) poll_logged(now);
   }
   std::lock_guard lock(mutex_);
   if (!ring_ || now >= ring_->valid_until() || now < ring_->built_at()) {
@@ -322,6 +337,7 @@ DbSealerSource::DbSealerSource(std::shared_ptr<const detail::DbSecrets> secrets,
     : secrets_(std::move(secrets)), retention_(retention_seconds), last_poll_(now) {
   std::lock_guard poll_lock(poll_mutex_);
   version_ = std::numeric_limits<std::int64_t>::min();
+  seen_additions_.store(secrets_->local_additions.load());
   poll();
   std::lock_guard lock(mutex_);
   if (keys_.empty()) throw std::runtime_error("the database holds no sealing key");
@@ -353,7 +369,11 @@ std::shared_ptr<const crypto::TokenSealer> DbSealerSource::sealer(base::UnixSeco
 std::shared_ptr<const crypto::TokenSealer> DbSealerSource::reload(base::UnixSeconds now) { return current(now, true); }
 
 std::shared_ptr<const crypto::TokenSealer> DbSealerSource::current(base::UnixSeconds now, bool force) {
-  if (force) {
+  // A key this process added is used at once (see DbSecrets::local_additions); not capped, as only an operator
+  // adds keys.
+  const std::uint64_t added = secrets_->local_additions.load();
+  const bool local_change = added != seen_additions_.load(std::memory_order_relaxed);
+  if (force && !local_change) {
     // The key id of a token is chosen by whoever sends it, so forced looks are capped per second: a flood of
     // tokens naming unknown ids costs a few queries a second, not one each. A genuine rotation elsewhere is
     // still seen by the next second's regular look.
@@ -364,9 +384,10 @@ std::shared_ptr<const crypto::TokenSealer> DbSealerSource::current(base::UnixSec
     }
     force = ++forced_looks_ <= kForcedLooksPerSecond;
   }
-  if (force) {
+  if (force || local_change) {
     // The caller needs the answer after the look: wait for a poll already under way, then look again.
     std::lock_guard poll_lock(poll_mutex_);
+    seen_additions_.store(added);
     last_poll_.store(now);
     try {
       poll();

@@ -384,6 +384,31 @@ TEST(DbKeySource, RotationOnOneNodeIsSeenByAnothersRingAfterThePollSecond) {
   EXPECT_EQ(published(*source->ring(t0 + 100 + 3600)), 3u) << "the old key is unpublished";
 }
 
+TEST(DbKeySource, ARotationThroughTheSameMaterialIsSeenAtOnce) {
+  MemorySecretStore store;
+  base::SeededRandom random(1);
+  DbKeyMaterial node(store, master(1), random);
+  node.ensure_signing_keys(2048, t0 - 10);
+  const auto source = node.key_source(3600);
+  EXPECT_EQ(published(*source->ring(t0)), 3u);
+  const auto added = node.rotate("ES256", 2048, t0, 100);
+  const auto after = source->ring(t0);
+  EXPECT_EQ(published(*after), 4u) << "this node's own rotation: published within the same second";
+  EXPECT_EQ(source->ring(t0), after) << "and looked for once";
+  EXPECT_EQ(source->ring(t0 + 100)->signing_key("ES256")->kid(), added.key->kid());
+}
+
+TEST(DbSealerSource, ARotationThroughTheSameMaterialSealsAtOnce) {
+  MemorySecretStore store;
+  base::SeededRandom random(1);
+  DbKeyMaterial node(store, master(1), random);
+  node.ensure_sealing_key(t0);
+  const auto source = node.sealer_source(3600, t0);
+  const auto before = source->sealer(t0);
+  const auto added = node.rotate_sealing(t0);
+  EXPECT_EQ(source->sealer(t0)->sealing_key_id(), added.key.id) << "without waiting for the next second";
+}
+
 TEST(DbKeySource, AsksTheStoreAtMostOncePerSecondAndReadsRecordsOnlyWhenTheyChanged) {
   MemorySecretStore store;
   base::SeededRandom random(1);
@@ -516,14 +541,16 @@ TEST(DbSealerSource, ReloadForAnUnknownKeyIdSeesAnotherNodesRotationAtOnce) {
 TEST(DbSealerSource, ForcedReloadsAreCappedPerSecond) {
   MemorySecretStore store;
   base::SeededRandom random(1);
+  base::SeededRandom other_random(2);
   DbKeyMaterial node(store, master(1), random);
+  DbKeyMaterial other_node(store, master(1), other_random);
   node.ensure_sealing_key(t0);
   const auto source = node.sealer_source(3600, t0);
   const auto before = source->sealer(t0);
   store.take_calls();
   for (int i = 0; i < 4; ++i) EXPECT_EQ(source->reload(t0), before) << "tokens naming unknown ids";
   EXPECT_EQ(store.take_calls().version_reads, 4);
-  node.rotate_sealing(t0);
+  other_node.rotate_sealing(t0);
   store.take_calls();
   for (int i = 0; i < 100; ++i) EXPECT_EQ(source->reload(t0), before) << "past four forced looks in one second";
   EXPECT_EQ(store.take_calls().version_reads, 0);
