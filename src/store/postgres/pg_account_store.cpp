@@ -2,20 +2,14 @@
 
 #include <string>
 
+#include "store/common/column_codec.hpp"
 #include "store/postgres/pg_connection.hpp"
 
 namespace boltauth::store::postgres {
 namespace {
 
+using common::ascii_lower;
 using core::model::Account;
-
-// Emails are unique and looked up case-insensitively; ASCII folding matches the callers' normalization.
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (char& ch : out)
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  return out;
-}
 
 // The one column list of `accounts`, in read_account's order.
 const std::string account_columns =

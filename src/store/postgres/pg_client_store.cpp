@@ -1,38 +1,15 @@
 #include "store/postgres/pg_client_store.hpp"
 
-#include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-
+#include "store/common/column_codec.hpp"
 #include "store/postgres/pg_connection.hpp"
 
 namespace boltauth::store::postgres {
 namespace {
 
+using common::decode_list;
+using common::encode_list;
 using core::model::Client;
 using core::ports::StorageError;
-
-// The SQLite adapter's encoding: JSON keeps any string intact (an empty entry, a comma).
-std::string encode_list(const std::vector<std::string>& items) {
-  boost::json::array array;
-  array.reserve(items.size());
-  for (const auto& item : items) array.emplace_back(item);
-  return boost::json::serialize(array);
-}
-
-std::vector<std::string> decode_list(std::string_view text) {
-  boost::system::error_code ec;
-  const boost::json::value value = boost::json::parse(text, ec);
-  if (ec || !value.is_array()) throw StorageError("postgres: corrupt list column", false);
-  std::vector<std::string> items;
-  items.reserve(value.get_array().size());
-  for (const auto& item : value.get_array()) {
-    if (!item.is_string()) throw StorageError("postgres: corrupt list column", false);
-    items.emplace_back(item.get_string());
-  }
-  return items;
-}
 
 // The one column list of `clients`, in read_client's order.
 const std::string client_columns =
@@ -45,8 +22,8 @@ Client read_client(const PgResult& r, int row) {
   client.publishable_key = r.text(row, 1);
   client.name = r.text(row, 2);
   client.secret_hash = r.text(row, 3);
-  client.redirect_uris = decode_list(r.text_view(row, 4));
-  client.grant_types = decode_list(r.text_view(row, 5));
+  client.redirect_uris = decode_list(r.text_view(row, 4), "postgres");
+  client.grant_types = decode_list(r.text_view(row, 5), "postgres");
   client.created_at = r.int64(row, 6);
   client.id_token_signed_response_alg = r.text(row, 7);
   client.pkce_required = r.boolean(row, 8);

@@ -3,31 +3,20 @@
 #include <array>
 #include <string>
 
+#include "store/common/column_codec.hpp"
 #include "store/postgres/pg_connection.hpp"
 
 namespace boltauth::store::postgres {
 namespace {
 
+using common::encode_jti;
 using core::model::Grant;
 using core::model::GrantKind;
 using core::ports::ConsumeOutcome;
 using core::ports::StorageError;
 
-// Stored as fixed numbers (the enum's values), checked on the way back.
-GrantKind decode_kind(std::int64_t value) {
-  if (value == static_cast<std::int64_t>(GrantKind::authorization_code)) return GrantKind::authorization_code;
-  if (value == static_cast<std::int64_t>(GrantKind::client_credentials)) return GrantKind::client_credentials;
-  throw StorageError("postgres: corrupt grant kind " + std::to_string(value), false);
-}
-
-// jti is a 64-bit random number; BIGINT is signed 64-bit, so it is stored bit for bit.
-std::int64_t encode_jti(std::uint64_t jti) { return static_cast<std::int64_t>(jti); }
-
-// The one column list of `grants` (after id), in read_grant's and grant_params' order.
-const std::string grant_columns =
-    "kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, created_at, "
-    "code_expires_at, redeemed_at, generation, rotated_at, replayed, access_floor, expires_at, revoked_at, salt";
-constexpr int kGrantColumns = 20;  // id and the above: the first column after read_grant's
+const std::string grant_columns(common::grant_columns);  // after id, in read_grant's order
+constexpr int kGrantColumns = 20;                        // id and the above: the first column after read_grant's
 
 // The same columns qualified with `g.` for the token view's join (the list itself stays in one place).
 std::string qualified(const std::string& columns) {
@@ -72,7 +61,7 @@ const PgStatement insert_client_grant_sql(insert_grant_sql + " ON CONFLICT DO NO
 
 /// The parameters of insert_grant_sql; views into `g`, which must outlive them.
 std::array<PgParam, 19> grant_params(const Grant& g) {
-  return {static_cast<std::int64_t>(g.kind),
+  return {common::encode_grant_kind(g.kind),
           g.client_id,
           g.sub,
           g.scope,
@@ -96,7 +85,7 @@ std::array<PgParam, 19> grant_params(const Grant& g) {
 Grant read_grant(const PgResult& r, int row = 0) {
   Grant g;
   g.id = r.int64(row, 0);
-  g.kind = decode_kind(r.int64(row, 1));
+  g.kind = common::decode_grant_kind(r.int64(row, 1), "postgres");
   g.client_id = r.text(row, 2);
   g.sub = r.text(row, 3);
   g.scope = r.text(row, 4);

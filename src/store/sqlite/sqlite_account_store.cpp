@@ -1,19 +1,13 @@
 #include "store/sqlite/sqlite_account_store.hpp"
 
 #include <string>
+#include "store/common/column_codec.hpp"
 
 namespace boltauth::store::sqlite {
 namespace {
 
+using common::ascii_lower;
 using core::model::Account;
-
-// Emails are unique and looked up case-insensitively; ASCII folding matches the callers' normalization.
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (char& ch : out)
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  return out;
-}
 
 // The one column list of `accounts`, in read_account's order.
 const std::string select_account =

@@ -1,38 +1,15 @@
 #include "store/sqlite/sqlite_client_store.hpp"
 
-#include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-
 #include "core/ports/storage_error.hpp"
+#include "store/common/column_codec.hpp"
 
 namespace boltauth::store::sqlite {
 namespace {
 
+using common::decode_list;
+using common::encode_list;
 using core::model::Client;
 using core::ports::StorageError;
-
-// JSON keeps any string intact (an empty entry, a comma) and stays readable with sqlite3's json_each.
-std::string encode_list(const std::vector<std::string>& items) {
-  boost::json::array array;
-  array.reserve(items.size());
-  for (const auto& item : items) array.emplace_back(item);
-  return boost::json::serialize(array);
-}
-
-std::vector<std::string> decode_list(const std::string& text) {
-  boost::system::error_code ec;
-  const boost::json::value value = boost::json::parse(text, ec);
-  if (ec || !value.is_array()) throw StorageError("sqlite: corrupt list column", false);
-  std::vector<std::string> items;
-  items.reserve(value.get_array().size());
-  for (const auto& item : value.get_array()) {
-    if (!item.is_string()) throw StorageError("sqlite: corrupt list column", false);
-    items.emplace_back(item.get_string());
-  }
-  return items;
-}
 
 // The one column list of `clients`, in read_client's order.
 const std::string select_client =
@@ -45,8 +22,8 @@ Client read_client(const Statement& st) {
   client.publishable_key = st.column_text(1);
   client.name = st.column_text(2);
   client.secret_hash = st.column_text(3);
-  client.redirect_uris = decode_list(st.column_text(4));
-  client.grant_types = decode_list(st.column_text(5));
+  client.redirect_uris = decode_list(st.column_text(4), "sqlite");
+  client.grant_types = decode_list(st.column_text(5), "sqlite");
   client.created_at = st.column_int(6);
   client.id_token_signed_response_alg = st.column_text(7);
   client.pkce_required = st.column_bool(8);

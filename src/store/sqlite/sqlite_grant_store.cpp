@@ -5,29 +5,18 @@
 #include <string>
 
 #include "core/ports/storage_error.hpp"
+#include "store/common/column_codec.hpp"
 
 namespace boltauth::store::sqlite {
 namespace {
 
+using common::encode_jti;
 using core::model::Grant;
 using core::model::GrantKind;
 using core::ports::ConsumeOutcome;
 using core::ports::StorageError;
 
-// Stored as fixed numbers (the enum's values), checked on the way back.
-GrantKind decode_kind(std::int64_t value) {
-  if (value == static_cast<std::int64_t>(GrantKind::authorization_code)) return GrantKind::authorization_code;
-  if (value == static_cast<std::int64_t>(GrantKind::client_credentials)) return GrantKind::client_credentials;
-  throw StorageError("sqlite: corrupt grant kind " + std::to_string(value), false);
-}
-
-// jti is a 64-bit random number; SQLite integers are signed 64-bit, so it is stored bit for bit.
-std::int64_t encode_jti(std::uint64_t jti) { return static_cast<std::int64_t>(jti); }
-
-// The one column list of `grants` (after id), in read_grant's and bind_grant's order.
-const std::string grant_columns =
-    "kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, created_at, "
-    "code_expires_at, redeemed_at, generation, rotated_at, replayed, access_floor, expires_at, revoked_at, salt";
+const std::string grant_columns(common::grant_columns);  // after id, in read_grant's order
 const std::string insert_grant_sql = "INSERT INTO grants (" + grant_columns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
                                      "?16, ?17, ?18, ?19)";
@@ -48,7 +37,7 @@ const std::string select_view_sql =
 constexpr int kViewExtra = 20;  // first column after read_grant's
 
 void bind_grant(Statement& st, const Grant& g) {
-  st.bind_int(1, static_cast<std::int64_t>(g.kind))
+  st.bind_int(1, common::encode_grant_kind(g.kind))
       .bind_text(2, g.client_id)
       .bind_text(3, g.sub)
       .bind_text(4, g.scope)
@@ -72,7 +61,7 @@ void bind_grant(Statement& st, const Grant& g) {
 Grant read_grant(const Statement& st) {
   Grant g;
   g.id = st.column_int(0);
-  g.kind = decode_kind(st.column_int(1));
+  g.kind = common::decode_grant_kind(st.column_int(1), "sqlite");
   g.client_id = st.column_text(2);
   g.sub = st.column_text(3);
   g.scope = st.column_text(4);
