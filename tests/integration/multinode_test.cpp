@@ -29,9 +29,9 @@ class Nodes {
     master_key_ = dir_.path() / "master.key";
     expect_ok(run_command({kBinary, "master-key", "generate", "--out", master_key_.string()}));
     expect_ok(run_command({kBinary, "migrate", "--store-url", url_}));
-    auto created = run_command({kBinary, "client", "create", "--store-url", url_, "--master-key-file",
-                                master_key_.string(), "--name", "Shop", "--redirect-uri", kCb, "--grant",
-                                "authorization_code,refresh_token", "--json"});
+    auto created =
+        run_command({kBinary, "client", "create", "--store-url", url_, "--master-key-file", master_key_.string(),
+                     "--name", "Shop", "--redirect-uri", kCb, "--grant", "authorization_code,refresh_token", "--json"});
     expect_ok(created);
     const auto o = boost::json::parse(created.out).as_object();
     client_id_ = std::string(o.at("client_id").as_string());
@@ -57,7 +57,8 @@ class Nodes {
   const std::string& client_secret() const { return client_secret_; }
   std::vector<std::string> cli(std::vector<std::string> args) const {
     args.insert(args.begin(), kBinary);
-    for (const std::string& a : {std::string("--store-url"), url_, std::string("--master-key-file"), master_key_.string()})
+    for (const std::string& a :
+         {std::string("--store-url"), url_, std::string("--master-key-file"), master_key_.string()})
       args.push_back(a);
     return args;
   }
@@ -140,7 +141,8 @@ std::string field(const HttpResponse& r, const char* name) {
 /// 16 keep-alive connections to each of two nodes.
 std::vector<std::unique_ptr<HttpClient>> split_connections(Nodes& nodes) {
   std::vector<std::unique_ptr<HttpClient>> conns;
-  for (int i = 0; i < 32; ++i) conns.push_back(std::make_unique<HttpClient>(nodes.port(static_cast<std::size_t>(i % 2))));
+  for (int i = 0; i < 32; ++i)
+    conns.push_back(std::make_unique<HttpClient>(nodes.port(static_cast<std::size_t>(i % 2))));
   return conns;
 }
 
@@ -181,7 +183,8 @@ TEST(MultiNode, ThirtyTwoRefreshesOfOneTokenSplitAcrossTwoNodesExactlyOneWins) {
   // A fresh family each round: the 31 losers presented a token their family had just replaced, which is reuse
   // and revokes the family (RFC 9700 section 4.14.2), so a chained family would end after one round.
   for (int round = 0; round < 200; ++round) {
-    auto first = a.post_form("/v1/oauth/token", nodes.code_form(nodes.sandbox_code(static_cast<std::size_t>(round % 2))));
+    auto first =
+        a.post_form("/v1/oauth/token", nodes.code_form(nodes.sandbox_code(static_cast<std::size_t>(round % 2))));
     ASSERT_EQ(first.status, 200) << first.body;
     const auto t = fire(conns, "/v1/oauth/token", nodes.refresh_form(field(first, "refresh_token")));
     ASSERT_EQ(t.server_errors, 0) << "round " << round << ": " << t.sample;
@@ -266,8 +269,8 @@ TEST(MultiNode, KeysRotatedThroughTheCliAreServedByEveryNode) {
     const auto id_token = field(r, "id_token");
     const auto header = base::base64url_decode(id_token.substr(0, id_token.find('.')));
     ASSERT_TRUE(header);
-    const auto kid = std::string(
-        boost::json::parse(std::string(header->begin(), header->end())).as_object().at("kid").as_string());
+    const auto kid =
+        std::string(boost::json::parse(std::string(header->begin(), header->end())).as_object().at("kid").as_string());
     EXPECT_NE(ja.find(kid), std::string::npos) << kid;
     EXPECT_NE(jb.find(kid), std::string::npos) << kid;
   }
@@ -324,10 +327,10 @@ std::string last_otp(const std::filesystem::path& data_dir, const std::string& e
 TEST(MultiNode, OneTimeCodeGuessesAreLimitedAcrossNodes) {
   Nodes nodes(2);
   HttpClient a(nodes.port(0)), b(nodes.port(1));
-  const std::string target = "/v1/oauth/authorize?response_type=code&client_id=" +
-                             protocol::form_encode(nodes.client_id()) + "&redirect_uri=" + protocol::form_encode(kCb) +
-                             "&scope=openid&state=s&code_challenge=" + std::string(43, 'A') +
-                             "&code_challenge_method=S256";
+  const std::string target =
+      "/v1/oauth/authorize?response_type=code&client_id=" + protocol::form_encode(nodes.client_id()) +
+      "&redirect_uri=" + protocol::form_encode(kCb) + "&scope=openid&state=s&code_challenge=" + std::string(43, 'A') +
+      "&code_challenge_method=S256";
   auto page = a.get(target);
   ASSERT_EQ(page.status, 200) << page.body;
   std::string cookie;
@@ -378,6 +381,48 @@ TEST(MultiNode, TwoJanitorsAtOnceRemoveEachExpiredRowOnce) {
   auto r3 = run_command(nodes.cli({"janitor", "--json"}));
   Nodes::expect_ok(r3);
   EXPECT_EQ(boost::json::parse(r3.out).as_object().at("codes").as_int64(), 0);
+}
+
+// What an operator meets first: the refusals at start are clear, name the fix, and leave the database as it was.
+TEST(PostgresStart, UnmigratedDatabaseMissingOrWrongMasterKeyAreRefusedNamingTheFix) {
+  TempDir dir;
+  const std::string url = PgCluster::shared().create_database();
+  const auto key = dir.path() / "master.key";
+  const auto other_key = dir.path() / "other.key";
+  Nodes::expect_ok(run_command({kBinary, "master-key", "generate", "--out", key.string()}));
+  Nodes::expect_ok(run_command({kBinary, "master-key", "generate", "--out", other_key.string()}));
+  const auto serve = [&](const std::vector<std::string>& more) {
+    std::vector<std::string> argv{
+        kBinary, "serve", "--listen", "127.0.0.1:0", "--data-dir", (dir.path() / "data").string(), "--store-url", url};
+    argv.insert(argv.end(), more.begin(), more.end());
+    return run_command(argv);
+  };
+
+  auto unmigrated = serve({"--master-key-file", key.string()});
+  EXPECT_NE(unmigrated.exit_code, 0);
+  EXPECT_NE(unmigrated.err.find("boltauth migrate --store-url " + url), std::string::npos) << unmigrated.err;
+  EXPECT_EQ(PgCluster::shared().query(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), "0")
+      << "serve created tables on an unmigrated database";
+
+  auto first = run_command({kBinary, "migrate", "--store-url", url});
+  Nodes::expect_ok(first);
+  EXPECT_NE(first.out.find("from version 0"), std::string::npos) << first.out;
+  auto second = run_command({kBinary, "migrate", "--store-url", url});
+  Nodes::expect_ok(second);
+  EXPECT_NE(second.out.find("current"), std::string::npos) << "idempotent: " << second.out;
+
+  auto no_key = serve({});
+  EXPECT_NE(no_key.exit_code, 0);
+  EXPECT_NE(no_key.err.find("--master-key-file"), std::string::npos) << no_key.err;
+
+  // The first node to start seals the database's secrets under its key; a node with another key is refused and
+  // creates nothing in their place.
+  Nodes::expect_ok(run_command({kBinary, "keys", "list", "--store-url", url, "--master-key-file", key.string()}));
+  const std::string secrets_before = PgCluster::shared().query(url, "SELECT count(*) FROM secrets");
+  auto wrong = serve({"--master-key-file", other_key.string()});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("master key"), std::string::npos) << wrong.err;
+  EXPECT_EQ(PgCluster::shared().query(url, "SELECT count(*) FROM secrets"), secrets_before);
 }
 
 }  // namespace
