@@ -37,6 +37,9 @@ class HttpClient {
   HttpResponse post_form(const std::string& target, const std::string& body, Headers headers = {});
   /// Writes raw bytes and reads one response (for malformed-request tests). Closes afterwards.
   HttpResponse raw(const std::string& bytes);
+  /// Connects from `address` from the next connection on (any 127.0.0.0/8 address is loopback), so a test can be
+  /// a client at an address of its choosing, e.g. one the server does not trust as a proxy.
+  void set_source_address(std::string address);
 
  private:
   bool connect();
@@ -46,6 +49,7 @@ class HttpClient {
 
   std::uint16_t port_;
   std::string host_;
+  std::string source_;
   int fd_ = -1;
   std::string buffer_;
 };

@@ -2,8 +2,15 @@
 // Usage: node e2e.mjs <scenario>   (env: BOLTAUTH_BINARY, ARTIFACT_DIR)
 // Each run starts its own boltauth (port 0, temp data dir), its own merchant site on another origin
 // (http://localhost:<port> vs the server's http://127.0.0.1:<port>), and a fresh browser profile.
+//
+// Against servers that are already running (e.g. several nodes behind a load balancer), set:
+//   BOLTAUTH_E2E_BASE             their base URL (the issuer); no boltauth is started then
+//   BOLTAUTH_E2E_OUTBOX_DIRS      colon-separated data dirs of the nodes: the code is in the outbox of whichever
+//                                 node sent it
+//   BOLTAUTH_E2E_STORE_URL        the nodes' store URL, and BOLTAUTH_E2E_MASTER_KEY_FILE its master key file:
+//                                 the scenarios' clients are created there with the CLI (BOLTAUTH_BINARY)
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
@@ -14,6 +21,10 @@ import { chromium } from 'playwright-core';
 const binary = process.env.BOLTAUTH_BINARY;
 const artifacts = process.env.ARTIFACT_DIR || path.join(os.tmpdir(), 'boltauth-e2e-artifacts');
 const scenario = process.argv[2];
+const externalBase = process.env.BOLTAUTH_E2E_BASE?.replace(/\/+$/, '');
+const outboxDirs = process.env.BOLTAUTH_E2E_OUTBOX_DIRS?.split(':').filter(Boolean);
+const storeUrl = process.env.BOLTAUTH_E2E_STORE_URL;
+const masterKeyFile = process.env.BOLTAUTH_E2E_MASTER_KEY_FILE;
 mkdirSync(artifacts, { recursive: true });
 
 const b64url = (buf) => buf.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -44,17 +55,27 @@ async function startBoltauth(dataDir) {
 }
 
 function createClient(dataDir, redirectUris) {
-  const args = ['client', 'create', '--data-dir', dataDir, '--name', 'E2E shop', '--json'];
+  const store = storeUrl
+    ? ['--store-url', storeUrl, ...(masterKeyFile ? ['--master-key-file', masterKeyFile] : [])]
+    : ['--data-dir', dataDir];
+  const args = ['client', 'create', ...store, '--name', 'E2E shop', '--json'];
   for (const u of redirectUris) args.push('--redirect-uri', u);
   return JSON.parse(execFileSync(binary, args).toString());
 }
 
+// The last code mailed to `email`. With several outboxes (one per node), the one written last that has a mail to
+// `email` holds it: outbox lines carry no time.
 function lastOtp(dataDir, email) {
-  const file = path.join(dataDir, 'outbox', 'otp.jsonl');
-  if (!existsSync(file)) return null;
-  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  const mine = lines.filter((m) => m.to === email);
-  return mine.length ? mine[mine.length - 1].code : null;
+  let newest = null;
+  for (const dir of outboxDirs ?? [dataDir]) {
+    const file = path.join(dir, 'outbox', 'otp.jsonl');
+    if (!existsSync(file)) continue;
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const mine = lines.filter((m) => m.to === email);
+    const mtime = statSync(file).mtimeMs;
+    if (mine.length && (!newest || mtime > newest.mtime)) newest = { mtime, code: mine[mine.length - 1].code };
+  }
+  return newest ? newest.code : null;
 }
 
 // --- the merchant's site, on another origin ---------------------------------------------------------------
@@ -246,7 +267,7 @@ if (!scenarios[scenario]) {
 }
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'boltauth-e2e-'));
 const dataDir = path.join(tmp, 'data');
-const boltauth = await startBoltauth(dataDir);
+const boltauth = externalBase ? { base: externalBase, child: null } : await startBoltauth(dataDir);
 const merchant = await startMerchant();
 const context = await launch(path.join(tmp, 'profile'));
 let failed = false;
@@ -260,7 +281,7 @@ try {
 } finally {
   await context.close().catch(() => {});
   merchant.server.close();
-  boltauth.child.kill('SIGTERM');
+  boltauth.child?.kill('SIGTERM');
   rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
