@@ -15,6 +15,7 @@
 #include "core/exchange.hpp"
 #include "core/key_ring.hpp"
 #include "core/lifecycle/lifecycle_endpoint.hpp"
+#include "core/routes.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
@@ -29,6 +30,10 @@
 #include "crypto/token_minter.hpp"
 
 namespace boltauth::core {
+
+/// The token endpoint discovery advertises (OIDC Discovery 1.0 section 3): Bolt's token endpoint in the RFC 6749
+/// dialect.
+inline constexpr std::string_view kStandardTokenPath = "/oauth2/token";
 
 struct ProviderDeps {
   const Config& config;
@@ -64,8 +69,10 @@ class Provider {
   Response handle(const Request& request) noexcept;
 
   ClientRegistry& registry() { return registry_; }
+  const RouteTable& routes() const { return routes_; }
 
  private:
+  void add_routes();
   Response route(const Request& request);
   std::pair<std::string, std::string> bodies();  // discovery and JWKS for the current ring
   Response discovery();
@@ -87,6 +94,7 @@ class Provider {
   authorize::DemoEndpoint demo_;
   std::string discovery_body_;
   std::string jwks_body_;
+  RouteTable routes_;
 };
 
 }  // namespace boltauth::core
