@@ -123,12 +123,16 @@ void Provider::add_routes() {
   routes_.add({"/v1/oauth/userinfo", {"GET", "POST"}, Dialect::v1, true, userinfo, userinfo});
   routes_.add({"/v1/account", get, Dialect::v1, false,
                [this](const Request& r, const Route&) { return account_.get_account(r); }});
-  routes_.add({"/v1/account/profile", {"PATCH"}, Dialect::v1, false,
-               [this](const Request& r, const Route&) { return account_.patch_profile(r); }});
+  routes_.add({"/v1/account/profile", {"PATCH"}, Dialect::v1, false, [this](const Request& r, const Route&) {
+                 return account_.patch_profile(r);
+               }});
   routes_.add({"/v1/testing/shopper/create", post, Dialect::v1, false,
                [this](const Request& r, const Route&) { return testing_.create_shopper(r); }});
   // No HEAD on the authorization endpoint: it has side effects that link scanners must not trigger.
-  routes_.add({std::string(authorize::kAuthorizePath), {"GET", "POST"}, Dialect::html, false,
+  routes_.add({std::string(authorize::kAuthorizePath),
+               {"GET", "POST"},
+               Dialect::html,
+               false,
                [this](const Request& r, const Route&) { return authorize_.authorize(r); }});
   routes_.add({std::string(authorize::kLoginEmailPath), post, Dialect::html, false,
                [this](const Request& r, const Route&) { return authorize_.login_email(r); }});
@@ -137,15 +141,16 @@ void Provider::add_routes() {
   routes_.add({std::string(authorize::kLoginResendPath), post, Dialect::html, false,
                [this](const Request& r, const Route&) { return authorize_.login_resend(r); }});
   if (d_.config.mode == Mode::sandbox) {
-    routes_.add({"/demo", get, Dialect::html, false, [this](const Request& r, const Route&) { return demo_.start(r); }});
-    routes_.add({"/demo/callback", {"GET"}, Dialect::html, false,
-                 [this](const Request& r, const Route&) { return demo_.callback(r); }});
+    routes_.add(
+        {"/demo", get, Dialect::html, false, [this](const Request& r, const Route&) { return demo_.start(r); }});
+    routes_.add({"/demo/callback", {"GET"}, Dialect::html, false, [this](const Request& r, const Route&) {
+                   return demo_.callback(r);
+                 }});
   }
+  routes_.add({"/.well-known/openid-configuration", get, Dialect::v1, false,
+               [this](const Request&, const Route&) { return discovery(); }});
   routes_.add(
-      {"/.well-known/openid-configuration", get, Dialect::v1, false, [this](const Request&, const Route&) {
-         return discovery();
-       }});
-  routes_.add({"/v1/oauth/jwks.json", get, Dialect::v1, false, [this](const Request&, const Route&) { return jwks(); }});
+      {"/v1/oauth/jwks.json", get, Dialect::v1, false, [this](const Request&, const Route&) { return jwks(); }});
   routes_.add({"/health", get, Dialect::v1, false, [](const Request&, const Route&) {
                  Response r;
                  r.body = "{\"status\":\"ok\"}";

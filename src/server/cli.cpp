@@ -294,7 +294,8 @@ int run_cli(int argc, char** argv) {
   std::string store_url, master_key_file;
   std::vector<std::string> trusted_proxies;
   int store_connections = 0;
-  for (auto* sub : {serve, c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor, migrate}) {
+  for (auto* sub :
+       {serve, c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor, migrate}) {
     sub->add_option("--store-url", store_url,
                     "postgresql://USER[:PASS]@HOST[:PORT]/DB: keep everything in PostgreSQL (several nodes); default: "
                     "SQLite in the data dir")

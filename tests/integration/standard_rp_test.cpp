@@ -95,8 +95,8 @@ TEST_F(StandardRpTest, FullPublishableKeyIsInAudAndIsTheAzp) {
   auto res = exchange(kStd, code(), full);
   ASSERT_EQ(res.status, 200) << res.body;
   const auto c = claims(field(res, "id_token"));
-  EXPECT_EQ(c.at("aud"), boost::json::value(boost::json::array{boost::json::string(client.client.id),
-                                                               boost::json::string(full)}));
+  EXPECT_EQ(c.at("aud"),
+            boost::json::value(boost::json::array{boost::json::string(client.client.id), boost::json::string(full)}));
   EXPECT_EQ(c.at("azp").as_string(), full);
   // The same spelling in the body (client_secret_post) gives the same audience.
   auto refreshed = refresh(kStd, field(res, "refresh_token"), std::nullopt, full);
@@ -171,8 +171,8 @@ TEST_F(StandardRpTest, ScopeOutsideTheOriginalGrantIsInvalidScope) {
 
 TEST_F(StandardRpTest, ErrorStatusesFollowThePath) {
   // RFC 6749 section 5.2 on the standard path; Bolt's 422 for invalid_grant on Bolt's paths.
-  for (const auto& [path, status] : std::vector<std::pair<std::string, int>>{
-           {kStd, 400}, {"/v1/oauth/token", 422}, {"/v3/oauth/token", 422}}) {
+  for (const auto& [path, status] :
+       std::vector<std::pair<std::string, int>>{{kStd, 400}, {"/v1/oauth/token", 422}, {"/v3/oauth/token", 422}}) {
     auto res = exchange(path, "not-a-code", client.client.id);
     EXPECT_EQ(res.status, status) << path;
     EXPECT_EQ(field(res, "error"), "invalid_grant") << path;

@@ -45,7 +45,6 @@ TEST_F(TokenErrorsTest, MissingGrantTypeIsInvalidRequest) {
                400, "invalid_request");
 }
 
-
 TEST_F(TokenErrorsTest, MissingRefreshTokenIsInvalidRequest) {
   expect_error(post(form({{"grant_type", "refresh_token"},
                           {"client_id", client.client.id},

@@ -34,7 +34,8 @@ std::string error_of(const Response& r) {
 
 TEST(RouteTable, DispatchesByPathToTheHandler) {
   RouteTable t;
-  t.add({"/a", {"POST"}, Dialect::v1, true, answers(201)}).add({"/b", {"GET", "HEAD"}, Dialect::v1, false, answers(202)});
+  t.add({"/a", {"POST"}, Dialect::v1, true, answers(201)})
+      .add({"/b", {"GET", "HEAD"}, Dialect::v1, false, answers(202)});
   auto a = t.dispatch(req("POST", "/a"), ErrorStyle::bolt);
   EXPECT_EQ(a.status, 201);
   EXPECT_EQ(a.body, "/a");
