@@ -81,6 +81,7 @@ ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& re
   ClientAuthResult ok;
   ok.client = std::move(*client);
   ok.basic_attempted = basic;
+  ok.presented_id = std::move(id);
   return ok;
 }
 

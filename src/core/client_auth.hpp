@@ -19,6 +19,8 @@ struct ClientAuthResult {
   std::optional<protocol::OAuthError> error;  // set iff !client
   bool basic_attempted = false;
   std::int64_t retry_after = 0;  // > 0: throttled (429 slow_down); the Retry-After value in seconds
+  /// The client_id as the client spelled it (full publishable key or its last section); set with `client`.
+  std::string presented_id;
 };
 
 /// Client authentication shared by the token, introspection and revocation endpoints: HTTP Basic

@@ -23,9 +23,10 @@ struct Config {
   /// How long after rotation the immediately previous refresh token may be replayed once (0 = never).
   std::int64_t refresh_grace_seconds = 0;
 
-  /// Bolt lists `scope` as required on both grants; RFC 6749 clients omit it. false = absent scope means
-  /// "everything the code or refresh token carries".
-  bool token_scope_required = true;
+  /// Bolt lists `scope` as required on both grants, but RFC 6749 (sections 4.1.3 and 6) and OIDC clients omit it:
+  /// by default an absent scope means "everything the code or refresh token carries". true: absent is
+  /// invalid_request, as Bolt's OpenAPI file says.
+  bool token_scope_required = false;
   /// Token requests per client per second; 0 = unlimited. Over it: 429 slow_down with Retry-After.
   std::uint32_t token_rate_limit_per_client = 0;
   std::size_t max_form_params = 32;

@@ -30,7 +30,9 @@ Provider::Provider(ProviderDeps deps)
   boost::json::object& doc = discovery_doc_;
   doc["issuer"] = iss;
   doc["authorization_endpoint"] = iss + "/v1/oauth/authorize";
-  doc["token_endpoint"] = iss + "/v1/oauth/token";
+  // The standard path: RFC 6749 section 5.2 statuses for clients that follow discovery; Bolt's SDKs keep
+  // /v1/oauth/token and Bolt's statuses.
+  doc["token_endpoint"] = iss + std::string(kStandardTokenPath);
   doc["jwks_uri"] = iss + "/v1/oauth/jwks.json";
   doc["userinfo_endpoint"] = iss + "/v1/oauth/userinfo";
   doc["introspection_endpoint"] = iss + "/v1/oauth/introspect";
@@ -64,6 +66,7 @@ Provider::Provider(ProviderDeps deps)
                                                "phone_number",
                                                "phone_number_verified"};
   doc["claims_parameter_supported"] = false;
+  add_routes();
   doc["request_parameter_supported"] = false;
   doc["request_uri_parameter_supported"] = false;
 }
@@ -100,49 +103,70 @@ Response Provider::jwks() {
   return r;
 }
 
-Response Provider::route(const Request& request) {
-  const std::string& p = request.path;
-  const bool get = request.method == "GET" || request.method == "HEAD";
-  if (p == "/v1/oauth/token" || p == "/v3/oauth/token") return token_.handle(request);
-  if (p == "/v1/account") {
-    if (get) return account_.get_account(request);
-    return bolt_error_response(405, 1002, "Use GET.").with_header("Allow", "GET");
+void Provider::add_routes() {
+  // One line per endpoint: path, methods, dialect. Bolt's paths keep Bolt's statuses; the standard token path
+  // (what discovery advertises) speaks RFC 6749 section 5.2. Bolt's v3 API adds its routes here in Dialect::v3.
+  auto token = [this](const Request& r, const Route& route) {
+    return token_.handle(r, {oauth_error_style(route.dialect, d_.config.error_style), route.dialect == Dialect::rfc});
+  };
+  const std::vector<std::string> post{"POST"};
+  const std::vector<std::string> get{"GET", "HEAD"};
+  routes_.add({"/v1/oauth/token", post, Dialect::v1, true, token});
+  routes_.add({"/v3/oauth/token", post, Dialect::v3, true, token});
+  routes_.add({std::string(kStandardTokenPath), post, Dialect::rfc, true, token});
+  routes_.add({"/v1/oauth/introspect", post, Dialect::v1, true,
+               [this](const Request& r, const Route&) { return lifecycle_.introspect(r); }});
+  routes_.add({"/v1/oauth/revoke", post, Dialect::v1, true,
+               [this](const Request& r, const Route&) { return lifecycle_.revoke(r); }});
+  // RFC 6750 has no word on methods; userinfo refuses others as a bearer invalid_request (400), in its own words.
+  auto userinfo = [this](const Request& r, const Route&) { return userinfo_.handle(r); };
+  routes_.add({"/v1/oauth/userinfo", {"GET", "POST"}, Dialect::v1, true, userinfo, userinfo});
+  routes_.add({"/v1/account", get, Dialect::v1, false,
+               [this](const Request& r, const Route&) { return account_.get_account(r); }});
+  routes_.add({"/v1/account/profile", {"PATCH"}, Dialect::v1, false, [this](const Request& r, const Route&) {
+                 return account_.patch_profile(r);
+               }});
+  routes_.add({"/v1/testing/shopper/create", post, Dialect::v1, false,
+               [this](const Request& r, const Route&) { return testing_.create_shopper(r); }});
+  // No HEAD on the authorization endpoint: it has side effects that link scanners must not trigger.
+  routes_.add({std::string(authorize::kAuthorizePath),
+               {"GET", "POST"},
+               Dialect::html,
+               false,
+               [this](const Request& r, const Route&) { return authorize_.authorize(r); }});
+  routes_.add({std::string(authorize::kLoginEmailPath), post, Dialect::html, false,
+               [this](const Request& r, const Route&) { return authorize_.login_email(r); }});
+  routes_.add({std::string(authorize::kLoginOtpPath), post, Dialect::html, false,
+               [this](const Request& r, const Route&) { return authorize_.login_otp(r); }});
+  routes_.add({std::string(authorize::kLoginResendPath), post, Dialect::html, false,
+               [this](const Request& r, const Route&) { return authorize_.login_resend(r); }});
+  if (d_.config.mode == Mode::sandbox) {
+    routes_.add(
+        {"/demo", get, Dialect::html, false, [this](const Request& r, const Route&) { return demo_.start(r); }});
+    routes_.add({"/demo/callback", {"GET"}, Dialect::html, false, [this](const Request& r, const Route&) {
+                   return demo_.callback(r);
+                 }});
   }
-  if (p == "/v1/account/profile") {
-    if (request.method == "PATCH") return account_.patch_profile(request);
-    return bolt_error_response(405, 1002, "Use PATCH.").with_header("Allow", "PATCH");
-  }
-  if (p == "/v1/oauth/introspect") return lifecycle_.introspect(request);
-  if (p == "/v1/oauth/revoke") return lifecycle_.revoke(request);
-  if (p == "/v1/oauth/userinfo") return userinfo_.handle(request);
-  if (p == "/v1/testing/shopper/create") return testing_.create_shopper(request);
-  if (p == authorize::kAuthorizePath) return authorize_.authorize(request);
-  if (p == authorize::kLoginEmailPath) return authorize_.login_email(request);
-  if (p == authorize::kLoginOtpPath) return authorize_.login_otp(request);
-  if (p == authorize::kLoginResendPath) return authorize_.login_resend(request);
-  if (p == "/demo" && d_.config.mode == Mode::sandbox) return demo_.start(request);
-  if (p == "/demo/callback" && d_.config.mode == Mode::sandbox) return demo_.callback(request);
-  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json") {
-    if (!get) return bolt_error_response(405, 1002, "Use GET.").with_header("Allow", "GET");
-    return p == "/v1/oauth/jwks.json" ? jwks() : discovery();
-  }
-  if (p == "/health") {
-    Response r;
-    r.body = "{\"status\":\"ok\"}";
-    r.with_header("Cache-Control", "no-store");
-    return r;
-  }
-  return bolt_error_response(404, 1004, "Not found.");
+  routes_.add({"/.well-known/openid-configuration", get, Dialect::v1, false,
+               [this](const Request&, const Route&) { return discovery(); }});
+  routes_.add(
+      {"/v1/oauth/jwks.json", get, Dialect::v1, false, [this](const Request&, const Route&) { return jwks(); }});
+  routes_.add({"/health", get, Dialect::v1, false, [](const Request&, const Route&) {
+                 Response r;
+                 r.body = "{\"status\":\"ok\"}";
+                 r.with_header("Cache-Control", "no-store");
+                 return r;
+               }});
 }
 
+Response Provider::route(const Request& request) { return routes_.dispatch(request, d_.config.error_style); }
+
 Response Provider::failure(const Request& request, bool transient) const {
-  const bool oauth = request.path == "/v1/oauth/token" || request.path == "/v3/oauth/token" ||
-                     request.path == "/v1/oauth/introspect" || request.path == "/v1/oauth/revoke" ||
-                     request.path == "/v1/oauth/userinfo";
-  if (oauth) {
+  const Route* route = routes_.find(request.path);
+  if (route && route->oauth_errors) {
     return oauth_error_response(protocol::OAuthError::make(transient ? protocol::ErrorCode::temporarily_unavailable
                                                                      : protocol::ErrorCode::server_error),
-                                d_.config.error_style, false);
+                                oauth_error_style(route->dialect, d_.config.error_style), false);
   }
   return transient ? bolt_error_response(503, 1000, "The service is temporarily unavailable.")
                    : bolt_error_response(500, 1000, "Internal server error.");

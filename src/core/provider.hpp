@@ -22,6 +22,7 @@
 #include "core/ports/legacy_token_store.hpp"
 #include "core/ports/login_store.hpp"
 #include "core/ports/otp_sender.hpp"
+#include "core/routes.hpp"
 #include "core/testing/testing_endpoint.hpp"
 #include "core/token/token_endpoint.hpp"
 #include "core/token_service.hpp"
@@ -29,6 +30,10 @@
 #include "crypto/token_minter.hpp"
 
 namespace boltauth::core {
+
+/// The token endpoint discovery advertises (OIDC Discovery 1.0 section 3): Bolt's token endpoint in the RFC 6749
+/// dialect.
+inline constexpr std::string_view kStandardTokenPath = "/oauth2/token";
 
 struct ProviderDeps {
   const Config& config;
@@ -64,8 +69,10 @@ class Provider {
   Response handle(const Request& request) noexcept;
 
   ClientRegistry& registry() { return registry_; }
+  const RouteTable& routes() const { return routes_; }
 
  private:
+  void add_routes();
   Response route(const Request& request);
   std::pair<std::string, std::string> bodies();  // discovery and JWKS for the current ring
   Response discovery();
@@ -87,6 +94,7 @@ class Provider {
   authorize::DemoEndpoint demo_;
   std::string discovery_body_;
   std::string jwks_body_;
+  RouteTable routes_;
 };
 
 }  // namespace boltauth::core

@@ -26,6 +26,9 @@ boost::json::object client_json(const core::model::Client& c) {
   boost::json::object o;
   o["client_id"] = c.publishable_key;
   o["id"] = c.id;
+  // The client_id to configure in a standard OpenID Connect client: its id_tokens then carry one audience, a
+  // string (docs/design.md "Standard relying parties").
+  o["oidc_client_id"] = c.id;
   o["name"] = c.name;
   boost::json::array uris;
   for (const auto& u : c.redirect_uris) uris.emplace_back(u);
@@ -48,6 +51,7 @@ void print_client(const core::model::Client& c, const std::string* secret, bool 
   }
   std::cout << "client_id:     " << c.publishable_key << "\n";
   if (secret) std::cout << "client_secret: " << *secret << "   (shown once)\n";
+  std::cout << "oidc id:       " << c.id << "   (client_id for standard OpenID Connect clients)\n";
   std::cout << "name:          " << c.name << "\n";
   for (const auto& u : c.redirect_uris) std::cout << "redirect_uri:  " << u << "\n";
   std::cout << "grants:        ";
@@ -290,7 +294,8 @@ int run_cli(int argc, char** argv) {
   std::string store_url, master_key_file;
   std::vector<std::string> trusted_proxies;
   int store_connections = 0;
-  for (auto* sub : {serve, c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor, migrate}) {
+  for (auto* sub :
+       {serve, c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor, migrate}) {
     sub->add_option("--store-url", store_url,
                     "postgresql://USER[:PASS]@HOST[:PORT]/DB: keep everything in PostgreSQL (several nodes); default: "
                     "SQLite in the data dir")

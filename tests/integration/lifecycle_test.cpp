@@ -102,7 +102,8 @@ TEST_F(LifecycleTest, IntrospectActiveRefreshToken) {
   ASSERT_TRUE(active(res));
   const auto o = res.json().as_object();
   EXPECT_EQ(o.at("token_type").as_string(), "refresh_token");
-  EXPECT_EQ(o.at("scope").as_string(), "bolt.account.view");
+  // What a refresh can give back: the grant's identity scopes, and manage read as view (RFC 6749 section 6).
+  EXPECT_EQ(o.at("scope").as_string(), "bolt.account.view openid");
   EXPECT_EQ(o.at("sub"), introspect(t.access).json().as_object().at("sub"));
 }
 

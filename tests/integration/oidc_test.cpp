@@ -127,7 +127,8 @@ TEST_F(OidcTest, DiscoveryIsCompleteForWhatExists) {
   const auto doc = res.json().as_object();
   const std::string iss = server.issuer();
   EXPECT_EQ(doc.at("issuer").as_string(), iss);
-  EXPECT_EQ(doc.at("token_endpoint").as_string(), iss + "/v1/oauth/token");
+  // The standard path (RFC 6749 section 5.2 statuses); Bolt's SDKs keep /v1/oauth/token.
+  EXPECT_EQ(doc.at("token_endpoint").as_string(), iss + "/oauth2/token");
   EXPECT_EQ(doc.at("jwks_uri").as_string(), iss + "/v1/oauth/jwks.json");
   EXPECT_EQ(doc.at("id_token_signing_alg_values_supported").as_array().at(0).as_string(), "RS256");
   EXPECT_EQ(doc.at("subject_types_supported"), boost::json::value(boost::json::array{"public"}));

@@ -45,14 +45,6 @@ TEST_F(TokenErrorsTest, MissingGrantTypeIsInvalidRequest) {
                400, "invalid_request");
 }
 
-TEST_F(TokenErrorsTest, MissingCodeIsInvalidRequest) {
-  expect_error(post(form({{"grant_type", "authorization_code"},
-                          {"client_id", client.client.id},
-                          {"client_secret", client.client_secret},
-                          {"scope", "openid"}})),
-               400, "invalid_request");
-}
-
 TEST_F(TokenErrorsTest, MissingRefreshTokenIsInvalidRequest) {
   expect_error(post(form({{"grant_type", "refresh_token"},
                           {"client_id", client.client.id},
@@ -61,11 +53,23 @@ TEST_F(TokenErrorsTest, MissingRefreshTokenIsInvalidRequest) {
                400, "invalid_request");
 }
 
-TEST_F(TokenErrorsTest, MissingScopeIsInvalidRequest) {
+TEST_F(TokenErrorsTest, MissingScopeIsInvalidRequestWhenRequired) {
+  // Bolt's OpenAPI file lists scope as required; `token_scope_required = true` restores that (the default follows
+  // RFC 6749 section 4.1.3, where an exchange carries no scope).
+  TestServer strict([](server::AppOptions& o) { o.config.token_scope_required = true; });
+  auto c = strict.create_client();
+  auto res = strict.http().post_form("/v1/oauth/token", form({{"grant_type", "authorization_code"},
+                                                              {"code", strict.sandbox_code(c)},
+                                                              {"client_id", c.client.id},
+                                                              {"client_secret", c.client_secret}}));
+  expect_error(res, 400, "invalid_request");
+}
+
+TEST_F(TokenErrorsTest, MissingCodeIsInvalidRequest) {
   expect_error(post(form({{"grant_type", "authorization_code"},
-                          {"code", server.sandbox_code(client)},
                           {"client_id", client.client.id},
-                          {"client_secret", client.client_secret}})),
+                          {"client_secret", client.client_secret},
+                          {"scope", "openid"}})),
                400, "invalid_request");
 }
 

@@ -139,7 +139,8 @@ TEST(SdkIntegration, ExchangeAndVerifyIdToken) {
 // ---- the contract's error table, one row at a time ---------------------------------------------------
 
 TEST(SdkIntegration, Error400InvalidRequest) {
-  TestServer server;
+  // Bolt requires scope; boltauth does when told to (by default an absent scope is the code's, RFC 6749 4.1.3).
+  TestServer server([](server::AppOptions& o) { o.config.token_scope_required = true; });
   const auto client = server.create_client();
   Bolt bolt(options_for(url_of(server)));
   const auto e = oauth_error(bolt, code_body(client, server.sandbox_code(client), ""));  // scope missing

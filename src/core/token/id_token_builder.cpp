@@ -11,13 +11,25 @@ std::string at_hash(std::string_view access_token) {
   return base::base64url_encode(std::span<const std::uint8_t>(digest.data(), digest.size() / 2));
 }
 
+void set_audience(boost::json::object& claims, std::string_view client_id, std::string_view presented_client_id) {
+  if (presented_client_id.empty()) {
+    claims["aud"] = boost::json::array{boost::json::string(client_id)};
+    claims["azp"] = client_id;
+  } else if (presented_client_id == client_id) {
+    claims["aud"] = client_id;
+    claims["azp"] = client_id;
+  } else {
+    claims["aud"] = boost::json::array{boost::json::string(client_id), boost::json::string(presented_client_id)};
+    claims["azp"] = presented_client_id;
+  }
+}
+
 std::string build_id_token(const crypto::SigningKey& key, std::string_view issuer, std::int64_t ttl,
                            const IdTokenInput& in) {
   boost::json::object claims;
   claims["iss"] = issuer;
   claims["sub"] = in.account.sub;
-  claims["aud"] = boost::json::array{boost::json::string(in.client_id)};
-  claims["azp"] = in.client_id;
+  set_audience(claims, in.client_id, in.presented_client_id);
   claims["iat"] = in.now;
   claims["exp"] = in.now + ttl;
   claims["auth_time"] = in.auth_time;

@@ -28,7 +28,18 @@ using Outcome = std::variant<T, OAuthError>;
 
 OAuthError fail(ErrorCode code, std::string debug = {}) { return OAuthError::make(code, std::move(debug)); }
 
+// Bolt's `refresh_token_scope`: the account API scope a refresh gives back (contract section 3).
 constexpr ScopeSet kRefreshTokenScope{ScopeToken::bolt_account_view};
+
+// What a refresh token of a grant of `granted` may give back: the whole grant (RFC 6749 section 6), except that
+// bolt.account.manage needs a new login and refreshes as bolt.account.view (Bolt's rule, contract section 3).
+ScopeSet refreshable(ScopeSet granted) {
+  ScopeSet out;
+  for (ScopeToken t : {ScopeToken::openid, ScopeToken::email, ScopeToken::bolt_account_view})
+    if (granted.has(t)) out.add(t);
+  if (granted.has(ScopeToken::bolt_account_manage)) out.add(ScopeToken::bolt_account_view);
+  return out;
+}
 
 // RFC 7636 section 4.1: 43..128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
 bool valid_pkce_string(std::string_view s) {
@@ -43,8 +54,9 @@ bool valid_pkce_string(std::string_view s) {
 
 class TokenRequest {
  public:
-  TokenRequest(TokenEndpointDeps& d, RateLimiter& limiter, AuthThrottle& throttle, const Request& request)
-      : d_(d), limiter_(limiter), throttle_(throttle), request_(request), now_(d.clock.now()) {}
+  TokenRequest(TokenEndpointDeps& d, RateLimiter& limiter, AuthThrottle& throttle, const Request& request,
+               TokenDialect dialect)
+      : d_(d), limiter_(limiter), throttle_(throttle), request_(request), dialect_(dialect), now_(d.clock.now()) {}
 
   Response run() {
     if (auto err = check_method()) return error(*err);
@@ -90,6 +102,7 @@ class TokenRequest {
     retry_after_ = auth.retry_after;
     if (!auth.client) return std::move(*auth.error);
     client_ = std::move(*auth.client);
+    presented_id_ = std::move(auth.presented_id);
     return std::nullopt;
   }
 
@@ -126,7 +139,8 @@ class TokenRequest {
   std::optional<OAuthError> parse_scope() {
     const auto scope = params_.get("scope");
     if (!scope) {
-      // Contract section 3: scope is optional on client_credentials (RFC 6749 section 4.4.2).
+      // RFC 6749 sections 4.1.3 and 6, OIDC Core 3.1.3.1: standard clients send no scope when they exchange a
+      // code, and may omit it on a refresh; an absent scope is then the code's or the refresh token's.
       if (d_.config.token_scope_required && grant_type_ != "client_credentials")
         return fail(ErrorCode::invalid_request, "scope missing");
       return std::nullopt;
@@ -166,17 +180,9 @@ class TokenRequest {
 
     const bool with_refresh = client_.allows_grant("refresh_token") && (granted.has(ScopeToken::bolt_account_view) ||
                                                                         granted.has(ScopeToken::bolt_account_manage));
-    const Issued issued = mint(*grant, 1, granted, with_refresh);
+    const Issued issued = mint(*grant, 1, granted, with_refresh ? std::optional(refreshable(granted)) : std::nullopt);
     std::optional<std::string> id_token;
-    if (granted.has(ScopeToken::openid)) {
-      // OIDC Registration 1.0 section 2: id_token_signed_response_alg, signed with that alg's active key.
-      const auto ring = d_.keys.ring(now_);
-      const crypto::SigningKey* key = ring->signing_key(client_.id_token_signed_response_alg);
-      if (!key) throw std::runtime_error("no signing key for " + client_.id_token_signed_response_alg);
-      id_token =
-          build_id_token(*key, d_.config.issuer, d_.config.id_token_ttl,
-                         IdTokenInput{*account, client_.id, grant->nonce, issued.access_token, grant->auth_time, now_});
-    }
+    if (granted.has(ScopeToken::openid)) id_token = make_id_token(*account, *grant, issued.access_token);
     // Single use: one conditional UPDATE of the grant row (pending -> active).
     if (d_.tokens.grants().redeem(grant->id, now_, issued.grant_expires_at) != ports::ConsumeOutcome::consumed) {
       // Another redemption won the race (or the code expired meanwhile): this one is a reuse.
@@ -223,19 +229,33 @@ class TokenRequest {
     if (grant->client_id != client_.id) return error(fail(ErrorCode::invalid_grant, "token of another client"));
     if (grant->revoked_at) return error(fail(ErrorCode::invalid_grant, "family revoked"));
     if (now_ >= sealed->expires_at) return error(fail(ErrorCode::invalid_grant, "refresh token expired"));
+    // RFC 6749 section 6: any scope the refresh token carries (the original grant, manage read as view); an
+    // absent scope is all of it. Tokens sealed before identity scopes were refreshable carry view only.
     const ScopeSet token_scope(sealed->scope_bits);
     const ScopeSet granted = requested_scope_.value_or(token_scope);
     if (!granted.subset_of(token_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the refresh token"));
     if (!view->account_exists || (view->account_deactivate_at && now_ >= *view->account_deactivate_at))
       return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
+    // OIDC Core section 12.2: a refresh with openid answers a new id_token. Only then is the account read.
+    std::optional<model::Account> account;
+    if (granted.has(ScopeToken::openid)) {
+      account = active_account(grant->sub);
+      if (!account) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
+    }
 
     const std::int64_t generation = sealed->generation;
-    const Issued issued = mint(*grant, grant->generation + 1, granted, true);
+    // RFC 6749 section 6: the new refresh token has the scope of the one it replaces.
+    const Issued issued = mint(*grant, grant->generation + 1, granted, token_scope);
+    auto answer = [&] {
+      std::optional<std::string> id_token;
+      if (account) id_token = make_id_token(*account, *grant, issued.access_token);
+      return success(issued.access_token, issued.refresh_token, granted, std::move(id_token));
+    };
     auto& grants = d_.tokens.grants();
     if (generation == grant->generation) {
       // Rotation: one conditional UPDATE of the grant row, keyed by the generation it had when read.
       if (grants.rotate(grant->id, generation, now_, issued.grant_expires_at) == ports::ConsumeOutcome::consumed)
-        return success(issued.access_token, issued.refresh_token, granted, std::nullopt);
+        return answer();
       grants.revoke_grant(grant->id, now_);
       return error(fail(ErrorCode::invalid_grant, "refresh token rotated concurrently"));
     }
@@ -245,7 +265,7 @@ class TokenRequest {
       // response lost in transit); what its successor issued dies.
       if (grants.replay(grant->id, grant->generation, now_ - d_.config.refresh_grace_seconds, now_,
                         issued.grant_expires_at) == ports::ConsumeOutcome::consumed)
-        return success(issued.access_token, issued.refresh_token, granted, std::nullopt);
+        return answer();
     }
     // RFC 9700 section 4.14.2: reuse of a rotated refresh token revokes the whole family.
     grants.revoke_grant(grant->id, now_);
@@ -274,7 +294,8 @@ class TokenRequest {
     const ScopeSet token_scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
     const ScopeSet granted = requested_scope_.value_or(token_scope);
     if (!granted.subset_of(token_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the refresh token"));
-    if (!active_account(record->sub)) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
+    const auto account = active_account(record->sub);
+    if (!account) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
     model::Grant grant;
     grant.kind = model::GrantKind::authorization_code;
     grant.client_id = client_.id;
@@ -294,8 +315,10 @@ class TokenRequest {
       return error(fail(ErrorCode::invalid_grant, "refresh token rotated concurrently"));
     }
     grant.id = *id;
-    const Issued issued = mint(grant, 1, granted, true);
-    return success(issued.access_token, issued.refresh_token, granted, std::nullopt);
+    const Issued issued = mint(grant, 1, granted, refreshable(token_scope));
+    std::optional<std::string> id_token;
+    if (granted.has(ScopeToken::openid)) id_token = make_id_token(*account, grant, issued.access_token);
+    return success(issued.access_token, issued.refresh_token, granted, std::move(id_token));
   }
 
   // --- client_credentials ------------------------------------------------------------------------
@@ -309,7 +332,7 @@ class TokenRequest {
     if (!granted.subset_of(allowed))
       return error(fail(ErrorCode::invalid_scope, "end-user scope on client_credentials"));
     const model::Grant grant = d_.tokens.grants().client_grant(client_.id, now_, d_.tokens.new_salt());
-    const Issued issued = mint(grant, 1, granted, false);
+    const Issued issued = mint(grant, 1, granted, std::nullopt);
     return success(issued.access_token, std::nullopt, granted, std::nullopt);
   }
 
@@ -326,8 +349,20 @@ class TokenRequest {
     base::UnixSeconds grant_expires_at = 0;  // nothing issued is valid after this
   };
 
-  // Seals the access token (and the refresh token) of `generation`; nothing is written for them.
-  Issued mint(const model::Grant& grant, std::int64_t generation, ScopeSet granted, bool with_refresh) {
+  // OIDC Registration 1.0 section 2: id_token_signed_response_alg, signed with that alg's active key. A refreshed
+  // id_token repeats the grant's nonce and auth_time (OIDC Core section 12.2).
+  std::string make_id_token(const model::Account& account, const model::Grant& grant, const std::string& access) {
+    const auto ring = d_.keys.ring(now_);
+    const crypto::SigningKey* key = ring->signing_key(client_.id_token_signed_response_alg);
+    if (!key) throw std::runtime_error("no signing key for " + client_.id_token_signed_response_alg);
+    const std::string_view presented = dialect_.standard_audience ? std::string_view(presented_id_) : "";
+    return build_id_token(*key, d_.config.issuer, d_.config.id_token_ttl,
+                          IdTokenInput{account, client_.id, presented, grant.nonce, access, grant.auth_time, now_});
+  }
+
+  // Seals the access token (and, with `refresh_scope`, the refresh token) of `generation`; nothing is written.
+  Issued mint(const model::Grant& grant, std::int64_t generation, ScopeSet granted,
+              std::optional<ScopeSet> refresh_scope) {
     Issued out;
     crypto::SealedPayload p;
     p.kind = crypto::SealedKind::access_token;
@@ -338,11 +373,10 @@ class TokenRequest {
     p.scope_bits = granted.bits();
     out.access_token = d_.tokens.seal(p, grant.salt, now_);
     out.grant_expires_at = p.expires_at;
-    if (with_refresh) {
+    if (refresh_scope) {
       p.kind = crypto::SealedKind::refresh_token;
       p.expires_at = now_ + d_.config.refresh_token_ttl;
-      // Refresh tokens keep read access only (contract section 3).
-      p.scope_bits = kRefreshTokenScope.bits();
+      p.scope_bits = refresh_scope->bits();
       out.refresh_token = d_.tokens.seal(p, grant.salt, now_);
       out.grant_expires_at = std::max(out.grant_expires_at, p.expires_at);
     }
@@ -366,7 +400,7 @@ class TokenRequest {
 
   Response error(const OAuthError& err) {
     if (d_.log_debug && *d_.log_debug) (*d_.log_debug)("token endpoint: " + err.debug);
-    Response r = oauth_error_response(err, d_.config.error_style, basic_attempted_);
+    Response r = oauth_error_response(err, dialect_.error_style, basic_attempted_);
     if (request_.method != "POST") {
       r.status = 405;
       r.with_header("Allow", "POST");
@@ -378,17 +412,21 @@ class TokenRequest {
   RateLimiter& limiter_;
   AuthThrottle& throttle_;
   const Request& request_;
+  const TokenDialect dialect_;
   const base::UnixSeconds now_;
   protocol::FormParams params_;
   bool basic_attempted_ = false;
   std::int64_t retry_after_ = 0;
   model::Client client_;
+  std::string presented_id_;
   std::string grant_type_;
   std::optional<ScopeSet> requested_scope_;
 };
 
 }  // namespace
 
-Response TokenEndpoint::handle(const Request& request) { return TokenRequest(d_, limiter_, throttle_, request).run(); }
+Response TokenEndpoint::handle(const Request& request, TokenDialect dialect) {
+  return TokenRequest(d_, limiter_, throttle_, request, dialect).run();
+}
 
 }  // namespace boltauth::core::token

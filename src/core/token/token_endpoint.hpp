@@ -31,6 +31,14 @@ struct TokenEndpointDeps {
   const std::function<void(std::string_view)>* log_debug = nullptr;
 };
 
+/// What the route a token request came in on decides: the status table of its errors and, on the standard path,
+/// the id_token audience of OIDC Core (docs/design.md "Standard relying parties").
+struct TokenDialect {
+  protocol::ErrorStyle error_style = protocol::ErrorStyle::bolt;
+  /// True on the path discovery advertises: `aud`/`azp` follow the client_id spelling the client used.
+  bool standard_audience = false;
+};
+
 /// `POST /v1/oauth/token` and `/v3/oauth/token` (contract section 3): a straight sequence of named checks,
 /// each returning the first failure. Storage failures propagate as ports::StorageError to the Provider.
 class TokenEndpoint {
@@ -40,7 +48,7 @@ class TokenEndpoint {
         limiter_(deps.config.token_rate_limit_per_client),
         throttle_(deps.config.client_auth_max_failures, deps.config.client_auth_failure_window, deps.throttle_store) {}
 
-  Response handle(const Request& request);
+  Response handle(const Request& request, TokenDialect dialect = {});
   /// Shared with introspection and revocation (one failure count per client and address).
   AuthThrottle& auth_throttle() { return throttle_; }
 

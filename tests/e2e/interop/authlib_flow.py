@@ -43,10 +43,14 @@ def main():
     # OIDC Core 3.1.3.7 with authlib's CodeIDToken: signature, iss, aud, azp, exp, iat, nonce, at_hash.
     claims = jwt.decode(token["id_token"], jwks, claims_cls=CodeIDToken,
                         claims_options={"iss": {"essential": True, "value": issuer}},
-                        claims_params={"nonce": cfg["nonce"], "client_id": cfg["client_id"].split(".")[-1],
+                        claims_params={"nonce": cfg["nonce"], "client_id": cfg["client_id"],
                                        "access_token": token["access_token"]})
     claims.validate(leeway=30)
-    check(claims["aud"] == [cfg["client_id"].split(".")[-1]], "aud %r" % (claims["aud"],))
+    # This session authenticated with the full publishable key at the token endpoint discovery advertises: aud
+    # holds the canonical id and that spelling, azp is that spelling (OIDC Core 3.1.3.7 steps 3-5).
+    canonical = cfg["client_id"].split(".")[-1]
+    check(claims["aud"] == [canonical, cfg["client_id"]], "aud %r" % (claims["aud"],))
+    check(claims["azp"] == cfg["client_id"], "azp %r" % (claims["azp"],))
     check(claims.header["alg"] == "RS256", "alg " + claims.header["alg"])
 
     info = session.get(meta["userinfo_endpoint"], timeout=10)
@@ -66,7 +70,7 @@ def main():
 
     live = introspect(refreshed["access_token"], "access_token")
     check(live["active"] is True, "refreshed access token inactive: %r" % live)
-    check(live["sub"] == claims["sub"] and live["client_id"] == claims["azp"], "introspection names another party")
+    check(live["sub"] == claims["sub"] and live["client_id"] == canonical, "introspection names another party")
     check(introspect(first_refresh) == {"active": False}, "rotated refresh token still active")
 
     res = session.revoke_token(meta["revocation_endpoint"], token=refreshed["refresh_token"],
