@@ -93,6 +93,18 @@ IdTokenFailure map(crypto::JwsError e) {
 
 }  // namespace
 
+namespace {
+// The last section of a publishable key (exactly three non-empty dot-separated sections); any other id as it is.
+std::string_view canonical_client_id(std::string_view id) {
+  const auto first = id.find('.');
+  const auto last = id.rfind('.');
+  if (first == std::string_view::npos || first == last || id.find('.', first + 1) != last || first == 0 ||
+      last == first + 1 || last + 1 == id.size())
+    return id;
+  return id.substr(last + 1);
+}
+}  // namespace
+
 IdTokenVerifier::IdTokenVerifier(std::shared_ptr<Transport> transport, IdTokenVerifierOptions options)
     : transport_(std::move(transport)), options_(std::move(options)) {
   if (!transport_) transport_ = std::make_shared<CurlTransport>();
@@ -184,9 +196,14 @@ IdTokenClaims IdTokenVerifier::verify(std::string_view id_token, std::optional<s
   } else {
     fail(IdTokenFailure::malformed, "aud is neither a string nor an array");
   }
-  auto is_us = [this](const std::string& id) {
-    return id == options_.client_id || std::find(options_.client_id_aliases.begin(), options_.client_id_aliases.end(),
-                                                 id) != options_.client_id_aliases.end();
+  // The client id has two spellings: the publishable key (three dot-separated sections) and its last section, the
+  // canonical id. The server names the spelling the client authenticated with in aud and azp, next to the
+  // canonical id; either spelling of ours is us, whichever one this verifier was configured with.
+  const std::string_view ours = canonical_client_id(options_.client_id);
+  auto is_us = [&](const std::string& id) {
+    return id == options_.client_id || canonical_client_id(id) == ours ||
+           std::find(options_.client_id_aliases.begin(), options_.client_id_aliases.end(), id) !=
+               options_.client_id_aliases.end();
   };
   if (std::none_of(claims.aud.begin(), claims.aud.end(), is_us)) fail(IdTokenFailure::wrong_audience, "aud is not us");
   // Steps 4-5: several audiences need azp; azp, when present, must be us.

@@ -74,8 +74,10 @@ class KeysTest : public ::testing::Test {
     ASSERT_TRUE(verified.claims) << alg << " id_token does not verify";
     const auto& claims = *verified.claims;
     EXPECT_EQ(claims.at("iss").as_string(), server.issuer());
-    EXPECT_EQ(claims.at("aud"), boost::json::value(boost::json::array{boost::json::string(c.client.id)}));
-    EXPECT_EQ(claims.at("azp").as_string(), c.client.id);
+    // The client authenticated with its full publishable key: both spellings in aud, azp as it spelled it.
+    EXPECT_EQ(claims.at("aud"), boost::json::value(boost::json::array{boost::json::string(c.client.id),
+                                                                      boost::json::string(c.client.publishable_key)}));
+    EXPECT_EQ(claims.at("azp").as_string(), c.client.publishable_key);
     EXPECT_EQ(claims.at("nonce").as_string(), "n-1");
     EXPECT_EQ(claims.at("exp").as_int64(), server.clock().now() + 3600);
     EXPECT_TRUE(claims.contains("at_hash") && claims.contains("sub") && claims.contains("iat"));

@@ -48,8 +48,10 @@ TEST_F(OidcTest, IdTokenVerifiesWithPublishedJwksAndCarriesEveryClaim) {
   ASSERT_TRUE(verified.claims) << "id_token does not verify with the JWKS";
   const auto& c = *verified.claims;
   EXPECT_EQ(c.at("iss").as_string(), server.issuer());
-  EXPECT_EQ(c.at("aud"), boost::json::value(boost::json::array{boost::json::string(client.client.id)}));
-  EXPECT_EQ(c.at("azp").as_string(), client.client.id);
+  // The client authenticated with its full publishable key: both spellings in aud, azp as it spelled it.
+  EXPECT_EQ(c.at("aud"), boost::json::value(boost::json::array{boost::json::string(client.client.id),
+                                                               boost::json::string(client.client.publishable_key)}));
+  EXPECT_EQ(c.at("azp").as_string(), client.client.publishable_key);
   const auto now = server.clock().now();
   EXPECT_EQ(c.at("iat").as_int64(), now);
   EXPECT_EQ(c.at("exp").as_int64(), now + 3600);

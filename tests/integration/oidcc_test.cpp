@@ -47,8 +47,9 @@ class Oidcc : public ::testing::Test {
     if (!verified.claims) return {};
     const auto& c = *verified.claims;
     EXPECT_EQ(c.at("iss"), doc.at("issuer"));
-    EXPECT_EQ(c.at("aud"), boost::json::value(boost::json::array{boost::json::string(client.client.id)}));
-    EXPECT_EQ(c.at("azp").as_string(), client.client.id);
+    EXPECT_EQ(c.at("aud"), boost::json::value(boost::json::array{boost::json::string(client.client.id),
+                                                                 boost::json::string(client.client.publishable_key)}));
+    EXPECT_EQ(c.at("azp").as_string(), client.client.publishable_key);
     const auto now = server.clock().now();
     EXPECT_LE(c.at("iat").as_int64(), now);
     EXPECT_GT(c.at("exp").as_int64(), now);

@@ -349,6 +349,31 @@ TEST(IdTokenVerifier, Azp) {
   EXPECT_TRUE(Refused(v, crypto::sign_jwt(rsa(), other), IdTokenFailure::wrong_azp));
 }
 
+// The server's id_token for a client that authenticated with its full publishable key: aud [canonical, full], azp
+// full. Either spelling configured verifies it; a publishable key of another client (another last section) does not.
+TEST(IdTokenVerifier, EitherSpellingOfTheClientIdIsUs) {
+  Env env;
+  json::object c = claims();
+  c["aud"] = json::array{kClient, "k1.k2.c0ffee"};
+  c["azp"] = "k1.k2.c0ffee";
+  const std::string token = crypto::sign_jwt(rsa(), c);
+  EXPECT_NO_THROW(env.verifier().verify(token)) << "configured with the canonical id";
+  auto o = env.options();
+  o.client_id = "k1.k2.c0ffee";
+  IdTokenVerifier full(env.transport, o);
+  EXPECT_NO_THROW(full.verify(token)) << "configured with the publishable key";
+  json::object only_full = claims();
+  only_full["aud"] = "k1.k2.c0ffee";
+  only_full["azp"] = "k1.k2.c0ffee";
+  EXPECT_NO_THROW(env.verifier().verify(crypto::sign_jwt(rsa(), only_full)));
+  for (const char* stranger : {"k1.k2.beef", "k1.c0ffee", "k1.k2.k3.c0ffee", "..c0ffee"}) {
+    json::object x = claims();
+    x["azp"] = stranger;
+    auto v = env.verifier();
+    EXPECT_TRUE(Refused(v, crypto::sign_jwt(rsa(), x), IdTokenFailure::wrong_azp)) << stranger;
+  }
+}
+
 TEST(IdTokenVerifier, NonceAndAtHash) {
   Env env;
   auto v = env.verifier();

@@ -122,7 +122,8 @@ TEST(SdkIntegration, ExchangeAndVerifyIdToken) {
   IdTokenVerifier verifier(bolt.options().transport, vo);
   const IdTokenClaims claims = verifier.verify(*r.id_token, std::nullopt, *r.access_token);
   EXPECT_FALSE(claims.sub.empty());
-  EXPECT_EQ(claims.aud, std::vector<std::string>{client.client.id});
+  // Authenticated with the publishable key: aud names both spellings, the canonical id first.
+  EXPECT_EQ(claims.aud, (std::vector<std::string>{client.client.id, client.client.publishable_key}));
   EXPECT_TRUE(claims.email.has_value());
   EXPECT_TRUE(claims.email_verified.has_value());
   EXPECT_TRUE(claims.at_hash.has_value());

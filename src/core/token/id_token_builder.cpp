@@ -11,12 +11,13 @@ std::string at_hash(std::string_view access_token) {
   return base::base64url_encode(std::span<const std::uint8_t>(digest.data(), digest.size() / 2));
 }
 
-void set_audience(boost::json::object& claims, std::string_view client_id, std::string_view presented_client_id) {
-  if (presented_client_id.empty()) {
-    claims["aud"] = boost::json::array{boost::json::string(client_id)};
-    claims["azp"] = client_id;
-  } else if (presented_client_id == client_id) {
-    claims["aud"] = client_id;
+void set_audience(boost::json::object& claims, std::string_view client_id, std::string_view presented_client_id,
+                  bool single_as_string) {
+  if (presented_client_id.empty() || presented_client_id == client_id) {
+    if (single_as_string)
+      claims["aud"] = client_id;
+    else
+      claims["aud"] = boost::json::array{boost::json::string(client_id)};
     claims["azp"] = client_id;
   } else {
     claims["aud"] = boost::json::array{boost::json::string(client_id), boost::json::string(presented_client_id)};
@@ -29,7 +30,7 @@ std::string build_id_token(const crypto::SigningKey& key, std::string_view issue
   boost::json::object claims;
   claims["iss"] = issuer;
   claims["sub"] = in.account.sub;
-  set_audience(claims, in.client_id, in.presented_client_id);
+  set_audience(claims, in.client_id, in.presented_client_id, in.single_audience_as_string);
   claims["iat"] = in.now;
   claims["exp"] = in.now + ttl;
   claims["auth_time"] = in.auth_time;

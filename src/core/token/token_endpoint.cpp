@@ -355,9 +355,9 @@ class TokenRequest {
     const auto ring = d_.keys.ring(now_);
     const crypto::SigningKey* key = ring->signing_key(client_.id_token_signed_response_alg);
     if (!key) throw std::runtime_error("no signing key for " + client_.id_token_signed_response_alg);
-    const std::string_view presented = dialect_.standard_audience ? std::string_view(presented_id_) : "";
     return build_id_token(*key, d_.config.issuer, d_.config.id_token_ttl,
-                          IdTokenInput{account, client_.id, presented, grant.nonce, access, grant.auth_time, now_});
+                          IdTokenInput{account, client_.id, presented_id_, dialect_.standard_audience, grant.nonce,
+                                       access, grant.auth_time, now_});
   }
 
   // Seals the access token (and, with `refresh_scope`, the refresh token) of `generation`; nothing is written.

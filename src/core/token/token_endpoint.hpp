@@ -32,10 +32,10 @@ struct TokenEndpointDeps {
 };
 
 /// What the route a token request came in on decides: the status table of its errors and, on the standard path,
-/// the id_token audience of OIDC Core (docs/design.md "Standard relying parties").
+/// the shape of a single id_token audience (docs/design.md "Standard relying parties").
 struct TokenDialect {
   protocol::ErrorStyle error_style = protocol::ErrorStyle::bolt;
-  /// True on the path discovery advertises: `aud`/`azp` follow the client_id spelling the client used.
+  /// True on the path discovery advertises: a single `aud` is a string, not Bolt's one-element array.
   bool standard_audience = false;
 };
 
