@@ -1,5 +1,6 @@
 // boltauth_loadgen: a closed-loop or fixed-rate HTTP/1.1 load generator with keep-alive connections,
 // per-connection workload state (refresh chains) and latency percentiles (issue 6, docs/benchmarks.md).
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "histogram.hpp"
+#include "pg_watch.hpp"
 #include "server_watch.hpp"
 #include "workload.hpp"
 
@@ -36,8 +38,11 @@ using namespace boltauth::bench;
 namespace {
 
 struct Options {
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1";  // of the first --url: the Host header
   std::string port = "8080";
+  // Every --url (host, port): connection i goes to urls[i % urls.size()], so several servers share the
+  // connections evenly (several nodes on one database).
+  std::vector<std::pair<std::string, std::string>> urls;
   WorkloadKind workload = WorkloadKind::floor;
   int connections = 32;
   int threads = 1;
@@ -48,8 +53,10 @@ struct Options {
   bool json = false;
   std::string label;
   Target target;
-  int watch_pid = 0;      // > 0: read the server's write_bytes at the start and the end of the measured window
-  std::string watch_dir;  // not empty: sample the size of the server's store files every 100 ms
+  std::vector<int> watch_pids;  // read the write_bytes of these processes (summed) when the measured window opens
+                                // and when it closes
+  std::string watch_dir;        // not empty: sample the size of the server's store files every 100 ms
+  std::string watch_pg;         // not empty: a PostgreSQL URL; WAL position and counters when the window opens/closes
 };
 
 // What --watch-pid / --watch-dir observed. write_bytes is sampled when the measured window opens (after the
@@ -58,12 +65,25 @@ struct Watch {
   std::optional<std::uint64_t> write_bytes_from, write_bytes_to;
   std::uint64_t store_start = 0, store_peak = 0, store_end = 0;
   bool store_sampled = false;
+  std::optional<PgSample> pg_from, pg_to;
 };
+
+/// The sum of the processes' write_bytes; nullopt when any of them cannot be read.
+std::optional<std::uint64_t> sum_write_bytes(const std::vector<int>& pids) {
+  std::uint64_t total = 0;
+  for (const int pid : pids) {
+    const auto bytes = read_write_bytes(static_cast<pid_t>(pid));
+    if (!bytes) return std::nullopt;
+    total += *bytes;
+  }
+  return total;
+}
 
 class Watcher {
  public:
   Watcher(const Options& o, Clock::time_point from, Clock::time_point to) : o_(o), from_(from), to_(to) {
-    if (o_.watch_pid > 0 || !o_.watch_dir.empty()) thread_ = std::thread([this] { loop(); });
+    if (!o_.watch_pg.empty()) pg_ = std::make_unique<PgWatch>(o_.watch_pg);  // connect now, not in the window
+    if (!o_.watch_pids.empty() || !o_.watch_dir.empty() || pg_) thread_ = std::thread([this] { loop(); });
   }
   /// Stops sampling (after the generator's threads ended) and returns what was seen.
   Watch finish() {
@@ -86,18 +106,20 @@ class Watcher {
     watch_.store_end = bytes;
   }
   void loop() {
-    const pid_t pid = static_cast<pid_t>(o_.watch_pid);
+    const bool edges = !o_.watch_pids.empty() || pg_ != nullptr;  // something to take at the window's edges
     bool took_from = false, took_to = false;
     auto next_sample = Clock::now();
     std::unique_lock lock(mutex_);
     for (;;) {
       const auto now = Clock::now();
-      if (pid > 0 && !took_from && now >= from_) {
-        watch_.write_bytes_from = read_write_bytes(pid);
+      if (edges && !took_from && now >= from_) {
+        if (!o_.watch_pids.empty()) watch_.write_bytes_from = sum_write_bytes(o_.watch_pids);
+        if (pg_) watch_.pg_from = pg_->sample();
         took_from = true;
       }
-      if (pid > 0 && !took_to && now >= to_) {
-        watch_.write_bytes_to = read_write_bytes(pid);
+      if (edges && !took_to && now >= to_) {
+        if (!o_.watch_pids.empty()) watch_.write_bytes_to = sum_write_bytes(o_.watch_pids);
+        if (pg_) watch_.pg_to = pg_->sample();
         took_to = true;
       }
       if (now >= next_sample) {
@@ -107,8 +129,8 @@ class Watcher {
       }
       if (stop_) break;
       auto wake = next_sample;
-      if (pid > 0 && !took_from) wake = std::min(wake, from_);
-      if (pid > 0 && !took_to) wake = std::min(wake, to_);
+      if (edges && !took_from) wake = std::min(wake, from_);
+      if (edges && !took_to) wake = std::min(wake, to_);
       cv_.wait_until(lock, wake, [this] { return stop_; });
     }
     sample_store();
@@ -117,6 +139,7 @@ class Watcher {
   const Options& o_;
   Clock::time_point from_, to_;
   Watch watch_;
+  std::unique_ptr<PgWatch> pg_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -269,12 +292,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "boltauth_loadgen: " << why << "\n"
-            << "usage: boltauth_loadgen --url http://HOST:PORT --workload "
+            << "usage: boltauth_loadgen --url http://HOST:PORT[,http://HOST:PORT...] --workload "
                "refresh|code_exchange_openid|introspect|client_credentials|floor\n"
                "  [--seed FILE] [--connections N] [--threads N] [--duration S] [--warmup S] [--rate RPS]\n"
                "  [--token-path P] [--introspect-path P] [--floor-path P] [--scope S] [--refresh-scope S] "
                "[--redirect-uri U]\n"
-               "  [--label L] [--json] [--watch-pid PID] [--watch-dir DATA_DIR]\n";
+               "  [--label L] [--json] [--watch-pid PID[,PID...]] [--watch-dir DATA_DIR] [--watch-pg URL]\n"
+               "--url and --watch-pid may be repeated; connections go to the URLs in turn.\n";
   std::exit(2);
 }
 
@@ -287,13 +311,18 @@ Options parse(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--url") {
-      std::string url = value();
-      if (url.rfind("http://", 0) == 0) url = url.substr(7);
-      url = url.substr(0, url.find('/'));
-      const auto colon = url.rfind(':');
-      if (colon == std::string::npos) usage("--url needs a port");
-      o.host = url.substr(0, colon);
-      o.port = url.substr(colon + 1);
+      const std::string list = value();
+      for (std::size_t start = 0; start <= list.size();) {
+        const auto comma = std::min(list.find(',', start), list.size());
+        std::string url = list.substr(start, comma - start);
+        start = comma + 1;
+        if (url.empty()) continue;
+        if (url.rfind("http://", 0) == 0) url = url.substr(7);
+        url = url.substr(0, url.find('/'));
+        const auto colon = url.rfind(':');
+        if (colon == std::string::npos) usage("--url needs a port");
+        o.urls.emplace_back(url.substr(0, colon), url.substr(colon + 1));
+      }
     } else if (a == "--workload") {
       auto w = parse_workload(value());
       if (!w) usage("unknown workload");
@@ -326,14 +355,26 @@ Options parse(int argc, char** argv) {
       o.label = value();
     else if (a == "--json")
       o.json = true;
-    else if (a == "--watch-pid")
-      o.watch_pid = std::stoi(value());
+    else if (a == "--watch-pid") {
+      const std::string list = value();
+      for (std::size_t start = 0; start < list.size();) {
+        const auto comma = std::min(list.find(',', start), list.size());
+        if (comma > start) o.watch_pids.push_back(std::stoi(list.substr(start, comma - start)));
+        start = comma + 1;
+      }
+    } else if (a == "--watch-pg")
+      o.watch_pg = value();
     else if (a == "--watch-dir")
       o.watch_dir = value();
     else
       usage("unknown argument " + a);
   }
-  if (o.connections < 1 || o.threads < 1 || o.duration <= 0 || o.warmup < 0 || o.watch_pid < 0) usage("bad numbers");
+  if (o.urls.empty()) o.urls.emplace_back(o.host, o.port);
+  o.host = o.urls.front().first;
+  o.port = o.urls.front().second;
+  if (o.connections < 1 || o.threads < 1 || o.duration <= 0 || o.warmup < 0 ||
+      std::any_of(o.watch_pids.begin(), o.watch_pids.end(), [](int pid) { return pid <= 0; }))
+    usage("bad numbers");
   o.threads = std::min(o.threads, o.connections);
   return o;
 }
@@ -371,18 +412,26 @@ int main(int argc, char** argv) {
                              std::chrono::duration<double>(static_cast<double>(options.connections) / options.rate))
                        : Clock::duration::zero();
 
-  Watcher watcher(options, shared.measure_from, shared.measure_to);
+  std::optional<Watcher> watcher_storage;
+  try {
+    watcher_storage.emplace(options, shared.measure_from, shared.measure_to);
+  } catch (const std::exception& e) {
+    usage(e.what());
+  }
+  Watcher& watcher = *watcher_storage;
   std::vector<Stats> stats(static_cast<std::size_t>(options.threads));
   std::vector<std::thread> threads;
   for (int t = 0; t < options.threads; ++t) {
     threads.emplace_back([&, t] {
       asio::io_context ioc(1);
       tcp::resolver resolver(ioc);
-      const auto endpoints = resolver.resolve(options.host, options.port);
+      std::vector<tcp::resolver::results_type> endpoints;
+      for (const auto& [host, port] : options.urls) endpoints.push_back(resolver.resolve(host, port));
       for (int c = t; c < options.connections; c += options.threads) {
         // Stagger fixed-rate connections over one interval so the offered load is smooth.
         const auto offset = interval * c / options.connections;
-        std::make_shared<Connection>(ioc, shared, stats[static_cast<std::size_t>(t)], endpoints, interval,
+        std::make_shared<Connection>(ioc, shared, stats[static_cast<std::size_t>(t)],
+                                     endpoints[static_cast<std::size_t>(c) % endpoints.size()], interval,
                                      start + offset)
             ->start();
       }
@@ -411,6 +460,9 @@ int main(int argc, char** argv) {
   std::optional<std::uint64_t> written;
   if (watch.write_bytes_from && watch.write_bytes_to && *watch.write_bytes_to >= *watch.write_bytes_from)
     written = *watch.write_bytes_to - *watch.write_bytes_from;
+  // What the cluster did in the window: WAL bytes from the insert position (exact), the rest from pg_stat_*.
+  std::optional<PgSample> pg;
+  if (watch.pg_from && watch.pg_to) pg = *watch.pg_to - *watch.pg_from;
   constexpr double mib = 1024.0 * 1024.0;
   const double rps = static_cast<double>(total.latency.count()) / options.duration;
   auto ms = [&](double p) { return static_cast<double>(total.latency.percentile(p)) / 1000.0; };
@@ -430,7 +482,7 @@ int main(int argc, char** argv) {
       first = false;
     }
     std::printf("}");
-    std::printf(R"(,"ok":%llu)", static_cast<unsigned long long>(ok));
+    std::printf(R"(,"ok":%llu,"targets":%zu)", static_cast<unsigned long long>(ok), options.urls.size());
     if (written) {
       std::printf(R"(,"write_bytes":%llu)", static_cast<unsigned long long>(*written));
       if (ok > 0) std::printf(R"(,"bytes_per_request":%.1f)", static_cast<double>(*written) / static_cast<double>(ok));
@@ -439,6 +491,22 @@ int main(int argc, char** argv) {
       std::printf(R"(,"store_start_mib":%.2f,"store_peak_mib":%.2f,"store_end_mib":%.2f)",
                   static_cast<double>(watch.store_start) / mib, static_cast<double>(watch.store_peak) / mib,
                   static_cast<double>(watch.store_end) / mib);
+    if (pg) {
+      const double per = ok > 0 ? static_cast<double>(ok) : 1.0;
+      std::printf(R"(,"wal_bytes":%lld,"wal_records":%lld,"wal_fpi":%lld,"wal_write":%lld,"wal_sync":%lld,)"
+                  R"("wal_write_ms":%.1f,"wal_sync_ms":%.1f,"commits":%lld,"write_transactions":%lld,)"
+                  R"("wal_bytes_per_request":%.1f,"wal_syncs_per_s":%.1f,"wal_syncs_per_request":%.4f,)"
+                  R"("wal_writes_per_request":%.4f,"commits_per_request":%.3f,"write_transactions_per_request":%.3f)",
+                  static_cast<long long>(pg->wal_lsn), static_cast<long long>(pg->wal_records),
+                  static_cast<long long>(pg->wal_fpi), static_cast<long long>(pg->wal_write),
+                  static_cast<long long>(pg->wal_sync), pg->wal_write_ms, pg->wal_sync_ms,
+                  static_cast<long long>(pg->xact_commit), static_cast<long long>(pg->next_xid),
+                  static_cast<double>(pg->wal_lsn) / per, static_cast<double>(pg->wal_sync) / options.duration,
+                  static_cast<double>(pg->wal_sync) / per, static_cast<double>(pg->wal_write) / per,
+                  static_cast<double>(pg->xact_commit) / per, static_cast<double>(pg->next_xid) / per);
+      if (pg->wal_sync > 0 && pg->wal_sync_ms > 0)
+        std::printf(R"(,"wal_sync_avg_ms":%.3f)", pg->wal_sync_ms / static_cast<double>(pg->wal_sync));
+    }
     std::printf("}\n");
   } else {
     std::printf("%s: %llu requests in %.1f s = %.0f req/s\n", std::string(workload_name(options.workload)).c_str(),
@@ -458,6 +526,16 @@ int main(int argc, char** argv) {
       std::printf("store files (db + wal + shm, apparent size): %.1f MiB at start, peak %.1f MiB, %.1f MiB at end\n",
                   static_cast<double>(watch.store_start) / mib, static_cast<double>(watch.store_peak) / mib,
                   static_cast<double>(watch.store_end) / mib);
+    if (pg)
+      std::printf(
+          "postgres: %lld WAL bytes = %.0f per 2xx answer; %lld WAL syncs (%.0f/s, %.3f per answer), %lld WAL "
+          "writes, %lld transactions of which %lld wrote\n",
+          static_cast<long long>(pg->wal_lsn),
+          ok > 0 ? static_cast<double>(pg->wal_lsn) / static_cast<double>(ok) : 0.0,
+          static_cast<long long>(pg->wal_sync), static_cast<double>(pg->wal_sync) / options.duration,
+          ok > 0 ? static_cast<double>(pg->wal_sync) / static_cast<double>(ok) : 0.0,
+          static_cast<long long>(pg->wal_write), static_cast<long long>(pg->xact_commit),
+          static_cast<long long>(pg->next_xid));
   }
   return 0;
 }

@@ -1,15 +1,24 @@
 // boltauth-seed: writes a client, an account and grants straight into a data dir's SQLite file (not the HTTP
 // path), seals the tokens that name them with the data dir's own sealing key, and prints what the load generator
 // needs as `key value` lines. Run it while no server uses the data dir.
+//
+// With --store-url postgresql://... it seeds a (migrated) PostgreSQL database instead, through the same store
+// ports the server uses (server::Services: the client registry, GrantStore::insert_grant, TokenService::seal with
+// the database's sealing key under --master-key-file), from several connections at once so that their commits
+// share WAL flushes. A server may already run on that database.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <variant>
+#include <vector>
 
 #include "base/clock.hpp"
 #include "base/random.hpp"
@@ -17,7 +26,9 @@
 #include "crypto/token_minter.hpp"
 #include "crypto/token_sealer.hpp"
 #include "protocol/scope.hpp"
+#include "server/app.hpp"
 #include "server/key_files.hpp"
+#include "store/postgres/pg_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_stores.hpp"
 
@@ -27,15 +38,20 @@ namespace {
 
 struct Options {
   std::filesystem::path data_dir;
-  long refresh = 0;  // chains: one grant + one refresh token each, printed
-  long codes = 0;    // unused codes with scope `openid bolt.account.view`, printed
-  long access = 0;   // access tokens of one grant, printed (introspection)
-  long filler = 0;   // stored grants nobody presents: the store's size for scale runs
+  std::string store_url;                  // postgresql://...: seed that database instead of the data dir's SQLite
+  std::filesystem::path master_key_file;  // with --store-url
+  int connections = 16;                   // with --store-url: grants inserted in parallel
+  long refresh = 0;                       // chains: one grant + one refresh token each, printed
+  long codes = 0;                         // unused codes with scope `openid bolt.account.view`, printed
+  long access = 0;                        // access tokens of one grant, printed (introspection)
+  long filler = 0;                        // stored grants nobody presents: the store's size for scale runs
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "boltauth-seed: " << why << "\n"
-            << "usage: boltauth-seed --data-dir DIR [--refresh N] [--codes N] [--access N] [--filler N]\n";
+            << "usage: boltauth-seed --data-dir DIR [--refresh N] [--codes N] [--access N] [--filler N]\n"
+            << "       boltauth-seed --store-url postgresql://... --master-key-file FILE --data-dir DIR "
+               "[--connections N] [--refresh N] [--codes N] [--access N] [--filler N]\n";
   std::exit(2);
 }
 
@@ -111,6 +127,125 @@ class Bulk {
   long rows_ = 0;
 };
 
+/// The client and shopper every seeded grant belongs to, created through the registry.
+struct Owner {
+  std::string client_id, publishable_key, secret, sub;
+};
+
+Owner create_owner(core::ClientRegistry& registry) {
+  Owner owner;
+  auto created = registry.create_client(core::ClientSpec{
+      "bench", {"https://bench.example/cb"}, {"authorization_code", "refresh_token", "client_credentials"}});
+  if (auto* err = std::get_if<std::string>(&created)) throw std::runtime_error(*err);
+  const auto& c = std::get<core::CreatedClient>(created);
+  owner.client_id = c.client.id;
+  owner.publishable_key = c.client.publishable_key;
+  owner.secret = c.client_secret;
+  core::AccountSpec spec;
+  spec.email = "bench-" + owner.client_id + "@example.com";
+  spec.first_name = "Bench";
+  spec.last_name = "User";
+  spec.email_verified = true;
+  auto account = registry.create_account(spec);
+  if (auto* err = std::get_if<std::string>(&account)) throw std::runtime_error(*err);
+  owner.sub = std::get<core::model::Account>(account).sub;
+  return owner;
+}
+
+/// PostgreSQL: every row through the server's own ports. Grants are inserted by `o.connections` threads at once
+/// (each insert is its own durable commit; concurrent ones share a WAL flush), then printed in the SQLite mode's
+/// order: client, refresh tokens, codes, access tokens.
+void seed_postgres(const Options& o) {
+  server::AppOptions ao;
+  ao.store_url = o.store_url;
+  ao.master_key_file = o.master_key_file;
+  ao.store_connections = o.connections;
+  ao.data_dir = o.data_dir;
+  ao.quiet = true;
+  server::Services services(ao);
+  const auto started = std::chrono::steady_clock::now();
+  const Owner owner = create_owner(services.registry());
+  core::TokenService& tokens = services.tokens();
+  const long now = services.clock().now();
+  const auto view = *protocol::parse_scope("bolt.account.view").scope;
+  const auto code_scope = *protocol::parse_scope("openid bolt.account.view").scope;
+  const long refresh_ttl = 30L * 86400;
+
+  // Row i: [0, refresh) refresh chains, then codes, then the access tokens' grant, then filler.
+  const long access_grants = o.access > 0 ? 1 : 0;
+  const long total = o.refresh + o.codes + access_grants + o.filler;
+  std::vector<std::string> printed(static_cast<std::size_t>(o.refresh + o.codes));
+  std::vector<std::string> access_tokens;
+  std::atomic<long> next{0};
+  std::atomic<bool> failed{false};
+  std::string failure;
+  std::mutex failure_mutex;
+  auto work = [&] {
+    try {
+      for (long i = next++; i < total && !failed; i = next++) {
+        core::model::Grant g;
+        g.kind = core::model::GrantKind::authorization_code;
+        g.salt = tokens.new_salt();
+        g.client_id = owner.client_id;
+        g.sub = owner.sub;
+        g.auth_time = now;
+        g.created_at = now;
+        crypto::SealedPayload p;
+        p.issued_at = now;
+        const bool code = i >= o.refresh && i < o.refresh + o.codes;
+        if (code) {
+          // Pending, as TokenService::issue_code writes it; a day: seeded before the timed window, redeemed in it.
+          g.scope = code_scope.to_string();
+          g.code_expires_at = now + 86400;
+          g.expires_at = g.code_expires_at;
+          p.kind = crypto::SealedKind::authorization_code;
+          p.expires_at = g.code_expires_at;
+          p.scope_bits = code_scope.bits();
+        } else {
+          // Active at generation 1: a redeemed code's grant.
+          const bool access = i == o.refresh + o.codes && access_grants == 1;
+          const long ttl = access ? 86400 : refresh_ttl;
+          g.scope = view.to_string();
+          g.code_expires_at = now;
+          g.redeemed_at = now;
+          g.rotated_at = now;
+          g.generation = 1;
+          g.expires_at = now + ttl;
+          p.kind = crypto::SealedKind::refresh_token;
+          p.generation = 1;
+          p.expires_at = now + ttl;
+          p.scope_bits = view.bits();
+        }
+        p.grant_id = tokens.grants().insert_grant(g);
+        if (i < o.refresh) {
+          printed[static_cast<std::size_t>(i)] = "refresh_token " + tokens.seal(p, g.salt, now);
+        } else if (code) {
+          printed[static_cast<std::size_t>(i)] = "code " + tokens.seal(p, g.salt, now);
+        } else if (i == o.refresh + o.codes && access_grants == 1) {
+          p.kind = crypto::SealedKind::access_token;
+          for (long a = 0; a < o.access; ++a) access_tokens.push_back("access_token " + tokens.seal(p, g.salt, now));
+        }
+      }
+    } catch (const std::exception& e) {
+      std::lock_guard lock(failure_mutex);
+      if (!failed.exchange(true)) failure = e.what();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, o.connections); ++t) threads.emplace_back(work);
+  for (auto& t : threads) t.join();
+  if (failed) throw std::runtime_error(failure);
+  std::printf("client_id %s\nclient_secret %s\n", owner.publishable_key.c_str(), owner.secret.c_str());
+  for (const auto& line : printed) std::printf("%s\n", line.c_str());
+  for (const auto& line : access_tokens) std::printf("%s\n", line.c_str());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::fprintf(stderr,
+               "seeded %ld refresh, %ld codes, %ld access tokens, %ld filler grants into %s in %.1f s "
+               "(%d connections)\n",
+               o.refresh, o.codes, o.access, o.filler, store::postgres::redact_url(o.store_url).c_str(), seconds,
+               o.connections);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -129,11 +264,23 @@ int main(int argc, char** argv) {
       o.access = std::stol(v);
     else if (a == "--filler")
       o.filler = std::stol(v);
+    else if (a == "--store-url")
+      o.store_url = v;
+    else if (a == "--master-key-file")
+      o.master_key_file = v;
+    else if (a == "--connections")
+      o.connections = std::stoi(v);
     else
       usage("unknown argument " + a);
   }
   if (o.data_dir.empty()) usage("--data-dir is required");
+  if (!o.store_url.empty() && o.master_key_file.empty()) usage("--store-url needs --master-key-file");
+  if (o.connections < 1) usage("--connections must be at least 1");
   try {
+    if (!o.store_url.empty()) {
+      seed_postgres(o);
+      return 0;
+    }
     server::ensure_private_dir(o.data_dir);
     base::SystemRandom random;
     base::SystemClock clock;
@@ -149,22 +296,11 @@ int main(int argc, char** argv) {
       store::sqlite::SqliteClientStore clients(db);
       store::sqlite::SqliteAccountStore accounts(db);
       core::ClientRegistry registry(clients, accounts, minter, random, clock);
-      auto created = registry.create_client(core::ClientSpec{
-          "bench", {"https://bench.example/cb"}, {"authorization_code", "refresh_token", "client_credentials"}});
-      if (auto* err = std::get_if<std::string>(&created)) throw std::runtime_error(*err);
-      const auto& c = std::get<core::CreatedClient>(created);
-      client_id = c.client.id;
-      publishable_key = c.client.publishable_key;
-      secret = c.client_secret;
-      const std::string email = "bench-" + client_id + "@example.com";
-      core::AccountSpec spec;
-      spec.email = email;
-      spec.first_name = "Bench";
-      spec.last_name = "User";
-      spec.email_verified = true;
-      auto account = registry.create_account(spec);
-      if (auto* err = std::get_if<std::string>(&account)) throw std::runtime_error(*err);
-      sub = std::get<core::model::Account>(account).sub;
+      const Owner owner = create_owner(registry);
+      client_id = owner.client_id;
+      publishable_key = owner.publishable_key;
+      secret = owner.secret;
+      sub = owner.sub;
     }
     const long now = clock.now();
     const auto view = *protocol::parse_scope("bolt.account.view").scope;

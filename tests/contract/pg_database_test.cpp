@@ -367,6 +367,45 @@ TEST(PgDatabase, ThirtyTwoConcurrentRedeemsAndRotationsHaveExactlyOneWinner) {
   }
 }
 
+TEST(PgDatabase, BatchedUpdatesShareCommitsAndAFailureReachesOnlyItsCaller) {
+  PgTestDatabase database;
+  PgDatabase db(pg_options(database.url(), 4));
+  database.query("CREATE TABLE counters (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)");
+  database.query("INSERT INTO counters SELECT g, 0 FROM generate_series(1, 32) g");
+  // Divides by $2: 0 makes that one call fail (22012, permanent).
+  static const PgStatement bump("UPDATE counters SET v = v + 1 WHERE id = $1 AND 1 / $2 = 1");
+  constexpr int threads = 32;
+  // Every thread bumps its own row at once; `failing` (or none: -1) divides by zero. Returns {updated, failed}.
+  auto round = [&](int failing) {
+    std::barrier start(threads);
+    std::atomic<int> updated{0}, failed{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        start.arrive_and_wait();
+        const std::int64_t id = 32 - t;  // the batch orders by key, not by arrival
+        try {
+          updated += static_cast<int>(db.batched_update(bump, {id, t == failing ? 0 : 1}, id));
+        } catch (const PgError& e) {
+          EXPECT_EQ(e.sqlstate(), "22012");
+          EXPECT_FALSE(e.transient());
+          ++failed;
+        }
+      });
+    }
+    for (auto& th : pool) th.join();
+    return std::make_pair(updated.load(), failed.load());
+  };
+  EXPECT_EQ(round(-1), std::make_pair(threads, 0));
+  // Calls that waited together committed together: fewer transactions than calls.
+  EXPECT_LT(std::stoi(database.query("SELECT count(DISTINCT xmin::text) FROM counters")), threads);
+  EXPECT_EQ(round(7), std::make_pair(threads - 1, 1));
+  // Every other call applied exactly once, even those whose batch failed and ran again alone.
+  EXPECT_EQ(database.query("SELECT sum(v), count(*) FILTER (WHERE v = 1) FROM counters"), "63|1");
+  // An unknown row changes nothing and is no error.
+  EXPECT_EQ(db.batched_update(bump, {std::int64_t{1000}, 1}, 1000), 0);
+}
+
 TEST(PgDatabase, GrantIdsKeepGrowingAcrossPurgesAndReopens) {
   PgTestDatabase database;
   std::int64_t last = 0;

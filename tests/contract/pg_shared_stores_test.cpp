@@ -56,6 +56,28 @@ TEST_F(PgSharedStores, ClearFailuresForgetsOneKey) {
   EXPECT_EQ(t.record_failure("a", 1001, 60), (FailureWindow{1001, 1}));
 }
 
+TEST_F(PgSharedStores, ClearRightAfterAFindThatSawNoWindowKeepsFailuresCountedMeanwhile) {
+  auto& t = stores.throttle();
+  store::postgres::PgThrottleStore other_node(stores.db());
+  EXPECT_EQ(t.find_failures("k"), std::nullopt);
+  // Another request counts a failure between this request's look and its success.
+  std::thread([&] { other_node.record_failure("k", 1000, 60); }).join();
+  t.clear_failures("k");
+  EXPECT_EQ(t.find_failures("k"), (FailureWindow{1000, 1})) << "counted meanwhile: kept, not erased";
+  t.clear_failures("k");
+  EXPECT_EQ(t.find_failures("k"), std::nullopt) << "a success after a look that saw the window clears it";
+  // Only the very next call, on this store, for the same key, skips.
+  t.record_failure("k", 1000, 60);
+  EXPECT_EQ(t.find_failures("j"), std::nullopt);
+  t.clear_failures("k");
+  EXPECT_EQ(t.find_failures("k"), std::nullopt) << "another key was looked up";
+  t.record_failure("k", 1000, 60);
+  EXPECT_EQ(t.find_failures("x"), std::nullopt);
+  other_node.clear_failures("x");
+  t.clear_failures("k");
+  EXPECT_EQ(t.find_failures("k"), std::nullopt) << "another store's call came between";
+}
+
 TEST_F(PgSharedStores, PurgeFailuresDropsEndedWindowsOnly) {
   auto& t = stores.throttle();
   t.record_failure("old", 1000, 60);

@@ -206,7 +206,9 @@ PgResult PgConnection::check(pg_result* result, std::string_view context) {
   fail(result, context);
 }
 
-void PgConnection::fail(pg_result* result, std::string_view context) {
+void PgConnection::fail(pg_result* result, std::string_view context) { throw error_of(result, context); }
+
+PgError PgConnection::error_of(pg_result* result, std::string_view context) {
   const char* state = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
   const std::string sqlstate = state == nullptr ? "" : state;
   const char* primary = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
@@ -227,19 +229,22 @@ void PgConnection::fail(pg_result* result, std::string_view context) {
   std::string what = "postgres: " + std::string(context) + " on " + describe_ + " failed";
   if (!sqlstate.empty()) what += ": SQLSTATE " + sqlstate;
   what += ": " + message;
-  throw PgError(scrub(std::move(what), password_), sqlstate, transient, lost);
+  return PgError(scrub(std::move(what), password_), sqlstate, transient, lost);
+}
+
+void PgConnection::prepare(const PgStatement& statement) {
+  const std::size_t index = statement.index();
+  if (index >= prepared_.size()) prepared_.resize(index + 1, 0);
+  if (prepared_[index] != 0) return;
+  // Parameter types are inferred from where each $n appears.
+  check(PQprepare(conn_, statement.name().c_str(), statement.sql().c_str(), 0, nullptr), "prepare");
+  prepared_[index] = 1;
 }
 
 PgResult PgConnection::run(const PgStatement& statement, std::span<const PgParam> params) {
   if (params.size() > kMaxParams) throw std::logic_error("postgres: too many parameters for " + statement.name());
   if (broken_) throw PgError("postgres: connection to " + describe_ + " was lost", "", true, true);
-  const std::size_t index = statement.index();
-  if (index >= prepared_.size()) prepared_.resize(index + 1, 0);
-  if (prepared_[index] == 0) {
-    // Parameter types are inferred from where each $n appears.
-    check(PQprepare(conn_, statement.name().c_str(), statement.sql().c_str(), 0, nullptr), "prepare");
-    prepared_[index] = 1;
-  }
+  prepare(statement);
   std::array<const char*, kMaxParams> values{};
   std::array<int, kMaxParams> lengths{};
   std::array<int, kMaxParams> formats{};
@@ -253,6 +258,82 @@ PgResult PgConnection::run(const PgStatement& statement, std::span<const PgParam
   return check(PQexecPrepared(conn_, statement.name().c_str(), static_cast<int>(i), values.data(), lengths.data(),
                               formats.data(), 0),
                statement.sql().substr(0, statement.sql().find(' ')));
+}
+
+std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> items) {
+  if (broken_) throw PgError("postgres: connection to " + describe_ + " was lost", "", true, true);
+  for (const PgBatchItem& item : items) {
+    if (item.params.size() > kMaxParams)
+      throw std::logic_error("postgres: too many parameters for " + item.statement->name());
+    prepare(*item.statement);  // before the pipeline: a prepare is a round trip of its own, once per connection
+  }
+  auto lost = [&](std::string_view what) {
+    broken_ = true;
+    return PgError("postgres: " + std::string(what) + " on " + describe_ +
+                       " failed: " + scrub(trim(PQerrorMessage(conn_)), password_),
+                   "", true, true);
+  };
+  if (PQenterPipelineMode(conn_) != 1) throw lost("entering pipeline mode");
+  // Queue everything, then one Sync: the whole batch goes out in one write and comes back in one answer.
+  bool queued = PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  for (const PgBatchItem& item : items) {
+    if (!queued) break;
+    std::array<const char*, kMaxParams> values{};
+    std::array<int, kMaxParams> lengths{};
+    std::array<int, kMaxParams> formats{};
+    std::size_t i = 0;
+    for (const PgParam& p : item.params) {
+      values[i] = p.data();
+      lengths[i] = p.size();
+      formats[i] = p.binary() ? 1 : 0;
+      ++i;
+    }
+    queued = PQsendQueryPrepared(conn_, item.statement->name().c_str(), static_cast<int>(i), values.data(),
+                                 lengths.data(), formats.data(), 0) == 1;
+  }
+  queued = queued && PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  queued = queued && PQpipelineSync(conn_) == 1;
+  if (!queued) throw lost("sending a batch");
+
+  // One result (then a null) per query: BEGIN, the statements, COMMIT; then the Sync's. After a failure the
+  // server skips the rest up to the Sync (PGRES_PIPELINE_ABORTED) and the transaction is left failed.
+  std::vector<std::int64_t> affected(items.size(), 0);
+  std::optional<PgError> failure;
+  const std::size_t queries = items.size() + 2;
+  for (std::size_t q = 0; q < queries; ++q) {
+    pg_result* result = PQgetResult(conn_);
+    if (result == nullptr) throw lost("reading a batch");
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      if (q >= 1 && q <= items.size()) {
+        const std::string_view text = PQcmdTuples(result);
+        std::from_chars(text.data(), text.data() + text.size(), affected[q - 1]);
+      } else if (q == queries - 1 && std::string_view(PQcmdStatus(result)) != "COMMIT" && !failure) {
+        // COMMIT of a transaction that already failed answers ROLLBACK.
+        failure.emplace("postgres: batch on " + describe_ + " was rolled back", "", false, false);
+      }
+      PQclear(result);
+    } else if (status == PGRES_PIPELINE_ABORTED) {
+      PQclear(result);
+    } else {
+      PgError error = error_of(result, q >= 1 && q <= items.size() ? "batched statement" : "batch");  // frees it
+      if (broken_) throw error;
+      if (!failure) failure.emplace(std::move(error));
+    }
+    if (pg_result* end = PQgetResult(conn_); end != nullptr) {
+      PQclear(end);
+      throw lost("reading a batch (unexpected result)");
+    }
+  }
+  pg_result* sync = PQgetResult(conn_);
+  const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  if (sync != nullptr) PQclear(sync);
+  if (!synced || PQexitPipelineMode(conn_) != 1) throw lost("ending a batch");
+  if (failure) {
+    rollback_quietly();  // an explicit transaction that failed stays open until rolled back
+    throw std::move(*failure);
+  }
+  return affected;
 }
 
 PgResult PgConnection::exec(std::string_view sql, std::initializer_list<PgParam> params) {

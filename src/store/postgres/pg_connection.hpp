@@ -134,6 +134,12 @@ class PgResult {
   pg_result* result_;
 };
 
+/// One statement of PgConnection::run_batch and its parameters (views that must outlive the call).
+struct PgBatchItem {
+  const PgStatement* statement = nullptr;
+  std::span<const PgParam> params;
+};
+
 /// Connection settings for PgConnection::open.
 struct PgConnectOptions {
   std::string url;  // libpq URI or key=value string
@@ -159,6 +165,10 @@ class PgConnection {
     return run(statement, std::span<const PgParam>(params.begin(), params.size()));
   }
   PgResult run(const PgStatement& statement, std::span<const PgParam> params);
+  /// Runs `items` in one transaction and one round trip (libpq pipeline mode: BEGIN, each statement, COMMIT, then
+  /// one Sync) and returns the rows each changed. All or nothing: when any statement or the COMMIT fails, nothing
+  /// of the transaction is kept and the first failure is thrown. Must be called outside a transaction.
+  std::vector<std::int64_t> run_batch(std::span<const PgBatchItem> items);
   /// Runs SQL text without preparing it; several statements separated by `;` when there are no parameters
   /// (migrations, session settings).
   PgResult exec(std::string_view sql, std::initializer_list<PgParam> params = {});
@@ -179,6 +189,9 @@ class PgConnection {
  private:
   PgConnection(pg_conn* conn, std::string describe, std::string password);
   [[noreturn]] void fail(pg_result* result, std::string_view context);
+  /// The PgError fail() throws (and frees `result`); marks the connection broken when it is lost.
+  PgError error_of(pg_result* result, std::string_view context);
+  void prepare(const PgStatement& statement);
   PgResult check(pg_result* result, std::string_view context);
 
   pg_conn* conn_;

@@ -1,7 +1,9 @@
 #include "store/postgres/pg_database.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -17,7 +19,20 @@ namespace {
 // get through any realistic contention.
 constexpr int kTransactionAttempts = 5;
 
+// A batch's statements, its answers and the server's work for them stay small (a few kB each way).
+constexpr std::size_t kMaxBatch = 64;
+
 }  // namespace
+
+/// One batched_update call waiting for (or riding in) a batch.
+struct PgDatabase::BatchOp {
+  const PgStatement* statement;
+  std::span<const PgParam> params;
+  std::int64_t key;
+  std::int64_t affected = 0;
+  std::exception_ptr error;
+  bool done = false;  // under Pool::batch_mutex
+};
 
 /// Idle connections, most recently used last (reused first: its statements are prepared and its pages warm), and
 /// how many slots leases hold (with a connection or about to open one). idle + leased never exceeds `size`.
@@ -28,6 +43,11 @@ struct PgDatabase::Pool {
   std::condition_variable available;
   std::vector<std::unique_ptr<PgConnection>> idle;
   int leased = 0;
+  // Group commit of batched_update: calls waiting for a batch, whether one is in flight, and its end.
+  std::mutex batch_mutex;
+  std::condition_variable batch_done;
+  std::vector<BatchOp*> batch_queue;
+  bool batch_in_flight = false;
 };
 
 PgDatabase::PgDatabase(PgOptions options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
@@ -114,6 +134,64 @@ void PgDatabase::transaction_impl(const std::function<void(PgConnection&)>& fn) 
       // Let the transaction that won move on before trying again.
       std::this_thread::sleep_for(std::chrono::milliseconds(attempt));
     }
+  }
+}
+
+std::int64_t PgDatabase::batched_update(const PgStatement& statement, std::initializer_list<PgParam> params,
+                                        std::int64_t key) {
+  BatchOp op{&statement, std::span<const PgParam>(params.begin(), params.size()), key, 0, nullptr, false};
+  Pool& pool = *pool_;
+  std::unique_lock lock(pool.batch_mutex);
+  pool.batch_queue.push_back(&op);
+  while (!op.done) {
+    if (pool.batch_in_flight) {
+      pool.batch_done.wait(lock);
+      continue;
+    }
+    // Lead the next batch: everything waiting, oldest first (this call is among them unless the queue is longer
+    // than a batch, in which case it goes in a later one).
+    pool.batch_in_flight = true;
+    const auto n = static_cast<std::ptrdiff_t>(std::min(pool.batch_queue.size(), kMaxBatch));
+    std::vector<BatchOp*> batch(pool.batch_queue.begin(), pool.batch_queue.begin() + n);
+    pool.batch_queue.erase(pool.batch_queue.begin(), pool.batch_queue.begin() + n);
+    lock.unlock();
+    run_batch(batch);
+    lock.lock();
+    for (BatchOp* done : batch) done->done = true;
+    pool.batch_in_flight = false;
+    pool.batch_done.notify_all();
+  }
+  if (op.error) std::rethrow_exception(op.error);
+  return op.affected;
+}
+
+void PgDatabase::run_batch(std::vector<BatchOp*>& batch) noexcept {
+  auto alone = [this](BatchOp& op) {
+    try {
+      op.affected = run([&](PgConnection& c) { return c.run(*op.statement, op.params).affected(); });
+    } catch (...) {
+      op.error = std::current_exception();
+    }
+  };
+  if (batch.size() == 1) return alone(*batch.front());
+  // One lock order for every batch of every node: no deadlock between batches.
+  std::stable_sort(batch.begin(), batch.end(), [](const BatchOp* a, const BatchOp* b) { return a->key < b->key; });
+  std::vector<PgBatchItem> items;
+  items.reserve(batch.size());
+  for (const BatchOp* op : batch) items.push_back(PgBatchItem{op->statement, op->params});
+  try {
+    const auto affected = run([&](PgConnection& c) { return c.run_batch(items); });
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->affected = affected[i];
+  } catch (const PgError& e) {
+    if (e.connection_lost()) {
+      // The COMMIT may or may not have happened: every caller gets the transient failure a lone call would.
+      for (BatchOp* op : batch) op->error = std::current_exception();
+    } else {
+      // Nothing of the batch was kept: each call runs again alone, and a failure reaches only its own caller.
+      for (BatchOp* op : batch) alone(*op);
+    }
+  } catch (...) {
+    for (BatchOp* op : batch) op->error = std::current_exception();
   }
 }
 

@@ -112,11 +112,11 @@ std::optional<Grant> first_grant(const PgResult& r) {
   return read_grant(r);
 }
 
-/// A consuming UPDATE: one statement, and the row count decides.
-ConsumeOutcome consume(PgDatabase& db, const PgStatement& statement, std::initializer_list<PgParam> params) {
-  return db.run([&](PgConnection& c) {
-    return c.run(statement, params).affected() == 1 ? ConsumeOutcome::consumed : ConsumeOutcome::lost;
-  });
+/// A consuming UPDATE of grant `id`: one statement, and the row count decides. Concurrent ones of this process share
+/// a transaction, a round trip and a WAL flush (PgDatabase::batched_update).
+ConsumeOutcome consume(PgDatabase& db, const PgStatement& statement, std::int64_t id,
+                       std::initializer_list<PgParam> params) {
+  return db.batched_update(statement, params, id) == 1 ? ConsumeOutcome::consumed : ConsumeOutcome::lost;
 }
 
 }  // namespace
@@ -144,17 +144,17 @@ std::optional<core::ports::GrantView> PgGrantStore::find_grant_for_token(std::in
 }
 
 ConsumeOutcome PgGrantStore::redeem(std::int64_t id, base::UnixSeconds now, base::UnixSeconds expires_at) {
-  return consume(db_, redeem_sql, {id, now, expires_at});
+  return consume(db_, redeem_sql, id, {id, now, expires_at});
 }
 
 ConsumeOutcome PgGrantStore::rotate(std::int64_t id, std::int64_t generation, base::UnixSeconds now,
                                     base::UnixSeconds expires_at) {
-  return consume(db_, rotate_sql, {id, generation, now, expires_at});
+  return consume(db_, rotate_sql, id, {id, generation, now, expires_at});
 }
 
 ConsumeOutcome PgGrantStore::replay(std::int64_t id, std::int64_t generation, base::UnixSeconds rotated_since,
                                     base::UnixSeconds now, base::UnixSeconds expires_at) {
-  return consume(db_, replay_sql, {id, generation, rotated_since, now, expires_at});
+  return consume(db_, replay_sql, id, {id, generation, rotated_since, now, expires_at});
 }
 
 void PgGrantStore::revoke_grant(std::int64_t id, base::UnixSeconds now) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "histogram.hpp"
+#include "pg_watch.hpp"
 #include "server_watch.hpp"
 #include "workload.hpp"
 
@@ -190,6 +191,38 @@ TEST(ServerWatch, StoreBytesAddsTheApparentSizesOfDatabaseWalAndShm) {
   write("other.log", 5000);  // not a store file
   EXPECT_EQ(store_bytes(dir), 4096u + 1000u + 32768u);
   std::filesystem::remove_all(dir);
+}
+
+TEST(PgSample, ParsesARowAndSubtracts) {
+  const char* const later[10] = {"5000", "40", "2", "4800", "30", "29", "1.5", "25.25", "900", "123"};
+  const char* const earlier[10] = {"1000", "10", "0", "1000", "10", "9", "0.5", "5.25", "100", "100"};
+  const auto a = parse_pg_sample(later);
+  const auto b = parse_pg_sample(earlier);
+  ASSERT_TRUE(a && b);
+  const PgSample d = *a - *b;
+  EXPECT_EQ(d.wal_lsn, 4000);
+  EXPECT_EQ(d.wal_records, 30);
+  EXPECT_EQ(d.wal_fpi, 2);
+  EXPECT_EQ(d.wal_bytes, 3800);
+  EXPECT_EQ(d.wal_write, 20);
+  EXPECT_EQ(d.wal_sync, 20);
+  EXPECT_DOUBLE_EQ(d.wal_write_ms, 1.0);
+  EXPECT_DOUBLE_EQ(d.wal_sync_ms, 20.0);
+  EXPECT_EQ(d.xact_commit, 800);
+  EXPECT_EQ(d.next_xid, 23);
+}
+
+TEST(PgSample, NullIsZeroAndGarbageIsRefused) {
+  const char* const nulls[10] = {"1", nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, "2"};
+  const auto s = parse_pg_sample(nulls);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->wal_lsn, 1);
+  EXPECT_EQ(s->wal_sync, 0);
+  EXPECT_EQ(s->next_xid, 2);
+  const char* const bad[10] = {"1", "x", "0", "0", "0", "0", "0", "0", "0", "0"};
+  EXPECT_FALSE(parse_pg_sample(bad));
+  const char* const trailing[10] = {"1", "0", "0", "0", "0", "0", "0", "0.5ms", "0", "0"};
+  EXPECT_FALSE(parse_pg_sample(trailing));
 }
 
 }  // namespace
