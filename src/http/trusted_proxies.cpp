@@ -70,7 +70,7 @@ bool TrustedProxies::contains(std::string_view address) const {
     int bits = net.prefix;
     bool match = true;
     for (std::size_t i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
-      const std::uint8_t mask = bits >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - bits));
+      const auto mask = static_cast<std::uint8_t>(bits >= 8 ? 0xff : 0xff << (8 - bits));
       if (((*bytes)[i] & mask) != (net.bytes[i] & mask)) {
         match = false;
         break;
