@@ -46,8 +46,10 @@ TrustedProxies TrustedProxies::parse(const std::vector<std::string>& cidrs) {
     if (e.empty()) continue;
     const auto slash = e.find('/');
     const auto bytes = to_bytes(e.substr(0, slash));
-    if (!bytes) throw std::invalid_argument("trusted_proxies: \"" + entry + "\" is not an IPv4 or IPv6 address or CIDR");
-    const bool v4 = (*bytes)[10] == 0xff && (*bytes)[11] == 0xff && e.substr(0, slash).find(':') == std::string_view::npos;
+    if (!bytes)
+      throw std::invalid_argument("trusted_proxies: \"" + entry + "\" is not an IPv4 or IPv6 address or CIDR");
+    const bool v4 =
+        (*bytes)[10] == 0xff && (*bytes)[11] == 0xff && e.substr(0, slash).find(':') == std::string_view::npos;
     int prefix = 128;
     if (slash != std::string_view::npos) {
       const std::string_view p = e.substr(slash + 1);
