@@ -13,8 +13,8 @@
 
 #include "core/janitor.hpp"
 #include "core/responses.hpp"
-#include "server/key_files.hpp"
 #include "server/db_key_material.hpp"
+#include "server/key_files.hpp"
 #include "server/master_key.hpp"
 #include "store/postgres/pg_stores.hpp"
 #include "store/sqlite/sqlite_database.hpp"
@@ -69,8 +69,7 @@ struct PostgresBackend final : StoreBackend {
   store::postgres::PgLoginStore logins{db};
   store::postgres::PgThrottleStore throttle{db};
   store::postgres::PgSecretStore secrets{db};
-  explicit PostgresBackend(const AppOptions& o)
-      : db(store::postgres::PgOptions{o.store_url, o.store_connections}) {
+  explicit PostgresBackend(const AppOptions& o) : db(store::postgres::PgOptions{o.store_url, o.store_connections}) {
     // Several nodes of different versions may share the database: migrating is an explicit step.
     db.require_current_schema();
     ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, &throttle};
@@ -218,9 +217,9 @@ std::unique_ptr<core::Provider> Services::make_provider(const core::Config& conf
                                                         std::function<void(std::string_view)> log_debug) {
   auto& i = *impl_;
   auto& p = i.backend->ports;
-  return std::make_unique<core::Provider>(core::ProviderDeps{config, i.clock, i.random, *i.minter, *i.keys,
-                                                             *p.clients, *p.accounts, *p.grants, *p.legacy, *i.sealers,
-                                                             *p.logins, *i.otp_sender, [this] { return demo_client(); },
+  return std::make_unique<core::Provider>(core::ProviderDeps{config, i.clock, i.random, *i.minter, *i.keys, *p.clients,
+                                                             *p.accounts, *p.grants, *p.legacy, *i.sealers, *p.logins,
+                                                             *i.otp_sender, [this] { return demo_client(); },
                                                              std::move(log_error), std::move(log_debug), p.throttle});
 }
 

@@ -43,9 +43,9 @@ struct AppOptions {
   std::string store_url;
   int store_connections = 16;             // PostgreSQL connections per process
   std::filesystem::path master_key_file;  // required with PostgreSQL (`boltauth master-key generate`)
-  base::Clock* clock = nullptr;    // null: the system clock
-  base::Random* random = nullptr;  // null: the kernel CSPRNG
-  bool quiet = false;              // no log lines (tests)
+  base::Clock* clock = nullptr;           // null: the system clock
+  base::Random* random = nullptr;         // null: the kernel CSPRNG
+  bool quiet = false;                     // no log lines (tests)
   /// One-time login codes: "file" (<data_dir>/outbox/otp.jsonl, the default) or "smtp".
   std::string otp_delivery = "file";
   mail::SmtpOptions smtp;

@@ -149,8 +149,7 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
       if (!list) throw std::runtime_error("config key 'trusted_proxies' must be an array of CIDR strings");
       o.server.trusted_proxies.clear();
       for (const auto& item : *list) o.server.trusted_proxies.push_back(need<std::string>(item, key));
-    }
-    else if (key == "login") {
+    } else if (key == "login") {
       const auto* login = node.as_table();
       if (!login) throw std::runtime_error("'login' must be a table");
       for (const auto& [lk, lnode] : *login) {

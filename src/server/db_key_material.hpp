@@ -63,9 +63,9 @@ class DbKeyMaterial final : public KeyMaterial {
 /// so the store is asked at most once per second of `now`, and only its cheap secrets_version(): records are
 /// read when that changed, and only new ones are decrypted. The ring is rebuilt when `now` crosses a phase
 /// boundary. One thread polls at a time; the others go on with the ring they have, so a slow database never
-/// stalls them. A key added through this process's DbKeyMaterial is looked for at once, not a second later. When the store fails or a new record does not open, the keys loaded before stay in use (logged
-/// once per distinct failure). Thread-safe; the ring is immutable
-/// and replaced as a whole.
+/// stalls them. A key added through this process's DbKeyMaterial is looked for at once, not a second later. When the
+/// store fails or a new record does not open, the keys loaded before stay in use (logged once per distinct failure).
+/// Thread-safe; the ring is immutable and replaced as a whole.
 class DbKeySource final : public core::ports::KeySource {
  public:
   /// Throws when the database holds no signing key (DbKeyMaterial::ensure_signing_keys creates them).
@@ -80,7 +80,7 @@ class DbKeySource final : public core::ports::KeySource {
   std::shared_ptr<const detail::DbSecrets> secrets_;
   std::int64_t ttl_;
   std::atomic<base::UnixSeconds> last_poll_;
-  std::atomic<std::uint64_t> seen_additions_{0};  // DbSecrets::local_additions at the last poll
+  std::atomic<std::uint64_t> seen_additions_{0};     // DbSecrets::local_additions at the last poll
   std::mutex poll_mutex_;                            // one poller at a time
   std::int64_t version_ = 0;                         // poll_mutex_
   std::string last_error_;                           // poll_mutex_: the failure last logged
@@ -112,10 +112,10 @@ class DbSealerSource final : public core::ports::SealerSource {
   std::int64_t retention_;
   std::atomic<base::UnixSeconds> last_poll_;
   std::atomic<std::uint64_t> seen_additions_{0};  // DbSecrets::local_additions at the last poll
-  std::mutex poll_mutex_;     // one poller at a time
-  std::int64_t version_ = 0;  // poll_mutex_
-  std::string last_error_;    // poll_mutex_: the failure last logged
-  std::mutex mutex_;          // everything below
+  std::mutex poll_mutex_;                         // one poller at a time
+  std::int64_t version_ = 0;                      // poll_mutex_
+  std::string last_error_;                        // poll_mutex_: the failure last logged
+  std::mutex mutex_;                              // everything below
   static constexpr int kForcedLooksPerSecond = 4;
   base::UnixSeconds forced_second_ = -1;
   int forced_looks_ = 0;

@@ -185,11 +185,10 @@ namespace {
 class ForwardedForTest : public ::testing::Test {
  protected:
   static HttpResponse wrong_secret(TestServer& server, const core::CreatedClient& c, const std::string& forwarded_for) {
-    return server.http().post_form(
-        "/v1/oauth/token",
-        "grant_type=refresh_token&refresh_token=x&" +
-            form({{"client_id", c.client.publishable_key}, {"client_secret", "wrong"}}),
-        {{"X-Forwarded-For", forwarded_for}});
+    return server.http().post_form("/v1/oauth/token",
+                                   "grant_type=refresh_token&refresh_token=x&" +
+                                       form({{"client_id", c.client.publishable_key}, {"client_secret", "wrong"}}),
+                                   {{"X-Forwarded-For", forwarded_for}});
   }
 };
 

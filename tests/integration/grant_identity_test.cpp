@@ -11,7 +11,6 @@
 namespace boltauth::testing {
 namespace {
 
-
 std::string field(const HttpResponse& res, const char* name) {
   return std::string(res.json().as_object().at(name).as_string());
 }

@@ -15,7 +15,6 @@
 namespace boltauth::testing {
 namespace {
 
-
 // A count over the store from another connection; `?1` in `sql` stands for `now`.
 std::int64_t count(TestServer& server, std::string sql, base::UnixSeconds now) {
   for (auto at = sql.find("?1"); at != std::string::npos; at = sql.find("?1")) sql.replace(at, 2, std::to_string(now));

@@ -60,14 +60,13 @@ class FaultTest : public ::testing::Test {
                          {{"X-API-Key", secret_}, {"Content-Type", "application/json"}}, "{}");
         if (r.status == 200) {
           record(r, "shopper");
-          r = http.post_form("/v1/oauth/token", "grant_type=authorization_code&code=" +
-                                                    form_value(field(r.body, "oauth_code")) +
-                                                    "&scope=bolt.account.manage+openid" + creds());
+          r = http.post_form("/v1/oauth/token",
+                             "grant_type=authorization_code&code=" + form_value(field(r.body, "oauth_code")) +
+                                 "&scope=bolt.account.manage+openid" + creds());
         }
       } else {
-        r = http.post_form("/v1/oauth/token",
-                           "grant_type=refresh_token&refresh_token=" + form_value(refresh) + "&scope=bolt.account.view" +
-                               creds());
+        r = http.post_form("/v1/oauth/token", "grant_type=refresh_token&refresh_token=" + form_value(refresh) +
+                                                  "&scope=bolt.account.view" + creds());
       }
       record(r, "token");
       if (r.status == 200 && !field(r.body, "refresh_token").empty()) {
@@ -90,7 +89,8 @@ class FaultTest : public ::testing::Test {
   void record(const HttpResponse& r, const char* what) {
     std::lock_guard lock(mutex_);
     ++statuses_[r.status];
-    if (r.status >= 500 && r.status != 503) bad_.push_back(std::string(what) + " " + std::to_string(r.status) + " " + r.body);
+    if (r.status >= 500 && r.status != 503)
+      bad_.push_back(std::string(what) + " " + std::to_string(r.status) + " " + r.body);
     if (r.status == 503 && !r.header("retry-after")) bad_.push_back(std::string(what) + " 503 without Retry-After");
     if (r.status != 200 && r.status != 503)
       bad_.push_back(std::string(what) + " " + std::to_string(r.status) + " " + r.body);
@@ -112,7 +112,8 @@ TEST_F(FaultTest, PostgresRestartedUnderLoadLosesNothingAnsweredAndNodesReconnec
   std::atomic<bool> stop{false};
   {
     std::vector<std::jthread> workers;
-    for (int i = 0; i < 8; ++i) workers.emplace_back([&, i] { worker(nodes_[static_cast<std::size_t>(i % 2)]->port(), stop); });
+    for (int i = 0; i < 8; ++i)
+      workers.emplace_back([&, i] { worker(nodes_[static_cast<std::size_t>(i % 2)]->port(), stop); });
     std::this_thread::sleep_for(1500ms);
     cluster_.restart();  // immediate stop (a crash for PostgreSQL), then start
     std::this_thread::sleep_for(3000ms);
@@ -138,9 +139,8 @@ TEST_F(FaultTest, PostgresRestartedUnderLoadLosesNothingAnsweredAndNodesReconnec
   int checked = 0;
   for (const auto& [token, unused] : latest_) {
     (void)unused;
-    auto r = http.post_form("/v1/oauth/token",
-                            "grant_type=refresh_token&refresh_token=" + form_value(token) + "&scope=bolt.account.view" +
-                                creds());
+    auto r = http.post_form("/v1/oauth/token", "grant_type=refresh_token&refresh_token=" + form_value(token) +
+                                                   "&scope=bolt.account.view" + creds());
     EXPECT_EQ(r.status, 200) << r.body;
     ++checked;
   }
@@ -160,9 +160,9 @@ TEST_F(FaultTest, KillingOneNodeUnderLoadLeavesTheOthersServing) {
           auto r = http.request("POST", "/v1/testing/shopper/create",
                                 {{"X-API-Key", secret_}, {"Content-Type", "application/json"}}, "{}");
           if (r.status == 200)
-            r = http.post_form("/v1/oauth/token", "grant_type=authorization_code&code=" +
-                                                      form_value(field(r.body, "oauth_code")) +
-                                                      "&scope=bolt.account.manage+openid" + creds());
+            r = http.post_form("/v1/oauth/token",
+                               "grant_type=authorization_code&code=" + form_value(field(r.body, "oauth_code")) +
+                                   "&scope=bolt.account.manage+openid" + creds());
           if (killed.load()) (r.status == 200 ? after_ok : after_bad)++;
         }
       });

@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
 #include <atomic>
-#include <cstdlib>
-#include <string_view>
 #include <boost/json/parse.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <sqlite3.h>
+#include <string_view>
 #include <thread>
 
 #include "crypto/signing_key.hpp"
@@ -17,9 +17,9 @@
 #include "server/key_files.hpp"
 #include "server/master_key.hpp"
 #include "store/postgres/pg_database.hpp"
-#include "support/pg_cluster.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_stores.hpp"
+#include "support/pg_cluster.hpp"
 
 namespace boltauth::testing {
 namespace {
@@ -160,8 +160,7 @@ std::shared_ptr<void> TestServer::store_outage() {
              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
     // Termination is asynchronous: wait until the server's connections are really gone.
     for (int i = 0; i < 100; ++i) {
-      if (pg.query(pg.maintenance_url(), "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + name + "'") ==
-          "0")
+      if (pg.query(pg.maintenance_url(), "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + name + "'") == "0")
         break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

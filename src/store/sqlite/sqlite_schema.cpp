@@ -221,7 +221,8 @@ int SqliteSchema::version_of(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) return 0;
   Connection connection(path, 1000);
   {
-    auto st = connection.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    auto st =
+        connection.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
     if (!st.step() || st.column_int(0) == 0) return 0;
   }
   auto st = connection.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
