@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -79,6 +80,57 @@ std::string lower(std::string_view s) {
 }
 
 using Response = bhttp::response<bhttp::string_body>;
+using RequestHeader = bhttp::request_parser<bhttp::string_body>::value_type;
+
+struct Refusal {
+  bhttp::status status;
+  std::string_view description;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 9112 section 6.1 and 6.3: only a final `chunked` frames a request body. Any other Transfer-Encoding, or one
+// together with Content-Length, leaves the body's length unknown (request smuggling): the request is refused and
+// the connection closed (write_error never keeps it alive). Beast alone would frame such a body by Content-Length.
+std::optional<Refusal> framing_refusal(const RequestHeader& req) {
+  std::vector<std::string> codings;
+  bool has_te = false;
+  for (const auto& field : req) {
+    if (field.name() != bhttp::field::transfer_encoding) continue;
+    has_te = true;
+    std::string_view rest = field.value();
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const auto item = trim(rest.substr(0, comma));
+      if (!item.empty()) codings.push_back(lower(item));  // empty list elements are allowed (RFC 9110 5.6.1)
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  if (!has_te) return std::nullopt;
+  if (req.version() < 11) return Refusal{bhttp::status::bad_request, "Transfer-Encoding requires HTTP/1.1."};
+  if (req.find(bhttp::field::content_length) != req.end())
+    return Refusal{bhttp::status::bad_request, "Transfer-Encoding and Content-Length together are not accepted."};
+  if (codings.empty() || codings.back() != "chunked")
+    return Refusal{bhttp::status::bad_request, "The final transfer coding must be chunked."};
+  if (codings.size() > 1) {
+    // A second `chunked` is malformed (RFC 9112 section 7); any other coding is one this server does not
+    // implement (501, RFC 9112 section 6.1).
+    if (std::count(codings.begin(), codings.end(), "chunked") > 1)
+      return Refusal{bhttp::status::bad_request, "The chunked transfer coding is applied more than once."};
+    return Refusal{bhttp::status::not_implemented, "Only the chunked transfer coding is supported."};
+  }
+  return std::nullopt;
+}
+
+bool expects_continue(const RequestHeader& req) {
+  if (req.version() < 11) return false;  // HTTP/1.0 clients do not wait for it (RFC 9110 section 10.1.1)
+  const auto it = req.find(bhttp::field::expect);
+  return it != req.end() && lower(trim(it->value())) == "100-continue";
+}
 
 Response plain_error(unsigned version, bhttp::status status, std::string_view error, std::string_view description) {
   Response res{status, version};
@@ -145,12 +197,36 @@ class Session : public std::enable_shared_from_this<Session> {
         first_ ? server_.options.limits.request_timeout_seconds
                : std::max(server_.options.limits.request_timeout_seconds, server_.options.limits.idle_timeout_seconds);
     stream_.expires_after(std::chrono::seconds(seconds));
+    // The header first: framing and `Expect` are decided before any of the body is read.
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    first_ = false;
+    if (ec) return on_read(ec);
+    if (auto refusal = framing_refusal(parser_->get()))
+      return write_error(refusal->status, "invalid_request", refusal->description);
+    if (!parser_->is_done() && expects_continue(parser_->get())) {
+      // RFC 9110 section 10.1.1: the client waits for this interim answer before it sends the body. A request
+      // refused from its headers (above, or 413/431 from the parser) got its final status instead.
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+                          if (write_ec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
-    first_ = false;
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::eof) {
       return close();
