@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +41,9 @@ struct StoreBackend {
   virtual ~StoreBackend() = default;
   StorePorts ports;
   virtual bool ready() noexcept = 0;
+  /// Readiness of the store: empty when it answers and accepts writes, else the name of the failing check
+  /// ("store_reachable" or "store_writable").
+  virtual std::string check() noexcept = 0;
 };
 
 // The embedded default: one SQLite file in the data dir, secrets in files beside it.
@@ -56,6 +60,30 @@ struct SqliteBackend final : StoreBackend {
     ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, nullptr};
   }
   bool ready() noexcept override { return true; }
+  std::string check() noexcept override {
+    try {
+      const bool answered = db.read([](store::sqlite::Connection& c) {
+        auto st = c.prepare("SELECT count(*) FROM sqlite_master");
+        return st.step() && st.column_int(0) > 0;
+      });
+      if (!answered) return "store_reachable";
+    } catch (...) {
+      return "store_reachable";
+    }
+    // Writable: the file and its directory (the WAL and its index live beside it) accept writes, the disk has
+    // room, and a write transaction gets the writer (rolled back: a probe must not cost a commit).
+    const auto& path = db.options().path;
+    struct statvfs fs {};
+    if (::access(path.c_str(), W_OK) != 0 || ::access(path.parent_path().c_str(), W_OK) != 0 ||
+        ::statvfs(path.parent_path().c_str(), &fs) != 0 || fs.f_bavail == 0)
+      return "store_writable";
+    try {
+      db.write([](store::sqlite::Connection&) { return store::sqlite::rollback(true); });
+    } catch (...) {
+      return "store_writable";
+    }
+    return {};
+  }
 };
 
 // Several nodes on one PostgreSQL database; secrets in the database under the master key.
@@ -75,6 +103,11 @@ struct PostgresBackend final : StoreBackend {
     ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, &throttle};
   }
   bool ready() noexcept override { return db.ping(); }
+  std::string check() noexcept override {
+    if (!db.ping()) return "store_reachable";
+    // A standby or a read-only default refuses every write the server would make.
+    return db.writable() ? std::string{} : std::string("store_writable");
+  }
 };
 
 }  // namespace
@@ -150,6 +183,18 @@ core::ports::KeySource& Services::keys() { return *impl_->keys; }
 KeyMaterial& Services::key_material() { return *impl_->material; }
 bool Services::shared_store() const { return impl_->backend->ports.throttle != nullptr; }
 bool Services::ready() noexcept { return impl_->backend->ready(); }
+std::string Services::readiness() noexcept {
+  if (auto failed = impl_->backend->check(); !failed.empty()) return failed;
+  try {
+    // Keys loaded: a ring with a signer for id_tokens and a sealer for opaque tokens, as of now.
+    const auto now = impl_->clock.now();
+    auto ring = impl_->keys->ring(now);
+    if (!ring || ring->algs().empty() || !impl_->sealers->sealer(now)) return "keys_loaded";
+  } catch (...) {
+    return "keys_loaded";
+  }
+  return {};
+}
 const base::Clock& Services::clock() const { return impl_->clock; }
 bool Services::fresh() const { return impl_->fresh; }
 core::ports::CommitGate& Services::commit_gate() { return *impl_->backend->ports.gate; }
@@ -169,12 +214,39 @@ namespace {
 // threads share the connection pool, and PostgreSQL's own group commit lets their commits share a WAL flush.
 http::Placement place(const core::Request& r, bool shared_store) {
   const std::string& p = r.path;
-  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health")
+  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health" || p == "/healthz")
     return http::Placement::inline_read;
   if (shared_store) return http::Placement::worker;
   if (p == "/v1/oauth/token" || p == "/v3/oauth/token") return http::Placement::inline_deferred;
   if (p == "/v1/oauth/introspect" || p == "/v1/oauth/userinfo") return http::Placement::inline_read;
   return http::Placement::worker;
+}
+
+// Probes for orchestrators and load balancers: `/healthz` (the process serves HTTP) and `/readyz` (it can do its
+// work: store reachable and writable, keys loaded; 503 naming the failing check otherwise). Answered here, in
+// the server layer, because readiness is about I/O the core must not do.
+std::optional<core::Response> probe(const core::Request& r, Services& services) {
+  if (r.path != "/healthz" && r.path != "/readyz") return std::nullopt;
+  core::Response out;
+  out.with_header("Cache-Control", "no-store");
+  if (r.method != "GET" && r.method != "HEAD") {
+    out.status = 405;
+    out.body = R"({"error":"method_not_allowed"})";
+    out.with_header("Allow", "GET, HEAD");
+    return out;
+  }
+  if (r.path == "/healthz") {
+    out.body = R"({"status":"ok"})";
+    return out;
+  }
+  const std::string failed = services.readiness();
+  if (failed.empty()) {
+    out.body = R"({"status":"ready"})";
+  } else {
+    out.status = 503;
+    out.body = boost::json::serialize(boost::json::object{{"status", "not_ready"}, {"failed_check", failed}});
+  }
+  return out;
 }
 
 }  // namespace
@@ -244,7 +316,11 @@ std::uint16_t App::start() {
         .with_header("Retry-After", "1");
   };
   http_ = std::make_unique<http::HttpServer>(
-      options_.server, [this](const core::Request& r) { return provider_->handle(r); },
+      options_.server,
+      [this](const core::Request& r) {
+        if (auto answer = probe(r, *services_)) return std::move(*answer);
+        return provider_->handle(r);
+      },
       [quiet = options_.quiet](std::string_view line) {
         if (!quiet) spdlog::error("{}", line);
       },

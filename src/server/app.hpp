@@ -81,6 +81,9 @@ class Services {
   bool shared_store() const;
   /// The store answers (readiness).
   bool ready() noexcept;
+  /// Readiness for `/readyz`: empty when the store answers and accepts writes and the keys are loaded, else the
+  /// name of the first failing check ("store_reachable", "store_writable", "keys_loaded").
+  std::string readiness() noexcept;
 
   struct Impl;
 

@@ -110,6 +110,19 @@ bool PgDatabase::ping() noexcept {
   }
 }
 
+bool PgDatabase::writable() noexcept {
+  try {
+    static const PgStatement query(
+        "SELECT NOT pg_is_in_recovery() AND current_setting('default_transaction_read_only') = 'off'");
+    return run([](PgConnection& c) {
+      auto result = c.run(query);
+      return result.rows() == 1 && result.boolean(0, 0);
+    });
+  } catch (...) {
+    return false;
+  }
+}
+
 void PgDatabase::transaction_impl(const std::function<void(PgConnection&)>& fn) {
   static const PgStatement begin("BEGIN");
   static const PgStatement commit("COMMIT");

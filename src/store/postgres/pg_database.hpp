@@ -101,6 +101,8 @@ class PgDatabase final : public core::ports::CommitGate {
 
   /// True when a connection answers `SELECT 1` (readiness).
   bool ping() noexcept;
+  /// True when the server accepts writes: not a standby, and new transactions are not read-only by default.
+  bool writable() noexcept;
 
   // CommitGate: every write is durable when it returns, so there is never anything to wait for.
   void begin_deferred() override {}
