@@ -204,6 +204,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header(beast::error_code ec) {
     first_ = false;
+    started_ = std::chrono::steady_clock::now();
+    if (parser_->is_header_done()) {
+      const std::string_view target = parser_->get().target();
+      path_.assign(target.substr(0, target.find('?')));  // reuses the buffer: no allocation once warm
+      method_.assign(parser_->get().method_string());
+    } else {
+      // Nothing usable was read (garbage, an oversized header): the observer sees an empty method and path.
+      path_.clear();
+      method_.clear();
+    }
     if (ec) return on_read(ec);
     if (auto refusal = framing_refusal(parser_->get()))
       return write_error(refusal->status, "invalid_request", refusal->description);
@@ -303,6 +313,17 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(Response res) {
+    if (server_.pipeline.observe) {
+      Exchange exchange;
+      exchange.method = method_;
+      exchange.path = path_;
+      exchange.status = res.result_int();
+      exchange.body = res.body();
+      exchange.body_bytes = res.body().size();
+      exchange.micros =
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count();
+      server_.pipeline.observe(exchange);
+    }
     response_ = std::make_shared<Response>(std::move(res));
     stream_.expires_after(std::chrono::seconds(server_.options.limits.request_timeout_seconds));
     bhttp::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -326,6 +347,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> response_;
   std::string remote_;
+  std::string method_;
+  std::string path_;
+  std::chrono::steady_clock::time_point started_{};
   bool first_ = true;
   bool keep_alive_allowed_ = true;
 };
@@ -439,6 +463,8 @@ void HttpServer::stop(int drain_seconds) {
   }
   s.wait_cv.notify_all();
 }
+
+std::size_t HttpServer::active_connections() const noexcept { return impl_->connections.load(); }
 
 void HttpServer::run_until_signal() {
   auto& s = *impl_;

@@ -42,11 +42,24 @@ using Logger = std::function<void(std::string_view)>;
 /// cheap).
 enum class Placement { inline_read, inline_deferred, worker };
 
+/// One answered request, as the observer sees it (metrics, access log). The views are valid during the call only.
+struct Exchange {
+  std::string_view method;  // empty when the request line could not be read
+  std::string_view path;    // without the query
+  unsigned status = 0;
+  std::string_view body;  // the answer's body (error answers carry their error code in it)
+  std::size_t body_bytes = 0;
+  std::int64_t micros = 0;  // from the end of the request header to the answer being handed to the socket
+};
+
 struct Pipeline {
   std::function<Placement(const core::Request&)> place;  // empty: everything on the worker pool
   core::ports::CommitGate* gate = nullptr;               // required for inline_deferred
   /// The answer sent instead when a deferred request's commit failed (nothing of it was kept).
   std::function<core::Response(const core::Request&)> commit_failed;
+  /// Called on the connection's I/O thread for every answer, refusals of malformed requests included. Must be
+  /// cheap and must not throw (it runs on the hot path).
+  std::function<void(const Exchange&)> observe;
 };
 
 /// HTTP/1.1 with keep-alive on Boost.Beast. Beast and Asio stay behind this header (compile once, architecture.md).
@@ -67,6 +80,8 @@ class HttpServer {
   void stop(int drain_seconds = 10);
   /// Blocks until SIGTERM or SIGINT arrives, then stop()s.
   void run_until_signal();
+  /// Connections open now.
+  std::size_t active_connections() const noexcept;
 
   struct Impl;
 

@@ -17,6 +17,7 @@
 #include "server/db_key_material.hpp"
 #include "server/key_files.hpp"
 #include "server/master_key.hpp"
+#include "server/metrics.hpp"
 #include "store/postgres/pg_stores.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_stores.hpp"
@@ -44,6 +45,7 @@ struct StoreBackend {
   /// Readiness of the store: empty when it answers and accepts writes, else the name of the failing check
   /// ("store_reachable" or "store_writable").
   virtual std::string check() noexcept = 0;
+  virtual void set_metrics(core::ports::StoreMetrics* metrics) noexcept = 0;
 };
 
 // The embedded default: one SQLite file in the data dir, secrets in files beside it.
@@ -60,6 +62,7 @@ struct SqliteBackend final : StoreBackend {
     ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, nullptr};
   }
   bool ready() noexcept override { return true; }
+  void set_metrics(core::ports::StoreMetrics* metrics) noexcept override { db.set_metrics(metrics); }
   std::string check() noexcept override {
     try {
       const bool answered = db.read([](store::sqlite::Connection& c) {
@@ -103,6 +106,7 @@ struct PostgresBackend final : StoreBackend {
     ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, &throttle};
   }
   bool ready() noexcept override { return db.ping(); }
+  void set_metrics(core::ports::StoreMetrics* metrics) noexcept override { db.set_metrics(metrics); }
   std::string check() noexcept override {
     if (!db.ping()) return "store_reachable";
     // A standby or a read-only default refuses every write the server would make.
@@ -183,6 +187,8 @@ core::ports::KeySource& Services::keys() { return *impl_->keys; }
 KeyMaterial& Services::key_material() { return *impl_->material; }
 bool Services::shared_store() const { return impl_->backend->ports.throttle != nullptr; }
 bool Services::ready() noexcept { return impl_->backend->ready(); }
+void Services::set_store_metrics(core::ports::StoreMetrics* metrics) noexcept { impl_->backend->set_metrics(metrics); }
+
 std::string Services::readiness() noexcept {
   if (auto failed = impl_->backend->check(); !failed.empty()) return failed;
   try {
@@ -214,12 +220,27 @@ namespace {
 // threads share the connection pool, and PostgreSQL's own group commit lets their commits share a WAL flush.
 http::Placement place(const core::Request& r, bool shared_store) {
   const std::string& p = r.path;
-  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health" || p == "/healthz")
+  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health" || p == "/healthz" ||
+      p == "/metrics")
     return http::Placement::inline_read;
   if (shared_store) return http::Placement::worker;
   if (p == "/v1/oauth/token" || p == "/v3/oauth/token") return http::Placement::inline_deferred;
   if (p == "/v1/oauth/introspect" || p == "/v1/oauth/userinfo") return http::Placement::inline_read;
   return http::Placement::worker;
+}
+
+bool is_token_path(std::string_view p) { return p == "/v1/oauth/token" || p == "/v3/oauth/token"; }
+
+// The grant_type of a token request's form body (its values need no percent-decoding), for the metrics.
+std::string_view grant_type_of(std::string_view body) {
+  std::size_t at = 0;
+  while (at < body.size()) {
+    const auto end = std::min(body.find('&', at), body.size());
+    const auto pair = body.substr(at, end - at);
+    if (pair.rfind("grant_type=", 0) == 0) return pair.substr(11);
+    at = end + 1;
+  }
+  return {};
 }
 
 // Probes for orchestrators and load balancers: `/healthz` (the process serves HTTP) and `/readyz` (it can do its
@@ -305,7 +326,11 @@ std::uint16_t App::start() {
   http::Pipeline pipeline;
   pipeline.place = [shared = services_->shared_store()](const core::Request& r) { return place(r, shared); };
   pipeline.gate = &services_->commit_gate();
+  pipeline.observe = [this](const http::Exchange& e) {
+    metrics_->record_request(e.path, e.status, e.body, e.body_bytes, e.micros);
+  };
   pipeline.commit_failed = [this](const core::Request& r) {
+    metrics_->store_error();
     // Nothing of the request was kept: the same answer as a transient storage failure (Provider::handle).
     if (r.path == "/v1/oauth/token" || r.path == "/v3/oauth/token") {
       return core::oauth_error_response(protocol::OAuthError::make(protocol::ErrorCode::temporarily_unavailable),
@@ -319,7 +344,10 @@ std::uint16_t App::start() {
       options_.server,
       [this](const core::Request& r) {
         if (auto answer = probe(r, *services_)) return std::move(*answer);
-        return provider_->handle(r);
+        if (r.path == "/metrics") return metrics_response(r);
+        core::Response out = provider_->handle(r);
+        if (out.status == 200 && is_token_path(r.path)) metrics_->token_issued(grant_type_of(r.body));
+        return out;
       },
       [quiet = options_.quiet](std::string_view line) {
         if (!quiet) spdlog::error("{}", line);
@@ -333,13 +361,34 @@ std::uint16_t App::start() {
     log_debug = [](std::string_view line) { spdlog::debug("{}", line); };
   provider_ = services_->make_provider(
       config_,
-      [quiet = options_.quiet](std::string_view line) {
+      [this, quiet = options_.quiet](std::string_view line) {
+        // The provider reports each request that failed on the store with this prefix (Provider::handle).
+        if (line.rfind("storage: ", 0) == 0) metrics_->store_error();
         if (!quiet) spdlog::error("{}", line);
       },
       std::move(log_debug));
+  std::vector<std::string> paths{"/healthz", "/readyz", "/metrics"};
+  for (const auto* route : provider_->routes().routes()) paths.push_back(route->path);
+  metrics_ = std::make_unique<Metrics>(std::move(paths), BOLTAUTH_VERSION,
+                                       services_->shared_store() ? "postgresql" : "sqlite");
+  services_->set_store_metrics(metrics_.get());
   http_->start();
   if (options_.janitor_interval > 0) janitor_ = std::thread([this] { janitor_loop(); });
   return port;
+}
+
+core::Response App::metrics_response(const core::Request& r) const {
+  core::Response out;
+  out.with_header("Cache-Control", "no-store");
+  if (r.method != "GET" && r.method != "HEAD") {
+    out.status = 405;
+    out.body = R"({"error":"method_not_allowed"})";
+    out.with_header("Allow", "GET, HEAD");
+    return out;
+  }
+  out.content_type = "text/plain; version=0.0.4; charset=utf-8";  // Prometheus text exposition format
+  out.body = metrics_->render(http_->active_connections());
+  return out;
 }
 
 void App::janitor_loop() {

@@ -14,6 +14,7 @@
 #include "core/authorize/demo_endpoint.hpp"
 #include "core/config.hpp"
 #include "core/ports/purge_store.hpp"
+#include "core/ports/store_metrics.hpp"
 #include "core/provider.hpp"
 #include "http/http_server.hpp"
 #include "mail/otp_senders.hpp"
@@ -21,6 +22,7 @@
 namespace boltauth::server {
 
 class KeyMaterial;
+class Metrics;
 
 /// True for a `postgresql://` (or `postgres://`) store URL.
 bool is_postgres_url(std::string_view url);
@@ -84,6 +86,8 @@ class Services {
   /// Readiness for `/readyz`: empty when the store answers and accepts writes and the keys are loaded, else the
   /// name of the first failing check ("store_reachable", "store_writable", "keys_loaded").
   std::string readiness() noexcept;
+  /// Reports the store's group commits to `metrics` (null: nothing). Call before serving.
+  void set_store_metrics(core::ports::StoreMetrics* metrics) noexcept;
 
   struct Impl;
 
@@ -112,10 +116,13 @@ class App {
  private:
   AppOptions options_;
   core::Config config_;
+  // Before services_: the store's committer reports to it until the store is closed.
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<core::Provider> provider_;
   std::unique_ptr<http::HttpServer> http_;
 
+  core::Response metrics_response(const core::Request& r) const;
   void janitor_loop();
   std::thread janitor_;
   std::mutex janitor_mutex_;

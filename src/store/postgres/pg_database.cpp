@@ -168,7 +168,14 @@ std::int64_t PgDatabase::batched_update(const PgStatement& statement, std::initi
     std::vector<BatchOp*> batch(pool.batch_queue.begin(), pool.batch_queue.begin() + n);
     pool.batch_queue.erase(pool.batch_queue.begin(), pool.batch_queue.begin() + n);
     lock.unlock();
+    const auto start = std::chrono::steady_clock::now();
     run_batch(batch);
+    if (metrics_) {
+      const bool ok = std::none_of(batch.begin(), batch.end(), [](const BatchOp* b) { return b->error != nullptr; });
+      metrics_->commit_batch(
+          batch.size(),
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count(), ok);
+    }
     lock.lock();
     for (BatchOp* done : batch) done->done = true;
     pool.batch_in_flight = false;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/ports/commit_gate.hpp"
+#include "core/ports/store_metrics.hpp"
 
 namespace boltauth::store::postgres {
 
@@ -101,6 +102,9 @@ class PgDatabase final : public core::ports::CommitGate {
 
   /// True when a connection answers `SELECT 1` (readiness).
   bool ping() noexcept;
+  /// Reports every batched_update batch's size and round-trip latency to `metrics` (null: nothing). Set it
+  /// before serving.
+  void set_metrics(core::ports::StoreMetrics* metrics) noexcept { metrics_ = metrics; }
   /// True when the server accepts writes: not a standby, and new transactions are not read-only by default.
   bool writable() noexcept;
 
@@ -110,6 +114,7 @@ class PgDatabase final : public core::ports::CommitGate {
   void when_durable(const Ticket&, std::function<void(bool)> done) override { done(true); }
 
  private:
+  core::ports::StoreMetrics* metrics_ = nullptr;
   struct Pool;
   class Lease {
    public:

@@ -376,6 +376,8 @@ void SqliteDatabase::commit_loop() {
         if (!txn_open_) continue;
       }
       const std::uint64_t batch = open_batch_;
+      const int members = members_;
+      const auto commit_start = std::chrono::steady_clock::now();
       if (ok) {
         try {
           writer_->exec("COMMIT");  // writes the WAL frames; synchronous=OFF, so no fsync under the lock
@@ -402,6 +404,12 @@ void SqliteDatabase::commit_loop() {
           checkpoint_wanted_ = true;
         }
         checkpoint_wake_.notify_one();
+      }
+      if (metrics_) {
+        const auto micros =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - commit_start)
+                .count();
+        metrics_->commit_batch(static_cast<std::size_t>(std::max(members, 0)), micros, ok);
       }
       lock.lock();
       if (wal_sync_failed_) ok = false;  // sticky: see wal_sync_failed_

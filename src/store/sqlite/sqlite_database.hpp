@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/ports/commit_gate.hpp"
+#include "core/ports/store_metrics.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 
 namespace boltauth::store::sqlite {
@@ -180,6 +181,8 @@ class SqliteDatabase final : public core::ports::CommitGate {
   /// Test hook: runs on the committer thread, outside the writer lock, before each COMMIT (writes may still
   /// join the batch meanwhile); throwing makes that commit fail. Set it before writing.
   void set_commit_hook(std::function<void()> hook);
+  /// Reports every batch's size and commit latency to `metrics` (null: nothing). Set it before writing.
+  void set_metrics(core::ports::StoreMetrics* metrics) noexcept { metrics_ = metrics; }
 
   // CommitGate
   void begin_deferred() override;
@@ -229,6 +232,7 @@ class SqliteDatabase final : public core::ports::CommitGate {
   bool wal_sync_failed_ = false;
   std::string commit_error_;  // why the newest failed commit failed
   std::function<void()> commit_hook_;
+  core::ports::StoreMetrics* metrics_ = nullptr;
   std::map<std::uint64_t, std::vector<Waiter>> waiters_;  // by ticket.last
   int wal_frames_ = 0;                                    // WAL size after the last commit (sqlite3_wal_hook)
   CheckpointLimits limits_;
