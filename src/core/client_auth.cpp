@@ -1,7 +1,5 @@
 #include "core/client_auth.hpp"
 
-#include <strings.h>
-
 #include "protocol/basic_auth.hpp"
 
 namespace boltauth::core {
@@ -18,16 +16,6 @@ ClientAuthResult refused(ErrorCode code, std::string debug, bool basic) {
 }
 
 }  // namespace
-
-bool is_form_content_type(std::optional<std::string_view> value) {
-  if (!value) return false;
-  std::string_view v = *value;
-  v = v.substr(0, v.find(';'));
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  constexpr std::string_view form = "application/x-www-form-urlencoded";
-  return v.size() == form.size() && ::strncasecmp(v.data(), form.data(), form.size()) == 0;
-}
 
 ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& request,
                                      const protocol::FormParams& params, AuthThrottle* throttle,

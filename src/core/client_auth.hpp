@@ -32,8 +32,4 @@ ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& re
                                      const protocol::FormParams& params, AuthThrottle* throttle = nullptr,
                                      base::UnixSeconds now = 0);
 
-/// RFC 6749 appendix B: the media type is application/x-www-form-urlencoded; parameters on it (charset) are
-/// allowed, nothing else is.
-bool is_form_content_type(std::optional<std::string_view> value);
-
 }  // namespace boltauth::core

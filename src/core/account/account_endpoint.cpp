@@ -1,10 +1,9 @@
 #include "core/account/account_endpoint.hpp"
 
-#include <strings.h>
-
 #include <boost/json/parse.hpp>
 #include <variant>
 
+#include "core/checks.hpp"
 #include "core/responses.hpp"
 #include "protocol/scope.hpp"
 
@@ -48,29 +47,21 @@ boost::json::object profile_view(const model::Account& a) {
 // Finds the live access token and its account, or the response to send instead.
 std::variant<Authorized, Response> authorize(AccountEndpointDeps& d, const Request& request, ScopeSet any_of,
                                              std::string_view needed) {
-  const auto header = request.header("authorization");
-  if (!header || request.header_count("authorization") != 1) return unauthorized();
-  std::string_view h = *header;
-  // RFC 6750 section 2.1; the scheme is case-insensitive (RFC 7235 section 2.1).
-  if (h.size() < 8 || ::strncasecmp(h.data(), "bearer ", 7) != 0) return unauthorized();
-  std::string_view token = h.substr(7);
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  // Only sealed access tokens open as such; an id_token or a refresh token fails here, before storage
-  // (checklist G2).
+  const auto bearer = checks::bearer_header(request);
+  if (bearer.status != checks::BearerHeader::Status::present) return unauthorized();
   const auto now = d.clock.now();
-  auto resolved = d.tokens.resolve(token, crypto::SealedKind::access_token, now);
-  if (!resolved || !resolved->active || resolved->client_credentials) return unauthorized();
+  // A client_credentials token names no shopper, so it opens no account.
+  auto resolved = checks::live_access_token(d.tokens, bearer.token, now);
+  if (!resolved || resolved->client_credentials) return unauthorized();
   if (auto api_key = request.header("x-api-key"); api_key && !api_key->empty()) {
     auto client = d.registry.resolve(resolved->client_id);
     if (!client || !d.registry.secret_matches(*client, *api_key))
       return bolt_error_response(401, 1005, "Authentication error. Invalid merchant key.");
   }
   // A token of a deactivated account is invalid whatever its scope, so this comes before the scope check.
-  auto account = d.accounts.find(resolved->sub);
-  if (!account || (account->deactivate_at && now >= *account->deactivate_at)) return unauthorized();
-  const ScopeSet scope = resolved->scope;
-  if ((scope.bits() & any_of.bits()) == 0) return insufficient_scope(needed);
+  auto account = checks::active_account(d.accounts, resolved->sub, now);
+  if (!account) return unauthorized();
+  if (!checks::has_any_scope(resolved->scope, any_of)) return insufficient_scope(needed);
   return Authorized{std::move(*resolved), std::move(*account)};
 }
 

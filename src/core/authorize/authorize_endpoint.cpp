@@ -10,22 +10,14 @@
 
 #include "base/constant_time.hpp"
 #include "core/authorize/pages.hpp"
+#include "core/checks.hpp"
 #include "protocol/form.hpp"
 #include "protocol/scope.hpp"
 
 namespace boltauth::core::authorize {
 namespace {
 
-// RFC 7636 section 4.2: the S256 challenge is base64url(SHA-256) = 43 characters; the grammar allows 43..128.
-bool valid_pkce_string(std::string_view s) {
-  if (s.size() < 43 || s.size() > 128) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '.' || c == '_' || c == '~';
-    if (!ok) return false;
-  }
-  return true;
-}
+using checks::valid_pkce_string;  // RFC 7636 section 4.2
 
 bool is_form_content_type(std::optional<std::string_view> value) {
   if (!value) return false;

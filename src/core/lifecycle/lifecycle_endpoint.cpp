@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "core/checks.hpp"
 #include "core/client_auth.hpp"
 #include "core/responses.hpp"
 #include "protocol/form.hpp"
@@ -24,8 +25,8 @@ class LifecycleRequest {
   /// The checks both endpoints share, in order; nullopt when the request may go on.
   std::optional<Response> front_checks() {
     // Checklist A1: a GET carries its parameters in the query string, which never authenticates.
-    if (request_.method != "POST") return error(fail(ErrorCode::invalid_request, "method " + request_.method));
-    if (!is_form_content_type(request_.header("content-type")))
+    if (!checks::is_post(request_)) return error(fail(ErrorCode::invalid_request, "method " + request_.method));
+    if (!checks::is_form_content_type(request_.header("content-type")))
       return error(fail(ErrorCode::invalid_request, "content type is not application/x-www-form-urlencoded"));
     auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
     if (!parsed.params) return error(fail(ErrorCode::invalid_request, parsed.debug));
@@ -71,7 +72,7 @@ class LifecycleRequest {
   Response error(const OAuthError& err) {
     debug(err.debug);
     Response r = oauth_error_response(err, d_.config.error_style, basic_attempted_);
-    if (request_.method != "POST") {
+    if (!checks::is_post(request_)) {
       r.status = 405;
       r.with_header("Allow", "POST");
     }

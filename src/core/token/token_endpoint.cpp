@@ -7,6 +7,7 @@
 
 #include "base/base64url.hpp"
 #include "base/constant_time.hpp"
+#include "core/checks.hpp"
 #include "core/client_auth.hpp"
 #include "core/responses.hpp"
 #include "core/token/id_token_builder.hpp"
@@ -41,17 +42,6 @@ ScopeSet refreshable(ScopeSet granted) {
   return out;
 }
 
-// RFC 7636 section 4.1: 43..128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
-bool valid_pkce_string(std::string_view s) {
-  if (s.size() < 43 || s.size() > 128) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '.' || c == '_' || c == '~';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 class TokenRequest {
  public:
   TokenRequest(TokenEndpointDeps& d, RateLimiter& limiter, AuthThrottle& throttle, const Request& request,
@@ -79,12 +69,12 @@ class TokenRequest {
   // --- shared checks, in order -------------------------------------------------------------------
   std::optional<OAuthError> check_method() {
     // Checklist A1: GET never issues tokens.
-    if (request_.method != "POST") return fail(ErrorCode::invalid_request, "method " + request_.method);
+    if (!checks::is_post(request_)) return fail(ErrorCode::invalid_request, "method " + request_.method);
     return std::nullopt;
   }
 
   std::optional<OAuthError> check_content_type() {
-    if (!is_form_content_type(request_.header("content-type")))
+    if (!checks::is_form_content_type(request_.header("content-type")))
       return fail(ErrorCode::invalid_request, "content type is not application/x-www-form-urlencoded");
     return std::nullopt;
   }
@@ -156,7 +146,8 @@ class TokenRequest {
     const auto code = params_.get("code");
     if (!code) return error(fail(ErrorCode::invalid_request, "code missing"));
     const auto verifier = params_.get("code_verifier");
-    if (verifier && !valid_pkce_string(*verifier)) return error(fail(ErrorCode::invalid_request, "bad code_verifier"));
+    if (verifier && !checks::valid_pkce_string(*verifier))
+      return error(fail(ErrorCode::invalid_request, "bad code_verifier"));
     // A forged or mistyped code never reaches storage: the seal names the grant row.
     const auto sealed = d_.tokens.open(*code, crypto::SealedKind::authorization_code, now_);
     if (!sealed) return error(fail(ErrorCode::invalid_grant, "code seal"));
@@ -338,9 +329,7 @@ class TokenRequest {
 
   // --- helpers -----------------------------------------------------------------------------------
   std::optional<model::Account> active_account(const std::string& sub) {
-    auto account = d_.accounts.find(sub);
-    if (!account || (account->deactivate_at && now_ >= *account->deactivate_at)) return std::nullopt;
-    return account;
+    return checks::active_account(d_.accounts, sub, now_);
   }
 
   struct Issued {
@@ -401,7 +390,7 @@ class TokenRequest {
   Response error(const OAuthError& err) {
     if (d_.log_debug && *d_.log_debug) (*d_.log_debug)("token endpoint: " + err.debug);
     Response r = oauth_error_response(err, dialect_.error_style, basic_attempted_);
-    if (request_.method != "POST") {
+    if (!checks::is_post(request_)) {
       r.status = 405;
       r.with_header("Allow", "POST");
     }

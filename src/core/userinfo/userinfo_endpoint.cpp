@@ -1,12 +1,10 @@
 #include "core/userinfo/userinfo_endpoint.hpp"
 
-#include <strings.h>
-
 #include <boost/json/object.hpp>
 #include <string>
 #include <variant>
 
-#include "core/client_auth.hpp"
+#include "core/checks.hpp"
 #include "core/responses.hpp"
 #include "protocol/form.hpp"
 #include "protocol/scope.hpp"
@@ -47,18 +45,20 @@ Response invalid_request(std::string_view why) { return bearer_error(400, "inval
 // method may be used (section 2).
 std::variant<std::string, Response> bearer_token(const Request& request, std::size_t max_params) {
   std::optional<std::string> from_header;
-  if (const auto header = request.header("authorization")) {
-    if (request.header_count("authorization") != 1) return invalid_request("Two Authorization headers.");
-    std::string_view h = *header;
-    // The scheme is case-insensitive (RFC 7235 section 2.1).
-    if (h.size() < 7 || ::strncasecmp(h.data(), "bearer ", 7) != 0) return invalid_token();
-    std::string_view t = h.substr(7);
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-    from_header = std::string(t);
+  const auto bearer = checks::bearer_header(request);
+  switch (bearer.status) {
+    case checks::BearerHeader::Status::absent:
+      break;
+    case checks::BearerHeader::Status::repeated:
+      return invalid_request("Two Authorization headers.");
+    case checks::BearerHeader::Status::not_bearer:
+      return invalid_token();
+    case checks::BearerHeader::Status::present:
+      from_header = std::string(bearer.token);
+      break;
   }
   std::optional<std::string> from_body;
-  if (request.method == "POST" && is_form_content_type(request.header("content-type"))) {
+  if (checks::is_post(request) && checks::is_form_content_type(request.header("content-type"))) {
     auto parsed = protocol::parse_form(request.body, max_params);
     if (!parsed.params) return invalid_request("The form body is malformed or repeats a parameter.");
     if (auto t = parsed.params->get("access_token")) from_body = std::string(*t);
@@ -83,17 +83,15 @@ Response UserinfoEndpoint::handle(const Request& request) {
   auto presented = bearer_token(request, d_.config.max_form_params);
   if (auto* r = std::get_if<Response>(&presented)) return std::move(*r);
   const std::string& token = std::get<std::string>(presented);
-  // Only sealed access tokens open as such: an id_token, a refresh token or a code fails here, before storage
-  // (checklist G2).
   const auto now = d_.clock.now();
-  const auto resolved = d_.tokens.resolve(token, crypto::SealedKind::access_token, now);
-  if (!resolved || !resolved->active) return invalid_token();
+  const auto resolved = checks::live_access_token(d_.tokens, token, now);
+  if (!resolved) return invalid_token();
   const ScopeSet scope = resolved->scope;
   // OIDC Core section 5.3.1: the token must have been granted with `openid`.
   if (!scope.has(ScopeToken::openid))
     return bearer_error(403, "insufficient_scope", "The access token was not granted the openid scope.");
-  auto account = d_.accounts.find(resolved->sub);
-  if (!account || (account->deactivate_at && now >= *account->deactivate_at)) return invalid_token();
+  const auto account = checks::active_account(d_.accounts, resolved->sub, now);
+  if (!account) return invalid_token();
 
   // Claims by scope (OIDC Core section 5.4). Bolt has no `profile` scope: the names come with `openid`, as in
   // the id_token (contract section 4); email needs `email`; the phone comes with `openid` when the account has
