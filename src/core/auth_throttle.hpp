@@ -22,6 +22,9 @@ class AuthThrottle {
   AuthThrottle(std::uint32_t max_failures, std::int64_t window, ports::ThrottleStore* shared = nullptr)
       : max_failures_(max_failures), window_(window), shared_(shared) {}
 
+  /// True when retry_after reads the shared store (so a caller may read it ahead, ports::ReadAhead).
+  bool reads_store() const noexcept { return shared_ != nullptr && max_failures_ > 0; }
+
   /// Seconds until `key` may try again (the Retry-After value); 0 when it may try now.
   std::int64_t retry_after(std::string_view key, base::UnixSeconds now) {
     if (max_failures_ == 0) return 0;

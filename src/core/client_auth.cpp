@@ -18,8 +18,8 @@ ClientAuthResult refused(ErrorCode code, std::string debug, bool basic) {
 }  // namespace
 
 ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& request,
-                                     const protocol::FormParams& params, AuthThrottle* throttle,
-                                     base::UnixSeconds now) {
+                                     const protocol::FormParams& params, AuthThrottle* throttle, base::UnixSeconds now,
+                                     const ReadAheadRequest& ahead) {
   const auto authorization = request.header("authorization");
   const bool basic = authorization && protocol::is_basic_scheme(*authorization);
   std::string id;
@@ -40,6 +40,16 @@ ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& re
     if (!body_id || !body_secret) return refused(ErrorCode::invalid_client, "no client authentication", basic);
     id = std::string(*body_id);
     secret = std::string(*body_secret);
+  }
+  if (ahead.scope) {
+    // Everything this request reads next, in one go where the store can (the client, its failure count, the grant).
+    ports::ReadAheadKeys keys;
+    keys.client_id = std::string(ClientRegistry::id_of(id));
+    if (throttle && throttle->reads_store() && !keys.client_id.empty())
+      keys.throttle_key = keys.client_id + ' ' + request.remote_address;
+    keys.grant_id = ahead.grant_id;
+    keys.jti = ahead.jti;
+    if (!keys.client_id.empty() || keys.grant_id) ahead.scope->prefetch(keys);
   }
   auto client = registry.resolve(id);
   if (!client) return refused(ErrorCode::invalid_client, "unknown client", basic);

@@ -7,6 +7,7 @@
 #include "core/client_registry.hpp"
 #include "core/exchange.hpp"
 #include "core/model/client.hpp"
+#include "core/ports/read_ahead.hpp"
 #include "protocol/error_code.hpp"
 #include "protocol/form.hpp"
 
@@ -28,8 +29,16 @@ struct ClientAuthResult {
 /// never both; the id is the full publishable key or its last section (contract section 1).
 /// `throttle` (may be null) holds off a client id that keeps failing from one address (checklist B5); the
 /// token, introspection and revocation endpoints share one, so alternating endpoints buys no extra guesses.
+/// Rows the caller reads right after authenticating (a token's grant), fetched together with the client's and the
+/// throttle's when the store reads ahead (ports::ReadAhead). Optional: `scope` null reads one at a time.
+struct ReadAheadRequest {
+  ports::ReadAheadScope* scope = nullptr;
+  std::optional<std::int64_t> grant_id;
+  std::uint64_t jti = 0;
+};
+
 ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& request,
                                      const protocol::FormParams& params, AuthThrottle* throttle = nullptr,
-                                     base::UnixSeconds now = 0);
+                                     base::UnixSeconds now = 0, const ReadAheadRequest& ahead = {});
 
 }  // namespace boltauth::core

@@ -91,10 +91,16 @@ std::optional<std::string> ClientRegistry::rotate_secret(std::string_view client
   return secret;
 }
 
-std::optional<model::Client> ClientRegistry::resolve(std::string_view input) {
-  if (input.empty() || input.size() > 200) return std::nullopt;
+std::string_view ClientRegistry::id_of(std::string_view input) noexcept {
+  if (input.empty() || input.size() > 200) return {};
   const auto dot = input.rfind('.');
-  const std::string_view id = dot == std::string_view::npos ? input : input.substr(dot + 1);
+  return dot == std::string_view::npos ? input : input.substr(dot + 1);
+}
+
+std::optional<model::Client> ClientRegistry::resolve(std::string_view input) {
+  const std::string_view id = id_of(input);
+  if (id.empty()) return std::nullopt;
+  const auto dot = input.rfind('.');
   auto client = clients_.find(id);
   if (!client) return std::nullopt;
   if (dot != std::string_view::npos && client->publishable_key != input) return std::nullopt;

@@ -54,6 +54,8 @@ class ClientRegistry {
   /// The client named by `client_id_input`: the full publishable key (all three sections must match) or
   /// its last section (what Bolt's plugins send). Contract section 1.
   std::optional<model::Client> resolve(std::string_view client_id_input);
+  /// The client id `resolve` looks up for this input (a publishable key's last section); empty when it looks up none.
+  static std::string_view id_of(std::string_view client_id_input) noexcept;
   /// Constant-time comparison of keyed hashes (checklist B4).
   bool secret_matches(const model::Client& client, std::string_view secret) const;
 

@@ -56,6 +56,8 @@ struct ProviderDeps {
   std::function<void(std::string_view)> log_debug;
   /// Failed client-authentication counts shared by every node of one database; null: in this process.
   ports::ThrottleStore* throttle_store = nullptr;
+  /// Reads a request's rows in one go where the store can (PostgreSQL); null: one at a time.
+  ports::ReadAhead* read_ahead = nullptr;
 };
 
 /// The authorization server as a pure function from Request to Response: routing, the endpoints, and the one

@@ -36,6 +36,7 @@ struct StorePorts {
   core::ports::LoginStore* logins = nullptr;
   core::ports::CommitGate* gate = nullptr;
   core::ports::ThrottleStore* throttle = nullptr;  // null: failure counts kept per process
+  core::ports::ReadAhead* read_ahead = nullptr;    // null: every read on its own
 };
 
 struct StoreBackend {
@@ -100,10 +101,11 @@ struct PostgresBackend final : StoreBackend {
   store::postgres::PgLoginStore logins{db};
   store::postgres::PgThrottleStore throttle{db};
   store::postgres::PgSecretStore secrets{db};
+  store::postgres::PgReadAhead read_ahead{db};
   explicit PostgresBackend(const AppOptions& o) : db(store::postgres::PgOptions{o.store_url, o.store_connections}) {
     // Several nodes of different versions may share the database: migrating is an explicit step.
     db.require_current_schema();
-    ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, &throttle};
+    ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, &throttle, &read_ahead};
   }
   bool ready() noexcept override { return db.ping(); }
   void set_metrics(core::ports::StoreMetrics* metrics) noexcept override { db.set_metrics(metrics); }
@@ -310,10 +312,10 @@ std::unique_ptr<core::Provider> Services::make_provider(const core::Config& conf
                                                         std::function<void(std::string_view)> log_debug) {
   auto& i = *impl_;
   auto& p = i.backend->ports;
-  return std::make_unique<core::Provider>(core::ProviderDeps{config, i.clock, i.random, *i.minter, *i.keys, *p.clients,
-                                                             *p.accounts, *p.grants, *p.legacy, *i.sealers, *p.logins,
-                                                             *i.otp_sender, [this] { return demo_client(); },
-                                                             std::move(log_error), std::move(log_debug), p.throttle});
+  return std::make_unique<core::Provider>(
+      core::ProviderDeps{config, i.clock, i.random, *i.minter, *i.keys, *p.clients, *p.accounts, *p.grants, *p.legacy,
+                         *i.sealers, *p.logins, *i.otp_sender, [this] { return demo_client(); }, std::move(log_error),
+                         std::move(log_debug), p.throttle, p.read_ahead});
 }
 
 App::App(AppOptions options) : options_(std::move(options)), config_(options_.config) {

@@ -31,8 +31,25 @@ class LifecycleRequest {
     auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
     if (!parsed.params) return error(fail(ErrorCode::invalid_request, parsed.debug));
     params_ = std::move(*parsed.params);
-    // RFC 7662 section 2.1 and RFC 7009 section 2.1: the client authenticates as at the token endpoint.
-    auto auth = authenticate_client(d_.registry, request_, params_, &d_.throttle, now_);
+    // RFC 7662 section 2.1 and RFC 7009 section 2.1: the client authenticates as at the token endpoint. A sealed
+    // token names its grant row (opening the seal is CPU only), read together with the client where the store
+    // reads ahead; the hint's kind first, as find_own_token searches.
+    ReadAheadRequest ahead;
+    ahead.scope = &read_ahead_;
+    if (const auto token = params_.get("token")) {
+      const auto hint = params_.get("token_type_hint");
+      const bool refresh_first = hint && *hint == "refresh_token";
+      auto sealed = d_.tokens.open(
+          *token, refresh_first ? crypto::SealedKind::refresh_token : crypto::SealedKind::access_token, now_);
+      if (!sealed)
+        sealed = d_.tokens.open(
+            *token, refresh_first ? crypto::SealedKind::access_token : crypto::SealedKind::refresh_token, now_);
+      if (sealed) {
+        ahead.grant_id = sealed->grant_id;
+        ahead.jti = sealed->jti;
+      }
+    }
+    auto auth = authenticate_client(d_.registry, request_, params_, &d_.throttle, now_, ahead);
     basic_attempted_ = auth.basic_attempted;
     if (!auth.client) {
       Response r = error(*auth.error);
@@ -94,6 +111,7 @@ class LifecycleRequest {
   protocol::FormParams params_;
   bool basic_attempted_ = false;
   model::Client client_;
+  ports::ReadAheadScope read_ahead_{d_.read_ahead};
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/config.hpp"
 #include "core/exchange.hpp"
 #include "core/ports/account_store.hpp"
+#include "core/ports/read_ahead.hpp"
 #include "core/token_service.hpp"
 #include "crypto/token_minter.hpp"
 
@@ -21,6 +22,8 @@ struct LifecycleEndpointDeps {
   ports::AccountStore& accounts;
   TokenService& tokens;
   AuthThrottle& throttle;  // the token endpoint's (checklist B5)
+  /// Reads a request's rows in one go where the store can (ports::ReadAhead); null: one at a time.
+  ports::ReadAhead* read_ahead = nullptr;
   /// Receives the debug detail of each refused request (never sent to the client); may be null.
   const std::function<void(std::string_view)>* log_debug = nullptr;
 };

@@ -10,6 +10,7 @@
 #include "core/exchange.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/key_source.hpp"
+#include "core/ports/read_ahead.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/token_service.hpp"
 #include "crypto/token_minter.hpp"
@@ -27,6 +28,8 @@ struct TokenEndpointDeps {
   TokenService& tokens;
   /// Failed client-authentication counts shared between nodes; null: kept in this process.
   ports::ThrottleStore* throttle_store = nullptr;
+  /// Reads a request's rows in one go where the store can (ports::ReadAhead); null: one at a time.
+  ports::ReadAhead* read_ahead = nullptr;
   /// Receives the debug detail of each refused request (never sent to the client); may be null.
   const std::function<void(std::string_view)>* log_debug = nullptr;
 };

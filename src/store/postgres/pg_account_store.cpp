@@ -4,33 +4,14 @@
 
 #include "store/common/column_codec.hpp"
 #include "store/postgres/pg_connection.hpp"
+#include "store/postgres/pg_read_ahead.hpp"
+#include "store/postgres/pg_rows.hpp"
 
 namespace boltauth::store::postgres {
 namespace {
 
 using common::ascii_lower;
 using core::model::Account;
-
-// The one column list of `accounts`, in read_account's order.
-const std::string account_columns =
-    "sub, email, email_verified, first_name, last_name, phone, phone_verified, otp_code, deactivate_at, created_at, "
-    "updated_at";
-
-Account read_account(const PgResult& r) {
-  Account account;
-  account.sub = r.text(0, 0);
-  account.email = r.text(0, 1);
-  account.email_verified = r.boolean(0, 2);
-  account.first_name = r.text(0, 3);
-  account.last_name = r.text(0, 4);
-  account.phone = r.optional_text(0, 5);
-  account.phone_verified = r.boolean(0, 6);
-  account.otp_code = r.optional_text(0, 7);
-  account.deactivate_at = r.optional_int64(0, 8);
-  account.created_at = r.int64(0, 9);
-  account.updated_at = r.int64(0, 10);
-  return account;
-}
 
 const PgStatement insert_sql("INSERT INTO accounts (" + account_columns +
                              ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING");
@@ -45,7 +26,7 @@ std::optional<Account> find_account(PgDatabase& db, const PgStatement& statement
   return db.run([&](PgConnection& c) -> std::optional<Account> {
     const PgResult r = c.run(statement, {key});
     if (r.rows() == 0) return std::nullopt;
-    return read_account(r);
+    return read_account(r, 0);
   });
 }
 
@@ -60,7 +41,10 @@ bool PgAccountStore::insert(const Account& a) {
   });
 }
 
-std::optional<Account> PgAccountStore::find(std::string_view sub) { return find_account(db_, find_sql, sub); }
+std::optional<Account> PgAccountStore::find(std::string_view sub) {
+  if (auto ahead = PgReadAhead::take_account(db_, sub)) return std::move(*ahead);
+  return find_account(db_, find_sql, sub);
+}
 
 std::optional<Account> PgAccountStore::find_by_email(std::string_view email) {
   return find_account(db_, find_by_email_sql, ascii_lower(email));

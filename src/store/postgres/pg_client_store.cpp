@@ -2,33 +2,15 @@
 
 #include "store/common/column_codec.hpp"
 #include "store/postgres/pg_connection.hpp"
+#include "store/postgres/pg_read_ahead.hpp"
+#include "store/postgres/pg_rows.hpp"
 
 namespace boltauth::store::postgres {
 namespace {
 
-using common::decode_list;
 using common::encode_list;
 using core::model::Client;
 using core::ports::StorageError;
-
-// The one column list of `clients`, in read_client's order.
-const std::string client_columns =
-    "id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at, id_token_signed_response_alg, "
-    "pkce_required";
-
-Client read_client(const PgResult& r, int row) {
-  Client client;
-  client.id = r.text(row, 0);
-  client.publishable_key = r.text(row, 1);
-  client.name = r.text(row, 2);
-  client.secret_hash = r.text(row, 3);
-  client.redirect_uris = decode_list(r.text_view(row, 4), "postgres");
-  client.grant_types = decode_list(r.text_view(row, 5), "postgres");
-  client.created_at = r.int64(row, 6);
-  client.id_token_signed_response_alg = r.text(row, 7);
-  client.pkce_required = r.boolean(row, 8);
-  return client;
-}
 
 std::optional<Client> first_client(const PgResult& r) {
   if (r.rows() == 0) return std::nullopt;
@@ -60,6 +42,7 @@ bool PgClientStore::insert(const Client& client) {
 }
 
 std::optional<Client> PgClientStore::find(std::string_view client_id) {
+  if (auto ahead = PgReadAhead::take_client(db_, client_id)) return std::move(*ahead);
   return db_.run([&](PgConnection& c) { return first_client(c.run(find_sql, {client_id})); });
 }
 

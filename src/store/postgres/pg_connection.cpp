@@ -15,6 +15,7 @@ namespace {
 constexpr std::size_t kMaxParams = 32;
 
 std::atomic<std::size_t> next_statement_index{0};
+std::atomic<std::uint64_t> execution_count{0};
 
 void ignore_notice(void*, const char*) {}
 
@@ -255,6 +256,7 @@ PgResult PgConnection::run(const PgStatement& statement, std::span<const PgParam
     formats[i] = p.binary() ? 1 : 0;
     ++i;
   }
+  execution_count.fetch_add(1, std::memory_order_relaxed);
   return check(PQexecPrepared(conn_, statement.name().c_str(), static_cast<int>(i), values.data(), lengths.data(),
                               formats.data(), 0),
                statement.sql().substr(0, statement.sql().find(' ')));
@@ -274,6 +276,7 @@ std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> i
                    "", true, true);
   };
   if (PQenterPipelineMode(conn_) != 1) throw lost("entering pipeline mode");
+  execution_count.fetch_add(1, std::memory_order_relaxed);
   // Queue everything, then one Sync: the whole batch goes out in one write and comes back in one answer.
   bool queued = PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
   for (const PgBatchItem& item : items) {
@@ -336,11 +339,14 @@ std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> i
   return affected;
 }
 
+std::uint64_t PgConnection::executions() noexcept { return execution_count.load(std::memory_order_relaxed); }
+
 PgResult PgConnection::exec(std::string_view sql, std::initializer_list<PgParam> params) {
   if (params.size() > kMaxParams) throw std::logic_error("postgres: too many parameters");
   if (broken_) throw PgError("postgres: connection to " + describe_ + " was lost", "", true, true);
   const std::string text(sql);
   const std::string context(sql.substr(0, sql.find(' ')));
+  execution_count.fetch_add(1, std::memory_order_relaxed);
   if (params.size() == 0) return check(PQexec(conn_, text.c_str()), context);
   std::array<const char*, kMaxParams> values{};
   std::array<int, kMaxParams> lengths{};

@@ -173,6 +173,10 @@ class PgConnection {
   /// (migrations, session settings).
   PgResult exec(std::string_view sql, std::initializer_list<PgParam> params = {});
 
+  /// Round trips of every connection of this process so far, other than preparing a statement (once per connection
+  /// and statement): run, run_batch and exec count one each. Tests count what a request costs with it.
+  static std::uint64_t executions() noexcept;
+
   /// False once a failure showed the connection unusable.
   bool usable() const noexcept { return !broken_; }
   /// Cheap liveness check without a round trip: reads whatever the server sent while the connection sat idle

@@ -5,6 +5,8 @@
 
 #include "store/common/column_codec.hpp"
 #include "store/postgres/pg_connection.hpp"
+#include "store/postgres/pg_read_ahead.hpp"
+#include "store/postgres/pg_rows.hpp"
 
 namespace boltauth::store::postgres {
 namespace {
@@ -15,25 +17,12 @@ using core::model::GrantKind;
 using core::ports::ConsumeOutcome;
 using core::ports::StorageError;
 
-const std::string grant_columns(common::grant_columns);  // after id, in read_grant's order
-constexpr int kGrantColumns = 20;                        // id and the above: the first column after read_grant's
-
-// The same columns qualified with `g.` for the token view's join (the list itself stays in one place).
-std::string qualified(const std::string& columns) {
-  std::string out = "g.";
-  for (char ch : columns) {
-    out += ch;
-    if (ch == ' ') out += "g.";
-  }
-  return out;
-}
-
 const std::string insert_grant_sql = "INSERT INTO grants (" + grant_columns +
                                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
                                      "$16, $17, $18, $19)";
 const PgStatement insert_sql(insert_grant_sql + " RETURNING id");
 const PgStatement find_sql("SELECT id, " + grant_columns + " FROM grants WHERE id = $1");
-const PgStatement find_view_sql("SELECT g.id, " + qualified(grant_columns) +
+const PgStatement find_view_sql("SELECT g.id, " + qualified(grant_columns, "g") +
                                 ", EXISTS (SELECT 1 FROM denied_tokens d WHERE d.grant_id = g.id AND d.jti = $2), "
                                 "a.sub IS NOT NULL, a.deactivate_at "
                                 "FROM grants g LEFT JOIN accounts a ON a.sub = g.sub WHERE g.id = $1");
@@ -82,34 +71,9 @@ std::array<PgParam, 19> grant_params(const Grant& g) {
           static_cast<std::int64_t>(g.salt)};
 }
 
-Grant read_grant(const PgResult& r, int row = 0) {
-  Grant g;
-  g.id = r.int64(row, 0);
-  g.kind = common::decode_grant_kind(r.int64(row, 1), "postgres");
-  g.client_id = r.text(row, 2);
-  g.sub = r.text(row, 3);
-  g.scope = r.text(row, 4);
-  g.redirect_uri = r.text(row, 5);
-  g.code_challenge = r.text(row, 6);
-  g.nonce = r.text(row, 7);
-  g.state = r.text(row, 8);
-  g.auth_time = r.int64(row, 9);
-  g.created_at = r.int64(row, 10);
-  g.code_expires_at = r.int64(row, 11);
-  g.redeemed_at = r.optional_int64(row, 12);
-  g.generation = r.int64(row, 13);
-  g.rotated_at = r.optional_int64(row, 14);
-  g.replayed = r.boolean(row, 15);
-  g.access_floor = r.int64(row, 16);
-  g.expires_at = r.optional_int64(row, 17);
-  g.revoked_at = r.optional_int64(row, 18);
-  g.salt = static_cast<std::uint32_t>(r.int64(row, 19));
-  return g;
-}
-
 std::optional<Grant> first_grant(const PgResult& r) {
   if (r.rows() == 0) return std::nullopt;
-  return read_grant(r);
+  return read_grant(r, 0);
 }
 
 /// A consuming UPDATE of grant `id`: one statement, and the row count decides. Concurrent ones of this process share
@@ -127,15 +91,17 @@ std::int64_t PgGrantStore::insert_grant(const Grant& grant) {
 }
 
 std::optional<Grant> PgGrantStore::find_grant(std::int64_t id) {
+  if (auto ahead = PgReadAhead::take_grant(db_, id)) return std::move(*ahead);
   return db_.run([&](PgConnection& c) { return first_grant(c.run(find_sql, {id})); });
 }
 
 std::optional<core::ports::GrantView> PgGrantStore::find_grant_for_token(std::int64_t id, std::uint64_t jti) {
+  if (auto ahead = PgReadAhead::take_grant_view(db_, id, jti)) return std::move(*ahead);
   return db_.run([&](PgConnection& c) -> std::optional<core::ports::GrantView> {
     const PgResult r = c.run(find_view_sql, {id, encode_jti(jti)});
     if (r.rows() == 0) return std::nullopt;
     core::ports::GrantView view;
-    view.grant = read_grant(r);
+    view.grant = read_grant(r, 0);
     view.denied = r.boolean(0, kGrantColumns);
     view.account_exists = r.boolean(0, kGrantColumns + 1);
     view.account_deactivate_at = r.optional_int64(0, kGrantColumns + 2);

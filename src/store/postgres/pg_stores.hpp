@@ -7,5 +7,6 @@
 #include "store/postgres/pg_legacy_token_store.hpp"
 #include "store/postgres/pg_login_store.hpp"
 #include "store/postgres/pg_purge_store.hpp"
+#include "store/postgres/pg_read_ahead.hpp"
 #include "store/postgres/pg_secret_store.hpp"
 #include "store/postgres/pg_throttle_store.hpp"

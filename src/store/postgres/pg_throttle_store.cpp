@@ -4,6 +4,7 @@
 #include <string>
 
 #include "store/postgres/pg_connection.hpp"
+#include "store/postgres/pg_read_ahead.hpp"
 
 namespace boltauth::store::postgres {
 namespace {
@@ -42,11 +43,16 @@ core::ports::FailureWindow PgThrottleStore::record_failure(std::string_view key,
 
 std::optional<core::ports::FailureWindow> PgThrottleStore::find_failures(std::string_view key) {
   last_miss.store = nullptr;
-  auto found = db_.run([&](PgConnection& c) -> std::optional<core::ports::FailureWindow> {
-    const PgResult r = c.run(find_sql, {key});
-    if (r.rows() == 0) return std::nullopt;
-    return core::ports::FailureWindow{r.int64(0, 0), r.int64(0, 1)};
-  });
+  std::optional<core::ports::FailureWindow> found;
+  if (auto ahead = PgReadAhead::take_failures(db_, key)) {
+    found = *ahead;
+  } else {
+    found = db_.run([&](PgConnection& c) -> std::optional<core::ports::FailureWindow> {
+      const PgResult r = c.run(find_sql, {key});
+      if (r.rows() == 0) return std::nullopt;
+      return core::ports::FailureWindow{r.int64(0, 0), r.int64(0, 1)};
+    });
+  }
   if (!found) {
     last_miss.store = this;
     last_miss.key.assign(key);

@@ -1,0 +1,53 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace boltauth::core::ports {
+
+/// The rows a token, introspection or revocation request is about to read, named before it reads any of them.
+struct ReadAheadKeys {
+  std::string client_id;                 // ClientStore::find
+  std::string throttle_key;              // ThrottleStore::find_failures; empty: not consulted
+  std::optional<std::int64_t> grant_id;  // GrantStore::find_grant / find_grant_for_token, and AccountStore::find of
+  std::uint64_t jti = 0;                 // the grant's sub; `jti` for the deny-list state
+};
+
+/// Lets an adapter whose every read is a network round trip (PostgreSQL) fetch the rows of ReadAheadKeys in one
+/// statement instead of three or four. After prefetch(keys), the next read of this thread of exactly one of those
+/// keys answers from what prefetch read, once; any other read goes to the store as usual. forget() drops whatever
+/// was not used (the end of the request), so nothing read ahead outlives the request that asked for it.
+///
+/// Reads answered this way see the store as it was at prefetch, a few microseconds of CPU earlier than they would
+/// have: as with any read, nothing that must be race-free rests on them (consuming writes are conditional UPDATEs,
+/// architecture.md). An adapter without round trips to save (SQLite) implements neither: the port is optional.
+/// prefetch may throw StorageError.
+class ReadAhead {
+ public:
+  virtual ~ReadAhead() = default;
+  virtual void prefetch(const ReadAheadKeys& keys) = 0;
+  virtual void forget() noexcept = 0;
+};
+
+/// One request's use of a ReadAhead (may be null): prefetch when the keys are known, forget when the scope ends.
+class ReadAheadScope {
+ public:
+  explicit ReadAheadScope(ReadAhead* port) noexcept : port_(port) {}
+  ~ReadAheadScope() {
+    if (port_ && used_) port_->forget();
+  }
+  ReadAheadScope(const ReadAheadScope&) = delete;
+  ReadAheadScope& operator=(const ReadAheadScope&) = delete;
+
+  void prefetch(const ReadAheadKeys& keys) {
+    if (!port_) return;
+    used_ = true;
+    port_->prefetch(keys);
+  }
+
+ private:
+  ReadAhead* port_;
+  bool used_ = false;
+};
+
+}  // namespace boltauth::core::ports
