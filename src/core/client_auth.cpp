@@ -49,6 +49,7 @@ ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& re
       keys.throttle_key = keys.client_id + ' ' + request.remote_address;
     keys.grant_id = ahead.grant_id;
     keys.jti = ahead.jti;
+    keys.client_grant = ahead.client_grant;
     if (!keys.client_id.empty() || keys.grant_id) ahead.scope->prefetch(keys);
   }
   auto client = registry.resolve(id);

@@ -35,6 +35,7 @@ struct ReadAheadRequest {
   ports::ReadAheadScope* scope = nullptr;
   std::optional<std::int64_t> grant_id;
   std::uint64_t jti = 0;
+  bool client_grant = false;  // the client's client_credentials grant
 };
 
 ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& request,

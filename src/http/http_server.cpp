@@ -410,7 +410,7 @@ std::uint16_t HttpServer::start() {
   const auto port = listen();
   // Token requests run on the I/O threads and never wait on a commit there; the workers only take requests
   // that write synchronously (account, sandbox, endpoints not yet placed), so a modest pool suffices.
-  int workers = s.options.worker_threads > 0 ? s.options.worker_threads : 16;
+  int workers = s.options.worker_threads > 0 ? s.options.worker_threads : 48;
   // The connection cap must engage before the descriptor limit does, or accept() fails instead of the cap.
   if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
     const auto reserve = static_cast<rlim_t>(64 + workers);
@@ -466,7 +466,7 @@ void HttpServer::stop(int drain_seconds) {
 
 std::size_t HttpServer::active_connections() const noexcept { return impl_->connections.load(); }
 
-void HttpServer::run_until_signal() {
+void HttpServer::run_until_signal(const std::function<void()>& on_stopping) {
   auto& s = *impl_;
   asio::signal_set signals(*s.iocs[0], SIGTERM, SIGINT);
   signals.async_wait([&s](beast::error_code ec, int) {
@@ -481,6 +481,7 @@ void HttpServer::run_until_signal() {
     std::unique_lock lock(s.wait_mutex);
     s.wait_cv.wait(lock, [&s] { return s.wake_waiter; });
   }
+  if (on_stopping) on_stopping();
   stop();
 }
 

@@ -78,8 +78,8 @@ class HttpServer {
   std::uint16_t start();
   /// Stops accepting, lets in-flight requests finish (up to `drain_seconds`), then stops. Idempotent.
   void stop(int drain_seconds = 10);
-  /// Blocks until SIGTERM or SIGINT arrives, then stop()s.
-  void run_until_signal();
+  /// Blocks until SIGTERM or SIGINT arrives (or stop() is called), calls `on_stopping` (if any), then stop()s.
+  void run_until_signal(const std::function<void()>& on_stopping = {});
   /// Connections open now.
   std::size_t active_connections() const noexcept;
 

@@ -426,8 +426,8 @@ void App::stop() {
   if (http_) http_->stop();
 }
 
-void App::run_until_signal() {
-  if (http_) http_->run_until_signal();
+void App::run_until_signal(const std::function<void()>& on_stopping) {
+  if (http_) http_->run_until_signal(on_stopping);
 }
 
 core::ClientRegistry& App::registry() { return services_->registry(); }

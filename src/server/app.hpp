@@ -104,7 +104,8 @@ class App {
   /// Binds (port 0 = any), builds the provider and serves. Returns the port.
   std::uint16_t start();
   void stop();
-  void run_until_signal();
+  /// Serves until SIGTERM or SIGINT, then drains in-flight requests and stops; `on_stopping` runs first.
+  void run_until_signal(const std::function<void()>& on_stopping = {});
 
   core::ClientRegistry& registry();
   const core::Config& config() const { return config_; }

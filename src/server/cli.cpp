@@ -15,6 +15,7 @@
 #include "server/key_files.hpp"
 #include "server/key_material.hpp"
 #include "server/master_key.hpp"
+#include "server/systemd_notify.hpp"
 #include "store/postgres/pg_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_schema.hpp"
@@ -364,7 +365,9 @@ int run_cli(int argc, char** argv) {
                                              : "store " + store::postgres::redact_url(options.store_url),
                    server.config().issuer);
       std::cout << "listening on " << base << std::endl;
-      server.run_until_signal();
+      // Type=notify units (packaging/boltauth.service): started once listening, stopping while draining.
+      notify_systemd("READY=1\nSTATUS=listening on " + base);
+      server.run_until_signal([] { notify_systemd("STOPPING=1"); });
       spdlog::info("stopped");
       return 0;
     }

@@ -80,6 +80,25 @@ TEST_F(PgRoundTrips, IntrospectionIsOneRead) {
   }
 }
 
+TEST_F(PgRoundTrips, ClientCredentialsIsOneReadOnceItsGrantExists) {
+  const auto machine = server.create_client({}, {"client_credentials"});
+  auto issue = [&] {
+    return server.http().post_form("/v1/oauth/token", form({{"grant_type", "client_credentials"},
+                                                            {"client_id", machine.client.publishable_key},
+                                                            {"client_secret", machine.client_secret},
+                                                            {"scope", "bolt.account.view"}}));
+  };
+  // The first one creates the client's grant row (a write); every later one only reads it.
+  ASSERT_EQ(issue().status, 200);
+  for (int i = 0; i < 5; ++i) {
+    HttpResponse res;
+    const auto trips = count([&] { res = issue(); });
+    ASSERT_EQ(res.status, 200) << res.body;
+    // Client, failure window and the client's grant: one read.
+    EXPECT_EQ(trips, 1u) << "client_credentials " << i;
+  }
+}
+
 // What was read ahead answers one request only: a change between two requests is seen by the second.
 TEST_F(PgRoundTrips, ReadAheadNeverOutlivesItsRequest) {
   auto first = server.exchange(client, server.sandbox_code(client), "bolt.account.view");

@@ -11,6 +11,7 @@ struct ReadAheadKeys {
   std::string throttle_key;              // ThrottleStore::find_failures; empty: not consulted
   std::optional<std::int64_t> grant_id;  // GrantStore::find_grant / find_grant_for_token, and AccountStore::find of
   std::uint64_t jti = 0;                 // the grant's sub; `jti` for the deny-list state
+  bool client_grant = false;             // GrantStore::client_grant of client_id (client_credentials)
 };
 
 /// Lets an adapter whose every read is a network round trip (PostgreSQL) fetch the rows of ReadAheadKeys in one

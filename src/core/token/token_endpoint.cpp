@@ -98,6 +98,8 @@ class TokenRequest {
     } else if (grant && *grant == "authorization_code") {
       if (const auto code = params_.get("code"))
         sealed_ = d_.tokens.open(*code, crypto::SealedKind::authorization_code, now_);
+    } else if (grant && *grant == "client_credentials") {
+      ahead.client_grant = true;
     }
     if (sealed_) {
       ahead.grant_id = sealed_->grant_id;

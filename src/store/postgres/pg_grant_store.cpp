@@ -147,8 +147,12 @@ Grant PgGrantStore::client_grant(std::string_view client_id, base::UnixSeconds n
   grant.generation = 1;
   grant.rotated_at = now;
   const auto params = grant_params(grant);
+  // Read ahead with the client (nullopt: not asked), or read now.
+  const auto ahead = PgReadAhead::take_client_grant(db_, client_id);
+  if (ahead && *ahead) return std::move(**ahead);
   return db_.run([&](PgConnection& c) {
-    if (auto found = first_grant(c.run(find_client_grant_sql, {client_id}))) return std::move(*found);
+    if (!ahead)
+      if (auto found = first_grant(c.run(find_client_grant_sql, {client_id}))) return std::move(*found);
     // First use. Autocommit statements: the SELECT after a lost race runs with a new snapshot, so it sees the row
     // of the transaction the INSERT waited for.
     if (auto inserted = first_grant(c.run(insert_client_grant_sql, params))) return std::move(*inserted);

@@ -32,10 +32,12 @@ struct Slot {
   std::optional<GrantView> view;
   bool has_account = false;
   std::optional<Account> account;  // of view->grant.sub
+  bool has_client_grant = false;
+  std::optional<Grant> client_grant;  // of client_id
 
   void clear() noexcept {
     db = nullptr;
-    has_client = has_failures = has_grant = has_account = false;
+    has_client = has_failures = has_grant = has_account = has_client_grant = false;
   }
   bool answers(const PgDatabase& of) const noexcept {
     return db == &of && std::chrono::steady_clock::now() - at < std::chrono::seconds(1);
@@ -45,18 +47,21 @@ thread_local Slot slot;
 
 // One row whatever exists: each LEFT JOIN adds its row's columns, or NULLs when there is none (or no key: a NULL
 // parameter matches nothing). Columns: client (kClientColumns), failure window (2), grant (kGrantColumns), denied
-// (1), account (kAccountColumns).
+// (1), account (kAccountColumns), the client's client_credentials grant (kGrantColumns; only when $5).
 constexpr int kFailuresAt = kClientColumns;
 constexpr int kGrantAt = kFailuresAt + 2;
 constexpr int kDeniedAt = kGrantAt + kGrantColumns;
 constexpr int kAccountAt = kDeniedAt + 1;
+constexpr int kClientGrantAt = kAccountAt + kAccountColumns;
 const PgStatement prefetch_sql(
     "SELECT " + qualified(client_columns, "c") + ", f.window_start, f.failures, g.id, " +
     qualified(grant_columns, "g") +
     ", EXISTS (SELECT 1 FROM denied_tokens d WHERE d.grant_id = g.id AND d.jti = $4::bigint), " +
-    qualified(account_columns, "a") +
+    qualified(account_columns, "a") + ", cg.id, " + qualified(grant_columns, "cg") +
     " FROM (SELECT 1) AS one LEFT JOIN clients c ON c.id = $1::text LEFT JOIN auth_failures f ON f.key = $2::text "
-    "LEFT JOIN grants g ON g.id = $3::bigint LEFT JOIN accounts a ON a.sub = g.sub");
+    "LEFT JOIN grants g ON g.id = $3::bigint LEFT JOIN accounts a ON a.sub = g.sub "
+    // `kind = 1` lets the planner use the partial unique index grants_client_credentials.
+    "LEFT JOIN grants cg ON $5::boolean AND cg.client_id = $1::text AND cg.kind = 1");
 
 }  // namespace
 
@@ -69,7 +74,7 @@ void PgReadAhead::prefetch(const core::ports::ReadAheadKeys& keys) {
   const std::optional<std::int64_t> jti =
       keys.grant_id ? std::optional<std::int64_t>(common::encode_jti(keys.jti)) : std::nullopt;
   db_.run([&](PgConnection& c) {
-    const PgResult r = c.run(prefetch_sql, {client_id, throttle_key, keys.grant_id, jti});
+    const PgResult r = c.run(prefetch_sql, {client_id, throttle_key, keys.grant_id, jti, keys.client_grant});
     if (r.rows() != 1) throw core::ports::StorageError("postgres: read-ahead answered no row", false);
     if (client_id) {
       slot.has_client = true;
@@ -102,6 +107,11 @@ void PgReadAhead::prefetch(const core::ports::ReadAheadKeys& keys) {
         slot.view = std::move(view);
       }
     }
+    if (keys.client_grant && client_id) {
+      slot.has_client_grant = true;
+      slot.client_grant =
+          r.is_null(0, kClientGrantAt) ? std::nullopt : std::optional<Grant>(read_grant(r, 0, kClientGrantAt));
+    }
   });
   slot.db = &db_;
   slot.at = std::chrono::steady_clock::now();
@@ -133,6 +143,12 @@ std::optional<std::optional<Grant>> PgReadAhead::take_grant(const PgDatabase& db
   slot.has_grant = false;
   if (!slot.view) return std::optional<Grant>();
   return std::optional<Grant>(slot.view->grant);
+}
+
+std::optional<std::optional<Grant>> PgReadAhead::take_client_grant(const PgDatabase& db, std::string_view client_id) {
+  if (!slot.has_client_grant || !slot.answers(db) || slot.client_id != client_id) return std::nullopt;
+  slot.has_client_grant = false;
+  return std::move(slot.client_grant);
 }
 
 std::optional<std::optional<Account>> PgReadAhead::take_account(const PgDatabase& db, std::string_view sub) {

@@ -33,6 +33,8 @@ class PgReadAhead final : public core::ports::ReadAhead {
   static std::optional<std::optional<core::ports::GrantView>> take_grant_view(const PgDatabase& db, std::int64_t id,
                                                                               std::uint64_t jti);
   static std::optional<std::optional<core::model::Grant>> take_grant(const PgDatabase& db, std::int64_t id);
+  static std::optional<std::optional<core::model::Grant>> take_client_grant(const PgDatabase& db,
+                                                                            std::string_view client_id);
   static std::optional<std::optional<core::model::Account>> take_account(const PgDatabase& db, std::string_view sub);
 
  private:
