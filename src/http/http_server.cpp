@@ -391,8 +391,11 @@ std::uint16_t HttpServer::listen() {
   auto& s = *impl_;
   if (s.listening) return s.acceptor->local_endpoint().port();
   beast::error_code ec;
-  const auto address = asio::ip::make_address(s.options.host, ec);
-  if (ec) throw std::runtime_error("bad listen address: " + s.options.host);
+  // `localhost` is the loopback address (IPv4, as most clients try first); any other name must be an address.
+  const auto address = asio::ip::make_address(s.options.host == "localhost" ? "127.0.0.1" : s.options.host, ec);
+  if (ec)
+    throw std::runtime_error("bad listen address: " + s.options.host +
+                             " (an IPv4 or IPv6 address, or localhost; e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:8080)");
   tcp::endpoint endpoint{address, s.options.port};
   s.acceptor->open(endpoint.protocol(), ec);
   if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);

@@ -118,6 +118,22 @@ struct PostgresBackend final : StoreBackend {
 
 }  // namespace
 
+std::string issuer_for(const std::string& host, std::uint16_t port, bool quiet) {
+  std::string shown = host;
+  if (host == "0.0.0.0" || host == "::" || host == "[::]") {
+    // Every interface: no single address is the one clients use. Loopback is right on this machine only.
+    shown = host == "0.0.0.0" ? "127.0.0.1" : "::1";
+    if (!quiet)
+      spdlog::warn(
+          "listening on every interface ({}); the issuer defaults to http://{}:{}, which only this machine "
+          "reaches: set --issuer to the URL clients use",
+          host, shown.find(':') == std::string::npos ? shown : "[" + shown + "]", port);
+  }
+  // RFC 3986 section 3.2.2: an IPv6 literal in a URL is bracketed.
+  if (shown.find(':') != std::string::npos) shown = "[" + shown + "]";
+  return "http://" + shown + ":" + std::to_string(port);
+}
+
 bool is_postgres_url(std::string_view url) {
   return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
 }
@@ -356,7 +372,12 @@ std::uint16_t App::start() {
       },
       std::move(pipeline));
   const auto port = http_->listen();
-  if (options_.issuer_from_listen) config_.issuer = "http://" + options_.server.host + ":" + std::to_string(port);
+  if (options_.issuer_from_listen) config_.issuer = issuer_for(options_.server.host, port, options_.quiet);
+  if (!options_.quiet && config_.mode == core::Mode::production && config_.issuer.rfind("https://", 0) != 0)
+    spdlog::warn(
+        "production mode with the issuer {}: relying parties need an https issuer; serve behind a "
+        "TLS-terminating proxy and set --issuer (or issuer in the config file) to its https URL",
+        config_.issuer);
   if (auto err = config_.validate(); !err.empty()) throw std::runtime_error("invalid configuration: " + err);
   std::function<void(std::string_view)> log_debug;
   if (!options_.quiet && spdlog::should_log(spdlog::level::debug))

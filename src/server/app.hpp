@@ -26,6 +26,9 @@ class Metrics;
 
 /// True for a `postgresql://` (or `postgres://`) store URL.
 bool is_postgres_url(std::string_view url);
+/// The default issuer for a server bound to `host`:`port`: `http://host:port`, an IPv6 address bracketed, and the
+/// loopback address for a wildcard bind (with a warning unless `quiet`: set the issuer explicitly then).
+std::string issuer_for(const std::string& host, std::uint16_t port, bool quiet);
 
 struct AppOptions {
   core::Config config;

@@ -3,8 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <variant>
@@ -62,7 +65,17 @@ void print_client(const core::model::Client& c, const std::string* secret, bool 
   std::cout << "pkce_required: " << (c.pkce_required ? "yes" : "no") << "\n";
 }
 
-std::string time_text(std::optional<base::UnixSeconds> t) { return t ? std::to_string(*t) : "-"; }
+/// ISO 8601 in UTC ("2026-12-03T17:25:00Z"), the form people and tools read without converting.
+std::string iso8601(base::UnixSeconds t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  if (::gmtime_r(&tt, &tm) == nullptr) return std::to_string(t);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string time_text(std::optional<base::UnixSeconds> t) { return t ? iso8601(*t) : "-"; }
 
 std::string file_number(long n) {
   std::string s = std::to_string(n);
@@ -71,10 +84,11 @@ std::string file_number(long n) {
 }
 
 void print_signing_keys(const core::KeyRing& ring) {
-  std::cout << "ALG    PHASE    KID                                          ACTIVATES_AT RETIRES_AT UNPUBLISH_AT\n";
+  std::cout << "ALG    PHASE    KID                                          ACTIVATES_AT         RETIRES_AT           "
+               "UNPUBLISH_AT\n";
   for (const auto& k : ring.schedule()) {
-    std::printf("%-6s %-8s %-44s %-12s %-10s %s\n", k.alg.c_str(), std::string(core::to_string(k.phase)).c_str(),
-                k.kid.c_str(), std::to_string(k.activates_at).c_str(), time_text(k.retires_at).c_str(),
+    std::printf("%-6s %-8s %-44s %-20s %-20s %s\n", k.alg.c_str(), std::string(core::to_string(k.phase)).c_str(),
+                k.kid.c_str(), iso8601(k.activates_at).c_str(), time_text(k.retires_at).c_str(),
                 time_text(k.unpublish_at).c_str());
   }
 }
@@ -123,12 +137,12 @@ void print_keys(const core::KeyRing& ring, const std::vector<SealingKeyStatus>& 
     return;
   }
   print_signing_keys(ring);
-  std::cout << "\nKIND    NUMBER ID  CREATED_AT   STATE\n";
+  std::cout << "\nKIND    NUMBER ID  CREATED_AT           STATE\n";
   for (const auto& k : sealing) {
     std::string state = state_name(k.state);
-    if (k.state == SealingKeyStatus::State::opens) state = "opens until " + std::to_string(*k.opens_until);
-    std::printf("%-7s %-6s %-3d %-12s %s\n", "sealing", file_number(k.number).c_str(), int{k.id},
-                std::to_string(k.created_at).c_str(), state.c_str());
+    if (k.state == SealingKeyStatus::State::opens) state = "opens until " + iso8601(*k.opens_until);
+    std::printf("%-7s %-6s %-3d %-20s %s\n", "sealing", file_number(k.number).c_str(), int{k.id},
+                iso8601(k.created_at).c_str(), state.c_str());
   }
 }
 
@@ -177,6 +191,55 @@ int run_migrate(const AppOptions& options, bool json) {
   return 0;
 }
 
+// Exit codes: 0 success, 1 failure, 2 usage (a wrong command, option or value).
+constexpr int kFailure = 1;
+constexpr int kUsage = 2;
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// "unknown command", the closest known one when it is close, and the list.
+std::string unknown_command(const std::string& given, const std::vector<std::string>& commands) {
+  std::string out = "error: unknown command '" + given + "'.";
+  std::string best;
+  std::size_t best_distance = 3;  // suggest only what is at most two edits away
+  for (const auto& c : commands)
+    if (const auto d = edit_distance(given, c); d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  if (!best.empty()) out += " Did you mean '" + best + "'?";
+  out += "\nCommands:";
+  for (const auto& c : commands) out += " " + c;
+  out += "\nRun 'boltauth help COMMAND' for a command's options.\n";
+  return out;
+}
+
+/// A filesystem failure in words: the path, what is wrong, and for a permission problem what to check.
+std::string describe(const std::filesystem::filesystem_error& e) {
+  std::string out =
+      "cannot use " + (e.path1().empty() ? std::string("a file") : e.path1().string()) + ": " + e.code().message();
+  if (e.code() == std::errc::permission_denied || e.code() == std::errc::operation_not_permitted)
+    out += " (boltauth needs to read and write its data dir: check the owner and mode of that path and its parents)";
+  else if (e.code() == std::errc::read_only_file_system)
+    out += " (the data dir must be on a writable file system)";
+  else if (e.code() == std::errc::no_space_on_device)
+    out += " (free some space on that file system)";
+  return out;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -196,7 +259,7 @@ int run_cli(int argc, char** argv) {
   serve->add_option("--data-dir", data_dir, "data directory (default ./data)");
   serve->add_option("--issuer", issuer, "issuer URL (default http://HOST:PORT)");
   serve->add_option("--mode", mode, "sandbox (default) or production");
-  serve->add_option("--threads", threads, "I/O threads (default: one per core)");
+  serve->add_option("--threads", threads, "I/O threads, 1..1024 (default: one per core)")->check(CLI::Range(1, 1024));
   std::string log_level = "info";
   serve->add_option("--log-level", log_level, "error, warn, info (default) or debug (logs why requests were refused)")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
@@ -253,8 +316,11 @@ int run_cli(int argc, char** argv) {
       "rotate", "Add a key: published at once, signing after key_activation_delay; the old one retires then");
   auto* alg_opt = k_rotate->add_option("--alg", key_alg, "RS256 (default), ES256 or EdDSA")
                       ->check(CLI::IsMember({"RS256", "ES256", "EdDSA"}));
-  auto* delay_opt = k_rotate->add_option("--activation-delay", activation_delay,
-                                         "seconds before the new key signs (default: key_activation_delay, 3600)");
+  auto* delay_opt =
+      k_rotate
+          ->add_option("--activation-delay", activation_delay,
+                       "seconds before the new key signs, 0..31536000 (default: key_activation_delay, 3600)")
+          ->check(CLI::Range(std::int64_t{0}, std::int64_t{31'536'000}));
   bool rotate_sealing = false;
   // A sealing key is never published, so it seals at once: neither an alg nor a delay applies.
   k_rotate
@@ -321,10 +387,46 @@ int run_cli(int argc, char** argv) {
     if (!trusted_proxies.empty()) options.server.trusted_proxies = trusted_proxies;
   };
 
+  // `help [COMMAND]`, `version`, and a mistyped command named with a suggestion; exit 2 for every usage error.
+  std::vector<std::string> commands;
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) commands.push_back(sub->get_name());
+  if (argc < 2) {
+    std::cerr << app.help() << "\nerror: a command is required\n";
+    return kUsage;
+  }
+  const std::string first = argv[1];
+  if (first == "help") {
+    if (argc < 3) {
+      std::cout << app.help();
+      return 0;
+    }
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      if (sub->get_name() == argv[2]) {
+        std::cout << sub->help();
+        return 0;
+      }
+    std::cerr << unknown_command(argv[2], commands);
+    return kUsage;
+  }
+  if (first == "version") {
+    std::cout << "boltauth " BOLTAUTH_VERSION "\n";
+    return 0;
+  }
+  if (!first.empty() && first[0] != '-' && std::find(commands.begin(), commands.end(), first) == commands.end()) {
+    std::cerr << unknown_command(first, commands);
+    return kUsage;
+  }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and the hint to --help
+    return kUsage;
   }
 
   try {
@@ -353,12 +455,22 @@ int run_cli(int argc, char** argv) {
       spdlog::set_level(spdlog::level::from_str(log_level));
       App server(options);
       const auto port = server.start();
-      const std::string base = "http://" + options.server.host + ":" + std::to_string(port);
+      const std::string base = issuer_for(options.server.host, port, true);
       if (server.fresh() && server.config().mode == core::Mode::sandbox) {
         if (auto created = server.create_demo_client()) print_demo(*created, base, options.data_dir.string());
       }
       if (server.config().mode == core::Mode::sandbox)
         std::cout << "demo page: " << server.config().issuer << "/demo" << std::endl;
+      if (server.config().mode == core::Mode::production && server.registry().list_clients().empty()) {
+        const std::string where = options.store_url.empty()
+                                      ? "--data-dir " + options.data_dir.string()
+                                      : "--store-url '" + store::postgres::redact_url(options.store_url) +
+                                            "' --master-key-file " + options.master_key_file.string();
+        std::cout << "No clients yet: nothing can get a token. Register each merchant with\n  boltauth client create "
+                  << where << " --name NAME --redirect-uri https://merchant.example/callback\n"
+                  << "(the README's \"Production\" section lists the other settings: issuer, TLS, SMTP, backups)"
+                  << std::endl;
+      }
       spdlog::info("boltauth {} mode, {}, issuer {}",
                    server.config().mode == core::Mode::sandbox ? "sandbox" : "production",
                    options.store_url.empty() ? "data dir " + options.data_dir.string()
@@ -377,6 +489,20 @@ int run_cli(int argc, char** argv) {
     options.quiet = true;
     apply_store();
     if (*migrate) return run_migrate(options, json);
+    if (options.store_url.empty() && !std::filesystem::exists(options.data_dir / "boltauth.db")) {
+      // Only `serve` and `migrate` set up a data dir from nothing, and commands that add something (a client, an
+      // account, a key) when told where: a mistyped or forgotten --data-dir never yields a second, empty store
+      // with keys of its own.
+      bool given = false;
+      for (auto* sub : {c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor})
+        if (*sub && sub->count("--data-dir") > 0) given = true;
+      if (!((*c_create || *a_create || *k_rotate) && given)) {
+        std::cerr << "error: no boltauth data in " << options.data_dir.string()
+                  << " (no boltauth.db there): pass --data-dir with the directory `boltauth serve` uses"
+                  << (given ? "" : " (default ./data)") << ", or --store-url for PostgreSQL\n";
+        return kFailure;
+      }
+    }
     Services services(options);
     if (*k_rotate || *k_list) {
       const base::UnixSeconds now = services.clock().now();
@@ -391,7 +517,7 @@ int run_cli(int argc, char** argv) {
         auto added = material.rotate(key_alg, options.rsa_key_bits, services.clock().now(), delay);
         if (!json)
           std::cout << "added " << added.key->alg() << " key " << added.key->kid() << ": published now, signs from "
-                    << added.activates_at << " (in " << delay << " s)\n";
+                    << iso8601(added.activates_at) << " (in " << delay << " s)\n";
       }
       const auto ring = services.keys().ring(now);
       const auto sealing = sealing_schedule(material.sealing_key_files(), now, sealing_retention(options.config));
@@ -421,7 +547,7 @@ int run_cli(int argc, char** argv) {
       auto created = registry.create_client(spec);
       if (auto* err = std::get_if<std::string>(&created)) {
         std::cerr << "error: " << *err << "\n";
-        return 2;
+        return kUsage;
       }
       const auto& c = std::get<core::CreatedClient>(created);
       print_client(c.client, &c.client_secret, json);
@@ -442,7 +568,7 @@ int run_cli(int argc, char** argv) {
       auto c = registry.resolve(client_id);
       if (!c) {
         std::cerr << "error: no client " << client_id << "\n";
-        return 3;
+        return kFailure;
       }
       if (*c_show) print_client(*c, nullptr, json);
       if (*c_delete) {
@@ -456,7 +582,7 @@ int run_cli(int argc, char** argv) {
         auto secret = registry.rotate_secret(c->id);
         if (!secret) {
           std::cerr << "error: no client " << client_id << "\n";
-          return 3;
+          return kFailure;
         }
         print_client(*c, &*secret, json);
       }
@@ -471,7 +597,7 @@ int run_cli(int argc, char** argv) {
       auto created = registry.create_account(spec);
       if (auto* err = std::get_if<std::string>(&created)) {
         std::cerr << "error: " << *err << "\n";
-        return 2;
+        return kUsage;
       }
       const auto& a = std::get<core::model::Account>(created);
       if (json) {
@@ -487,9 +613,12 @@ int run_cli(int argc, char** argv) {
       }
       return 0;
     }
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "error: " << describe(e) << "\n";
+    return kFailure;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
-    return 1;
+    return kFailure;
   }
   return 0;
 }
