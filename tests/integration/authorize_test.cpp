@@ -654,6 +654,71 @@ TEST_F(AuthorizeTest, LoginFormsRefuseCrossSitePostsLoginCsrf) {
   EXPECT_NE(ok.body.find("\"authorizationCode\":\""), std::string::npos);
 }
 
+TEST_F(AuthorizeTest, LoginFormsRefusePostsWithoutSameOriginProof) {
+  // Login CSRF (RFC 6749 section 10.12): a login form post must prove it came from our own page, with
+  // `Sec-Fetch-Site: same-origin` or an `Origin` naming the issuer; a post with neither (or `Origin: null`) is 403.
+  Browser b(server);
+  const auto handle = login_handle(b.get(authorize_target(base())));
+  const auto email = form({{"login", handle}, {"email", "bare@example.com"}});
+  auto bare = b.post_bare("/v1/oauth/login-email", email);
+  EXPECT_EQ(bare.status, 403) << bare.body;
+  EXPECT_NE(bare.body.find("can only be sent from the login page"), std::string::npos) << bare.body;
+  EXPECT_EQ(outbox_count(server), 0u) << "no code was sent";
+  EXPECT_EQ(b.post_bare("/v1/oauth/login-email", email, {{"Origin", "null"}}).status, 403);
+  EXPECT_EQ(b.post_bare("/v1/oauth/login-email", email, {{"Sec-Fetch-Site", "same-site"}}).status, 403);
+  // An Origin naming the issuer is enough (a browser without fetch metadata and with a referrer).
+  ASSERT_EQ(b.post_bare("/v1/oauth/login-email", email, {{"Origin", server.issuer()}}).status, 200);
+  const auto otp = form({{"login", handle}, {"otp", last_otp(server, "bare@example.com")}});
+  EXPECT_EQ(b.post_bare("/v1/oauth/login-resend", form({{"login", handle}})).status, 403);
+  auto refused = b.post_bare("/v1/oauth/login-otp", otp);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_FALSE(refused.header("location")) << "no code was issued";
+  EXPECT_EQ(b.cookies().count("boltauth_session"), 0u) << "no session was created";
+  // The same post from the page itself goes through: the refused ones spent nothing.
+  auto done = b.post("/v1/oauth/login-otp", otp);
+  EXPECT_EQ(done.status, 303) << done.body;
+  EXPECT_NE(done.header("location").value_or("").find("code="), std::string::npos);
+}
+
+TEST_F(AuthorizeTest, WebMessageLoginIsBoundToTheBrowserThatStartedIt) {
+  // A web_message login runs in a cross-site iframe, so its binding cookie is partitioned and SameSite=None
+  // (Secure: the test issuer is loopback). Whoever holds the handle and the code cannot finish the login from
+  // another cookie jar.
+  Browser shopper(server);
+  auto p = with(base(), "response_mode", "web_message");
+  const auto handle = login_handle(shopper.get(authorize_target(p)));
+  ASSERT_FALSE(handle.empty());
+  std::string binding;
+  for (const auto& c : shopper.last_set_cookies())
+    if (c.rfind("boltauth_login=", 0) == 0) binding = c;
+  EXPECT_NE(binding.find("; HttpOnly"), std::string::npos) << binding;
+  EXPECT_NE(binding.find("; Secure"), std::string::npos) << binding;
+  EXPECT_NE(binding.find("; SameSite=None"), std::string::npos) << binding;
+  EXPECT_NE(binding.find("; Partitioned"), std::string::npos) << binding;
+  ASSERT_EQ(shopper.cookies().count("boltauth_login"), 1u);
+
+  Browser other(server);
+  auto early = other.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "thief@example.com"}}));
+  EXPECT_EQ(early.status, 400) << early.body;
+  EXPECT_NE(early.body.find("started in another browser"), std::string::npos) << early.body;
+  EXPECT_EQ(outbox_count(server), 0u);
+
+  ASSERT_EQ(shopper.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "wm@example.com"}})).status, 200);
+  const auto otp = form({{"login", handle}, {"otp", last_otp(server, "wm@example.com")}});
+  auto stolen = other.post("/v1/oauth/login-otp", otp);
+  EXPECT_EQ(stolen.status, 400) << stolen.body;
+  EXPECT_EQ(stolen.body.find("authorizationCode"), std::string::npos) << stolen.body;
+  EXPECT_EQ(other.cookies().count("boltauth_session"), 0u);
+  // Another browser's own binding cookie does not fit either.
+  other.get(authorize_target(p));
+  ASSERT_EQ(other.cookies().count("boltauth_login"), 1u);
+  EXPECT_EQ(other.post("/v1/oauth/login-otp", otp).status, 400);
+  // The browser that started it finishes it.
+  auto done = shopper.post("/v1/oauth/login-otp", otp);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_NE(done.body.find("\"authorizationCode\":\""), std::string::npos) << done.body;
+}
+
 TEST_F(AuthorizeTest, WebMessageResultsNameTheIssuer) {
   // RFC 9207 section 2: every authorization response carries iss, the embedded mode's included.
   Browser b(server);

@@ -77,6 +77,19 @@ std::string issuer_origin(std::string_view issuer) {
 }
 constexpr std::size_t kMaxNonce = 512;
 
+// Whether browsers keep a Secure cookie from this issuer: https, or a loopback host, which browsers treat as a
+// secure context over http (W3C Secure Contexts section 3.2).
+bool secure_cookie_issuer(std::string_view issuer) {
+  if (issuer.rfind("https://", 0) == 0) return true;
+  if (issuer.rfind("http://", 0) != 0) return false;
+  std::string_view authority = issuer.substr(7);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (authority.rfind("[::1]", 0) == 0) return true;
+  const std::string_view host = authority.substr(0, authority.find(':'));
+  const bool localhost = host == "localhost" || (host.size() > 10 && host.substr(host.size() - 10) == ".localhost");
+  return localhost || host.rfind("127.", 0) == 0;
+}
+
 }  // namespace
 
 std::optional<std::string> find_cookie(const Request& request, std::string_view name) {
@@ -229,13 +242,19 @@ class Flow {
     pending.created_at = now_;
     pending.expires_at = now_ + d_.config.login_request_ttl;
     Response r;
-    if (!web_message_) {
-      // Binds the pending login to this browser (login CSRF, RFC 6749 section 10.12). A cross-site iframe
-      // (web_message) gets no SameSite=Lax cookie, so there the unguessable handle alone carries the login.
-      auto browser = find_cookie(request_, AuthorizeEndpoint::kBrowserCookie);
+    // Binds the pending login to this browser (login CSRF, RFC 6749 section 10.12; RFC 9700 section 4.7): the
+    // later steps need the cookie, so a leaked handle and code cannot finish the login from another cookie jar.
+    // A cross-site iframe (web_message) gets no SameSite=Lax cookie, so that mode uses a partitioned
+    // SameSite=None cookie (CHIPS), which browsers keep only when Secure: an https issuer, or loopback where
+    // browsers accept Secure cookies over http. Elsewhere a web_message login stays unbound.
+    const bool bind_web_message = secure_cookie_issuer(d_.config.issuer);
+    if (!web_message_ || bind_web_message) {
+      const auto name = web_message_ ? AuthorizeEndpoint::kLoginCookie : AuthorizeEndpoint::kBrowserCookie;
+      auto browser = find_cookie(request_, name);
       if (!browser || browser->size() < 32 || browser->size() > 64) browser = d_.random.token(32);
       // Set again each time: the cookie must outlive this pending login.
-      r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kBrowserCookie, *browser, d_.config.login_request_ttl));
+      r.with_header("Set-Cookie",
+                    web_message_ ? login_cookie(*browser) : cookie(name, *browser, d_.config.login_request_ttl));
       pending.browser_hash = d_.minter.storage_hash(*browser);
     }
     d_.logins.insert_request(pending);
@@ -357,18 +376,19 @@ class Flow {
       return page_error(405, "Method not allowed", "Use POST.").with_header("Allow", "POST");
     if (!is_form_content_type(request_.header("content-type")))
       return page_error(400, "Invalid request", "The form must be application/x-www-form-urlencoded.");
-    // Login CSRF (RFC 6749 section 10.12, RFC 9700 section 4.7): the login forms post only from our own pages.
-    // A web_message login has no browser cookie to bind it, so without this check another site could post its
-    // own login handle and code from the shopper's browser and plant the attacker's session there. Browsers
-    // send Origin (and Sec-Fetch-Site) on every POST; non-browser clients send neither and cannot carry a
-    // victim's cookies anyway. Sec-Fetch-Site decides when present (every current browser sends it); our pages'
-    // `Referrer-Policy: no-referrer` makes browsers send `Origin: null` even for same-origin posts, so Origin is
-    // only consulted without it, and `null` there cannot be told apart.
+    // Login CSRF (RFC 6749 section 10.12, RFC 9700 section 4.7): the login forms post only from our own pages,
+    // so another site cannot post its own login handle and code from the shopper's browser and plant the
+    // attacker's session there. Every current browser sends `Sec-Fetch-Site`, which decides when present. Without
+    // it, `Origin` must name the issuer's origin: our pages' `Referrer-Policy: no-referrer` makes browsers send
+    // `Origin: null` even for same-origin posts, and `null` cannot be told apart from a sandboxed attacker
+    // frame, so it is refused like a post that carries neither header (fail closed).
     const auto site = request_.header("sec-fetch-site");
     const auto origin = request_.header("origin");
-    const bool cross_site =
-        site ? *site != "same-origin" : origin && *origin != "null" && *origin != issuer_origin(d_.config.issuer);
-    if (cross_site) return page_error(403, "Forbidden", "This form can only be sent from the login page.");
+    const bool same_origin = site ? *site == "same-origin" : origin && *origin == issuer_origin(d_.config.issuer);
+    if (!same_origin)
+      return page_error(403, "Forbidden",
+                        "This form can only be sent from the login page of this site. Go back to the merchant and "
+                        "start the login again.");
     auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
     if (!parsed.params) return page_error(400, "Invalid request", "The form is malformed.");
     params_ = std::move(*parsed.params);
@@ -378,7 +398,9 @@ class Flow {
     if (!pending || pending->expires_at <= now_)
       return page_error(400, "Login expired", "This login has expired or is unknown.");
     if (!pending->browser_hash.empty()) {
-      const auto browser = find_cookie(request_, AuthorizeEndpoint::kBrowserCookie);
+      const auto browser =
+          find_cookie(request_, pending->response_mode == "web_message" ? AuthorizeEndpoint::kLoginCookie
+                                                                        : AuthorizeEndpoint::kBrowserCookie);
       if (!browser || !base::constant_time_equal(d_.minter.storage_hash(*browser), pending->browser_hash))
         return page_error(400, "Login expired", "This login was started in another browser.");
     }
@@ -505,6 +527,13 @@ class Flow {
                     "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; SameSite=Lax";
     if (d_.config.issuer.rfind("https://", 0) == 0) c += "; Secure";
     return c;
+  }
+
+  // The web_message login binding: sent to our pages inside the merchant's iframe, kept per embedding site.
+  std::string login_cookie(std::string_view value) const {
+    return std::string(AuthorizeEndpoint::kLoginCookie) + "=" + std::string(value) +
+           "; Path=" + cookie_path(d_.config.issuer) + "; Max-Age=" + std::to_string(d_.config.login_request_ttl) +
+           "; HttpOnly; Secure; SameSite=None; Partitioned";
   }
 
   // Checklist C9. frame-ancestors: only the client's registered origins, and only for web_message pages

@@ -59,6 +59,8 @@ class AuthorizeEndpoint {
   /// Names of the cookies (for tests and docs).
   static constexpr std::string_view kSessionCookie = "boltauth_session";
   static constexpr std::string_view kBrowserCookie = "boltauth_browser";
+  /// Binds a web_message login to the browser that started it (partitioned, SameSite=None).
+  static constexpr std::string_view kLoginCookie = "boltauth_login";
 
  private:
   friend class Flow;
