@@ -577,6 +577,27 @@ TEST_F(AuthorizeTest, SandboxTestAccountsLogInWithTheirFixedOtpCode) {
   EXPECT_EQ(done.status, 303) << done.body;
 }
 
+TEST_F(AuthorizeTest, SandboxFixedOtpCodeIsStoredOnlyAsAKeyedHash) {
+  // Checklist B4: the store holds no usable secret. The database file and its write-ahead log (or every row of a
+  // PostgreSQL database), read as an attacker with a copy would, never contain the fixed code.
+  auto shopper = server.create_shopper(client);
+  const std::string email(shopper.at("email").as_string());
+  const std::string otp(shopper.at("otp_code").as_string());
+  ASSERT_EQ(otp.size(), 6u);
+  const std::string bytes = server.store_dump();
+  ASSERT_NE(bytes.find(email), std::string::npos) << "the dump holds the account";
+  EXPECT_EQ(bytes.find(otp), std::string::npos) << "fixed one-time code stored in clear";
+  // The code still logs the shopper in, and a wrong one does not.
+  Browser b(server);
+  const auto handle = login_handle(b.get(authorize_target(base())));
+  ASSERT_EQ(b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", email}})).status, 200);
+  const std::string wrong = otp == "000000" ? "000001" : "000000";
+  EXPECT_EQ(b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", wrong}})).status, 400);
+  auto done = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", otp}}));
+  ASSERT_EQ(done.status, 303) << done.body;
+  EXPECT_NE(done.header("location").value_or("").find("code="), std::string::npos);
+}
+
 TEST_F(AuthorizeTest, ResendHasACoolDown) {
   Browser b(server);
   auto page = b.get(authorize_target(base()));

@@ -328,8 +328,7 @@ class Flow {
     auto account = d_.accounts.find_by_email(pending_.email);
     bool match = base::constant_time_equal(d_.minter.storage_hash(otp_material(otp)), pending_.otp_hash);
     // Sandbox test accounts also log in with their fixed code (contract section 8).
-    if (!match && d_.config.mode == Mode::sandbox && account && account->otp_code)
-      match = base::constant_time_equal(*account->otp_code, otp);
+    if (!match && d_.config.mode == Mode::sandbox && account) match = d_.registry.fixed_otp_matches(*account, otp);
     if (!match) {
       const auto left = d_.config.otp_max_attempts - (pending_.attempts + 1);
       // The same answer whether or not the address has an account.
