@@ -220,6 +220,85 @@ TEST_F(AuthorizeTest, C7_PromptLoginForcesANewLogin) {
   ASSERT_EQ(tokens.status, 200) << tokens.body;
 }
 
+// OIDC Core 3.1.2.1: id_token_hint names the shopper the client expects.
+class IdTokenHintTest : public AuthorizeTest {
+ protected:
+  // Logs `b` in as shopper@example.com; returns that shopper's id_token.
+  std::string log_in_shopper(Browser& b) {
+    const auto location = login(b, base());
+    auto tokens =
+        exchange(param(query_params(location), "code"), {{"redirect_uri", kCb}, {"code_verifier", pkce.verifier}});
+    EXPECT_EQ(tokens.status, 200) << tokens.body;
+    return std::string(tokens.json().as_object().at("id_token").as_string());
+  }
+  // The id_token of another shopper (a sandbox account) of the same client.
+  std::string other_shoppers_id_token(TestServer& s, const core::CreatedClient& c) {
+    auto tokens = s.exchange(c, s.sandbox_code(c));
+    EXPECT_EQ(tokens.status, 200) << tokens.body;
+    return std::string(tokens.json().as_object().at("id_token").as_string());
+  }
+  static std::string location_param(const HttpResponse& r, const std::string& name) {
+    return param(query_params(r.header("location").value_or("")), name);
+  }
+};
+
+TEST_F(IdTokenHintTest, HintNamingTheSessionsShopperGetsTheCode) {
+  Browser b(server);
+  const auto own = log_in_shopper(b);
+  server.clock().advance(5);
+  auto r = b.get(authorize_target(with(with(base(), "prompt", "none"), "id_token_hint", own)));
+  ASSERT_EQ(r.status, 303);
+  EXPECT_FALSE(location_param(r, "code").empty()) << *r.header("location");
+}
+
+TEST_F(IdTokenHintTest, HintNamingAnotherShopperWithPromptNoneIsLoginRequired) {
+  Browser b(server);
+  log_in_shopper(b);
+  const auto other = other_shoppers_id_token(server, client);
+  auto r = b.get(authorize_target(with(with(base(), "prompt", "none"), "id_token_hint", other)));
+  ASSERT_EQ(r.status, 303);
+  EXPECT_EQ(location_param(r, "error"), "login_required") << *r.header("location");
+  EXPECT_TRUE(location_param(r, "code").empty());
+  EXPECT_EQ(location_param(r, "state"), "xyz");
+}
+
+TEST_F(IdTokenHintTest, HintNamingAnotherShopperEndsTheSessionAndAsks) {
+  Browser b(server);
+  log_in_shopper(b);
+  const auto other = other_shoppers_id_token(server, client);
+  auto page = b.get(authorize_target(with(base(), "id_token_hint", other)));
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_FALSE(page.header("location")) << "no code for the session's shopper";
+  EXPECT_FALSE(login_handle(page).empty()) << "the login page asks";
+  EXPECT_EQ(b.cookies().count("boltauth_session"), 0u) << "the session cookie is cleared";
+  // The session is gone on the server too: no silent code afterwards, even with the old cookie.
+  auto none = b.get(authorize_target(with(base(), "prompt", "none")));
+  EXPECT_EQ(location_param(none, "error"), "login_required");
+}
+
+TEST_F(IdTokenHintTest, HintThatDoesNotVerifyIsInvalidRequest) {
+  Browser b(server);
+  auto own = log_in_shopper(b);
+  auto forged = own;
+  forged[forged.rfind('.') + 5] = forged[forged.rfind('.') + 5] == 'A' ? 'B' : 'A';  // bad signature
+  // Same signing keys (the test servers of one process share them), another issuer: its iss does not match.
+  TestServer elsewhere;
+  auto elsewhere_client = elsewhere.create_client({kCb});
+  const auto foreign = other_shoppers_id_token(elsewhere, elsewhere_client);
+  const std::string header_none = base::base64url_encode(std::string_view(R"({"alg":"none","typ":"JWT"})"));
+  const std::string unsigned_token = header_none + "." + own.substr(own.find('.') + 1, own.rfind('.') - own.find('.'));
+  for (const auto& hint : {forged, foreign, unsigned_token, std::string("not-a-jwt")}) {
+    for (const char* prompt : {"none", "login"}) {
+      auto r = b.get(authorize_target(with(with(base(), "prompt", prompt), "id_token_hint", hint)));
+      ASSERT_EQ(r.status, 303) << hint;
+      EXPECT_EQ(location_param(r, "error"), "invalid_request") << hint << " -> " << *r.header("location");
+      EXPECT_TRUE(location_param(r, "code").empty());
+    }
+  }
+  // The session survives a bad hint.
+  EXPECT_FALSE(location_param(b.get(authorize_target(with(base(), "prompt", "none"))), "code").empty());
+}
+
 TEST_F(AuthorizeTest, C7_MaxAgeIsHonouredWithAuthTime) {
   Browser b(server);
   const auto first_login = server.clock().now();

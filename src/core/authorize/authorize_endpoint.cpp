@@ -11,6 +11,7 @@
 #include "base/constant_time.hpp"
 #include "core/authorize/pages.hpp"
 #include "core/checks.hpp"
+#include "crypto/jws.hpp"
 #include "protocol/form.hpp"
 #include "protocol/scope.hpp"
 
@@ -230,8 +231,25 @@ class Flow {
     pending.code_challenge = std::string(challenge.value_or(""));
     pending.response_mode = web_message_ ? "web_message" : "query";
 
+    // OIDC Core 3.1.2.1: id_token_hint names the shopper the client expects. It must be an id_token we signed
+    // (expired ones are fine: the hint is about who, not about when).
+    std::optional<std::string> hinted_sub;
+    if (const auto hint = params.get("id_token_hint")) {
+      hinted_sub = verified_hint_subject(*hint);
+      if (!hinted_sub) return redirect_error("invalid_request", "id_token_hint is not an id_token of this issuer.");
+    }
+
     // A live session answers at once unless the client asks for a fresh login (OIDC Core 3.1.2.1, 3.1.2.3).
-    const auto session = current_session();
+    auto session = current_session();
+    Response r;
+    if (session && hinted_sub && *hinted_sub != session->sub) {
+      // Another shopper is logged in here: never a code for the session's shopper. prompt=none cannot ask, so
+      // it answers login_required; otherwise the session ends and the login asks who is there.
+      if (prompt_none) return redirect_error("login_required", "Another shopper is logged in.");
+      d_.logins.delete_session(session->id_hash);
+      r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kSessionCookie, "", 0));
+      session.reset();
+    }
     // max_age=0 means "log in now" (OIDC Core 3.1.2.1), like prompt=login.
     const bool too_old = session && max_age && (*max_age == 0 || now_ - session->auth_time > *max_age);
     if (session && !prompt_login && !too_old) return complete(pending, session->sub, session->auth_time);
@@ -241,7 +259,6 @@ class Flow {
     pending.id_hash = d_.minter.storage_hash(login_handle);
     pending.created_at = now_;
     pending.expires_at = now_ + d_.config.login_request_ttl;
-    Response r;
     // Binds the pending login to this browser (login CSRF, RFC 6749 section 10.12; RFC 9700 section 4.7): the
     // later steps need the cookie, so a leaked handle and code cannot finish the login from another cookie jar.
     // A cross-site iframe (web_message) gets no SameSite=Lax cookie, so that mode uses a partitioned
@@ -435,6 +452,19 @@ class Flow {
     }
     if (!from_email_page) ctx.notice = "We sent a new code.";
     return page(200, otp_page(ctx));
+  }
+
+  // The `sub` of an id_token_hint when it is a JWS signed by one of our published keys, naming us as issuer.
+  std::optional<std::string> verified_hint_subject(std::string_view hint) {
+    const auto ring = d_.keys.ring(now_);
+    if (!ring) return std::nullopt;
+    const auto verified = crypto::verify_jws(hint, ring->jwks());
+    if (!verified.claims) return std::nullopt;
+    const auto* iss = verified.claims->if_contains("iss");
+    const auto* sub = verified.claims->if_contains("sub");
+    if (!iss || !iss->is_string() || iss->as_string() != d_.config.issuer) return std::nullopt;
+    if (!sub || !sub->is_string() || sub->as_string().empty()) return std::nullopt;
+    return std::string(sub->as_string());
   }
 
   std::optional<model::LoginSession> current_session() {
