@@ -730,8 +730,8 @@ TEST_F(AuthorizeTest, WebMessageModePostsTheResultToTheRegisteredOriginOnly) {
 }
 
 TEST_F(AuthorizeTest, LoginFormsRefuseCrossSitePostsLoginCsrf) {
-  // RFC 6749 section 10.12: another site must not post its own login handle and code from the shopper's browser
-  // (web_message logins have no browser cookie to bind them), which would plant the attacker's session.
+  // RFC 6749 section 10.12: another site must not post its own login handle and code from the shopper's browser,
+  // which would plant the attacker's session. The same-origin check refuses such posts before anything else.
   Browser attacker(server);
   auto p = with(base(), "response_mode", "web_message");
   const auto handle = login_handle(attacker.get(authorize_target(p)));
