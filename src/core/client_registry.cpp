@@ -127,11 +127,25 @@ std::variant<model::Account, std::string> ClientRegistry::create_account(const A
   a.last_name = spec.last_name;
   a.phone = spec.phone;
   a.phone_verified = spec.phone && spec.phone_verified;
-  a.otp_code = spec.otp_code;
+  if (spec.otp_code) a.otp_hash = fixed_otp_hash(a.sub, *spec.otp_code);
   a.deactivate_at = spec.deactivate_at;
   a.created_at = a.updated_at = clock_.now();
   if (!accounts_.insert(a)) return std::string("an account with this email already exists");
   return a;
+}
+
+// Keyed with the storage key and salted with the account, so equal codes of two accounts differ in storage.
+std::string ClientRegistry::fixed_otp_hash(std::string_view sub, std::string_view otp) const {
+  return minter_.storage_hash("fixed-otp:" + std::string(sub) + ":" + std::string(otp));
+}
+
+bool ClientRegistry::fixed_otp_matches(const model::Account& account, std::string_view otp) const {
+  return account.otp_hash && base::constant_time_equal(fixed_otp_hash(account.sub, otp), *account.otp_hash);
+}
+
+std::size_t ClientRegistry::hash_clear_otp_codes() {
+  return accounts_.hash_clear_otp_codes(
+      [this](std::string_view sub, std::string_view otp) { return fixed_otp_hash(sub, otp); });
 }
 
 }  // namespace boltauth::core

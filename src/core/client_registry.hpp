@@ -63,6 +63,11 @@ class ClientRegistry {
   bool delete_client(std::string_view client_id) { return clients_.remove(client_id); }
 
   std::variant<model::Account, std::string> create_account(const AccountSpec& spec);
+  /// Whether `otp` is the sandbox account's fixed one-time code (compared as keyed hashes, checklist B4).
+  bool fixed_otp_matches(const model::Account& account, std::string_view otp) const;
+  /// Replaces fixed one-time codes stored in clear (before schema migration 6 of SQLite, 2 of PostgreSQL) by
+  /// their keyed hashes; the migration cannot, as the key is not in the database. Returns how many it replaced.
+  std::size_t hash_clear_otp_codes();
 
   /// Lower-cased, trimmed email, or nullopt when it is not a plausible address.
   static std::optional<std::string> normalize_email(std::string_view email);
@@ -70,6 +75,8 @@ class ClientRegistry {
   static bool valid_redirect_uri(std::string_view uri);
 
  private:
+  std::string fixed_otp_hash(std::string_view sub, std::string_view otp) const;
+
   ports::ClientStore& clients_;
   ports::AccountStore& accounts_;
   const crypto::TokenMinter& minter_;

@@ -19,7 +19,7 @@ Provider::Provider(ProviderDeps deps)
                   d_.read_ahead, &d_.log_debug}),
       userinfo_({d_.config, d_.clock, d_.minter, d_.accounts, tokens_}),
       authorize_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.accounts, tokens_, d_.logins, d_.otp_sender,
-                  &d_.log_error}),
+                  d_.keys, &d_.log_error}),
       demo_({d_.config, d_.random,
              [this]() -> std::optional<authorize::DemoClient> {
                return d_.demo_client ? d_.demo_client() : std::nullopt;

@@ -185,6 +185,8 @@ struct Services::Impl {
     sealers = material->sealer_source(sealing_retention(o.config), now);
     auto& p = backend->ports;
     registry.emplace(*p.clients, *p.accounts, *minter, random, clock);
+    // Fixed sandbox codes written before they were hashed: only now is the storage key at hand.
+    registry->hash_clear_otp_codes();
     tokens.emplace(*sealers, *minter, random, *p.grants, *p.legacy, *p.accounts);
     if (!o.store_url.empty()) fresh = registry->list_clients().empty();
     if (o.otp_delivery == "smtp")

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "contract/store_contract.hpp"
+#include "store/postgres/pg_connection.hpp"
 #include "store/postgres/pg_stores.hpp"
 #include "support/pg_cluster.hpp"
 
@@ -48,6 +49,16 @@ class PgStoreSet final : public StoreSet {
   core::ports::GrantStore& grants() override { return grants_; }
   core::ports::PurgeStore& purge() override { return purge_; }
   core::ports::LoginStore& logins() override { return logins_; }
+  void put_clear_otp_code(std::string_view sub, std::string_view code) override {
+    db_.run([&](store::postgres::PgConnection& c) {
+      return c.exec("UPDATE accounts SET otp_code = $2, otp_hash = NULL WHERE sub = $1", {sub, code}).affected();
+    });
+  }
+  std::optional<std::string> clear_otp_code(std::string_view sub) override {
+    return db_.run([&](store::postgres::PgConnection& c) {
+      return c.exec("SELECT otp_code FROM accounts WHERE sub = $1", {sub}).optional_text(0, 0);
+    });
+  }
   store::postgres::PgThrottleStore& throttle() { return throttle_; }
   store::postgres::PgSecretStore& secrets() { return secrets_; }
   store::postgres::PgDatabase& db() { return db_; }

@@ -49,6 +49,21 @@ class SqliteStoreSet final : public StoreSet {
   core::ports::GrantStore& grants() override { return grants_; }
   core::ports::PurgeStore& purge() override { return purge_; }
   core::ports::LoginStore& logins() override { return logins_; }
+  void put_clear_otp_code(std::string_view sub, std::string_view code) override {
+    db_.write([&](Connection& c) {
+      return c.prepare("UPDATE accounts SET otp_code = ?2, otp_hash = NULL WHERE sub = ?1")
+          .bind_text(1, sub)
+          .bind_text(2, code)
+          .run();
+    });
+  }
+  std::optional<std::string> clear_otp_code(std::string_view sub) override {
+    return db_.read([&](Connection& c) {
+      auto st = c.prepare("SELECT otp_code FROM accounts WHERE sub = ?1");
+      st.bind_text(1, sub);
+      return st.step() ? st.column_optional_text(0) : std::nullopt;
+    });
+  }
 
  private:
   SqliteDatabase db_;

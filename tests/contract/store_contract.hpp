@@ -44,6 +44,10 @@ class StoreSet {
   virtual core::ports::GrantStore& grants() = 0;
   virtual core::ports::PurgeStore& purge() = 0;
   virtual core::ports::LoginStore& logins() = 0;
+  /// Writes a fixed one-time code in clear into the account's row, as servers before the otp_hash column did.
+  virtual void put_clear_otp_code(std::string_view sub, std::string_view code) = 0;
+  /// The row's clear `otp_code` column.
+  virtual std::optional<std::string> clear_otp_code(std::string_view sub) = 0;
 };
 
 // --- builders (store_contract_test.cpp) ------------------------------------------------------------------
@@ -86,6 +90,7 @@ class StoreContract : public ::testing::Test {
   core::ports::GrantStore& grants() { return stores_->grants(); }
   core::ports::PurgeStore& purge() { return stores_->purge(); }
   core::ports::LoginStore& logins() { return stores_->logins(); }
+  StoreSet& stores() { return *stores_; }
   core::model::LoginRequest login_request(std::string_view id) { return make_login_request(id, client_id); }
 
   /// Closes the connection and opens the same storage again.
@@ -181,7 +186,7 @@ TYPED_TEST_P(StoreContract, AccountInsertFindRoundTrip) {
   auto full = make_account("sub-1", "ada@example.com");
   full.phone = "+14155550100";
   full.phone_verified = true;
-  full.otp_code = "123456";
+  full.otp_hash = "keyed-hash-of-the-fixed-code";
   full.deactivate_at = t0 + 3600;
   const auto bare = make_account("sub-2", "bob@example.com");  // every optional empty
   ASSERT_TRUE(this->accounts().insert(full));
@@ -191,6 +196,23 @@ TYPED_TEST_P(StoreContract, AccountInsertFindRoundTrip) {
   EXPECT_EQ(this->accounts().find_by_email("ada@example.com"), full);
   EXPECT_EQ(this->accounts().find("sub-3"), std::nullopt);
   EXPECT_EQ(this->accounts().find_by_email("carol@example.com"), std::nullopt);
+}
+
+TYPED_TEST_P(StoreContract, AccountClearOtpCodesBecomeKeyedHashes) {
+  ASSERT_TRUE(this->accounts().insert(make_account("sub-1", "ada@example.com")));
+  ASSERT_TRUE(this->accounts().insert(make_account("sub-2", "bob@example.com")));
+  this->stores().put_clear_otp_code("sub-1", "424242");
+  ASSERT_EQ(this->stores().clear_otp_code("sub-1"), "424242");
+  const auto hash = [](std::string_view sub, std::string_view code) {
+    return "hash(" + std::string(sub) + "," + std::string(code) + ")";
+  };
+  EXPECT_EQ(this->accounts().hash_clear_otp_codes(hash), 1u);
+  EXPECT_EQ(this->stores().clear_otp_code("sub-1"), std::nullopt);
+  EXPECT_EQ(this->accounts().find("sub-1")->otp_hash, "hash(sub-1,424242)");
+  EXPECT_EQ(this->accounts().find("sub-2")->otp_hash, std::nullopt);
+  // Nothing left in clear: a second pass changes nothing.
+  EXPECT_EQ(this->accounts().hash_clear_otp_codes(hash), 0u);
+  EXPECT_EQ(this->accounts().find("sub-1")->otp_hash, "hash(sub-1,424242)");
 }
 
 TYPED_TEST_P(StoreContract, AccountFindByEmailIgnoresCase) {
@@ -820,6 +842,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     LoginClaimAttemptStopsAtTheLimitExpiryAndWithoutACode, LoginConcurrentGuessesNeverExceedTheLimit,
     LoginAttemptsAndCompletionAreBoundToTheCurrentCode, LoginRequestIsConsumedOnceAndGoesWithItsClient,
     LoginConcurrentConsumeHasExactlyOneWinner, LoginNewRowsSweepExpiredOnes, LoginSessionsRoundTripAndDelete,
-    LoginMarkEmailVerified, LoginClientsKeepTheirPkceSetting, LoginJanitorRemovesExpiredLoginRequestsAndSessionsOnly);
+    LoginMarkEmailVerified, LoginClientsKeepTheirPkceSetting, LoginJanitorRemovesExpiredLoginRequestsAndSessionsOnly,
+    AccountClearOtpCodesBecomeKeyedHashes);
 
 }  // namespace boltauth::contract

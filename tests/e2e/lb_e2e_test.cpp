@@ -234,7 +234,9 @@ class BehindHaproxy : public ::testing::Test {
     std::string cookie;
     for (const auto& [k, v] : page.headers)
       if (k == "set-cookie") cookie += (cookie.empty() ? "" : "; ") + v.substr(0, v.find(';'));
-    const Headers jar = cookie.empty() ? Headers{} : Headers{{"Cookie", cookie}};
+    // A same-origin form post, as the login page's browser sends it.
+    Headers jar{{"Sec-Fetch-Site", "same-origin"}};
+    if (!cookie.empty()) jar.emplace_back("Cookie", cookie);
     std::smatch m;
     static const std::regex handle_re("name=\"login\" value=\"([^\"]+)\"");
     if (!std::regex_search(page.body, m, handle_re)) return {};

@@ -220,6 +220,85 @@ TEST_F(AuthorizeTest, C7_PromptLoginForcesANewLogin) {
   ASSERT_EQ(tokens.status, 200) << tokens.body;
 }
 
+// OIDC Core 3.1.2.1: id_token_hint names the shopper the client expects.
+class IdTokenHintTest : public AuthorizeTest {
+ protected:
+  // Logs `b` in as shopper@example.com; returns that shopper's id_token.
+  std::string log_in_shopper(Browser& b) {
+    const auto location = login(b, base());
+    auto tokens =
+        exchange(param(query_params(location), "code"), {{"redirect_uri", kCb}, {"code_verifier", pkce.verifier}});
+    EXPECT_EQ(tokens.status, 200) << tokens.body;
+    return std::string(tokens.json().as_object().at("id_token").as_string());
+  }
+  // The id_token of another shopper (a sandbox account) of the same client.
+  std::string other_shoppers_id_token(TestServer& s, const core::CreatedClient& c) {
+    auto tokens = s.exchange(c, s.sandbox_code(c));
+    EXPECT_EQ(tokens.status, 200) << tokens.body;
+    return std::string(tokens.json().as_object().at("id_token").as_string());
+  }
+  static std::string location_param(const HttpResponse& r, const std::string& name) {
+    return param(query_params(r.header("location").value_or("")), name);
+  }
+};
+
+TEST_F(IdTokenHintTest, HintNamingTheSessionsShopperGetsTheCode) {
+  Browser b(server);
+  const auto own = log_in_shopper(b);
+  server.clock().advance(5);
+  auto r = b.get(authorize_target(with(with(base(), "prompt", "none"), "id_token_hint", own)));
+  ASSERT_EQ(r.status, 303);
+  EXPECT_FALSE(location_param(r, "code").empty()) << *r.header("location");
+}
+
+TEST_F(IdTokenHintTest, HintNamingAnotherShopperWithPromptNoneIsLoginRequired) {
+  Browser b(server);
+  log_in_shopper(b);
+  const auto other = other_shoppers_id_token(server, client);
+  auto r = b.get(authorize_target(with(with(base(), "prompt", "none"), "id_token_hint", other)));
+  ASSERT_EQ(r.status, 303);
+  EXPECT_EQ(location_param(r, "error"), "login_required") << *r.header("location");
+  EXPECT_TRUE(location_param(r, "code").empty());
+  EXPECT_EQ(location_param(r, "state"), "xyz");
+}
+
+TEST_F(IdTokenHintTest, HintNamingAnotherShopperEndsTheSessionAndAsks) {
+  Browser b(server);
+  log_in_shopper(b);
+  const auto other = other_shoppers_id_token(server, client);
+  auto page = b.get(authorize_target(with(base(), "id_token_hint", other)));
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_FALSE(page.header("location")) << "no code for the session's shopper";
+  EXPECT_FALSE(login_handle(page).empty()) << "the login page asks";
+  EXPECT_EQ(b.cookies().count("boltauth_session"), 0u) << "the session cookie is cleared";
+  // The session is gone on the server too: no silent code afterwards, even with the old cookie.
+  auto none = b.get(authorize_target(with(base(), "prompt", "none")));
+  EXPECT_EQ(location_param(none, "error"), "login_required");
+}
+
+TEST_F(IdTokenHintTest, HintThatDoesNotVerifyIsInvalidRequest) {
+  Browser b(server);
+  auto own = log_in_shopper(b);
+  auto forged = own;
+  forged[forged.rfind('.') + 5] = forged[forged.rfind('.') + 5] == 'A' ? 'B' : 'A';  // bad signature
+  // Same signing keys (the test servers of one process share them), another issuer: its iss does not match.
+  TestServer elsewhere;
+  auto elsewhere_client = elsewhere.create_client({kCb});
+  const auto foreign = other_shoppers_id_token(elsewhere, elsewhere_client);
+  const std::string header_none = base::base64url_encode(std::string_view(R"({"alg":"none","typ":"JWT"})"));
+  const std::string unsigned_token = header_none + "." + own.substr(own.find('.') + 1, own.rfind('.') - own.find('.'));
+  for (const auto& hint : {forged, foreign, unsigned_token, std::string("not-a-jwt")}) {
+    for (const char* prompt : {"none", "login"}) {
+      auto r = b.get(authorize_target(with(with(base(), "prompt", prompt), "id_token_hint", hint)));
+      ASSERT_EQ(r.status, 303) << hint;
+      EXPECT_EQ(location_param(r, "error"), "invalid_request") << hint << " -> " << *r.header("location");
+      EXPECT_TRUE(location_param(r, "code").empty());
+    }
+  }
+  // The session survives a bad hint.
+  EXPECT_FALSE(location_param(b.get(authorize_target(with(base(), "prompt", "none"))), "code").empty());
+}
+
 TEST_F(AuthorizeTest, C7_MaxAgeIsHonouredWithAuthTime) {
   Browser b(server);
   const auto first_login = server.clock().now();
@@ -577,6 +656,27 @@ TEST_F(AuthorizeTest, SandboxTestAccountsLogInWithTheirFixedOtpCode) {
   EXPECT_EQ(done.status, 303) << done.body;
 }
 
+TEST_F(AuthorizeTest, SandboxFixedOtpCodeIsStoredOnlyAsAKeyedHash) {
+  // Checklist B4: the store holds no usable secret. The database file and its write-ahead log (or every row of a
+  // PostgreSQL database), read as an attacker with a copy would, never contain the fixed code.
+  auto shopper = server.create_shopper(client);
+  const std::string email(shopper.at("email").as_string());
+  const std::string otp(shopper.at("otp_code").as_string());
+  ASSERT_EQ(otp.size(), 6u);
+  const std::string bytes = server.store_dump();
+  ASSERT_NE(bytes.find(email), std::string::npos) << "the dump holds the account";
+  EXPECT_EQ(bytes.find(otp), std::string::npos) << "fixed one-time code stored in clear";
+  // The code still logs the shopper in, and a wrong one does not.
+  Browser b(server);
+  const auto handle = login_handle(b.get(authorize_target(base())));
+  ASSERT_EQ(b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", email}})).status, 200);
+  const std::string wrong = otp == "000000" ? "000001" : "000000";
+  EXPECT_EQ(b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", wrong}})).status, 400);
+  auto done = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", otp}}));
+  ASSERT_EQ(done.status, 303) << done.body;
+  EXPECT_NE(done.header("location").value_or("").find("code="), std::string::npos);
+}
+
 TEST_F(AuthorizeTest, ResendHasACoolDown) {
   Browser b(server);
   auto page = b.get(authorize_target(base()));
@@ -630,8 +730,8 @@ TEST_F(AuthorizeTest, WebMessageModePostsTheResultToTheRegisteredOriginOnly) {
 }
 
 TEST_F(AuthorizeTest, LoginFormsRefuseCrossSitePostsLoginCsrf) {
-  // RFC 6749 section 10.12: another site must not post its own login handle and code from the shopper's browser
-  // (web_message logins have no browser cookie to bind them), which would plant the attacker's session.
+  // RFC 6749 section 10.12: another site must not post its own login handle and code from the shopper's browser,
+  // which would plant the attacker's session. The same-origin check refuses such posts before anything else.
   Browser attacker(server);
   auto p = with(base(), "response_mode", "web_message");
   const auto handle = login_handle(attacker.get(authorize_target(p)));
@@ -652,6 +752,71 @@ TEST_F(AuthorizeTest, LoginFormsRefuseCrossSitePostsLoginCsrf) {
       attacker.post("/v1/oauth/login-otp", body, {{"Origin", server.issuer()}, {"Sec-Fetch-Site", "same-origin"}});
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_NE(ok.body.find("\"authorizationCode\":\""), std::string::npos);
+}
+
+TEST_F(AuthorizeTest, LoginFormsRefusePostsWithoutSameOriginProof) {
+  // Login CSRF (RFC 6749 section 10.12): a login form post must prove it came from our own page, with
+  // `Sec-Fetch-Site: same-origin` or an `Origin` naming the issuer; a post with neither (or `Origin: null`) is 403.
+  Browser b(server);
+  const auto handle = login_handle(b.get(authorize_target(base())));
+  const auto email = form({{"login", handle}, {"email", "bare@example.com"}});
+  auto bare = b.post_bare("/v1/oauth/login-email", email);
+  EXPECT_EQ(bare.status, 403) << bare.body;
+  EXPECT_NE(bare.body.find("can only be sent from the login page"), std::string::npos) << bare.body;
+  EXPECT_EQ(outbox_count(server), 0u) << "no code was sent";
+  EXPECT_EQ(b.post_bare("/v1/oauth/login-email", email, {{"Origin", "null"}}).status, 403);
+  EXPECT_EQ(b.post_bare("/v1/oauth/login-email", email, {{"Sec-Fetch-Site", "same-site"}}).status, 403);
+  // An Origin naming the issuer is enough (a browser without fetch metadata and with a referrer).
+  ASSERT_EQ(b.post_bare("/v1/oauth/login-email", email, {{"Origin", server.issuer()}}).status, 200);
+  const auto otp = form({{"login", handle}, {"otp", last_otp(server, "bare@example.com")}});
+  EXPECT_EQ(b.post_bare("/v1/oauth/login-resend", form({{"login", handle}})).status, 403);
+  auto refused = b.post_bare("/v1/oauth/login-otp", otp);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_FALSE(refused.header("location")) << "no code was issued";
+  EXPECT_EQ(b.cookies().count("boltauth_session"), 0u) << "no session was created";
+  // The same post from the page itself goes through: the refused ones spent nothing.
+  auto done = b.post("/v1/oauth/login-otp", otp);
+  EXPECT_EQ(done.status, 303) << done.body;
+  EXPECT_NE(done.header("location").value_or("").find("code="), std::string::npos);
+}
+
+TEST_F(AuthorizeTest, WebMessageLoginIsBoundToTheBrowserThatStartedIt) {
+  // A web_message login runs in a cross-site iframe, so its binding cookie is partitioned and SameSite=None
+  // (Secure: the test issuer is loopback). Whoever holds the handle and the code cannot finish the login from
+  // another cookie jar.
+  Browser shopper(server);
+  auto p = with(base(), "response_mode", "web_message");
+  const auto handle = login_handle(shopper.get(authorize_target(p)));
+  ASSERT_FALSE(handle.empty());
+  std::string binding;
+  for (const auto& c : shopper.last_set_cookies())
+    if (c.rfind("boltauth_login=", 0) == 0) binding = c;
+  EXPECT_NE(binding.find("; HttpOnly"), std::string::npos) << binding;
+  EXPECT_NE(binding.find("; Secure"), std::string::npos) << binding;
+  EXPECT_NE(binding.find("; SameSite=None"), std::string::npos) << binding;
+  EXPECT_NE(binding.find("; Partitioned"), std::string::npos) << binding;
+  ASSERT_EQ(shopper.cookies().count("boltauth_login"), 1u);
+
+  Browser other(server);
+  auto early = other.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "thief@example.com"}}));
+  EXPECT_EQ(early.status, 400) << early.body;
+  EXPECT_NE(early.body.find("started in another browser"), std::string::npos) << early.body;
+  EXPECT_EQ(outbox_count(server), 0u);
+
+  ASSERT_EQ(shopper.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "wm@example.com"}})).status, 200);
+  const auto otp = form({{"login", handle}, {"otp", last_otp(server, "wm@example.com")}});
+  auto stolen = other.post("/v1/oauth/login-otp", otp);
+  EXPECT_EQ(stolen.status, 400) << stolen.body;
+  EXPECT_EQ(stolen.body.find("authorizationCode"), std::string::npos) << stolen.body;
+  EXPECT_EQ(other.cookies().count("boltauth_session"), 0u);
+  // Another browser's own binding cookie does not fit either.
+  other.get(authorize_target(p));
+  ASSERT_EQ(other.cookies().count("boltauth_login"), 1u);
+  EXPECT_EQ(other.post("/v1/oauth/login-otp", otp).status, 400);
+  // The browser that started it finishes it.
+  auto done = shopper.post("/v1/oauth/login-otp", otp);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_NE(done.body.find("\"authorizationCode\":\""), std::string::npos) << done.body;
 }
 
 TEST_F(AuthorizeTest, WebMessageResultsNameTheIssuer) {

@@ -336,7 +336,9 @@ TEST(MultiNode, OneTimeCodeGuessesAreLimitedAcrossNodes) {
   std::string cookie;
   for (const auto& [k, v] : page.headers)
     if (k == "set-cookie") cookie += (cookie.empty() ? "" : "; ") + v.substr(0, v.find(';'));
-  const Headers jar = cookie.empty() ? Headers{} : Headers{{"Cookie", cookie}};
+  // A same-origin form post, as the login page's browser sends it.
+  Headers jar{{"Sec-Fetch-Site", "same-origin"}};
+  if (!cookie.empty()) jar.emplace_back("Cookie", cookie);
   const auto handle = login_handle(page.body);
   ASSERT_FALSE(handle.empty());
   auto sent = a.post_form("/v1/oauth/login-email", form({{"login", handle}, {"email", "guess@example.com"}}), jar);

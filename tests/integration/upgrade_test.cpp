@@ -6,12 +6,17 @@
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
+#include <csignal>
 #include <ctime>
+#include <fstream>
+#include <iterator>
+#include <regex>
 #include <string>
 
 #include "base/random.hpp"
 #include "crypto/token_minter.hpp"
 #include "integration/process_util.hpp"
+#include "protocol/form.hpp"
 #include "server/key_files.hpp"
 #include "store/sqlite/sqlite_schema.hpp"
 #include "support/http_client.hpp"
@@ -31,6 +36,10 @@ void exec(sqlite3* db, const std::string& sql) {
 }
 
 std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+/// The fixed one-time code of a sandbox account of the previous release, which stored it in clear.
+const std::string kOldFixedOtp = "975310";
+const std::string kOldSandboxEmail = "test-old@sandbox.boltauth.test";
 
 /// What the previous release would have left in a data dir after a shopper logged in at a merchant.
 struct PreV2DataDir {
@@ -74,6 +83,11 @@ PreV2DataDir write_pre_v2_data_dir(const std::filesystem::path& dir) {
   exec(db,
        "INSERT INTO accounts (sub, email, email_verified, first_name, last_name, phone_verified, created_at, "
        "updated_at) VALUES ('sub-ada', 'ada@example.com', 1, 'Ada', 'Lovelace', 0, " +
+           t(-900) + ", " + t(-900) + ")");
+  exec(db,
+       "INSERT INTO accounts (sub, email, email_verified, first_name, last_name, phone_verified, otp_code, "
+       "deactivate_at, created_at, updated_at) VALUES ('sub-test', " +
+           quote(kOldSandboxEmail) + ", 1, 'Test', 'Shopper', 0, " + quote(kOldFixedOtp) + ", " + t(86400) + ", " +
            t(-900) + ", " + t(-900) + ")");
   exec(db, "INSERT INTO grants (id, client_id, sub, auth_time, created_at) VALUES ('family-1', " + quote(id) +
                ", 'sub-ada', " + t(-600) + ", " + t(-600) + "), ('family-2', " + quote(id) + ", 'sub-ada', " + t(-600) +
@@ -203,6 +217,39 @@ TEST_F(UpgradeTest, ClientsAndKeysSurviveAndNewLoginsWork) {
                                                           {"scope", "bolt.account.manage openid"}}));
   EXPECT_EQ(tokens.status, 200) << tokens.body;
   EXPECT_FALSE(field(tokens, "id_token").empty());
+}
+
+TEST_F(UpgradeTest, FixedOtpCodeStoredInClearBeforeIsHashedAndStillLogsIn) {
+  // The sandbox account's fixed code logs in through the modal after the upgrade...
+  const std::string target =
+      "/v1/oauth/authorize?response_type=code&client_id=" + protocol::form_encode(before_.client_id) +
+      "&redirect_uri=" + protocol::form_encode("https://shop.example/cb") +
+      "&scope=openid&state=s&code_challenge=" + std::string(43, 'A') + "&code_challenge_method=S256";
+  auto page = http().get(target);
+  ASSERT_EQ(page.status, 200) << page.body;
+  // A same-origin form post with the page's cookies, as the browser sends it.
+  Headers jar{{"Sec-Fetch-Site", "same-origin"}};
+  for (const auto& [k, v] : page.headers)
+    if (k == "set-cookie") jar.emplace_back("Cookie", v.substr(0, v.find(';')));
+  std::smatch m;
+  const std::regex handle_re("name=\"login\" value=\"([^\"]+)\"");
+  ASSERT_TRUE(std::regex_search(page.body, m, handle_re)) << page.body;
+  const std::string handle = m[1].str();
+  ASSERT_EQ(
+      http().post_form("/v1/oauth/login-email", form({{"login", handle}, {"email", kOldSandboxEmail}}), jar).status,
+      200);
+  auto done = http().post_form("/v1/oauth/login-otp", form({{"login", handle}, {"otp", kOldFixedOtp}}), jar);
+  ASSERT_EQ(done.status, 303) << done.body;
+  EXPECT_NE(done.header("location").value_or("").find("code="), std::string::npos);
+  // ...and once the server has shut down cleanly, the database file and its log no longer hold it in clear.
+  http_.reset();
+  ASSERT_TRUE(server_.process().signal(SIGTERM));
+  ASSERT_TRUE(server_.process().wait_exit(std::chrono::seconds(15)).has_value());
+  for (const char* name : {"boltauth.db", "boltauth.db-wal"}) {
+    std::ifstream in(dir_.path() / name, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(kOldFixedOtp), std::string::npos) << name << " holds the fixed code in clear";
+  }
 }
 
 }  // namespace

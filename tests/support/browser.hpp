@@ -24,7 +24,16 @@ class Browser {
   HttpResponse get(const std::string& target, Headers headers = {}) {
     return send("GET", target, "", std::move(headers));
   }
+  /// A form post from one of the server's own pages: like every current browser it says `Sec-Fetch-Site:
+  /// same-origin`, unless the caller sets `Origin` or `Sec-Fetch-Site` itself.
   HttpResponse post(const std::string& target, const std::string& body, Headers headers = {}) {
+    bool fetch_metadata = false;
+    for (const auto& [k, v] : headers) fetch_metadata = fetch_metadata || k == "Origin" || k == "Sec-Fetch-Site";
+    if (!fetch_metadata) headers.emplace_back("Sec-Fetch-Site", "same-origin");
+    return post_bare(target, body, std::move(headers));
+  }
+  /// A form post with only the given headers (no fetch metadata): what a non-browser client sends.
+  HttpResponse post_bare(const std::string& target, const std::string& body, Headers headers = {}) {
     headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     return send("POST", target, body, std::move(headers));
   }

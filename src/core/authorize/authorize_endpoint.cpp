@@ -11,6 +11,7 @@
 #include "base/constant_time.hpp"
 #include "core/authorize/pages.hpp"
 #include "core/checks.hpp"
+#include "crypto/jws.hpp"
 #include "protocol/form.hpp"
 #include "protocol/scope.hpp"
 
@@ -76,6 +77,19 @@ std::string issuer_origin(std::string_view issuer) {
   return std::string(origin);
 }
 constexpr std::size_t kMaxNonce = 512;
+
+// Whether browsers keep a Secure cookie from this issuer: https, or a loopback host, which browsers treat as a
+// secure context over http (W3C Secure Contexts section 3.2).
+bool secure_cookie_issuer(std::string_view issuer) {
+  if (issuer.rfind("https://", 0) == 0) return true;
+  if (issuer.rfind("http://", 0) != 0) return false;
+  std::string_view authority = issuer.substr(7);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (authority.rfind("[::1]", 0) == 0) return true;
+  const std::string_view host = authority.substr(0, authority.find(':'));
+  const bool localhost = host == "localhost" || (host.size() > 10 && host.substr(host.size() - 10) == ".localhost");
+  return localhost || host.rfind("127.", 0) == 0;
+}
 
 }  // namespace
 
@@ -217,8 +231,25 @@ class Flow {
     pending.code_challenge = std::string(challenge.value_or(""));
     pending.response_mode = web_message_ ? "web_message" : "query";
 
+    // OIDC Core 3.1.2.1: id_token_hint names the shopper the client expects. It must be an id_token we signed
+    // (expired ones are fine: the hint is about who, not about when).
+    std::optional<std::string> hinted_sub;
+    if (const auto hint = params.get("id_token_hint")) {
+      hinted_sub = verified_hint_subject(*hint);
+      if (!hinted_sub) return redirect_error("invalid_request", "id_token_hint is not an id_token of this issuer.");
+    }
+
     // A live session answers at once unless the client asks for a fresh login (OIDC Core 3.1.2.1, 3.1.2.3).
-    const auto session = current_session();
+    auto session = current_session();
+    Response r;
+    if (session && hinted_sub && *hinted_sub != session->sub) {
+      // Another shopper is logged in here: never a code for the session's shopper. prompt=none cannot ask, so
+      // it answers login_required; otherwise the session ends and the login asks who is there.
+      if (prompt_none) return redirect_error("login_required", "Another shopper is logged in.");
+      d_.logins.delete_session(session->id_hash);
+      r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kSessionCookie, "", 0));
+      session.reset();
+    }
     // max_age=0 means "log in now" (OIDC Core 3.1.2.1), like prompt=login.
     const bool too_old = session && max_age && (*max_age == 0 || now_ - session->auth_time > *max_age);
     if (session && !prompt_login && !too_old) return complete(pending, session->sub, session->auth_time);
@@ -228,14 +259,19 @@ class Flow {
     pending.id_hash = d_.minter.storage_hash(login_handle);
     pending.created_at = now_;
     pending.expires_at = now_ + d_.config.login_request_ttl;
-    Response r;
-    if (!web_message_) {
-      // Binds the pending login to this browser (login CSRF, RFC 6749 section 10.12). A cross-site iframe
-      // (web_message) gets no SameSite=Lax cookie, so there the unguessable handle alone carries the login.
-      auto browser = find_cookie(request_, AuthorizeEndpoint::kBrowserCookie);
+    // Binds the pending login to this browser (login CSRF, RFC 6749 section 10.12; RFC 9700 section 4.7): the
+    // later steps need the cookie, so a leaked handle and code cannot finish the login from another cookie jar.
+    // A cross-site iframe (web_message) gets no SameSite=Lax cookie, so that mode uses a partitioned
+    // SameSite=None cookie (CHIPS), which browsers keep only when Secure: an https issuer, or loopback where
+    // browsers accept Secure cookies over http. Elsewhere a web_message login stays unbound.
+    const bool bind_web_message = secure_cookie_issuer(d_.config.issuer);
+    if (!web_message_ || bind_web_message) {
+      const auto name = web_message_ ? AuthorizeEndpoint::kLoginCookie : AuthorizeEndpoint::kBrowserCookie;
+      auto browser = find_cookie(request_, name);
       if (!browser || browser->size() < 32 || browser->size() > 64) browser = d_.random.token(32);
       // Set again each time: the cookie must outlive this pending login.
-      r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kBrowserCookie, *browser, d_.config.login_request_ttl));
+      r.with_header("Set-Cookie",
+                    web_message_ ? login_cookie(*browser) : cookie(name, *browser, d_.config.login_request_ttl));
       pending.browser_hash = d_.minter.storage_hash(*browser);
     }
     d_.logins.insert_request(pending);
@@ -309,8 +345,7 @@ class Flow {
     auto account = d_.accounts.find_by_email(pending_.email);
     bool match = base::constant_time_equal(d_.minter.storage_hash(otp_material(otp)), pending_.otp_hash);
     // Sandbox test accounts also log in with their fixed code (contract section 8).
-    if (!match && d_.config.mode == Mode::sandbox && account && account->otp_code)
-      match = base::constant_time_equal(*account->otp_code, otp);
+    if (!match && d_.config.mode == Mode::sandbox && account) match = d_.registry.fixed_otp_matches(*account, otp);
     if (!match) {
       const auto left = d_.config.otp_max_attempts - (pending_.attempts + 1);
       // The same answer whether or not the address has an account.
@@ -357,18 +392,19 @@ class Flow {
       return page_error(405, "Method not allowed", "Use POST.").with_header("Allow", "POST");
     if (!is_form_content_type(request_.header("content-type")))
       return page_error(400, "Invalid request", "The form must be application/x-www-form-urlencoded.");
-    // Login CSRF (RFC 6749 section 10.12, RFC 9700 section 4.7): the login forms post only from our own pages.
-    // A web_message login has no browser cookie to bind it, so without this check another site could post its
-    // own login handle and code from the shopper's browser and plant the attacker's session there. Browsers
-    // send Origin (and Sec-Fetch-Site) on every POST; non-browser clients send neither and cannot carry a
-    // victim's cookies anyway. Sec-Fetch-Site decides when present (every current browser sends it); our pages'
-    // `Referrer-Policy: no-referrer` makes browsers send `Origin: null` even for same-origin posts, so Origin is
-    // only consulted without it, and `null` there cannot be told apart.
+    // Login CSRF (RFC 6749 section 10.12, RFC 9700 section 4.7): the login forms post only from our own pages,
+    // so another site cannot post its own login handle and code from the shopper's browser and plant the
+    // attacker's session there. Every current browser sends `Sec-Fetch-Site`, which decides when present. Without
+    // it, `Origin` must name the issuer's origin: our pages' `Referrer-Policy: no-referrer` makes browsers send
+    // `Origin: null` even for same-origin posts, and `null` cannot be told apart from a sandboxed attacker
+    // frame, so it is refused like a post that carries neither header (fail closed).
     const auto site = request_.header("sec-fetch-site");
     const auto origin = request_.header("origin");
-    const bool cross_site =
-        site ? *site != "same-origin" : origin && *origin != "null" && *origin != issuer_origin(d_.config.issuer);
-    if (cross_site) return page_error(403, "Forbidden", "This form can only be sent from the login page.");
+    const bool same_origin = site ? *site == "same-origin" : origin && *origin == issuer_origin(d_.config.issuer);
+    if (!same_origin)
+      return page_error(403, "Forbidden",
+                        "This form can only be sent from the login page of this site. Go back to the merchant and "
+                        "start the login again.");
     auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
     if (!parsed.params) return page_error(400, "Invalid request", "The form is malformed.");
     params_ = std::move(*parsed.params);
@@ -378,7 +414,9 @@ class Flow {
     if (!pending || pending->expires_at <= now_)
       return page_error(400, "Login expired", "This login has expired or is unknown.");
     if (!pending->browser_hash.empty()) {
-      const auto browser = find_cookie(request_, AuthorizeEndpoint::kBrowserCookie);
+      const auto browser =
+          find_cookie(request_, pending->response_mode == "web_message" ? AuthorizeEndpoint::kLoginCookie
+                                                                        : AuthorizeEndpoint::kBrowserCookie);
       if (!browser || !base::constant_time_equal(d_.minter.storage_hash(*browser), pending->browser_hash))
         return page_error(400, "Login expired", "This login was started in another browser.");
     }
@@ -414,6 +452,19 @@ class Flow {
     }
     if (!from_email_page) ctx.notice = "We sent a new code.";
     return page(200, otp_page(ctx));
+  }
+
+  // The `sub` of an id_token_hint when it is a JWS signed by one of our published keys, naming us as issuer.
+  std::optional<std::string> verified_hint_subject(std::string_view hint) {
+    const auto ring = d_.keys.ring(now_);
+    if (!ring) return std::nullopt;
+    const auto verified = crypto::verify_jws(hint, ring->jwks());
+    if (!verified.claims) return std::nullopt;
+    const auto* iss = verified.claims->if_contains("iss");
+    const auto* sub = verified.claims->if_contains("sub");
+    if (!iss || !iss->is_string() || iss->as_string() != d_.config.issuer) return std::nullopt;
+    if (!sub || !sub->is_string() || sub->as_string().empty()) return std::nullopt;
+    return std::string(sub->as_string());
   }
 
   std::optional<model::LoginSession> current_session() {
@@ -505,6 +556,13 @@ class Flow {
                     "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; SameSite=Lax";
     if (d_.config.issuer.rfind("https://", 0) == 0) c += "; Secure";
     return c;
+  }
+
+  // The web_message login binding: sent to our pages inside the merchant's iframe, kept per embedding site.
+  std::string login_cookie(std::string_view value) const {
+    return std::string(AuthorizeEndpoint::kLoginCookie) + "=" + std::string(value) +
+           "; Path=" + cookie_path(d_.config.issuer) + "; Max-Age=" + std::to_string(d_.config.login_request_ttl) +
+           "; HttpOnly; Secure; SameSite=None; Partitioned";
   }
 
   // Checklist C9. frame-ancestors: only the client's registered origins, and only for web_message pages

@@ -13,6 +13,7 @@
 #include "core/model/client.hpp"
 #include "core/model/login.hpp"
 #include "core/ports/account_store.hpp"
+#include "core/ports/key_source.hpp"
 #include "core/ports/login_store.hpp"
 #include "core/ports/otp_sender.hpp"
 #include "core/token_service.hpp"
@@ -30,6 +31,8 @@ struct AuthorizeEndpointDeps {
   TokenService& tokens;
   ports::LoginStore& logins;
   ports::OtpSender& otp_sender;
+  /// The published signing keys: an `id_token_hint` must verify against them.
+  ports::KeySource& keys;
   /// Delivery failures and other detail for the operator's log; may be null.
   const std::function<void(std::string_view)>* log_error = nullptr;
 };
@@ -59,6 +62,8 @@ class AuthorizeEndpoint {
   /// Names of the cookies (for tests and docs).
   static constexpr std::string_view kSessionCookie = "boltauth_session";
   static constexpr std::string_view kBrowserCookie = "boltauth_browser";
+  /// Binds a web_message login to the browser that started it (partitioned, SameSite=None).
+  static constexpr std::string_view kLoginCookie = "boltauth_login";
 
  private:
   friend class Flow;

@@ -15,7 +15,7 @@ struct Account {
   std::string last_name;
   std::optional<std::string> phone;  // E.164
   bool phone_verified = false;
-  std::optional<std::string> otp_code;             // sandbox test accounts only: the fixed one-time code
+  std::optional<std::string> otp_hash;             // sandbox test accounts only: keyed hash of the fixed code
   std::optional<base::UnixSeconds> deactivate_at;  // sandbox test accounts only
   base::UnixSeconds created_at = 0;
   base::UnixSeconds updated_at = 0;

@@ -1,5 +1,8 @@
 #pragma once
+#include <cstddef>
+#include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/model/account.hpp"
@@ -17,6 +20,10 @@ class AccountStore {
   /// Changes the given names; false when no such account.
   virtual bool update_profile(std::string_view sub, const std::optional<std::string>& first_name,
                               const std::optional<std::string>& last_name, base::UnixSeconds now) = 0;
+  /// Moves every fixed one-time code still stored in clear (rows written before the otp_hash column existed) to
+  /// `hash(sub, code)` and erases the clear value, in one transaction. Returns how many rows changed.
+  using OtpHasher = std::function<std::string(std::string_view sub, std::string_view code)>;
+  virtual std::size_t hash_clear_otp_codes(const OtpHasher& hash) = 0;
 };
 
 }  // namespace boltauth::core::ports

@@ -105,7 +105,7 @@ Response TestingEndpoint::create_shopper(const Request& request) {
   out.email_state = input.email_state.value_or("verified");
   out.phone = account.phone;
   out.phone_state = phone_state;
-  out.otp_code = *account.otp_code;
+  out.otp_code = *spec.otp_code;  // shown once; the store keeps its keyed hash
   out.will_deactivate_at = format_rfc3339(*account.deactivate_at);
   out.oauth_code = code;
   return json_response(200, models::to_json(out));

@@ -22,6 +22,11 @@ const PgStatement update_profile_sql(
     "UPDATE accounts SET first_name = coalesce($2::text, first_name), last_name = coalesce($3::text, last_name), "
     "updated_at = CASE WHEN $2::text IS NULL AND $3::text IS NULL THEN updated_at ELSE $4 END WHERE sub = $1");
 
+const PgStatement clear_otp_codes_sql("SELECT sub, otp_code FROM accounts WHERE otp_code IS NOT NULL");
+// Conditional on the clear value: nodes converting at once change each row once.
+const PgStatement hash_otp_code_sql(
+    "UPDATE accounts SET otp_hash = $2, otp_code = NULL WHERE sub = $1 AND otp_code = $3");
+
 std::optional<Account> find_account(PgDatabase& db, const PgStatement& statement, std::string_view key) {
   return db.run([&](PgConnection& c) -> std::optional<Account> {
     const PgResult r = c.run(statement, {key});
@@ -36,7 +41,7 @@ bool PgAccountStore::insert(const Account& a) {
   const std::string email = ascii_lower(a.email);
   return db_.run([&](PgConnection& c) {
     return c.run(insert_sql, {a.sub, email, a.email_verified, a.first_name, a.last_name, a.phone, a.phone_verified,
-                              a.otp_code, a.deactivate_at, a.created_at, a.updated_at})
+                              a.otp_hash, a.deactivate_at, a.created_at, a.updated_at})
                .affected() == 1;
   });
 }
@@ -54,6 +59,19 @@ bool PgAccountStore::update_profile(std::string_view sub, const std::optional<st
                                     const std::optional<std::string>& last_name, base::UnixSeconds now) {
   return db_.run([&](PgConnection& c) {
     return c.run(update_profile_sql, {sub, first_name, last_name, now}).affected() == 1;
+  });
+}
+
+std::size_t PgAccountStore::hash_clear_otp_codes(const OtpHasher& hash) {
+  return db_.run([&](PgConnection& c) {
+    const PgResult clear = c.run(clear_otp_codes_sql);
+    std::size_t changed = 0;
+    for (int i = 0; i < clear.rows(); ++i) {
+      const std::string sub = clear.text(i, 0);
+      const std::string code = clear.text(i, 1);
+      changed += static_cast<std::size_t>(c.run(hash_otp_code_sql, {sub, hash(sub, code), code}).affected());
+    }
+    return changed;
   });
 }
 

@@ -13,6 +13,7 @@ class PgAccountStore final : public core::ports::AccountStore {
   std::optional<core::model::Account> find_by_email(std::string_view email) override;
   bool update_profile(std::string_view sub, const std::optional<std::string>& first_name,
                       const std::optional<std::string>& last_name, base::UnixSeconds now) override;
+  std::size_t hash_clear_otp_codes(const OtpHasher& hash) override;
 
  private:
   PgDatabase& db_;

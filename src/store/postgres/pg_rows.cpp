@@ -32,7 +32,7 @@ Account read_account(const PgResult& r, int row, int first) {
   account.last_name = r.text(row, first + 4);
   account.phone = r.optional_text(row, first + 5);
   account.phone_verified = r.boolean(row, first + 6);
-  account.otp_code = r.optional_text(row, first + 7);
+  account.otp_hash = r.optional_text(row, first + 7);
   account.deactivate_at = r.optional_int64(row, first + 8);
   account.created_at = r.int64(row, first + 9);
   account.updated_at = r.int64(row, first + 10);

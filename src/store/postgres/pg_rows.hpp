@@ -20,7 +20,7 @@ inline const std::string client_columns =
 inline constexpr int kClientColumns = 9;
 /// `accounts` columns in read_account's order, and their number.
 inline const std::string account_columns =
-    "sub, email, email_verified, first_name, last_name, phone, phone_verified, otp_code, deactivate_at, created_at, "
+    "sub, email, email_verified, first_name, last_name, phone, phone_verified, otp_hash, deactivate_at, created_at, "
     "updated_at";
 inline constexpr int kAccountColumns = 11;
 /// `grants` columns after id, in read_grant's order; read_grant reads id and these (kGrantColumns in all).

@@ -1,6 +1,8 @@
 #include "store/sqlite/sqlite_account_store.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 #include "store/common/column_codec.hpp"
 
 namespace boltauth::store::sqlite {
@@ -11,7 +13,7 @@ using core::model::Account;
 
 // The one column list of `accounts`, in read_account's order.
 const std::string select_account =
-    "SELECT sub, email, email_verified, first_name, last_name, phone, phone_verified, otp_code, deactivate_at, "
+    "SELECT sub, email, email_verified, first_name, last_name, phone, phone_verified, otp_hash, deactivate_at, "
     "created_at, updated_at FROM accounts";
 
 Account read_account(const Statement& st) {
@@ -23,7 +25,7 @@ Account read_account(const Statement& st) {
   account.last_name = st.column_text(4);
   account.phone = st.column_optional_text(5);
   account.phone_verified = st.column_bool(6);
-  account.otp_code = st.column_optional_text(7);
+  account.otp_hash = st.column_optional_text(7);
   account.deactivate_at = st.column_optional_int(8);
   account.created_at = st.column_int(9);
   account.updated_at = st.column_int(10);
@@ -46,7 +48,7 @@ bool SqliteAccountStore::insert(const Account& account) {
   return db_.write([&](Connection& c) {
     const bool inserted = c.prepare(
                                "INSERT INTO accounts (sub, email, email_verified, first_name, last_name, phone, "
-                               "phone_verified, otp_code, deactivate_at, created_at, updated_at) "
+                               "phone_verified, otp_hash, deactivate_at, created_at, updated_at) "
                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING")
                               .bind_text(1, account.sub)
                               .bind_text(2, email)
@@ -55,7 +57,7 @@ bool SqliteAccountStore::insert(const Account& account) {
                               .bind_text(5, account.last_name)
                               .bind_optional_text(6, account.phone)
                               .bind_bool(7, account.phone_verified)
-                              .bind_optional_text(8, account.otp_code)
+                              .bind_optional_text(8, account.otp_hash)
                               .bind_optional_int(9, account.deactivate_at)
                               .bind_int(10, account.created_at)
                               .bind_int(11, account.updated_at)
@@ -88,6 +90,29 @@ bool SqliteAccountStore::update_profile(std::string_view sub, const std::optiona
             .bind_int(4, now)
             .run() == 1;
     return updated ? keep(true) : rollback(false);
+  });
+}
+
+std::size_t SqliteAccountStore::hash_clear_otp_codes(const OtpHasher& hash) {
+  return db_.write([&](Connection& c) {
+    std::vector<std::pair<std::string, std::string>> clear;
+    {
+      auto st = c.prepare("SELECT sub, otp_code FROM accounts WHERE otp_code IS NOT NULL");
+      while (st.step()) clear.emplace_back(st.column_text(0), st.column_text(1));
+    }
+    if (clear.empty()) return std::size_t{0};
+    // Zero the freed bytes of the rewritten rows, so the clear codes do not linger in the file's free space.
+    c.exec("PRAGMA secure_delete = ON");
+    std::size_t changed = 0;
+    for (const auto& [sub, code] : clear)
+      changed += static_cast<std::size_t>(
+          c.prepare("UPDATE accounts SET otp_hash = ?2, otp_code = NULL WHERE sub = ?1 AND otp_code = ?3")
+              .bind_text(1, sub)
+              .bind_text(2, hash(sub, code))
+              .bind_text(3, code)
+              .run());
+    c.exec("PRAGMA secure_delete = OFF");
+    return changed;
   });
 }
 

@@ -97,6 +97,15 @@ const scenarios = {
     const frame = page.frameLocator('#modal');
     await logIn(frame, dataDir, 'embedded@example.com', null);
     await page.waitForFunction(() => document.getElementById('result').textContent.includes('authorizationCode'));
+    // The login was bound to this browser by a partitioned cookie, which the cross-site iframe kept and sent.
+    // (A partitioned cookie is listed by context.cookies() without a URL filter, keyed by the merchant's site.)
+    const jar = await context.cookies();
+    const binding = jar.find((c) => c.name === 'boltauth_login' && base.includes(c.domain));
+    assert.ok(binding, 'no boltauth_login cookie in the browser: ' + JSON.stringify(jar));
+    assert.equal(binding.sameSite, 'None');
+    assert.equal(binding.secure, true);
+    const site = new URL(merchant.origin);
+    assert.equal(binding.partitionKey, `${site.protocol}//${site.hostname}`);
     await shot(page, 'web-message-iframe-result');
     const result = JSON.parse(await page.locator('#result').textContent());
     // Bolt's embedded authorize() result shape, plus RFC 9207's iss.
