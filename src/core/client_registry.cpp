@@ -97,6 +97,15 @@ std::string_view ClientRegistry::id_of(std::string_view input) noexcept {
   return dot == std::string_view::npos ? input : input.substr(dot + 1);
 }
 
+bool ClientRegistry::add_redirect_uri(const model::Client& client, const std::string& uri, std::size_t keep) {
+  if (!valid_redirect_uri(uri)) return false;
+  std::vector<std::string> uris = client.redirect_uris;
+  if (std::find(uris.begin(), uris.end(), uri) != uris.end()) return true;
+  uris.push_back(uri);
+  if (uris.size() > keep) uris.erase(uris.begin(), uris.end() - static_cast<std::ptrdiff_t>(keep));
+  return clients_.update_redirect_uris(client.id, uris);
+}
+
 std::optional<model::Client> ClientRegistry::resolve(std::string_view input) {
   const std::string_view id = id_of(input);
   if (id.empty()) return std::nullopt;

@@ -61,6 +61,9 @@ class ClientRegistry {
 
   std::vector<model::Client> list_clients() { return clients_.list(); }
   bool delete_client(std::string_view client_id) { return clients_.remove(client_id); }
+  /// Adds `uri` to the client's redirect URIs (kept in order; the oldest dropped beyond `keep`). False when no such
+  /// client or the URI is not a valid redirect URI.
+  bool add_redirect_uri(const model::Client& client, const std::string& uri, std::size_t keep = 10);
 
   std::variant<model::Account, std::string> create_account(const AccountSpec& spec);
   /// Whether `otp` is the sandbox account's fixed one-time code (compared as keyed hashes, checklist B4).

@@ -457,4 +457,22 @@ core::ClientRegistry& App::registry() { return services_->registry(); }
 bool App::fresh() const { return services_->fresh(); }
 std::optional<core::CreatedClient> App::create_demo_client() { return services_->create_demo_client(config_.issuer); }
 
+std::optional<core::CreatedClient> App::ensure_demo_client() {
+  if (!options_.store_url.empty()) return fresh() ? create_demo_client() : std::nullopt;
+  const std::string callback = config_.issuer + "/demo/callback";
+  auto& registry = services_->registry();
+  if (const auto demo = services_->demo_client()) {
+    const auto client = registry.resolve(demo->client_id);
+    if (client && registry.secret_matches(*client, demo->client_secret)) {
+      // Started before with another issuer (port, host): this one's callback joins the registered ones, so /demo
+      // works here and the client, its API key and its tokens stay.
+      if (!registry.add_redirect_uri(*client, callback))
+        throw std::runtime_error("cannot register " + callback + " for the demo client");
+      return std::nullopt;
+    }
+    // A stale file (its client deleted, or its key rotated): a new demo client.
+  }
+  return create_demo_client();
+}
+
 }  // namespace boltauth::server

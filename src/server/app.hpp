@@ -78,7 +78,7 @@ class Services {
   std::optional<core::CreatedClient> create_demo_client(const std::string& issuer);
   /// The stored demo credentials, if this data dir has them.
   std::optional<core::authorize::DemoClient> demo_client() const;
-  /// The store's group commit, for answers held until their writes are durable (issue 6).
+  /// The store's group commit, for answers held until their writes are durable.
   core::ports::CommitGate& commit_gate();
   /// Issues and resolves tokens on this data dir's store and keys (tools and tests that mint codes directly).
   core::TokenService& tokens();
@@ -116,6 +116,12 @@ class App {
   Services& services() { return *services_; }
   /// See Services::create_demo_client; call after start() (the issuer is known then).
   std::optional<core::CreatedClient> create_demo_client();
+  /// Sandbox starts: the demo client exists and this issuer's `/demo/callback` is one of its redirect URIs,
+  /// whatever an earlier start left (none: a first start that failed, a data dir set up by the CLI; another
+  /// issuer: another port or host, whose callback it adds). Returns the client when it created one. On
+  /// PostgreSQL (one demo client for all nodes would need their data dirs to agree) only on a database with no
+  /// client at all.
+  std::optional<core::CreatedClient> ensure_demo_client();
 
  private:
   AppOptions options_;

@@ -149,7 +149,8 @@ void print_keys(const core::KeyRing& ring, const std::vector<SealingKeyStatus>& 
 void print_demo(const core::CreatedClient& demo, const std::string& base, const std::string& data_dir) {
   const auto& id = demo.client.publishable_key;
   const auto& secret = demo.client_secret;
-  std::cout << "\nFirst start in " << data_dir << ": created the demo client \"" << demo.client.name << "\".\n"
+  std::cout << "\nSandbox in " << data_dir << ": created the demo client \"" << demo.client.name << "\" for " << base
+            << ".\n"
             << "  client_id:     " << id << "\n"
             << "  client_secret: " << secret << "   (shown once; new one: boltauth client rotate-secret)\n\n"
             << "Try it (sandbox):\n"
@@ -456,8 +457,8 @@ int run_cli(int argc, char** argv) {
       App server(options);
       const auto port = server.start();
       const std::string base = issuer_for(options.server.host, port, true);
-      if (server.fresh() && server.config().mode == core::Mode::sandbox) {
-        if (auto created = server.create_demo_client()) print_demo(*created, base, options.data_dir.string());
+      if (server.config().mode == core::Mode::sandbox) {
+        if (auto created = server.ensure_demo_client()) print_demo(*created, base, options.data_dir.string());
       }
       if (server.config().mode == core::Mode::sandbox)
         std::cout << "demo page: " << server.config().issuer << "/demo" << std::endl;

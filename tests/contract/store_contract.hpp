@@ -180,6 +180,15 @@ TYPED_TEST_P(StoreContract, ClientUpdateSecretHash) {
   EXPECT_FALSE(this->clients().update_secret_hash("nobody", "x"));
 }
 
+TYPED_TEST_P(StoreContract, ClientUpdateRedirectUris) {
+  const std::vector<std::string> uris{"https://a.example/cb", "http://127.0.0.1:8080/demo/callback"};
+  ASSERT_TRUE(this->clients().update_redirect_uris(TestFixture::client_id, uris));
+  auto expected = make_client(TestFixture::client_id);
+  expected.redirect_uris = uris;
+  EXPECT_EQ(this->clients().find(TestFixture::client_id), expected);
+  EXPECT_FALSE(this->clients().update_redirect_uris("nobody", uris));
+}
+
 // --- accounts --------------------------------------------------------------------------------------------
 
 TYPED_TEST_P(StoreContract, AccountInsertFindRoundTrip) {
@@ -827,22 +836,23 @@ TYPED_TEST_P(StoreContract, LoginJanitorRemovesExpiredLoginRequestsAndSessionsOn
 REGISTER_TYPED_TEST_SUITE_P(
     StoreContract, ClientInsertFindRoundTrip, ClientFindUnknownIsEmpty, ClientFindBySecretHash,
     ClientDuplicateIdIsRejected, ClientListReturnsEveryClient, ClientRemoveUnknownReturnsFalse, ClientUpdateSecretHash,
-    AccountInsertFindRoundTrip, AccountFindByEmailIgnoresCase, AccountDuplicateSubOrEmailIsRejected,
-    AccountUpdateProfile, GrantInsertFindRoundTripsEveryField, GrantIdsIncreaseAndAreNeverReusedAfterPurge,
-    ClientRemoveDeletesItsGrants, RedeemIsConsumedOnceThenLost, RedeemLostWhenExpiredRevokedOrUnknown,
-    ConcurrentRedeemHasExactlyOneWinner, RotateIsSingleUseByGeneration, RotateLostWhenRevokedPendingOrUnknown,
-    ConcurrentRotateHasExactlyOneWinner, ReplayOfThePreviousGenerationWithinTheWindowOnce,
-    ReplayLostAfterAFurtherRotationOrOnARevokedGrant, ConcurrentReplayHasExactlyOneWinner,
-    RevokeGrantIsIdempotentAndKeepsTheFirstTime, DenyListIsPerGrantAndJtiAndIdempotent,
-    GrantForTokenReadsDenyListAndAccountAtOnce, ClientGrantIsCreatedOnceActiveWithoutExpiry,
-    ConcurrentFirstClientGrantCallsAgree, DataSurvivesReopen, ReopenIsIdempotent,
-    PurgeRemovesPendingGrantsOnlyOnceTheirCodeExpired, PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne,
-    PurgeRemovesExpiredDenyListEntries, PurgeScansGrantsInBatchesWrapsAndReportsMore,
-    PurgeIsIdempotentAndKeepsEverythingLiveAtNow, LoginRequestsRoundTripAndSetOtpResetsAttempts,
-    LoginClaimAttemptStopsAtTheLimitExpiryAndWithoutACode, LoginConcurrentGuessesNeverExceedTheLimit,
-    LoginAttemptsAndCompletionAreBoundToTheCurrentCode, LoginRequestIsConsumedOnceAndGoesWithItsClient,
-    LoginConcurrentConsumeHasExactlyOneWinner, LoginNewRowsSweepExpiredOnes, LoginSessionsRoundTripAndDelete,
-    LoginMarkEmailVerified, LoginClientsKeepTheirPkceSetting, LoginJanitorRemovesExpiredLoginRequestsAndSessionsOnly,
+    ClientUpdateRedirectUris, AccountInsertFindRoundTrip, AccountFindByEmailIgnoresCase,
+    AccountDuplicateSubOrEmailIsRejected, AccountUpdateProfile, GrantInsertFindRoundTripsEveryField,
+    GrantIdsIncreaseAndAreNeverReusedAfterPurge, ClientRemoveDeletesItsGrants, RedeemIsConsumedOnceThenLost,
+    RedeemLostWhenExpiredRevokedOrUnknown, ConcurrentRedeemHasExactlyOneWinner, RotateIsSingleUseByGeneration,
+    RotateLostWhenRevokedPendingOrUnknown, ConcurrentRotateHasExactlyOneWinner,
+    ReplayOfThePreviousGenerationWithinTheWindowOnce, ReplayLostAfterAFurtherRotationOrOnARevokedGrant,
+    ConcurrentReplayHasExactlyOneWinner, RevokeGrantIsIdempotentAndKeepsTheFirstTime,
+    DenyListIsPerGrantAndJtiAndIdempotent, GrantForTokenReadsDenyListAndAccountAtOnce,
+    ClientGrantIsCreatedOnceActiveWithoutExpiry, ConcurrentFirstClientGrantCallsAgree, DataSurvivesReopen,
+    ReopenIsIdempotent, PurgeRemovesPendingGrantsOnlyOnceTheirCodeExpired,
+    PurgeRemovesExpiredAndRevokedGrantsButNeverALiveOne, PurgeRemovesExpiredDenyListEntries,
+    PurgeScansGrantsInBatchesWrapsAndReportsMore, PurgeIsIdempotentAndKeepsEverythingLiveAtNow,
+    LoginRequestsRoundTripAndSetOtpResetsAttempts, LoginClaimAttemptStopsAtTheLimitExpiryAndWithoutACode,
+    LoginConcurrentGuessesNeverExceedTheLimit, LoginAttemptsAndCompletionAreBoundToTheCurrentCode,
+    LoginRequestIsConsumedOnceAndGoesWithItsClient, LoginConcurrentConsumeHasExactlyOneWinner,
+    LoginNewRowsSweepExpiredOnes, LoginSessionsRoundTripAndDelete, LoginMarkEmailVerified,
+    LoginClientsKeepTheirPkceSetting, LoginJanitorRemovesExpiredLoginRequestsAndSessionsOnly,
     AccountClearOtpCodesBecomeKeyedHashes);
 
 }  // namespace boltauth::contract

@@ -2,6 +2,10 @@
 // alone and next to a running server on the same data dir.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <boost/json.hpp>
 #include <chrono>
 #include <ctime>
@@ -700,6 +704,68 @@ TEST(CliUsage, ProductionWithAnHttpIssuerWarns) {
   // No client yet: what to do next.
   EXPECT_NE(all.find("No clients yet"), std::string::npos) << all;
   EXPECT_NE(all.find("boltauth client create --data-dir " + dir.path().string()), std::string::npos) << all;
+}
+
+// --- the sandbox demo always works -------------------------------------------------------------------------
+
+/// GET /demo, then the authorization request its button links to: the login page (200), not an error page.
+void expect_demo_works(std::uint16_t port) {
+  HttpClient http(port);
+  const auto demo = http.get("/demo");
+  ASSERT_EQ(demo.status, 200) << demo.body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(demo.body, m, std::regex(R"re(id="login" href="http://[^/]+(/[^"]+)")re")))
+      << demo.body;
+  std::string path = m[1];
+  for (std::size_t at; (at = path.find("&amp;")) != std::string::npos;) path.replace(at, 5, "&");
+  const auto login = http.get(path);
+  EXPECT_EQ(login.status, 200) << login.body;
+  EXPECT_EQ(login.body.find("Invalid redirect URI"), std::string::npos);
+}
+
+TEST(CliWithServer, DemoWorksAfterAFailedFirstStartAndOnAnotherPort) {
+  TempDir dir;
+  const fs::path data = dir.path() / "data";
+  {
+    // A first start that fails: the port is taken.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(fd, 1), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    const auto failed =
+        cli({"serve", "--listen", "127.0.0.1:" + std::to_string(ntohs(a.sin_port)), "--data-dir", data.string()});
+    ::close(fd);
+    EXPECT_EQ(failed.exit_code, 1) << describe(failed);
+  }
+  std::string first_id;
+  {
+    ServerProcess server(BOLTAUTH_BINARY, data);
+    ASSERT_TRUE(server.demo_client_id()) << "the next start creates the demo client: "
+                                         << server.process().stdout_text();
+    first_id = *server.demo_client_id();
+    expect_demo_works(server.port());
+  }
+  {
+    // Another port, so another issuer: the same demo client, now also registered for this issuer's callback.
+    ServerProcess server(BOLTAUTH_BINARY, data);
+    EXPECT_FALSE(server.demo_client_id()) << server.process().stdout_text();
+    expect_demo_works(server.port());
+    const auto shown = cli({"client", "show", first_id, "--data-dir", data.string(), "--json"});
+    ASSERT_EQ(shown.exit_code, 0) << describe(shown);
+    EXPECT_EQ(strings(parse_json(shown.out).as_object(), "redirect_uris").size(), 2u) << shown.out;
+  }
+}
+
+TEST(CliWithServer, DemoWorksOnADataDirTheCliSetUpFirst) {
+  TempDir dir;
+  create_client(dir.path() / "data", "Shop");
+  ServerProcess server(BOLTAUTH_BINARY, dir.path() / "data");
+  EXPECT_TRUE(server.demo_client_id()) << server.process().stdout_text();
+  expect_demo_works(server.port());
 }
 
 }  // namespace

@@ -84,8 +84,8 @@ Response DemoEndpoint::start(const Request& request) {
   const auto client = d_.credentials();
   if (!client)
     return demo_page(d_.random, 503, "Demo unavailable",
-                     "<h1>Demo unavailable</h1><p>This data dir has no demo client. It is created when a sandbox "
-                     "server starts on an empty data dir.</p>");
+                     "<h1>Demo unavailable</h1><p>This server has no demo client. A sandbox server creates it at start "
+                     "(on PostgreSQL: on a database without clients).</p>");
   // What a merchant's server does: fresh PKCE verifier, state and nonce, kept in its own session cookie.
   const std::string verifier = d_.random.token(32);
   const std::string state = d_.random.token(16);

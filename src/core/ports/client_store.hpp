@@ -21,6 +21,8 @@ class ClientStore {
   /// False when no such client. Also deletes its codes, grants and tokens.
   virtual bool remove(std::string_view client_id) = 0;
   virtual bool update_secret_hash(std::string_view client_id, std::string_view secret_hash) = 0;
+  /// Replaces the client's registered redirect URIs; false when no such client.
+  virtual bool update_redirect_uris(std::string_view client_id, const std::vector<std::string>& redirect_uris) = 0;
 };
 
 }  // namespace boltauth::core::ports

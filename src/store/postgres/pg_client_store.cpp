@@ -27,6 +27,7 @@ const PgStatement list_sql("SELECT " + client_columns + " FROM clients ORDER BY 
 // ON DELETE CASCADE removes its grants (index grants_by_client) and login requests in the same statement.
 const PgStatement remove_sql("DELETE FROM clients WHERE id = $1");
 const PgStatement update_secret_sql("UPDATE clients SET secret_hash = $2 WHERE id = $1");
+const PgStatement update_redirect_uris_sql("UPDATE clients SET redirect_uris = $2 WHERE id = $1");
 
 }  // namespace
 
@@ -62,6 +63,13 @@ std::vector<Client> PgClientStore::list() {
 
 bool PgClientStore::remove(std::string_view client_id) {
   return db_.run([&](PgConnection& c) { return c.run(remove_sql, {client_id}).affected() == 1; });
+}
+
+bool PgClientStore::update_redirect_uris(std::string_view client_id, const std::vector<std::string>& uris) {
+  const std::string encoded = common::encode_list(uris);
+  return db_.run([&](PgConnection& c) {
+    return c.run(update_redirect_uris_sql, {client_id, encoded}).affected() == 1;
+  });
 }
 
 bool PgClientStore::update_secret_hash(std::string_view client_id, std::string_view secret_hash) {

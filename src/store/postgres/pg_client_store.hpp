@@ -18,6 +18,7 @@ class PgClientStore final : public core::ports::ClientStore {
   std::vector<core::model::Client> list() override;
   bool remove(std::string_view client_id) override;
   bool update_secret_hash(std::string_view client_id, std::string_view secret_hash) override;
+  bool update_redirect_uris(std::string_view client_id, const std::vector<std::string>& redirect_uris) override;
 
  private:
   PgDatabase& db_;

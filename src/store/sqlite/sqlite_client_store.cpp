@@ -94,6 +94,17 @@ bool SqliteClientStore::remove(std::string_view client_id) {
   });
 }
 
+bool SqliteClientStore::update_redirect_uris(std::string_view client_id, const std::vector<std::string>& uris) {
+  const std::string encoded = encode_list(uris);
+  return db_.write([&](Connection& c) {
+    const bool updated = c.prepare("UPDATE clients SET redirect_uris = ?2 WHERE id = ?1")
+                             .bind_text(1, client_id)
+                             .bind_text(2, encoded)
+                             .run() == 1;
+    return updated ? keep(true) : rollback(false);
+  });
+}
+
 bool SqliteClientStore::update_secret_hash(std::string_view client_id, std::string_view secret_hash) {
   return db_.write([&](Connection& c) {
     const bool updated = c.prepare("UPDATE clients SET secret_hash = ?2 WHERE id = ?1")

@@ -17,6 +17,7 @@ class SqliteClientStore final : public core::ports::ClientStore {
   std::vector<core::model::Client> list() override;
   bool remove(std::string_view client_id) override;
   bool update_secret_hash(std::string_view client_id, std::string_view secret_hash) override;
+  bool update_redirect_uris(std::string_view client_id, const std::vector<std::string>& redirect_uris) override;
 
  private:
   SqliteDatabase& db_;
