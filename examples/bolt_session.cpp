@@ -1,7 +1,8 @@
 // Keeps a Bolt Account session alive with the boltauth C++ SDK: exchanges a code, verifies the id_token against the
 // issuer's JWKS, then refreshes the access token through a TokenManager, persisting each rotated refresh token.
 //   bolt_session --server URL --client-id ID --client-secret S --code C
-//                [--issuer URL] [--refreshes N] [--state-file PATH]
+//                [--issuer URL] [--refreshes N] [--state-file PATH] [--max-retry-seconds N]
+// Retries (server down, 503, 429) are reported on stderr and stop after N seconds (default 30).
 // Prints one JSON line per step on stdout. Exit codes: 0 ok, 3 OAuth error, 4 other API error, 5 id_token refused.
 #include <boost/json/serialize.hpp>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "boltauth/boltauth.hpp"
+#include "retry_report.hpp"
 
 namespace {
 // The id_token audience is the last section of the publishable key (contract section 1).
@@ -25,12 +27,13 @@ int main(int argc, char** argv) {
   if (argc % 2 == 0 || !args.count("--server") || !args.count("--client-id") || !args.count("--client-secret") ||
       !args.count("--code")) {
     std::cerr << "usage: bolt_session --server URL --client-id ID --client-secret S --code C [--issuer URL] "
-                 "[--refreshes N] [--state-file PATH]\n";
+                 "[--refreshes N] [--state-file PATH] [--max-retry-seconds N]\n";
     return 2;
   }
   try {
     boltauth::BoltOptions options;
     options.server_url = args["--server"];
+    report_retries(options, args, "bolt_session");
     boltauth::Bolt bolt(options);
 
     boltauth::models::OAuthTokenInput body;

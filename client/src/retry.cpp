@@ -78,6 +78,15 @@ TransportResult send_with_retries(Transport& transport, const HttpRequest& reque
     // Speakeasy gives up once max_elapsed_time has passed; we also do not start a sleep that would end past it.
     const auto elapsed = std::chrono::duration_cast<milliseconds>(env.now() - start);
     if (elapsed + delay > config.backoff.max_elapsed_time) return result;
+    if (env.on_retry) {
+      RetryAttempt attempt;
+      attempt.retry = retry + 1;
+      attempt.delay = delay;
+      attempt.elapsed = elapsed;
+      if (result.response) attempt.status = result.response->status;
+      attempt.error = result.error;
+      env.on_retry(attempt);
+    }
     if (env.sleep) {
       env.sleep(delay);
     } else {

@@ -445,6 +445,28 @@ TEST(SdkIntegration, ExampleTokenExchange) {
   EXPECT_TRUE(err.at("error_description").is_string());
 }
 
+TEST(SdkIntegration, ExampleReportsEachRetryAndGivesUpWhenTheServerIsDown) {
+  // A port nothing listens on: every attempt is a connection error, which the token endpoint may retry (no byte of
+  // the request was sent).
+  std::uint16_t port = 0;
+  {
+    TestServer gone;
+    port = gone.port();
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const ExampleRun run = run_example("--server http://127.0.0.1:" + std::to_string(port) +
+                                     " --client-id a.b.c --client-secret s --code c --max-retry-seconds 2");
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.err.find("bolt_token_exchange: retry 1 in "), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("after connection error: "), std::string::npos) << run.err;
+  EXPECT_LT(took, std::chrono::seconds(10)) << "gave up after --max-retry-seconds, not the SDK's hour";
+  // Without the flag: the default is 30 s, said in the usage text.
+  const ExampleRun usage = run_example("--server x");
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.err.find("--max-retry-seconds"), std::string::npos) << usage.err;
+}
+
 TEST(SdkIntegration, ExampleSessionVerifiesAndPersistsRotatedTokens) {
   // The example checks exp/iat against the system clock, so this server runs on it too.
   TestServer server([](server::AppOptions& o) { o.clock = nullptr; });

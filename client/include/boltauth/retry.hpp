@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,8 +39,19 @@ struct RetryConfig {
 /// 429 (refused before processing) and 503 (RFC 9110 section 15.6.4: the server is not handling the request).
 enum class Idempotency { idempotent, non_idempotent };
 
+/// One retry about to happen: what failed, and how long the SDK waits before trying again.
+struct RetryAttempt {
+  int retry = 0;  ///< 1 for the first retry
+  std::chrono::milliseconds delay{0};
+  std::chrono::milliseconds elapsed{0};  ///< since the first attempt
+  std::optional<int> status;             ///< the retried response's status; empty after a connection error
+  std::string error;                     ///< the transport's error after a connection error
+};
+
 /// Time, sleeping and jitter, injectable so the schedule can be tested without waiting.
 struct RetryEnv {
+  /// Called before each retry's wait (a CLI reports it on stderr, so a down server is never a silent hang).
+  std::function<void(const RetryAttempt&)> on_retry;
   std::function<std::chrono::steady_clock::time_point()> now = [] { return std::chrono::steady_clock::now(); };
   std::function<std::chrono::system_clock::time_point()> wall_now = [] { return std::chrono::system_clock::now(); };
   std::function<void(std::chrono::milliseconds)> sleep;  ///< empty: std::this_thread::sleep_for
