@@ -1,6 +1,8 @@
 #include "server/cli.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -8,7 +10,9 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <variant>
 
@@ -20,6 +24,7 @@
 #include "server/master_key.hpp"
 #include "server/systemd_notify.hpp"
 #include "store/postgres/pg_database.hpp"
+#include "store/sqlite/sqlite_backup.hpp"
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_schema.hpp"
 
@@ -241,6 +246,64 @@ std::string describe(const std::filesystem::filesystem_error& e) {
   return out;
 }
 
+// `backup`: the database (a consistent online snapshot) and the key material beside it, in one 0600 file.
+int run_backup(const AppOptions& options, const std::filesystem::path& out, bool json) {
+  std::vector<store::sqlite::BackupFile> files;
+  const auto keys = options.data_dir / "keys";
+  if (std::filesystem::exists(keys)) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(keys)) {
+      // Lock files (".lock") carry nothing; every key file is immutable once written, so copying them after the
+      // snapshot can only add a key the snapshot does not use yet, never miss one it does.
+      if (!entry.is_regular_file() || entry.path().filename().string().rfind('.', 0) == 0) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (!in.good() && !in.eof()) throw std::runtime_error("cannot read " + entry.path().string());
+      files.push_back({std::filesystem::relative(entry.path(), options.data_dir).generic_string(), std::move(content)});
+    }
+  }
+  store::sqlite::write_backup(options.data_dir / "boltauth.db", out, files);
+  if (json)
+    std::cout << boost::json::serialize(boost::json::object{{"backup", out.string()}, {"key_files", files.size()}})
+              << "\n";
+  else
+    std::cout << "wrote " << out.string() << " (mode 0600): the database and " << files.size()
+              << " key files; restore with boltauth restore --from " << out.string() << " --data-dir NEW_DIR\n";
+  return 0;
+}
+
+// `restore`: a new data dir from a backup file; never over existing data.
+int run_restore(const std::filesystem::path& from, const std::filesystem::path& data_dir, bool json) {
+  if (std::filesystem::exists(data_dir) && !std::filesystem::is_empty(data_dir)) {
+    std::cerr << "error: " << data_dir.string() << " is not empty: restore into a new directory\n";
+    return kFailure;
+  }
+  ensure_private_dir(data_dir);
+  const auto files = store::sqlite::read_backup(from, data_dir / "boltauth.db");
+  for (const auto& f : files) {
+    const std::filesystem::path relative(f.path);
+    if (relative.is_absolute() || relative.lexically_normal().string().rfind("..", 0) == 0 ||
+        relative.lexically_normal().string().rfind("keys/", 0) != 0)
+      throw std::runtime_error(from.string() + " names a file outside the data dir's keys/: " + f.path);
+    const auto target = data_dir / relative;
+    for (auto dir = target.parent_path(); dir != data_dir; dir = dir.parent_path()) ensure_private_dir(dir);
+    const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+      throw std::filesystem::filesystem_error("cannot create", target, std::error_code(errno, std::generic_category()));
+    const bool written =
+        ::write(fd, f.content.data(), f.content.size()) == static_cast<ssize_t>(f.content.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written) throw std::runtime_error("cannot write " + target.string());
+  }
+  if (json)
+    std::cout << boost::json::serialize(
+                     boost::json::object{{"data_dir", data_dir.string()}, {"key_files", files.size()}})
+              << "\n";
+  else
+    std::cout << "restored " << data_dir.string() << " from " << from.string() << " (" << files.size()
+              << " key files): serve it with --data-dir " << data_dir.string() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -358,12 +421,24 @@ int run_cli(int argc, char** argv) {
   migrate->add_option("--data-dir", data_dir, "data directory (default ./data)");
   migrate->add_flag("--json", json, "print JSON");
 
+  // backup, restore
+  std::string backup_out, restore_from;
+  auto* backup = app.add_subcommand(
+      "backup", "Write a consistent copy of the SQLite store and its keys to one file (mode 0600), while serving");
+  backup->add_option("--out", backup_out, "the backup file to create (must not exist)")->required();
+  backup->add_option("--data-dir", data_dir, "data directory (default ./data)");
+  backup->add_flag("--json", json, "print JSON");
+  auto* restore = app.add_subcommand("restore", "Set up a new data dir from a backup file");
+  restore->add_option("--from", restore_from, "the backup file")->required();
+  restore->add_option("--data-dir", data_dir, "the new data directory (must not exist or be empty)")->required();
+  restore->add_flag("--json", json, "print JSON");
+
   // Where the data lives: every command takes the same store options (flags > environment > config file).
   std::string store_url, master_key_file;
   std::vector<std::string> trusted_proxies;
   int store_connections = 0;
   for (auto* sub :
-       {serve, c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor, migrate}) {
+       {serve, c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor, migrate, backup}) {
     sub->add_option("--store-url", store_url,
                     "postgresql://USER[:PASS]@HOST[:PORT]/DB: keep everything in PostgreSQL (several nodes); default: "
                     "SQLite in the data dir")
@@ -490,12 +565,18 @@ int run_cli(int argc, char** argv) {
     options.quiet = true;
     apply_store();
     if (*migrate) return run_migrate(options, json);
+    if (*restore) return run_restore(restore_from, options.data_dir, json);
+    if (*backup && !options.store_url.empty()) {
+      std::cerr << "error: backup copies a SQLite data dir; on PostgreSQL back up with pg_dump and keep the master key "
+                   "file apart (docs/deployment.md)\n";
+      return kUsage;
+    }
     if (options.store_url.empty() && !std::filesystem::exists(options.data_dir / "boltauth.db")) {
       // Only `serve` and `migrate` set up a data dir from nothing, and commands that add something (a client, an
       // account, a key) when told where: a mistyped or forgotten --data-dir never yields a second, empty store
       // with keys of its own.
       bool given = false;
-      for (auto* sub : {c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor})
+      for (auto* sub : {c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor, backup})
         if (*sub && sub->count("--data-dir") > 0) given = true;
       if (!((*c_create || *a_create || *k_rotate) && given)) {
         std::cerr << "error: no boltauth data in " << options.data_dir.string()
@@ -504,6 +585,7 @@ int run_cli(int argc, char** argv) {
         return kFailure;
       }
     }
+    if (*backup) return run_backup(options, backup_out, json);
     Services services(options);
     if (*k_rotate || *k_list) {
       const base::UnixSeconds now = services.clock().now();

@@ -768,5 +768,76 @@ TEST(CliWithServer, DemoWorksOnADataDirTheCliSetUpFirst) {
   expect_demo_works(server.port());
 }
 
+// --- backup and restore ---------------------------------------------------------------------------------
+
+TEST(CliWithServer, BackupWhileServingRestoresIntoANewDirWhereEveryTokenStillWorks) {
+  TempDir dir;
+  const fs::path data = dir.path() / "data";
+  const fs::path file = dir.path() / "backup.db";
+  std::string client_id, secret, access, refresh;
+  {
+    ServerProcess server(BOLTAUTH_BINARY, data);
+    ASSERT_TRUE(server.demo_client_id());
+    client_id = *server.demo_client_id();
+    secret = *server.demo_client_secret();
+    HttpClient http(server.port());
+    const auto shopper = http.request("POST", "/v1/testing/shopper/create",
+                                      {{"X-API-Key", secret}, {"Content-Type", "application/json"}}, "{}");
+    ASSERT_EQ(shopper.status, 200) << shopper.body;
+    const std::string code(shopper.json().as_object().at("oauth_code").as_string());
+    const auto tokens =
+        http.post_form("/v1/oauth/token", "grant_type=authorization_code&code=" + code + "&client_id=" + client_id +
+                                              "&client_secret=" + secret + "&scope=bolt.account.manage+openid");
+    ASSERT_EQ(tokens.status, 200) << tokens.body;
+    access = std::string(tokens.json().as_object().at("access_token").as_string());
+    refresh = std::string(tokens.json().as_object().at("refresh_token").as_string());
+    // Online: the server keeps running while the copy is made.
+    const auto made = cli({"backup", "--data-dir", data.string(), "--out", file.string()});
+    ASSERT_EQ(made.exit_code, 0) << describe(made);
+    EXPECT_EQ(fs::status(file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+    EXPECT_EQ(http.get("/healthz").status, 200);
+    // Never over a file that exists.
+    EXPECT_EQ(cli({"backup", "--data-dir", data.string(), "--out", file.string()}).exit_code, 1);
+  }
+  // Into a new dir; never into one that holds something.
+  const fs::path restored = dir.path() / "restored";
+  EXPECT_EQ(cli({"restore", "--from", file.string(), "--data-dir", data.string()}).exit_code, 1);
+  const auto r = cli({"restore", "--from", file.string(), "--data-dir", restored.string()});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(fs::exists(restored / "keys" / "master.key"));
+  EXPECT_EQ(fs::status(restored / "keys" / "master.key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  // The restored database does not carry the key material inside it.
+  const std::string master = slurp(data / "keys" / "master.key");
+  EXPECT_EQ(database_bytes(restored).find(master), std::string::npos);
+
+  ServerProcess server(BOLTAUTH_BINARY, restored);
+  HttpClient http(server.port());
+  const auto introspected = http.post_form("/v1/oauth/introspect",
+                                           "token=" + access + "&client_id=" + client_id + "&client_secret=" + secret);
+  ASSERT_EQ(introspected.status, 200) << introspected.body;
+  EXPECT_TRUE(introspected.json().as_object().at("active").as_bool()) << introspected.body;
+  EXPECT_EQ(http.get("/v1/account", {{"Authorization", "Bearer " + access}}).status, 200);
+  const auto refreshed = http.post_form("/v1/oauth/token", "grant_type=refresh_token&refresh_token=" + refresh +
+                                                               "&client_id=" + client_id + "&client_secret=" + secret +
+                                                               "&scope=bolt.account.view");
+  EXPECT_EQ(refreshed.status, 200) << refreshed.body;
+}
+
+TEST(CliUsage, BackupRefusesWhatItCannotCopy) {
+  TempDir dir;
+  const auto pg = cli({"backup", "--store-url", "postgresql://u@127.0.0.1:1/db", "--out", (dir.path() / "b").string()});
+  EXPECT_EQ(pg.exit_code, 2) << describe(pg);
+  EXPECT_NE(pg.err.find("pg_dump"), std::string::npos) << pg.err;
+  const auto none =
+      cli({"backup", "--data-dir", (dir.path() / "nothing").string(), "--out", (dir.path() / "b").string()});
+  EXPECT_EQ(none.exit_code, 1) << describe(none);
+  std::ofstream(dir.path() / "not-a-backup") << "hello";
+  const auto bad =
+      cli({"restore", "--from", (dir.path() / "not-a-backup").string(), "--data-dir", (dir.path() / "new").string()});
+  EXPECT_EQ(bad.exit_code, 1) << describe(bad);
+  EXPECT_NE(bad.err.find("not a boltauth backup"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace boltauth::testing
