@@ -28,6 +28,8 @@
 #include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_schema.hpp"
 
+extern char** environ;
+
 namespace boltauth::server {
 namespace {
 
@@ -328,6 +330,21 @@ int run_cli(int argc, char** argv) {
   serve->add_option("--log-level", log_level, "error, warn, info (default) or debug (logs why requests were refused)")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
 
+  // config show: the settings serve would run with, and where each came from.
+  auto* config_cmd = app.add_subcommand("config", "Show the effective settings");
+  config_cmd->require_subcommand(1);
+  auto* config_show = config_cmd->add_subcommand(
+      "show",
+      "Print every setting serve would use (secrets redacted) and where it came from: flag, environment "
+      "(BOLTAUTH_<KEY>), config file or default");
+  config_show->add_option("--config", config_file, "TOML config file");
+  config_show->add_option("--listen", listen, "HOST:PORT");
+  config_show->add_option("--data-dir", data_dir, "data directory (default ./data)");
+  config_show->add_option("--issuer", issuer, "issuer URL");
+  config_show->add_option("--mode", mode, "sandbox or production");
+  config_show->add_option("--threads", threads, "I/O threads")->check(CLI::Range(1, 1024));
+  config_show->add_flag("--json", json, "print JSON");
+
   // client ...
   auto* client = app.add_subcommand("client", "Manage clients (merchants)");
   client->require_subcommand(1);
@@ -437,8 +454,8 @@ int run_cli(int argc, char** argv) {
   std::string store_url, master_key_file;
   std::vector<std::string> trusted_proxies;
   int store_connections = 0;
-  for (auto* sub :
-       {serve, c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list, janitor, migrate, backup}) {
+  for (auto* sub : {serve, config_show, c_create, c_list, c_show, c_delete, c_rotate, a_create, k_rotate, k_list,
+                    janitor, migrate, backup}) {
     sub->add_option("--store-url", store_url,
                     "postgresql://USER[:PASS]@HOST[:PORT]/DB: keep everything in PostgreSQL (several nodes); default: "
                     "SQLite in the data dir")
@@ -454,8 +471,7 @@ int run_cli(int argc, char** argv) {
   serve
       ->add_option("--trusted-proxy", trusted_proxies,
                    "CIDR of a load balancer whose X-Forwarded-For/-Proto are believed (repeatable or comma separated)")
-      ->delimiter(',')
-      ->envname("BOLTAUTH_TRUSTED_PROXIES");
+      ->delimiter(',');  // BOLTAUTH_TRUSTED_PROXIES: with every other setting (load_config_env)
   const auto apply_store = [&] {
     if (!store_url.empty()) options.store_url = store_url;
     if (!master_key_file.empty()) options.master_key_file = master_key_file;
@@ -514,21 +530,64 @@ int run_cli(int argc, char** argv) {
                    "copy somewhere safe: the database's secrets open with no other\n";
       return 0;
     }
-    if (*serve) {
-      if (!config_file.empty()) load_config_file(config_file, options);
-      if (serve->count("--data-dir"))
-        options.data_dir = data_dir;
-      else if (config_file.empty())
-        options.data_dir = data_dir;
+    // serve's settings, and config show's report of them: defaults < config file < environment < flags.
+    ConfigSources sources;
+    std::vector<std::string> unknown_env;
+    const auto on_command_line = [&](const std::string& flag) {
+      for (int i = 1; i < argc; ++i)
+        if (argv[i] == flag || std::string_view(argv[i]).rfind(flag + "=", 0) == 0) return true;
+      return false;
+    };
+    const auto serve_settings = [&] {
+      if (!config_file.empty()) load_config_file(config_file, options, &sources);
+      unknown_env = load_config_env(options, environ, &sources);
+      const auto flag = [&](const std::string& option, const std::string& key) {
+        if (on_command_line(option)) sources[key] = "flag " + option;
+      };
+      if (on_command_line("--data-dir") || !sources.count("data_dir")) options.data_dir = data_dir;
+      flag("--data-dir", "data_dir");
       if (!listen.empty()) apply_listen(listen, options);
+      flag("--listen", "listen");
       if (!issuer.empty()) {
         options.config.issuer = issuer;
         options.issuer_from_listen = false;
       }
+      flag("--issuer", "issuer");
       if (!mode.empty()) apply_mode(mode, options);
+      flag("--mode", "mode");
       if (threads > 0) options.server.io_threads = threads;
+      flag("--threads", "threads");
       apply_store();
+      flag("--store-url", "store_url");
+      flag("--master-key-file", "master_key_file");
+      flag("--store-connections", "store_connections");
+      flag("--trusted-proxy", "trusted_proxies");
+    };
+    if (*config_show) {
+      serve_settings();
+      const auto settings = effective_settings(options);
+      if (json) {
+        boost::json::array out;
+        for (const auto& [key, value] : settings) {
+          const auto it = sources.find(key);
+          out.push_back(boost::json::object{
+              {"key", key}, {"value", value}, {"source", it == sources.end() ? "default" : it->second}});
+        }
+        std::cout << boost::json::serialize(out) << "\n";
+      } else {
+        for (const auto& [key, value] : settings) {
+          const auto it = sources.find(key);
+          std::printf("%-36s %-34s %s\n", key.c_str(), value.empty() ? "\"\"" : value.c_str(),
+                      it == sources.end() ? "default" : it->second.c_str());
+        }
+      }
+      for (const auto& v : unknown_env) std::cerr << "warning: " << v << " names no setting; ignored\n";
+      return 0;
+    }
+    if (*serve) {
+      serve_settings();
       spdlog::set_level(spdlog::level::from_str(log_level));
+      for (const auto& v : unknown_env) spdlog::warn("{} names no setting; ignored", v);
       App server(options);
       const auto port = server.start();
       const std::string base = issuer_for(options.server.host, port, true);

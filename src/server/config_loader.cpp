@@ -4,6 +4,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "store/postgres/pg_database.hpp"
+
 namespace boltauth::server {
 
 void apply_listen(const std::string& listen, AppOptions& options) {
@@ -44,13 +46,9 @@ T need(const toml::node& node, const std::string& key) {
 
 }  // namespace
 
-void load_config_file(const std::filesystem::path& file, AppOptions& o) {
-  toml::table table;
-  try {
-    table = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error("cannot parse " + file.string() + ": " + std::string(e.description()));
-  }
+namespace {
+
+const std::set<std::string>& top_keys() {
   static const std::set<std::string> kTop = {"listen",
                                              "data_dir",
                                              "issuer",
@@ -79,11 +77,23 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
                                              "limits",
                                              "login",
                                              "smtp"};
+  return kTop;
+}
+
+/// Applies `table` (a config file's, or one environment variable's) to `o`; records where each key came from.
+void apply_table(const toml::table& table, AppOptions& o, const std::string& origin, ConfigSources* sources) {
+  const auto& kTop = top_keys();
   static const std::set<std::string> kLimits = {"body_bytes",           "header_bytes",    "request_timeout_seconds",
                                                 "idle_timeout_seconds", "max_connections", "max_form_params"};
   for (const auto& [k, node] : table) {
     const std::string key(k.str());
-    if (!kTop.count(key)) throw std::runtime_error("unknown config key '" + key + "' in " + file.string());
+    if (!kTop.count(key)) throw std::runtime_error("unknown config key '" + key + "' in " + origin);
+    if (sources) {
+      if (const auto* section = node.as_table())
+        for (const auto& [sk, _] : *section) (*sources)[key + "." + std::string(sk.str())] = origin;
+      else
+        (*sources)[key] = origin;
+    }
     if (key == "listen")
       apply_listen(need<std::string>(node, key), o);
     else if (key == "data_dir")
@@ -226,6 +236,141 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
       }
     }
   }
+}
+
+// Keys whose value is a string (an environment value is taken as is) and the one list (comma separated there).
+const std::set<std::string> kStringKeys = {"listen",      "data_dir",  "issuer",          "mode",
+                                           "error_style", "store_url", "master_key_file", "login.otp_delivery",
+                                           "smtp.url",    "smtp.from", "smtp.username",   "smtp.password"};
+
+}  // namespace
+
+void load_config_file(const std::filesystem::path& file, AppOptions& o, ConfigSources* sources) {
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error("cannot parse " + file.string() + ": " + std::string(e.description()));
+  }
+  apply_table(table, o, "file " + file.string(), sources);
+}
+
+std::vector<std::string> load_config_env(AppOptions& o, const char* const* env, ConfigSources* sources) {
+  std::vector<std::string> unknown;
+  static const std::string kPrefix = "BOLTAUTH_";
+  for (; env != nullptr && *env != nullptr; ++env) {
+    const std::string_view entry(*env);
+    const auto eq = entry.find('=');
+    if (eq == std::string_view::npos || entry.rfind(kPrefix, 0) != 0) continue;
+    const std::string variable(entry.substr(0, eq));
+    const std::string value(entry.substr(eq + 1));
+    std::string name = variable.substr(kPrefix.size());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // BOLTAUTH_TEST_* belong to the test suite; BOLTAUTH_LOGIN_OTP_TTL is [login] otp_ttl.
+    if (name.rfind("test_", 0) == 0) continue;
+    std::string section, key = name;
+    for (const char* s : {"login", "smtp", "limits"})
+      if (name.rfind(std::string(s) + "_", 0) == 0) {
+        section = s;
+        key = name.substr(section.size() + 1);
+      }
+    const std::string full = section.empty() ? key : section + "." + key;
+    if ((section.empty() && (!top_keys().count(key) || key == "login" || key == "smtp" || key == "limits"))) {
+      unknown.push_back(variable);
+      continue;
+    }
+    toml::table entry_table;
+    toml::table* target = &entry_table;
+    if (!section.empty()) {
+      entry_table.insert(section, toml::table{});
+      target = entry_table[section].as_table();
+    }
+    if (kStringKeys.count(full)) {
+      target->insert(key, value);
+    } else if (full == "trusted_proxies") {
+      toml::array list;
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        const auto comma = value.find(',', start);
+        std::string item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        if (!item.empty()) list.push_back(item);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      target->insert(key, std::move(list));
+    } else {
+      // Numbers and booleans, written as in the config file.
+      toml::table parsed;
+      try {
+        parsed = toml::parse("v = " + value);
+      } catch (const toml::parse_error&) {
+        throw std::runtime_error(variable + ": not a number or boolean: " + value);
+      }
+      target->insert(key, *parsed.get("v"));
+    }
+    apply_table(entry_table, o, "env " + variable, sources);
+  }
+  return unknown;
+}
+
+std::vector<std::pair<std::string, std::string>> effective_settings(const AppOptions& o) {
+  auto num = [](auto v) { return std::to_string(v); };
+  auto yes = [](bool v) { return std::string(v ? "true" : "false"); };
+  auto secret = [](const std::string& v) { return v.empty() ? std::string() : std::string("(redacted)"); };
+  std::string proxies;
+  for (const auto& p : o.server.trusted_proxies) proxies += (proxies.empty() ? "" : ",") + p;
+  const auto& c = o.config;
+  const auto& l = o.server.limits;
+  return {
+      {"listen", o.server.host + ":" + num(o.server.port)},
+      {"data_dir", o.data_dir.string()},
+      {"issuer", o.issuer_from_listen ? "(from listen)" : c.issuer},
+      {"mode", c.mode == core::Mode::sandbox ? "sandbox" : "production"},
+      {"threads", num(o.server.io_threads)},
+      {"workers", num(o.server.worker_threads)},
+      {"error_style", c.error_style == protocol::ErrorStyle::bolt ? "bolt" : "rfc6749"},
+      {"code_ttl", num(c.code_ttl)},
+      {"access_token_ttl", num(c.access_token_ttl)},
+      {"refresh_token_ttl", num(c.refresh_token_ttl)},
+      {"id_token_ttl", num(c.id_token_ttl)},
+      {"refresh_grace_seconds", num(c.refresh_grace_seconds)},
+      {"token_scope_required", yes(c.token_scope_required)},
+      {"token_rate_limit_per_client", num(c.token_rate_limit_per_client)},
+      {"rsa_key_bits", num(o.rsa_key_bits)},
+      {"key_activation_delay", num(o.key_activation_delay)},
+      {"client_auth_max_failures", num(c.client_auth_max_failures)},
+      {"client_auth_failure_window", num(c.client_auth_failure_window)},
+      {"janitor_interval", num(o.janitor_interval)},
+      {"janitor_batch", num(o.janitor_batch)},
+      {"busy_timeout_ms", num(o.busy_timeout_ms)},
+      {"store_url", o.store_url.empty() ? std::string() : store::postgres::redact_url(o.store_url)},
+      {"store_connections", num(o.store_connections)},
+      {"master_key_file", o.master_key_file.string()},
+      {"trusted_proxies", proxies},
+      {"limits.body_bytes", num(l.body_limit)},
+      {"limits.header_bytes", num(l.header_limit)},
+      {"limits.request_timeout_seconds", num(l.request_timeout_seconds)},
+      {"limits.idle_timeout_seconds", num(l.idle_timeout_seconds)},
+      {"limits.max_connections", num(l.max_connections)},
+      {"limits.max_form_params", num(c.max_form_params)},
+      {"login.otp_delivery", o.otp_delivery},
+      {"login.otp_ttl", num(c.otp_ttl)},
+      {"login.otp_max_attempts", num(c.otp_max_attempts)},
+      {"login.otp_resend_cooldown", num(c.otp_resend_cooldown)},
+      {"login.login_request_ttl", num(c.login_request_ttl)},
+      {"login.session_ttl", num(c.session_ttl)},
+      {"login.otp_sends_per_email_per_hour", num(c.otp_sends_per_email_per_hour)},
+      {"login.otp_sends_per_ip_per_hour", num(c.otp_sends_per_ip_per_hour)},
+      {"login.otp_attempts_per_ip_per_hour", num(c.otp_attempts_per_ip_per_hour)},
+      {"smtp.url", o.smtp.url},
+      {"smtp.from", o.smtp.from},
+      {"smtp.username", o.smtp.username},
+      {"smtp.password", secret(o.smtp.password)},
+      {"smtp.starttls", yes(o.smtp.starttls)},
+      {"smtp.timeout_seconds", num(o.smtp.timeout_seconds)},
+  };
 }
 
 }  // namespace boltauth::server

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -837,6 +838,77 @@ TEST(CliUsage, BackupRefusesWhatItCannotCopy) {
       cli({"restore", "--from", (dir.path() / "not-a-backup").string(), "--data-dir", (dir.path() / "new").string()});
   EXPECT_EQ(bad.exit_code, 1) << describe(bad);
   EXPECT_NE(bad.err.find("not a boltauth backup"), std::string::npos) << bad.err;
+}
+
+// --- settings: flags > environment > config file > defaults ------------------------------------------------
+
+TEST(CliUsage, ConfigShowSaysEachSettingsValueAndWhereItCameFrom) {
+  TempDir dir;
+  const fs::path file = dir.path() / "boltauth.toml";
+  std::ofstream(file) << "listen = \"127.0.0.1:9000\"\naccess_token_ttl = 100\nid_token_ttl = 50\n"
+                         "[login]\notp_ttl = 120\n[smtp]\npassword = \"hunter2-secret\"\n";
+  const auto r = run_command({"/usr/bin/env", "BOLTAUTH_ACCESS_TOKEN_TTL=200", "BOLTAUTH_LOGIN_OTP_TTL=240",
+                              "BOLTAUTH_MODE=production", "BOLTAUTH_TRUSTED_PROXIES=10.0.0.0/8, 192.168.0.0/16",
+                              "BOLTAUTH_NO_SUCH_SETTING=1", BOLTAUTH_BINARY, "config", "show", "--config",
+                              file.string(), "--listen", "127.0.0.1:9100", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  std::map<std::string, std::pair<std::string, std::string>> got;
+  const auto doc = parse_json(r.out);
+  ASSERT_TRUE(doc.is_array()) << r.out;
+  for (const auto& v : doc.as_array()) {
+    const auto& o = v.as_object();
+    got[s(o, "key")] = {s(o, "value"), s(o, "source")};
+  }
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(got["listen"], P("127.0.0.1:9100", "flag --listen"));
+  EXPECT_EQ(got["access_token_ttl"], P("200", "env BOLTAUTH_ACCESS_TOKEN_TTL"));
+  EXPECT_EQ(got["id_token_ttl"], P("50", "file " + file.string()));
+  EXPECT_EQ(got["login.otp_ttl"], P("240", "env BOLTAUTH_LOGIN_OTP_TTL"));
+  EXPECT_EQ(got["mode"], P("production", "env BOLTAUTH_MODE"));
+  EXPECT_EQ(got["trusted_proxies"], P("10.0.0.0/8,192.168.0.0/16", "env BOLTAUTH_TRUSTED_PROXIES"));
+  EXPECT_EQ(got["smtp.password"], P("(redacted)", "file " + file.string()));
+  EXPECT_EQ(got["refresh_token_ttl"].second, "default");
+  EXPECT_EQ(r.out.find("hunter2"), std::string::npos) << "secrets are redacted";
+  EXPECT_NE(r.err.find("BOLTAUTH_NO_SUCH_SETTING names no setting"), std::string::npos) << r.err;
+  // Text form: one line per setting.
+  const auto text = run_command({"/usr/bin/env", "BOLTAUTH_CODE_TTL=77", BOLTAUTH_BINARY, "config", "show"});
+  ASSERT_EQ(text.exit_code, 0) << describe(text);
+  EXPECT_TRUE(std::regex_search(text.out, std::regex("code_ttl +77 +env BOLTAUTH_CODE_TTL"))) << text.out;
+}
+
+TEST(CliUsage, ServeTakesEverySettingFromTheEnvironment) {
+  TempDir dir;
+  const fs::path data = dir.path() / "from-env";
+  ChildProcess server({"/usr/bin/env", "BOLTAUTH_LISTEN=127.0.0.1:0", "BOLTAUTH_DATA_DIR=" + data.string(),
+                       "BOLTAUTH_ACCESS_TOKEN_TTL=123", BOLTAUTH_BINARY, "serve"});
+  const auto line = server.wait_for_line([](const std::string& l) { return l.rfind("listening on ", 0) == 0; }, 20s);
+  ASSERT_TRUE(line) << server.stderr_text();
+  EXPECT_TRUE(fs::exists(data / "boltauth.db"));
+  // The token lifetime from the environment is the one the server issues with (the demo client printed at start).
+  std::string id, secret;
+  for (const auto& l : server.stdout_lines()) {
+    std::smatch m;
+    if (std::regex_search(l, m, std::regex(R"(^  client_id: +(\S+))"))) id = m[1];
+    if (std::regex_search(l, m, std::regex(R"(^  client_secret: +(\S+))"))) secret = m[1];
+  }
+  ASSERT_FALSE(id.empty()) << server.stdout_text();
+  HttpClient http(static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1))));
+  const auto shopper = http.request("POST", "/v1/testing/shopper/create",
+                                    {{"X-API-Key", secret}, {"Content-Type", "application/json"}}, "{}");
+  ASSERT_EQ(shopper.status, 200) << shopper.body;
+  const auto tokens = http.post_form(
+      "/v1/oauth/token",
+      "grant_type=authorization_code&code=" + std::string(shopper.json().as_object().at("oauth_code").as_string()) +
+          "&client_id=" + id + "&client_secret=" + secret + "&scope=openid");
+  ASSERT_EQ(tokens.status, 200) << tokens.body;
+  EXPECT_EQ(tokens.json().as_object().at("expires_in").as_int64(), 123);
+  server.signal(SIGTERM);
+  server.wait_exit(30s);
+  server.join_reader();
+  // A bad value is an error naming the variable, not a silent default.
+  const auto bad = run_command({"/usr/bin/env", "BOLTAUTH_ACCESS_TOKEN_TTL=soon", BOLTAUTH_BINARY, "config", "show"});
+  EXPECT_EQ(bad.exit_code, 1) << describe(bad);
+  EXPECT_NE(bad.err.find("BOLTAUTH_ACCESS_TOKEN_TTL"), std::string::npos) << bad.err;
 }
 
 }  // namespace
