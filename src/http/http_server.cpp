@@ -413,7 +413,7 @@ std::uint16_t HttpServer::start() {
   const auto port = listen();
   // Token requests run on the I/O threads and never wait on a commit there; the workers only take requests
   // that write synchronously (account, sandbox, endpoints not yet placed), so a modest pool suffices.
-  int workers = s.options.worker_threads > 0 ? s.options.worker_threads : 48;
+  int workers = s.options.worker_threads > 0 ? s.options.worker_threads : 16;
   // The connection cap must engage before the descriptor limit does, or accept() fails instead of the cap.
   if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
     const auto reserve = static_cast<rlim_t>(64 + workers);

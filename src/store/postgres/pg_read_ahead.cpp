@@ -46,22 +46,27 @@ struct Slot {
 thread_local Slot slot;
 
 // One row whatever exists: each LEFT JOIN adds its row's columns, or NULLs when there is none (or no key: a NULL
-// parameter matches nothing). Columns: client (kClientColumns), failure window (2), grant (kGrantColumns), denied
-// (1), account (kAccountColumns), the client's client_credentials grant (kGrantColumns; only when $5).
+// parameter matches nothing). Columns: client (kClientColumns) and failure window (2), then either the grant
+// (kGrantColumns), whether the token is deny-listed (1) and the grant's account (kAccountColumns), or the client's
+// client_credentials grant (kGrantColumns). One statement per shape, so that no execution pays for joins it does
+// not need (PostgreSQL sets up every node of a plan at each execution).
 constexpr int kFailuresAt = kClientColumns;
 constexpr int kGrantAt = kFailuresAt + 2;
 constexpr int kDeniedAt = kGrantAt + kGrantColumns;
 constexpr int kAccountAt = kDeniedAt + 1;
-constexpr int kClientGrantAt = kAccountAt + kAccountColumns;
-const PgStatement prefetch_sql(
-    "SELECT " + qualified(client_columns, "c") + ", f.window_start, f.failures, g.id, " +
-    qualified(grant_columns, "g") +
+constexpr int kClientGrantAt = kGrantAt;
+const std::string client_part = "SELECT " + qualified(client_columns, "c") + ", f.window_start, f.failures";
+const std::string client_from =
+    " FROM (SELECT 1) AS one LEFT JOIN clients c ON c.id = $1::text LEFT JOIN auth_failures f ON f.key = $2::text";
+const PgStatement client_sql(client_part + client_from);
+const PgStatement grant_sql(
+    client_part + ", g.id, " + qualified(grant_columns, "g") +
     ", EXISTS (SELECT 1 FROM denied_tokens d WHERE d.grant_id = g.id AND d.jti = $4::bigint), " +
-    qualified(account_columns, "a") + ", cg.id, " + qualified(grant_columns, "cg") +
-    " FROM (SELECT 1) AS one LEFT JOIN clients c ON c.id = $1::text LEFT JOIN auth_failures f ON f.key = $2::text "
-    "LEFT JOIN grants g ON g.id = $3::bigint LEFT JOIN accounts a ON a.sub = g.sub "
-    // `kind = 1` lets the planner use the partial unique index grants_client_credentials.
-    "LEFT JOIN grants cg ON $5::boolean AND cg.client_id = $1::text AND cg.kind = 1");
+    qualified(account_columns, "a") + client_from +
+    " LEFT JOIN grants g ON g.id = $3::bigint LEFT JOIN accounts a ON a.sub = g.sub");
+// `kind = 1` lets the planner use the partial unique index grants_client_credentials.
+const PgStatement client_grant_sql(client_part + ", cg.id, " + qualified(grant_columns, "cg") + client_from +
+                                   " LEFT JOIN grants cg ON cg.client_id = $1::text AND cg.kind = 1");
 
 }  // namespace
 
@@ -74,7 +79,10 @@ void PgReadAhead::prefetch(const core::ports::ReadAheadKeys& keys) {
   const std::optional<std::int64_t> jti =
       keys.grant_id ? std::optional<std::int64_t>(common::encode_jti(keys.jti)) : std::nullopt;
   db_.run([&](PgConnection& c) {
-    const PgResult r = c.run(prefetch_sql, {client_id, throttle_key, keys.grant_id, jti, keys.client_grant});
+    const bool client_grant = keys.client_grant && client_id;
+    const PgResult r = client_grant    ? c.run(client_grant_sql, {client_id, throttle_key})
+                       : keys.grant_id ? c.run(grant_sql, {client_id, throttle_key, keys.grant_id, jti})
+                                       : c.run(client_sql, {client_id, throttle_key});
     if (r.rows() != 1) throw core::ports::StorageError("postgres: read-ahead answered no row", false);
     if (client_id) {
       slot.has_client = true;
@@ -89,7 +97,7 @@ void PgReadAhead::prefetch(const core::ports::ReadAheadKeys& keys) {
               ? std::nullopt
               : std::optional<FailureWindow>(FailureWindow{r.int64(0, kFailuresAt), r.int64(0, kFailuresAt + 1)});
     }
-    if (keys.grant_id) {
+    if (keys.grant_id && !client_grant) {
       slot.has_grant = true;
       slot.grant_id = *keys.grant_id;
       slot.jti = keys.jti;
@@ -107,7 +115,7 @@ void PgReadAhead::prefetch(const core::ports::ReadAheadKeys& keys) {
         slot.view = std::move(view);
       }
     }
-    if (keys.client_grant && client_id) {
+    if (client_grant) {
       slot.has_client_grant = true;
       slot.client_grant =
           r.is_null(0, kClientGrantAt) ? std::nullopt : std::optional<Grant>(read_grant(r, 0, kClientGrantAt));
