@@ -14,6 +14,7 @@
 #include "server/config_loader.hpp"
 #include "server/key_files.hpp"
 #include "server/key_material.hpp"
+#include "server/logging.hpp"
 #include "server/master_key.hpp"
 #include "store/postgres/pg_database.hpp"
 #include "store/sqlite/sqlite_database.hpp"
@@ -196,9 +197,15 @@ int run_cli(int argc, char** argv) {
   serve->add_option("--issuer", issuer, "issuer URL (default http://HOST:PORT)");
   serve->add_option("--mode", mode, "sandbox (default) or production");
   serve->add_option("--threads", threads, "I/O threads (default: one per core)");
-  std::string log_level = "info";
-  serve->add_option("--log-level", log_level, "error, warn, info (default) or debug (logs why requests were refused)")
-      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+  std::string log_level, log_format;
+  serve
+      ->add_option("--log-level", log_level,
+                   "error, warn, info (default: one access line per request) or debug (also why requests were refused)")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
+      ->envname("BOLTAUTH_LOG_LEVEL");
+  serve->add_option("--log-format", log_format, "text (default) or json (one JSON object per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->envname("BOLTAUTH_LOG_FORMAT");
 
   // client ...
   auto* client = app.add_subcommand("client", "Manage clients (merchants)");
@@ -349,7 +356,10 @@ int run_cli(int argc, char** argv) {
       if (!mode.empty()) apply_mode(mode, options);
       if (threads > 0) options.server.io_threads = threads;
       apply_store();
-      spdlog::set_level(spdlog::level::from_str(log_level));
+      // Flags and environment win over the config file.
+      if (!log_level.empty()) options.log_level = log_level;
+      if (!log_format.empty()) options.log_format = log_format;
+      configure_logging(*parse_log_format(options.log_format), options.log_level);
       App server(options);
       const auto port = server.start();
       const std::string base = "http://" + options.server.host + ":" + std::to_string(port);

@@ -1,8 +1,10 @@
 #include "server/config_loader.hpp"
 
 #include <toml++/toml.h>
+
 #include <set>
 #include <stdexcept>
+#include "server/logging.hpp"
 
 namespace boltauth::server {
 
@@ -76,6 +78,8 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
                                              "store_connections",
                                              "master_key_file",
                                              "trusted_proxies",
+                                             "log_format",
+                                             "log_level",
                                              "limits",
                                              "login",
                                              "smtp"};
@@ -144,7 +148,16 @@ void load_config_file(const std::filesystem::path& file, AppOptions& o) {
         throw std::runtime_error("store_connections must be in 1..1000");
     } else if (key == "master_key_file")
       o.master_key_file = need<std::string>(node, key);
-    else if (key == "trusted_proxies") {
+    else if (key == "log_format") {
+      auto v = need<std::string>(node, key);
+      if (!parse_log_format(v)) throw std::runtime_error("log_format must be text or json");
+      o.log_format = std::move(v);
+    } else if (key == "log_level") {
+      auto v = need<std::string>(node, key);
+      if (v != "error" && v != "warn" && v != "info" && v != "debug")
+        throw std::runtime_error("log_level must be error, warn, info or debug");
+      o.log_level = std::move(v);
+    } else if (key == "trusted_proxies") {
       const auto* list = node.as_array();
       if (!list) throw std::runtime_error("config key 'trusted_proxies' must be an array of CIDR strings");
       o.server.trusted_proxies.clear();
