@@ -391,5 +391,99 @@ TEST(RequestId, AnAcceptableIdIsKeptOthersAreReplacedAndEveryLineOfTheRequestCar
   EXPECT_NE(server.process().stdout_text().find(R"("request_id":"framing-1")"), std::string::npos);
 }
 
+TEST(RefusalLog, EveryEndpointLogsItsRefusalsAtDebugWithTheReasonAndNoSecret) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  ServerProcess server(BOLTAUTH_BINARY, dir.path(), {"--log-format", "json", "--log-level", "debug"});
+  ASSERT_TRUE(server.demo_client_id());
+  const std::string id = *server.demo_client_id();
+  const std::string issuer = "http://127.0.0.1:" + std::to_string(server.port());
+  const std::string bad_secret = "not-the-secret-0123456789abcdefghij";
+  const std::string bad_token = "bogus-access-token-0123456789abcdef";
+  const std::string form_type = "application/x-www-form-urlencoded";
+  const std::string token_body = form({{"grant_type", "refresh_token"},
+                                       {"refresh_token", "bogus-refresh-token-0123456789"},
+                                       {"client_id", id},
+                                       {"client_secret", bad_secret}});
+  const std::string lifecycle_body = form({{"token", bad_token}});
+  const std::string authorize_bad_scope = "/v1/oauth/authorize?" + form({{"response_type", "code"},
+                                                                         {"client_id", id},
+                                                                         {"redirect_uri", issuer + "/demo/callback"},
+                                                                         {"scope", "nonsense.scope"},
+                                                                         {"state", "state-value-0123456789"},
+                                                                         {"code_challenge", std::string(43, 'c')},
+                                                                         {"code_challenge_method", "S256"}});
+  struct Case {
+    std::string method, target, body, content_type;
+    Headers headers;
+  };
+  const std::vector<Case> cases{
+      {"POST", "/v1/oauth/token", token_body, form_type, {}},
+      {"POST", "/v3/oauth/token", token_body, form_type, {}},
+      {"POST", "/oauth2/token", token_body, form_type, {}},
+      {"POST", "/v1/oauth/introspect", lifecycle_body, form_type, {}},
+      {"POST", "/v1/oauth/revoke", lifecycle_body, form_type, {}},
+      {"GET", "/v1/oauth/userinfo", "", "", {{"Authorization", "Bearer " + bad_token}}},
+      {"GET", "/v1/account", "", "", {{"Authorization", "Bearer " + bad_token}}},
+      {"PATCH", "/v1/account/profile", "{}", "application/json", {{"Authorization", "Bearer " + bad_token}}},
+      {"POST", "/v1/testing/shopper/create", "{}", "application/json", {{"X-API-Key", bad_secret}}},
+      {"GET", "/v1/oauth/authorize?client_id=nobody&response_type=code", "", "", {}},
+      {"GET", authorize_bad_scope, "", "", {}},
+      {"POST", "/v1/oauth/login-email", form({{"login", "no-such-login"}, {"email", "a@example.com"}}), form_type, {}},
+      {"POST", "/v1/oauth/login-otp", form({{"login", "no-such-login"}, {"otp", "123456"}}), form_type, {}},
+      {"POST", "/v1/oauth/login-resend", form({{"login", "no-such-login"}}), form_type, {}},
+      {"POST", "/.well-known/openid-configuration", "", "", {}},
+      {"POST", "/v1/oauth/jwks.json", "", "", {}},
+      {"POST", "/health", "", "", {}},
+      {"POST", "/healthz", "", "", {}},
+      {"POST", "/readyz", "", "", {}},
+      {"POST", "/metrics", "", "", {}},
+      {"GET", "/no/such/path", "", "", {}},
+  };
+  HttpClient http(server.port());
+  std::map<std::string, std::string> expected;  // request id -> what was sent
+  int n = 0;
+  for (const auto& c : cases) {
+    const std::string rid = "refusal-" + std::to_string(++n);
+    Headers headers = c.headers;
+    headers.emplace_back("X-Request-Id", rid);
+    if (!c.content_type.empty()) headers.emplace_back("Content-Type", c.content_type);
+    auto res = http.request(c.method, c.target, headers, c.body);
+    EXPECT_TRUE(res.status >= 400 ||
+                (res.status / 100 == 3 && res.header("location")->find("error=") != std::string::npos))
+        << c.method << " " << c.target << ": " << res.status << " " << res.body;
+    expected[rid] = c.method + " " + c.target;
+  }
+  HttpClient raw(server.port());
+  EXPECT_EQ(raw.raw("POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\nX-Request-Id: refusal-framing\r\n"
+                    "Transfer-Encoding: gzip, chunked\r\n\r\n")
+                .status,
+            501);
+  expected["refusal-framing"] = "a framing refusal";
+
+  std::map<std::string, boost::json::object> refused;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline && refused.size() < expected.size()) {
+    refused.clear();
+    for (const auto& l : server.process().stdout_lines())
+      if (auto o = json_line(l); o && str(*o, "msg") == "refused") refused[str(*o, "request_id")] = *o;
+    std::this_thread::sleep_for(20ms);
+  }
+  for (const auto& [rid, what] : expected) {
+    auto it = refused.find(rid);
+    ASSERT_NE(it, refused.end()) << "no refusal line for " << what << "\n" << server.process().stdout_text();
+    const auto& o = it->second;
+    EXPECT_EQ(str(o, "level"), "debug");
+    EXPECT_TRUE(o.contains("status") && o.at("status").is_number());
+    // The reason: an error code, or at least the answer's own description.
+    EXPECT_TRUE(str(o, "error") != "-" || !str(o, "error_description").empty())
+        << what << ": " << boost::json::serialize(o);
+  }
+  const auto log = server.process().stdout_text();
+  for (const std::string& s :
+       {bad_secret, bad_token, std::string("bogus-refresh-token-0123456789"), std::string("state-value-0123456789")})
+    EXPECT_EQ(log.find(s), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace boltauth::testing
