@@ -1,4 +1,5 @@
 #include "http/http_server.hpp"
+#include "http/request_id.hpp"
 #include "http/trusted_proxies.hpp"
 
 #include <sys/resource.h>
@@ -205,15 +206,26 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec) {
     first_ = false;
     started_ = std::chrono::steady_clock::now();
+    client_address_ = remote_;
+    client_id_.clear();
+    request_id_.clear();
     if (parser_->is_header_done()) {
-      const std::string_view target = parser_->get().target();
+      const auto& header = parser_->get();
+      const std::string_view target = header.target();
       path_.assign(target.substr(0, target.find('?')));  // reuses the buffer: no allocation once warm
-      method_.assign(parser_->get().method_string());
+      method_.assign(header.method_string());
+      // One acceptable id from the client is kept (a caller's trace goes on here); none, several or a bad one:
+      // a new id.
+      if (header.count("X-Request-Id") == 1) {
+        const std::string_view id = header["X-Request-Id"];
+        if (acceptable_request_id(id)) request_id_.assign(id);
+      }
     } else {
       // Nothing usable was read (garbage, an oversized header): the observer sees an empty method and path.
       path_.clear();
       method_.clear();
     }
+
     if (ec) return on_read(ec);
     if (auto refusal = framing_refusal(parser_->get()))
       return write_error(refusal->status, "invalid_request", refusal->description);
@@ -262,6 +274,11 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& field : req) request.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
     request.body = std::move(req.body());
     request.remote_address = forwarded_client(request);
+    client_address_ = request.remote_address;
+    if (request_id_.empty()) request_id_ = new_request_id();
+    std::erase_if(request.headers, [](const auto& h) { return h.first == "x-request-id"; });
+    request.headers.emplace_back("x-request-id", request_id_);
+    if (server_.pipeline.client_of) client_id_ = server_.pipeline.client_of(request);
     const bool keep_alive = req.keep_alive() && keep_alive_allowed_;
     const unsigned version = req.version();
     const bool head = req.method() == bhttp::verb::head;
@@ -313,6 +330,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(Response res) {
+    if (request_id_.empty()) request_id_ = new_request_id();  // refused before its header was read
+    res.set("X-Request-Id", request_id_);
     if (server_.pipeline.observe) {
       Exchange exchange;
       exchange.method = method_;
@@ -322,6 +341,11 @@ class Session : public std::enable_shared_from_this<Session> {
       exchange.body_bytes = res.body().size();
       exchange.micros =
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count();
+      exchange.request_id = request_id_;
+      exchange.remote_address = client_address_;
+      exchange.client_id = client_id_;
+      exchange.location = res[bhttp::field::location];
+      exchange.www_authenticate = res[bhttp::field::www_authenticate];
       server_.pipeline.observe(exchange);
     }
     response_ = std::make_shared<Response>(std::move(res));
@@ -347,6 +371,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> response_;
   std::string remote_;
+  std::string client_address_;  // remote_, or the client behind a trusted proxy
+  std::string client_id_;
+  std::string request_id_;
   std::string method_;
   std::string path_;
   std::chrono::steady_clock::time_point started_{};

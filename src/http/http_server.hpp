@@ -49,7 +49,12 @@ struct Exchange {
   unsigned status = 0;
   std::string_view body;  // the answer's body (error answers carry their error code in it)
   std::size_t body_bytes = 0;
-  std::int64_t micros = 0;  // from the end of the request header to the answer being handed to the socket
+  std::int64_t micros = 0;            // from the end of the request header to the answer being handed to the socket
+  std::string_view request_id;        // the X-Request-Id echoed in the answer
+  std::string_view remote_address;    // the client's, through the trusted proxies
+  std::string_view client_id;         // Pipeline::client_of's answer; empty when unknown
+  std::string_view location;          // the answer's Location header, if any
+  std::string_view www_authenticate;  // the answer's WWW-Authenticate header, if any
 };
 
 struct Pipeline {
@@ -60,8 +65,13 @@ struct Pipeline {
   /// Called on the connection's I/O thread for every answer, refusals of malformed requests included. Must be
   /// cheap and must not throw (it runs on the hot path).
   std::function<void(const Exchange&)> observe;
+  /// The client a request names, for Exchange::client_id (never a secret). Called on the I/O thread; empty: none.
+  std::function<std::string(const core::Request&)> client_of;
 };
 
+/// Every request gets an id: the client's `X-Request-Id` when it is acceptable (acceptable_request_id), else a new
+/// one. The handler sees it as the request's only `x-request-id` header, and every answer carries it back.
+///
 /// HTTP/1.1 with keep-alive on Boost.Beast. Beast and Asio stay behind this header (compile once, architecture.md).
 /// One io_context per I/O thread: a connection lives on one thread for its whole life, so its handlers need no
 /// strand and no lock; the acceptor deals connections round-robin.

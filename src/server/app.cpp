@@ -14,8 +14,10 @@
 
 #include "core/janitor.hpp"
 #include "core/responses.hpp"
+#include "server/access_log.hpp"
 #include "server/db_key_material.hpp"
 #include "server/key_files.hpp"
+#include "server/logging.hpp"
 #include "server/master_key.hpp"
 #include "server/metrics.hpp"
 #include "store/postgres/pg_stores.hpp"
@@ -346,9 +348,11 @@ std::uint16_t App::start() {
   http::Pipeline pipeline;
   pipeline.place = [shared = services_->shared_store()](const core::Request& r) { return place(r, shared); };
   pipeline.gate = &services_->commit_gate();
-  pipeline.observe = [this](const http::Exchange& e) {
+  pipeline.observe = [this, quiet = options_.quiet](const http::Exchange& e) {
     metrics_->record_request(e.path, e.status, e.body, e.body_bytes, e.micros);
+    if (!quiet) log_exchange(e);
   };
+  if (!options_.quiet) pipeline.client_of = client_named;
   pipeline.commit_failed = [this](const core::Request& r) {
     metrics_->store_error();
     // Nothing of the request was kept: the same answer as a transient storage failure (Provider::handle).
@@ -363,6 +367,8 @@ std::uint16_t App::start() {
   http_ = std::make_unique<http::HttpServer>(
       options_.server,
       [this](const core::Request& r) {
+        // Every line logged while this request is handled names it (the HTTP layer always sets the header).
+        const RequestLogScope log_scope(r.header("x-request-id").value_or(std::string_view()));
         if (auto answer = probe(r, *services_)) return std::move(*answer);
         if (r.path == "/metrics") return metrics_response(r);
         core::Response out = provider_->handle(r);

@@ -51,6 +51,9 @@ struct AppOptions {
   base::Clock* clock = nullptr;           // null: the system clock
   base::Random* random = nullptr;         // null: the kernel CSPRNG
   bool quiet = false;                     // no log lines (tests)
+  /// `serve` logging: "text" or "json" lines, at "error", "warn", "info" or "debug" (refusals and their reasons).
+  std::string log_format = "text";
+  std::string log_level = "info";
   /// One-time login codes: "file" (<data_dir>/outbox/otp.jsonl, the default) or "smtp".
   std::string otp_delivery = "file";
   mail::SmtpOptions smtp;

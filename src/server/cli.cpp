@@ -21,6 +21,7 @@
 #include "server/config_loader.hpp"
 #include "server/key_files.hpp"
 #include "server/key_material.hpp"
+#include "server/logging.hpp"
 #include "server/master_key.hpp"
 #include "server/systemd_notify.hpp"
 #include "store/postgres/pg_database.hpp"
@@ -326,9 +327,13 @@ int run_cli(int argc, char** argv) {
   serve->add_option("--issuer", issuer, "issuer URL (default http://HOST:PORT)");
   serve->add_option("--mode", mode, "sandbox (default) or production");
   serve->add_option("--threads", threads, "I/O threads, 1..1024 (default: one per core)")->check(CLI::Range(1, 1024));
-  std::string log_level = "info";
-  serve->add_option("--log-level", log_level, "error, warn, info (default) or debug (logs why requests were refused)")
-      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+  std::string log_level, log_format;
+  serve
+      ->add_option("--log-level", log_level,
+                   "error, warn, info (default: one access line per request) or debug (also why requests were refused)")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));  // BOLTAUTH_LOG_LEVEL: load_config_env
+  serve->add_option("--log-format", log_format, "text (default) or json (one JSON object per line)")
+      ->check(CLI::IsMember({"text", "json"}));  // BOLTAUTH_LOG_FORMAT: load_config_env
 
   // config show: the settings serve would run with, and where each came from.
   auto* config_cmd = app.add_subcommand("config", "Show the effective settings");
@@ -562,6 +567,11 @@ int run_cli(int argc, char** argv) {
       flag("--master-key-file", "master_key_file");
       flag("--store-connections", "store_connections");
       flag("--trusted-proxy", "trusted_proxies");
+      // Flags win over the environment and the config file.
+      if (!log_level.empty()) options.log_level = log_level;
+      flag("--log-level", "log_level");
+      if (!log_format.empty()) options.log_format = log_format;
+      flag("--log-format", "log_format");
     };
     if (*config_show) {
       serve_settings();
@@ -586,7 +596,7 @@ int run_cli(int argc, char** argv) {
     }
     if (*serve) {
       serve_settings();
-      spdlog::set_level(spdlog::level::from_str(log_level));
+      configure_logging(*parse_log_format(options.log_format), options.log_level);
       for (const auto& v : unknown_env) spdlog::warn("{} names no setting; ignored", v);
       App server(options);
       const auto port = server.start();

@@ -1,8 +1,10 @@
 #include "server/config_loader.hpp"
 
 #include <toml++/toml.h>
+
 #include <set>
 #include <stdexcept>
+#include "server/logging.hpp"
 
 #include "store/postgres/pg_database.hpp"
 
@@ -74,6 +76,8 @@ const std::set<std::string>& top_keys() {
                                              "store_connections",
                                              "master_key_file",
                                              "trusted_proxies",
+                                             "log_format",
+                                             "log_level",
                                              "limits",
                                              "login",
                                              "smtp"};
@@ -154,7 +158,16 @@ void apply_table(const toml::table& table, AppOptions& o, const std::string& ori
         throw std::runtime_error("store_connections must be in 1..1000");
     } else if (key == "master_key_file")
       o.master_key_file = need<std::string>(node, key);
-    else if (key == "trusted_proxies") {
+    else if (key == "log_format") {
+      auto v = need<std::string>(node, key);
+      if (!parse_log_format(v)) throw std::runtime_error("log_format must be text or json");
+      o.log_format = std::move(v);
+    } else if (key == "log_level") {
+      auto v = need<std::string>(node, key);
+      if (v != "error" && v != "warn" && v != "info" && v != "debug")
+        throw std::runtime_error("log_level must be error, warn, info or debug");
+      o.log_level = std::move(v);
+    } else if (key == "trusted_proxies") {
       const auto* list = node.as_array();
       if (!list) throw std::runtime_error("config key 'trusted_proxies' must be an array of CIDR strings");
       o.server.trusted_proxies.clear();
@@ -241,7 +254,8 @@ void apply_table(const toml::table& table, AppOptions& o, const std::string& ori
 // Keys whose value is a string (an environment value is taken as is) and the one list (comma separated there).
 const std::set<std::string> kStringKeys = {"listen",      "data_dir",  "issuer",          "mode",
                                            "error_style", "store_url", "master_key_file", "login.otp_delivery",
-                                           "smtp.url",    "smtp.from", "smtp.username",   "smtp.password"};
+                                           "smtp.url",    "smtp.from", "smtp.username",   "smtp.password",
+                                           "log_format",  "log_level"};
 
 }  // namespace
 
@@ -345,6 +359,8 @@ std::vector<std::pair<std::string, std::string>> effective_settings(const AppOpt
       {"janitor_interval", num(o.janitor_interval)},
       {"janitor_batch", num(o.janitor_batch)},
       {"busy_timeout_ms", num(o.busy_timeout_ms)},
+      {"log_level", o.log_level},
+      {"log_format", o.log_format},
       {"store_url", o.store_url.empty() ? std::string() : store::postgres::redact_url(o.store_url)},
       {"store_connections", num(o.store_connections)},
       {"master_key_file", o.master_key_file.string()},

@@ -111,6 +111,19 @@ TEST_F(ConfigLoaderTest, ReadsKeyThrottleAndJanitorKeys) {
   EXPECT_FALSE(o.config.validate().empty());
 }
 
+TEST_F(ConfigLoaderTest, ReadsLogFormatAndLevel) {
+  AppOptions o;
+  EXPECT_EQ(o.log_format, "text");
+  EXPECT_EQ(o.log_level, "info");
+  load_config_file(write("log_format = \"json\"\nlog_level = \"debug\"\n"), o);
+  EXPECT_EQ(o.log_format, "json");
+  EXPECT_EQ(o.log_level, "debug");
+  EXPECT_THROW(load_config_file(write("log_format = \"xml\"\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("log_level = \"trace\"\n"), o), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("log_format = 1\n"), o), std::runtime_error);
+  EXPECT_EQ(o.log_format, "json");  // a refused value changes nothing
+}
+
 TEST(ConfigValidateTest, RejectsUnsafeValues) {
   core::Config c;
   EXPECT_TRUE(c.validate().empty());
