@@ -2,6 +2,7 @@
 #include "http/request_id.hpp"
 #include "http/trusted_proxies.hpp"
 
+#include <csignal>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -507,6 +508,13 @@ void HttpServer::run_until_signal(const std::function<void()>& on_stopping) {
     }
     s.wait_cv.notify_all();
   });
+  // The caller may have blocked these until now so that none arrives before the handler above exists; a
+  // pending one is delivered here, to this thread, and handled like any later one.
+  sigset_t stop_signals;
+  ::sigemptyset(&stop_signals);
+  ::sigaddset(&stop_signals, SIGTERM);
+  ::sigaddset(&stop_signals, SIGINT);
+  ::pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   {
     std::unique_lock lock(s.wait_mutex);
     s.wait_cv.wait(lock, [&s] { return s.wake_waiter; });

@@ -1,5 +1,6 @@
 #include "server/cli.hpp"
 
+#include <csignal>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -598,6 +599,14 @@ int run_cli(int argc, char** argv) {
       serve_settings();
       configure_logging(*parse_log_format(options.log_format), options.log_level);
       for (const auto& v : unknown_env) spdlog::warn("{} names no setting; ignored", v);
+      // SIGTERM/SIGINT wait, blocked in this thread and every thread started from here on, until
+      // run_until_signal() has its handler in place: a stop asked for while starting drains like any other
+      // instead of killing the process by the default action.
+      sigset_t stop_signals;
+      ::sigemptyset(&stop_signals);
+      ::sigaddset(&stop_signals, SIGTERM);
+      ::sigaddset(&stop_signals, SIGINT);
+      ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
       App server(options);
       const auto port = server.start();
       const std::string base = issuer_for(options.server.host, port, true);
