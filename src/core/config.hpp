@@ -46,8 +46,16 @@ struct Config {
   std::uint32_t otp_sends_per_ip_per_hour = 20;
   std::uint32_t otp_attempts_per_ip_per_hour = 50;
 
+  /// The login pages' look (`[branding]`), on every page: the service's name, a logo (an https URL, or http on
+  /// loopback) and the accent colour of buttons and links (#rgb or #rrggbb).
+  std::string brand_name = "boltauth";
+  std::string brand_logo_url;
+  std::string brand_accent_color = "#3a3aff";
+
   /// Empty when valid, else a sentence naming the bad setting.
   std::string validate() const;
+  /// The `[branding]` part of validate().
+  std::string validate_branding() const;
 };
 
 }  // namespace boltauth::core

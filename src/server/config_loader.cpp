@@ -4,6 +4,7 @@
 
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 #include "server/logging.hpp"
 
 #include "store/postgres/pg_database.hpp"
@@ -41,6 +42,10 @@ namespace {
 
 template <class T>
 T need(const toml::node& node, const std::string& key) {
+  // An integer key takes a TOML integer only: toml++ converts a float such as 1e94 to an integer without a range
+  // check (undefined behaviour, found by fuzzing), and 2.5 seconds is not a setting anyone means.
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    if (!node.is_integer()) throw std::runtime_error("config key '" + key + "' must be an integer");
   auto v = node.value<T>();
   if (!v) throw std::runtime_error("config key '" + key + "' has the wrong type");
   return *v;
@@ -80,7 +85,8 @@ const std::set<std::string>& top_keys() {
                                              "log_level",
                                              "limits",
                                              "login",
-                                             "smtp"};
+                                             "smtp",
+                                             "branding"};
   return kTop;
 }
 
@@ -205,6 +211,22 @@ void apply_table(const toml::table& table, AppOptions& o, const std::string& ori
         else
           throw std::runtime_error("unknown config key '" + full + "'");
       }
+    } else if (key == "branding") {
+      const auto* branding = node.as_table();
+      if (!branding) throw std::runtime_error("'branding' must be a table");
+      for (const auto& [bk, bnode] : *branding) {
+        const std::string bkey(bk.str());
+        const std::string full = "branding." + bkey;
+        if (bkey == "name")
+          o.config.brand_name = need<std::string>(bnode, full);
+        else if (bkey == "logo_url")
+          o.config.brand_logo_url = need<std::string>(bnode, full);
+        else if (bkey == "accent_color")
+          o.config.brand_accent_color = need<std::string>(bnode, full);
+        else
+          throw std::runtime_error("unknown config key '" + full + "'");
+      }
+      if (auto bad = o.config.validate_branding(); !bad.empty()) throw std::runtime_error(bad);
     } else if (key == "smtp") {
       const auto* smtp = node.as_table();
       if (!smtp) throw std::runtime_error("'smtp' must be a table");
@@ -255,7 +277,8 @@ void apply_table(const toml::table& table, AppOptions& o, const std::string& ori
 const std::set<std::string> kStringKeys = {"listen",      "data_dir",  "issuer",          "mode",
                                            "error_style", "store_url", "master_key_file", "login.otp_delivery",
                                            "smtp.url",    "smtp.from", "smtp.username",   "smtp.password",
-                                           "log_format",  "log_level"};
+                                           "log_format",  "log_level", "branding.name", "branding.logo_url",
+                                           "branding.accent_color"};
 
 }  // namespace
 
@@ -283,13 +306,13 @@ std::vector<std::string> load_config_env(AppOptions& o, const char* const* env, 
     // BOLTAUTH_TEST_* belong to the test suite; BOLTAUTH_LOGIN_OTP_TTL is [login] otp_ttl.
     if (name.rfind("test_", 0) == 0) continue;
     std::string section, key = name;
-    for (const char* s : {"login", "smtp", "limits"})
+    for (const char* s : {"login", "smtp", "limits", "branding"})
       if (name.rfind(std::string(s) + "_", 0) == 0) {
         section = s;
         key = name.substr(section.size() + 1);
       }
     const std::string full = section.empty() ? key : section + "." + key;
-    if ((section.empty() && (!top_keys().count(key) || key == "login" || key == "smtp" || key == "limits"))) {
+    if ((section.empty() && (!top_keys().count(key) || key == "login" || key == "smtp" || key == "limits" || key == "branding"))) {
       unknown.push_back(variable);
       continue;
     }
@@ -380,6 +403,9 @@ std::vector<std::pair<std::string, std::string>> effective_settings(const AppOpt
       {"login.otp_sends_per_email_per_hour", num(c.otp_sends_per_email_per_hour)},
       {"login.otp_sends_per_ip_per_hour", num(c.otp_sends_per_ip_per_hour)},
       {"login.otp_attempts_per_ip_per_hour", num(c.otp_attempts_per_ip_per_hour)},
+      {"branding.name", c.brand_name},
+      {"branding.logo_url", c.brand_logo_url},
+      {"branding.accent_color", c.brand_accent_color},
       {"smtp.url", o.smtp.url},
       {"smtp.from", o.smtp.from},
       {"smtp.username", o.smtp.username},

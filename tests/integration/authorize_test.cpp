@@ -848,3 +848,128 @@ TEST_F(AuthorizeTest, AnOverlongStateIsNeverEchoed) {
 
 }  // namespace
 }  // namespace boltauth::testing
+
+namespace boltauth::testing {
+namespace {
+
+// --- The login pages: the service's look, and a way back when a login cannot go on ------------------------------
+
+TEST_F(AuthorizeTest, PagesCarryTheDefaultServiceNameAndNoImageSource) {
+  Browser b(server);
+  auto page = b.get(authorize_target(base()));
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<title>Log in \xC2\xB7 boltauth</title>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("<span class=\"brand\">boltauth</span>"), std::string::npos);
+  EXPECT_NE(page.body.find("--accent:#3a3aff"), std::string::npos);
+  EXPECT_EQ(page.body.find("<img"), std::string::npos);
+  EXPECT_EQ(page.header("content-security-policy")->find("img-src"), std::string::npos);
+}
+
+
+TEST(BrandingTest, NameLogoAndAccentAreOnEveryPageAndTheLogoAloneIsAllowedByTheCsp) {
+  TestServer server([](server::AppOptions& o) {
+    o.config.brand_name = "Acme <Pay>";
+    o.config.brand_logo_url = "https://cdn.acme.example/logo.png?v=2&s=64";
+    o.config.brand_accent_color = "#0a7d33";
+  });
+  const auto client = server.create_client({kCb});
+  const auto pkce = make_pkce();
+  Browser b(server);
+  auto page = b.get(authorize_target({{"response_type", "code"},
+                                      {"client_id", client.client.id},
+                                      {"redirect_uri", kCb},
+                                      {"scope", "openid"},
+                                      {"code_challenge", pkce.challenge},
+                                      {"code_challenge_method", "S256"}}));
+  ASSERT_EQ(page.status, 200) << page.body;
+  // The name is text (escaped), the logo an image of that exact URL, the colour the page's accent.
+  EXPECT_NE(page.body.find("<title>Log in \xC2\xB7 Acme &lt;Pay&gt;</title>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("<span class=\"brand\">Acme &lt;Pay&gt;</span>"), std::string::npos);
+  EXPECT_NE(page.body.find("<img src=\"https://cdn.acme.example/logo.png?v=2&amp;s=64\""), std::string::npos);
+  EXPECT_NE(page.body.find(":root{--accent:#0a7d33}"), std::string::npos);
+  EXPECT_NE(page.header("content-security-policy")->find("; img-src https://cdn.acme.example/logo.png?v=2&s=64;"),
+            std::string::npos)
+      << *page.header("content-security-policy");
+  // The code page and the dead ends carry it too.
+  auto otp = b.post("/v1/oauth/login-email", form({{"login", login_handle(page)}, {"email", "a@example.com"}}));
+  ASSERT_EQ(otp.status, 200) << otp.body;
+  EXPECT_NE(otp.body.find("<span class=\"brand\">Acme &lt;Pay&gt;</span>"), std::string::npos);
+  auto dead = b.get("/v1/oauth/authorize?client_id=nobody&response_type=code");
+  EXPECT_EQ(dead.status, 400);
+  EXPECT_NE(dead.body.find("<span class=\"brand\">Acme &lt;Pay&gt;</span>"), std::string::npos);
+  EXPECT_NE(dead.body.find("cdn.acme.example/logo.png"), std::string::npos);
+}
+
+TEST(BrandingTest, ValuesThatCouldBreakOutOfThePageAreRefused) {
+  core::Config c;
+  EXPECT_EQ(c.validate(), "");
+  const auto refused = [](auto change) {
+    core::Config k;
+    change(k);
+    return !k.validate().empty();
+  };
+  EXPECT_TRUE(refused([](core::Config& k) { k.brand_accent_color = "red;}body{display:none"; }));
+  EXPECT_TRUE(refused([](core::Config& k) { k.brand_accent_color = "#12345"; }));
+  EXPECT_TRUE(refused([](core::Config& k) { k.brand_logo_url = "javascript:alert(1)"; }));
+  EXPECT_TRUE(refused([](core::Config& k) { k.brand_logo_url = "http://cdn.example/logo.png"; }));
+  EXPECT_TRUE(refused([](core::Config& k) { k.brand_logo_url = "https://cdn.example/a.png; script-src *"; }));
+  EXPECT_TRUE(refused([](core::Config& k) { k.brand_logo_url = "https://cdn.example/\"onerror=\"x"; }));
+  EXPECT_TRUE(refused([](core::Config& k) { k.brand_name = ""; }));
+  EXPECT_TRUE(refused([](core::Config& k) { k.brand_name = "a\nb"; }));
+  EXPECT_FALSE(refused([](core::Config& k) { k.brand_logo_url = "http://127.0.0.1:9000/logo.svg"; }));
+  EXPECT_FALSE(refused([](core::Config& k) { k.brand_accent_color = "#ABC"; }));
+}
+
+TEST_F(AuthorizeTest, AnExpiredLoginLinksBackToTheMerchantWithAnError) {
+  Browser b(server);
+  auto page = b.get(authorize_target(base("st-42")));
+  ASSERT_EQ(page.status, 200);
+  server.clock().advance(server.app().config().login_request_ttl + 1);
+  auto r = b.post("/v1/oauth/login-email", form({{"login", login_handle(page)}, {"email", "a@example.com"}}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_FALSE(r.header("location")) << "the shopper chooses to go back; nothing redirects by itself";
+  EXPECT_NE(r.body.find("Login expired"), std::string::npos);
+  EXPECT_NE(r.body.find(">Back to " + client.client.name + "</a>"), std::string::npos) << r.body;
+  const auto at = r.body.find("id=\"back\" href=\"");
+  ASSERT_NE(at, std::string::npos) << r.body;
+  const auto start = at + 16;
+  const std::string href = r.body.substr(start, r.body.find('"', start) - start);
+  // The registered redirect URI with an error, the state and the issuer: never a code or the login handle.
+  EXPECT_EQ(href.rfind(kCb + "?error=access_denied&amp;error_description=", 0), 0u) << href;
+  EXPECT_NE(href.find("&amp;state=st-42"), std::string::npos) << href;
+  EXPECT_NE(href.find("&amp;iss="), std::string::npos) << href;
+  EXPECT_EQ(href.find("code="), std::string::npos) << href;
+  EXPECT_EQ(href.find(login_handle(page)), std::string::npos) << href;
+  EXPECT_EQ(outbox_count(server), 0u);
+}
+
+TEST_F(AuthorizeTest, ALoginFromAnotherBrowserAlsoGetsTheWayBackButNoCode) {
+  Browser a(server), b(server);
+  auto page = a.get(authorize_target(base()));
+  auto r = b.post("/v1/oauth/login-email", form({{"login", login_handle(page)}, {"email", "x@example.com"}}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("started in another browser"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("href=\"" + kCb + "?error=access_denied"), std::string::npos) << r.body;
+}
+
+TEST_F(AuthorizeTest, AnExpiredWebMessageLoginSaysToGoBackToTheMerchantsPage) {
+  Browser b(server);
+  auto page = b.get(authorize_target(with(base(), "response_mode", "web_message")));
+  ASSERT_EQ(page.status, 200);
+  server.clock().advance(server.app().config().login_request_ttl + 1);
+  auto r = b.post("/v1/oauth/login-email", form({{"login", login_handle(page)}, {"email", "a@example.com"}}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("Close this window and start again from " + client.client.name), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("href="), std::string::npos);
+}
+
+TEST_F(AuthorizeTest, AnUnknownLoginStillSaysToGoBackToTheSite) {
+  Browser b(server);
+  (void)b.get(authorize_target(base()));
+  auto r = b.post("/v1/oauth/login-email", form({{"login", std::string(43, 'x')}, {"email", "a@example.com"}}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("Go back to the site you came from"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace boltauth::testing

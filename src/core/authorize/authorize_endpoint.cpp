@@ -411,14 +411,15 @@ class Flow {
     const auto login = params_.get("login");
     std::optional<model::LoginRequest> pending;
     if (login && login->size() <= 64) pending = d_.logins.find_request(d_.minter.storage_hash(*login));
-    if (!pending || pending->expires_at <= now_)
-      return page_error(400, "Login expired", "This login has expired or is unknown.");
+    if (!pending) return page_error(400, "Login expired", "This login has expired or is unknown.");
+    if (pending->expires_at <= now_)
+      return expired_page(*pending, "This login took too long and has expired.");
     if (!pending->browser_hash.empty()) {
       const auto browser =
           find_cookie(request_, pending->response_mode == "web_message" ? AuthorizeEndpoint::kLoginCookie
                                                                         : AuthorizeEndpoint::kBrowserCookie);
       if (!browser || !base::constant_time_equal(d_.minter.storage_hash(*browser), pending->browser_hash))
-        return page_error(400, "Login expired", "This login was started in another browser.");
+        return expired_page(*pending, "This login was started in another browser.");
     }
     auto client = d_.registry.resolve(pending->client_id);
     if (!client) return page_error(400, "Unknown client", "This merchant is no longer registered.");
@@ -429,6 +430,28 @@ class Flow {
     web_message_ = pending_.response_mode == "web_message";
     handle = std::string(*login);
     return std::nullopt;
+  }
+
+  // A login that cannot go on but whose merchant is known: the page links back to the merchant's registered
+  // redirect URI with an error (RFC 6749 section 4.1.2.1: access_denied), so the shopper is not stranded and the
+  // merchant can start a new login. Nothing else travels on that link: no code, no login handle. A web_message
+  // login's merchant page is still open behind the popup or around the frame: the page says to go back there.
+  Response expired_page(const model::LoginRequest& pending, std::string_view message) {
+    auto client = d_.registry.resolve(pending.client_id);
+    if (!client) return page_error(400, "Login expired", message);
+    const std::string merchant = client->name;
+    if (pending.response_mode == "web_message")
+      return page_error(400, "Login expired",
+                        std::string(message) + " Close this window and start again from " + merchant + ".");
+    web_message_ = false;
+    client_ = *client;
+    redirect_uri_ = pending.redirect_uri;
+    state_ = pending.state;
+    const std::string back = location({{"error", "access_denied"},
+                                       {"error_description", "The login expired before it was finished."},
+                                       {"state", state_},
+                                       {"iss", d_.config.issuer}});
+    return page(400, error_page(base_context(), "Login expired", message, back, "Back to " + merchant));
   }
 
   std::string otp_material(std::string_view otp) const { return "otp:" + pending_.id_hash + ":" + std::string(otp); }
@@ -519,6 +542,15 @@ class Flow {
   // RFC 6749 section 4.1.2: parameters added to the query of the registered URI (which keeps its own query,
   // checklist C3); RFC 9207: iss on every response. 303 so the browser never re-posts the login form (C8).
   Response redirect(const std::vector<std::pair<std::string, std::string>>& items) {
+    Response r;
+    r.status = 303;
+    r.content_type = "text/html; charset=utf-8";
+    security_headers(r, false);
+    r.with_header("Location", location(items));
+    return r;
+  }
+
+  std::string location(const std::vector<std::pair<std::string, std::string>>& items) const {
     std::string location = redirect_uri_;
     char sep = location.find('?') == std::string::npos ? '?' : '&';
     if (location.back() == '?' || location.back() == '&') sep = '\0';
@@ -528,23 +560,27 @@ class Flow {
       sep = '&';
       location += k + "=" + protocol::form_encode(v);
     }
-    Response r;
-    r.status = 303;
-    r.content_type = "text/html; charset=utf-8";
-    security_headers(r, false);
-    r.with_header("Location", location);
-    return r;
+    return location;
   }
 
   Response web_message(const boost::json::object& payload) {
     const std::string origin = boost::json::serialize(boost::json::string(origin_of(redirect_uri_)));
-    Response r = page(200, web_message_page(nonce_, origin, boost::json::serialize(payload)), true);
+    Response r = page(200, web_message_page(base_context(), origin, boost::json::serialize(payload)), true);
     return r;
   }
 
-  PageContext page_context(const std::string& handle) const {
+  // What every page shares: the CSP nonce and the service's look.
+  PageContext base_context() const {
     PageContext ctx;
     ctx.nonce = nonce_;
+    ctx.brand.name = d_.config.brand_name;
+    ctx.brand.logo_url = d_.config.brand_logo_url;
+    ctx.brand.accent_color = d_.config.brand_accent_color;
+    return ctx;
+  }
+
+  PageContext page_context(const std::string& handle) const {
+    PageContext ctx = base_context();
     ctx.client_name = client_.name;
     ctx.login = handle;
     ctx.valid_minutes = d_.config.otp_ttl / 60;
@@ -585,6 +621,8 @@ class Flow {
     if (form_targets == " ") form_targets.clear();
     std::string csp = "default-src 'none'; style-src 'nonce-" + nonce_ + "'";
     if (script) csp += "; script-src 'nonce-" + nonce_ + "'";
+    // The configured logo, that exact URL only (validated: no space, `;` or `,` to break out of the policy).
+    if (!d_.config.brand_logo_url.empty()) csp += "; img-src " + d_.config.brand_logo_url;
     // A login form's POST ends in a 303 to the client: its origin is a form target too.
     csp += "; form-action 'self'" + form_targets + "; frame-ancestors" + ancestors + "; base-uri 'none'";
     r.with_header("Content-Security-Policy", csp);
@@ -611,7 +649,7 @@ class Flow {
     web_message_ = false;
     client_ = model::Client{};
     redirect_uri_.clear();
-    return page(status, error_page(nonce_, title, message));
+    return page(status, error_page(base_context(), title, message));
   }
 
   AuthorizeEndpoint& e_;

@@ -64,25 +64,33 @@ h1{font-size:1.35rem;margin:0 0 .5rem}
 p{margin:.5rem 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
 input{width:100%;font:inherit;padding:.7rem .8rem;border:1px solid #8a8f98;border-radius:8px}
-input:focus,button:focus{outline:3px solid #5b7cff;outline-offset:2px}
+input:focus,button:focus,a:focus{outline:3px solid var(--accent);outline-offset:2px}
 input[aria-invalid=true]{border-color:#b00020}
-button{font:inherit;font-weight:600;width:100%;padding:.75rem;margin-top:1rem;border:0;border-radius:8px;background:#3a3aff;color:#fff;cursor:pointer}
-button.link{background:none;color:#3a3aff;width:auto;padding:.25rem 0;margin-top:.5rem;text-decoration:underline;font-weight:400}
+button,a.button{display:block;text-align:center;text-decoration:none;font:inherit;font-weight:600;width:100%;padding:.75rem;margin-top:1rem;border:0;border-radius:8px;background:var(--accent);color:#fff;cursor:pointer}
+button.link{display:inline;background:none;color:var(--accent);width:auto;padding:.25rem 0;margin-top:.5rem;text-decoration:underline;font-weight:400}
+a{color:var(--accent)}
+header{display:flex;align-items:center;gap:.6rem;margin:0 0 1.25rem;font-weight:600;color:#333}
+header img{height:32px;width:auto;max-width:8rem}
 .error{color:#b00020;font-weight:600}
 .notice{color:#1d5b2a}
 .merchant{color:#555;font-size:.95rem}
 .row{display:flex;gap:1rem;flex-wrap:wrap}
 )css";
 
-std::string head(const std::string& nonce, std::string_view title) {
+// Every page starts with the service's name (and logo): the shopper sees whose login this is.
+std::string head(const PageContext& ctx, std::string_view title) {
   std::string h =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<meta name=\"referrer\" content=\"no-referrer\"><title>";
-  h += html_escape(title);
-  h += "</title><style nonce=\"" + nonce + "\">";
+  h += html_escape(title) + " \xC2\xB7 " + html_escape(ctx.brand.name);
+  // The colour was validated as #rgb/#rrggbb (Config::validate_branding): nothing else reaches the stylesheet.
+  h += "</title><style nonce=\"" + ctx.nonce + "\">:root{--accent:" + ctx.brand.accent_color + "}";
   h += kStyle;
-  h += "</style></head><body><main>";
+  h += "</style></head><body><main><header>";
+  if (!ctx.brand.logo_url.empty())
+    h += "<img src=\"" + html_escape(ctx.brand.logo_url) + "\" alt=\"\" referrerpolicy=\"no-referrer\">";
+  h += "<span class=\"brand\">" + html_escape(ctx.brand.name) + "</span></header>";
   return h;
 }
 
@@ -103,7 +111,7 @@ std::string hidden_login(const PageContext& ctx) {
 }  // namespace
 
 std::string email_page(const PageContext& ctx) {
-  std::string p = head(ctx.nonce, "Log in");
+  std::string p = head(ctx, "Log in");
   p += "<h1>Log in</h1><p class=\"merchant\">to continue to <strong>" + html_escape(ctx.client_name) + "</strong></p>";
   p += messages(ctx, "email-error");
   // Relative action: the login steps are siblings of /v1/oauth/authorize, so a path prefix before it still works.
@@ -120,7 +128,7 @@ std::string email_page(const PageContext& ctx) {
 }
 
 std::string otp_page(const PageContext& ctx) {
-  std::string p = head(ctx.nonce, "Enter your code");
+  std::string p = head(ctx, "Enter your code");
   p += "<h1>Check your email</h1>";
   // The same sentence whether or not the address has an account (checklist C10).
   p += "<p>Enter the 6-digit code we sent to <strong>" + html_escape(ctx.email) + "</strong>. It is valid for " +
@@ -141,16 +149,21 @@ std::string otp_page(const PageContext& ctx) {
   return p;
 }
 
-std::string error_page(const std::string& nonce, std::string_view title, std::string_view message) {
-  std::string p = head(nonce, title);
+std::string error_page(const PageContext& ctx, std::string_view title, std::string_view message,
+                       std::string_view back_url, std::string_view back_label) {
+  std::string p = head(ctx, title);
   p += "<h1>" + html_escape(title) + "</h1><p role=\"alert\">" + html_escape(message) + "</p>";
-  p += "<p class=\"merchant\">Go back to the site you came from and start again.</p>";
+  if (!back_url.empty())
+    p += "<a class=\"button\" id=\"back\" href=\"" + html_escape(back_url) + "\">" + html_escape(back_label) + "</a>";
+  else
+    p += "<p class=\"merchant\">Go back to the site you came from and start again.</p>";
   p += kTail;
   return p;
 }
 
-std::string web_message_page(const std::string& nonce, std::string_view origin_json, std::string_view json) {
-  std::string p = head(nonce, "Logging in");
+std::string web_message_page(const PageContext& ctx, std::string_view origin_json, std::string_view json) {
+  const std::string& nonce = ctx.nonce;
+  std::string p = head(ctx, "Logging in");
   p += "<h1>Done</h1><p role=\"status\">You can close this window.</p>";
   // Only the registered origin may receive the result; never "*".
   p += "<script nonce=\"" + nonce + "\">(function(){var d=" + script_safe_json(json) +

@@ -95,6 +95,45 @@ TEST_F(ConfigLoaderTest, WrongTypesAndValuesAreRefused) {
   EXPECT_THROW(load_config_file(write("this is not toml ==\n"), o), std::runtime_error);
 }
 
+TEST_F(ConfigLoaderTest, FloatsForIntegerKeysAreRefusedNamingTheKey) {
+  // Found by fuzzing: 1e94 reached an unchecked float-to-integer conversion (undefined behaviour, caught by UBSan).
+  AppOptions o;
+  for (const char* text : {"[limits]\nbody_bytes = 1e94\n", "code_ttl = 300.0\n", "code_ttl = -1e30\n",
+                           "code_ttl = inf\n", "code_ttl = nan\n"}) {
+    try {
+      load_config_file(write(text), o);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("must be an integer"), std::string::npos) << text << ": " << e.what();
+    }
+  }
+}
+
+TEST_F(ConfigLoaderTest, ReadsTheBrandingTableAndItsEnvironmentVariables) {
+  AppOptions o;
+  ConfigSources sources;
+  load_config_file(write("[branding]\nname = \"Acme Pay\"\nlogo_url = \"https://cdn.acme.example/l.png\"\n"
+                         "accent_color = \"#0a7d33\"\n"),
+                   o, &sources);
+  EXPECT_EQ(o.config.brand_name, "Acme Pay");
+  EXPECT_EQ(o.config.brand_logo_url, "https://cdn.acme.example/l.png");
+  EXPECT_EQ(o.config.brand_accent_color, "#0a7d33");
+  EXPECT_EQ(sources["branding.name"].rfind("file ", 0), 0u);
+  const char* env[] = {"BOLTAUTH_BRANDING_NAME=Other Shop", "BOLTAUTH_BRANDING_ACCENT_COLOR=#123", nullptr};
+  EXPECT_TRUE(load_config_env(o, env, &sources).empty());
+  EXPECT_EQ(o.config.brand_name, "Other Shop");
+  EXPECT_EQ(o.config.brand_accent_color, "#123");
+  EXPECT_EQ(sources["branding.name"], "env BOLTAUTH_BRANDING_NAME");
+  bool listed = false;
+  for (const auto& [key, value] : effective_settings(o)) listed = listed || (key == "branding.name" && value == "Other Shop");
+  EXPECT_TRUE(listed);
+  AppOptions bad;
+  EXPECT_THROW(load_config_file(write("[branding]\naccent_color = \"red\"\n"), bad), std::runtime_error);
+  EXPECT_THROW(load_config_file(write("[branding]\nlogo = \"x\"\n"), bad), std::runtime_error);
+  const char* bad_env[] = {"BOLTAUTH_BRANDING_LOGO_URL=javascript:alert(1)", nullptr};
+  EXPECT_THROW(load_config_env(bad, bad_env), std::runtime_error);
+}
+
 TEST_F(ConfigLoaderTest, ReadsKeyThrottleAndJanitorKeys) {
   AppOptions o;
   load_config_file(write("key_activation_delay = 120\nclient_auth_max_failures = 3\nclient_auth_failure_window = 30\n"
