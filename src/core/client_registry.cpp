@@ -46,6 +46,8 @@ std::variant<CreatedClient, std::string> ClientRegistry::create_client(const Cli
   if (spec.name.empty() || spec.name.size() > 200) return std::string("name must be 1..200 characters");
   for (const auto& uri : spec.redirect_uris)
     if (!valid_redirect_uri(uri)) return "invalid redirect URI (absolute http(s), no fragment): " + uri;
+  for (const auto& uri : spec.post_logout_redirect_uris)
+    if (!valid_redirect_uri(uri)) return "invalid post-logout redirect URI (absolute http(s), no fragment): " + uri;
   std::vector<std::string> grants = spec.grant_types;
   if (grants.empty()) grants = {"authorization_code", "refresh_token"};
   for (const auto& g : grants) {
@@ -75,6 +77,7 @@ std::variant<CreatedClient, std::string> ClientRegistry::create_client(const Cli
   created.client_secret = minter_.mint(crypto::TokenKind::client_secret, random_);
   c.secret_hash = minter_.storage_hash(created.client_secret);
   c.redirect_uris = spec.redirect_uris;
+  c.post_logout_redirect_uris = spec.post_logout_redirect_uris;
   c.grant_types = std::move(grants);
   c.pkce_required = spec.pkce_required;
   c.created_at = clock_.now();

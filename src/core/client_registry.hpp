@@ -21,6 +21,7 @@ struct ClientSpec {
   std::vector<std::string> grant_types;                // empty: authorization_code + refresh_token
   std::string id_token_signed_response_alg = "RS256";  // RS256, ES256 or EdDSA
   bool pkce_required = true;
+  std::vector<std::string> post_logout_redirect_uris{};  // where /v1/oauth/logout may send the browser back
 };
 
 struct CreatedClient {

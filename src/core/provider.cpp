@@ -37,6 +37,7 @@ Provider::Provider(ProviderDeps deps)
   doc["userinfo_endpoint"] = iss + "/v1/oauth/userinfo";
   doc["introspection_endpoint"] = iss + "/v1/oauth/introspect";
   doc["revocation_endpoint"] = iss + "/v1/oauth/revoke";
+  doc["end_session_endpoint"] = iss + std::string(authorize::kLogoutPath);  // RP-Initiated Logout 1.0 section 2.1
   doc["response_types_supported"] = boost::json::array{"code"};
   doc["response_modes_supported"] = boost::json::array{"query", "web_message"};
   doc["authorization_response_iss_parameter_supported"] = true;  // RFC 9207
@@ -140,6 +141,11 @@ void Provider::add_routes() {
                [this](const Request& r, const Route&) { return authorize_.login_otp(r); }});
   routes_.add({std::string(authorize::kLoginResendPath), post, Dialect::html, false,
                [this](const Request& r, const Route&) { return authorize_.login_resend(r); }});
+  routes_.add({std::string(authorize::kLogoutPath),
+               {"GET", "POST"},
+               Dialect::html,
+               false,
+               [this](const Request& r, const Route&) { return authorize_.logout(r); }});
   if (d_.config.mode == Mode::sandbox) {
     routes_.add(
         {"/demo", get, Dialect::html, false, [this](const Request& r, const Route&) { return demo_.start(r); }});

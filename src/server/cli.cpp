@@ -46,6 +46,9 @@ boost::json::object client_json(const core::model::Client& c) {
   boost::json::array uris;
   for (const auto& u : c.redirect_uris) uris.emplace_back(u);
   o["redirect_uris"] = std::move(uris);
+  boost::json::array logout_uris;
+  for (const auto& u : c.post_logout_redirect_uris) logout_uris.emplace_back(u);
+  o["post_logout_redirect_uris"] = std::move(logout_uris);
   boost::json::array grants;
   for (const auto& g : c.grant_types) grants.emplace_back(g);
   o["grant_types"] = std::move(grants);
@@ -67,6 +70,7 @@ void print_client(const core::model::Client& c, const std::string* secret, bool 
   std::cout << "oidc id:       " << c.id << "   (client_id for standard OpenID Connect clients)\n";
   std::cout << "name:          " << c.name << "\n";
   for (const auto& u : c.redirect_uris) std::cout << "redirect_uri:  " << u << "\n";
+  for (const auto& u : c.post_logout_redirect_uris) std::cout << "post_logout:   " << u << "\n";
   std::cout << "grants:        ";
   for (std::size_t i = 0; i < c.grant_types.size(); ++i) std::cout << (i ? ", " : "") << c.grant_types[i];
   std::cout << "\n";
@@ -355,11 +359,13 @@ int run_cli(int argc, char** argv) {
   auto* client = app.add_subcommand("client", "Manage clients (merchants)");
   client->require_subcommand(1);
   std::string name, client_id;
-  std::vector<std::string> redirect_uris, grants;
+  std::vector<std::string> redirect_uris, grants, post_logout_uris;
   std::string id_token_alg = "RS256";
   auto* c_create = client->add_subcommand("create", "Register a client; prints its API key once");
   c_create->add_option("--name", name, "display name")->required();
   c_create->add_option("--redirect-uri", redirect_uris, "registered redirect URI (repeatable)");
+  c_create->add_option("--post-logout-redirect-uri", post_logout_uris,
+                       "where /v1/oauth/logout may send the browser back (repeatable)");
   c_create
       ->add_option("--grant,--grant-types", grants,
                    "allowed grant types (repeatable or comma separated: authorization_code, refresh_token, "
@@ -705,6 +711,7 @@ int run_cli(int argc, char** argv) {
     if (*c_create) {
       core::ClientSpec spec{name, redirect_uris, grants, id_token_alg};
       spec.pkce_required = !no_pkce;
+      spec.post_logout_redirect_uris = post_logout_uris;
       auto created = registry.create_client(spec);
       if (auto* err = std::get_if<std::string>(&created)) {
         std::cerr << "error: " << *err << "\n";

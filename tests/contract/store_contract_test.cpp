@@ -17,6 +17,7 @@ core::model::Client make_client(std::string_view id) {
   client.redirect_uris = {"https://" + name + ".example/callback", "http://127.0.0.1:8080/cb?a=1,2&b=\"q\"",
                           "https://xn--bcher-kva.example/\u00fc\\path"};
   client.grant_types = {"authorization_code", "refresh_token"};
+  client.post_logout_redirect_uris = {"https://" + name + ".example/bye", "https://x.example/?a=1,2"};
   client.created_at = t0 - 1000;
   client.id_token_signed_response_alg = "ES256";  // not the default: the column must round-trip
   return client;

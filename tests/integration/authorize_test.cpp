@@ -973,3 +973,152 @@ TEST_F(AuthorizeTest, AnUnknownLoginStillSaysToGoBackToTheSite) {
 
 }  // namespace
 }  // namespace boltauth::testing
+
+namespace boltauth::testing {
+namespace {
+
+// --- RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) -----------------------------------------------
+
+const std::string kBye = "https://merchant.example/bye";
+
+class LogoutTest : public IdTokenHintTest {
+ protected:
+  core::CreatedClient shop = [this] {
+    core::ClientSpec spec{"Logout shop", {kCb}, {}};
+    spec.post_logout_redirect_uris = {kBye, "https://merchant.example/bye?from=boltauth"};
+    auto created = server.app().registry().create_client(spec);
+    return std::get<core::CreatedClient>(created);
+  }();
+  Params shop_params(const std::string& state = "xyz") { return with(base(state), "client_id", shop.client.id); }
+  // Logs `b` in to `shop`; returns the shopper's id_token.
+  std::string log_in_to_shop(Browser& b) {
+    const auto location = login(b, shop_params());
+    Params body{{"grant_type", "authorization_code"},
+                {"code", param(query_params(location), "code")},
+                {"client_id", shop.client.id},
+                {"client_secret", shop.client_secret},
+                {"redirect_uri", kCb},
+                {"code_verifier", pkce.verifier}};
+    auto tokens = server.http().post_form("/v1/oauth/token", form(body));
+    EXPECT_EQ(tokens.status, 200) << tokens.body;
+    return std::string(tokens.json().as_object().at("id_token").as_string());
+  }
+  // Whether `b` still has a live session: prompt=none answers with a code only then.
+  bool has_session(Browser& b) {
+    auto r = b.get(authorize_target(with(shop_params("probe"), "prompt", "none")));
+    EXPECT_EQ(r.status, 303);
+    return !location_param(r, "code").empty();
+  }
+  static bool clears_session_cookie(const Browser& b) {
+    for (const auto& c : b.last_set_cookies())
+      if (c.rfind("boltauth_session=;", 0) == 0 && c.find("Max-Age=0") != std::string::npos) return true;
+    return false;
+  }
+};
+
+TEST_F(LogoutTest, DiscoveryAdvertisesTheEndSessionEndpoint) {
+  auto doc = server.http().get("/.well-known/openid-configuration").json().as_object();
+  EXPECT_EQ(doc.at("end_session_endpoint").as_string(), server.issuer() + "/v1/oauth/logout");
+}
+
+TEST_F(LogoutTest, AHintNamingTheSessionsShopperEndsTheSessionAndGoesBackWithState) {
+  Browser b(server);
+  const auto id_token = log_in_to_shop(b);
+  ASSERT_TRUE(has_session(b));
+  auto r = b.get("/v1/oauth/logout?" + query_string({{"id_token_hint", id_token},
+                                                     {"post_logout_redirect_uri", kBye},
+                                                     {"state", "bye state/1"}}));
+  ASSERT_EQ(r.status, 303) << r.body;
+  EXPECT_EQ(*r.header("location"), kBye + "?state=bye%20state%2F1");
+  EXPECT_TRUE(clears_session_cookie(b));
+  EXPECT_FALSE(b.cookies().count("boltauth_session"));
+  // Gone from the store too: the old cookie value no longer logs anyone in.
+  EXPECT_FALSE(has_session(b));
+}
+
+TEST_F(LogoutTest, ARegisteredUriWithItsOwnQueryKeepsIt) {
+  Browser b(server);
+  const auto id_token = log_in_to_shop(b);
+  auto r = b.get("/v1/oauth/logout?" +
+                 query_string({{"id_token_hint", id_token},
+                               {"post_logout_redirect_uri", "https://merchant.example/bye?from=boltauth"}}));
+  ASSERT_EQ(r.status, 303) << r.body;
+  EXPECT_EQ(*r.header("location"), "https://merchant.example/bye?from=boltauth");
+}
+
+TEST_F(LogoutTest, WithoutAHintTheShopperIsAskedAndOnlyOurOwnFormEndsTheSession) {
+  Browser b(server);
+  log_in_to_shop(b);
+  auto ask = b.get("/v1/oauth/logout?" + query_string({{"client_id", shop.client.id},
+                                                       {"post_logout_redirect_uri", kBye},
+                                                       {"state", "s1"}}));
+  ASSERT_EQ(ask.status, 200) << ask.body;
+  EXPECT_NE(ask.body.find("Log out?"), std::string::npos) << ask.body;
+  EXPECT_NE(ask.body.find("<form method=\"post\" action=\"logout\">"), std::string::npos);
+  EXPECT_TRUE(has_session(b)) << "asking ends nothing";
+  const std::string confirm =
+      form({{"confirm", "1"}, {"client_id", shop.client.id}, {"post_logout_redirect_uri", kBye}, {"state", "s1"}});
+  // Another site posting the same form (logout CSRF) is asked again; nothing ends.
+  auto forged = b.post("/v1/oauth/logout", confirm, {{"Sec-Fetch-Site", "cross-site"}});
+  EXPECT_EQ(forged.status, 200);
+  EXPECT_NE(forged.body.find("Log out?"), std::string::npos);
+  EXPECT_TRUE(has_session(b));
+  auto done = b.post("/v1/oauth/logout", confirm);
+  ASSERT_EQ(done.status, 303) << done.body;
+  EXPECT_EQ(*done.header("location"), kBye + "?state=s1");
+  EXPECT_TRUE(clears_session_cookie(b));
+  EXPECT_FALSE(has_session(b));
+}
+
+TEST_F(LogoutTest, AHintNamingAnotherShopperIsAskedToo) {
+  Browser b(server);
+  log_in_to_shop(b);
+  const auto other = other_shoppers_id_token(server, client);
+  auto r = b.get("/v1/oauth/logout?" + query_string({{"id_token_hint", other}}));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("Log out?"), std::string::npos);
+  EXPECT_TRUE(has_session(b));
+}
+
+TEST_F(LogoutTest, WithNowhereToGoBackTheShopperSeesTheyAreLoggedOut) {
+  Browser b(server);
+  const auto id_token = log_in_to_shop(b);
+  auto r = b.get("/v1/oauth/logout?" + query_string({{"id_token_hint", id_token}}));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("You are logged out"), std::string::npos) << r.body;
+  EXPECT_FALSE(r.header("location"));
+  EXPECT_FALSE(has_session(b));
+  // Without any session it is the same page, and nothing to clear.
+  Browser stranger(server);
+  auto again = stranger.get("/v1/oauth/logout");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_NE(again.body.find("You are logged out"), std::string::npos);
+  EXPECT_TRUE(stranger.last_set_cookies().empty());
+}
+
+TEST_F(LogoutTest, NeverRedirectsToAnUnregisteredUri) {
+  Browser b(server);
+  const auto id_token = log_in_to_shop(b);
+  const auto refused = [&](const Params& p) {
+    auto r = b.get("/v1/oauth/logout?" + query_string(p));
+    EXPECT_EQ(r.status, 400) << query_string(p) << "\n" << r.body;
+    EXPECT_FALSE(r.header("location")) << query_string(p);
+  };
+  refused({{"id_token_hint", id_token}, {"post_logout_redirect_uri", "https://evil.example/"}});
+  refused({{"id_token_hint", id_token}, {"post_logout_redirect_uri", kBye + "/"}});  // exact match only
+  refused({{"id_token_hint", id_token}, {"post_logout_redirect_uri", kCb}});  // a login redirect URI is not one
+  refused({{"post_logout_redirect_uri", kBye}});  // no merchant named
+  refused({{"client_id", "nobody"}, {"post_logout_redirect_uri", kBye}});
+  refused({{"client_id", client.client.id}, {"id_token_hint", id_token}});  // they disagree
+  refused({{"id_token_hint", id_token + "x"}});  // does not verify
+  refused({{"id_token_hint", id_token}, {"state", "a"}, {"state", "b"}});
+  EXPECT_TRUE(has_session(b)) << "no refused request ended the session";
+}
+
+TEST_F(LogoutTest, OtherMethodsAre405) {
+  auto r = server.http().request("DELETE", "/v1/oauth/logout", {}, "");
+  EXPECT_EQ(r.status, 405);
+}
+
+}  // namespace
+}  // namespace boltauth::testing

@@ -100,6 +100,27 @@ const std::regex kHexId("^[0-9a-f]{64}$");
 
 // ------------------------------------------------------------------------------------------------------------
 
+TEST(Cli, ClientCreateRegistersPostLogoutRedirectUris) {
+  TempDir dir;
+  install_test_signing_key(dir.path());
+  auto r = cli({"client", "create", "--data-dir", dir.path().string(), "--name", "Acme Shop", "--redirect-uri",
+                "https://shop.example/cb", "--post-logout-redirect-uri", "https://shop.example/bye",
+                "--post-logout-redirect-uri", "http://localhost:3000/bye", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  auto created = parse_json(r.out).as_object();
+  EXPECT_EQ(strings(created, "post_logout_redirect_uris"),
+            (std::vector<std::string>{"https://shop.example/bye", "http://localhost:3000/bye"}));
+  auto shown = cli({"client", "show", s(created, "id"), "--data-dir", dir.path().string(), "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << describe(shown);
+  EXPECT_EQ(strings(parse_json(shown.out).as_object(), "post_logout_redirect_uris"),
+            (std::vector<std::string>{"https://shop.example/bye", "http://localhost:3000/bye"}));
+  // Held to the rules of redirect URIs: absolute http(s), no fragment.
+  auto bad = cli({"client", "create", "--data-dir", dir.path().string(), "--name", "Bad", "--redirect-uri",
+                  "https://shop.example/cb", "--post-logout-redirect-uri", "https://shop.example/bye#x"});
+  EXPECT_EQ(bad.exit_code, 2) << describe(bad);
+  EXPECT_NE(bad.err.find("post-logout"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, ClientCreateJsonShape) {
   TempDir dir;
   install_test_signing_key(dir.path());

@@ -383,6 +383,86 @@ class Flow {
     return r;
   }
 
+  // --- GET/POST /v1/oauth/logout: OpenID Connect RP-Initiated Logout 1.0 --------------------------------------
+  Response logout() {
+    if (request_.method != "GET" && request_.method != "POST")
+      return page_error(405, "Method not allowed", "Use GET or POST.").with_header("Allow", "GET, POST");
+    std::string_view raw = request_.query;
+    if (request_.method == "POST") {
+      if (!is_form_content_type(request_.header("content-type")))
+        return page_error(400, "Invalid request", "The form must be application/x-www-form-urlencoded.");
+      raw = request_.body;
+    }
+    auto parsed = protocol::parse_form(raw, d_.config.max_form_params);
+    if (!parsed.params)
+      return page_error(400, "Invalid request",
+                        parsed.error == protocol::FormError::duplicate ? "A parameter appears more than once."
+                                                                       : "The request is malformed.");
+    const auto& params = *parsed.params;
+
+    // Section 2: id_token_hint names the shopper and the merchant (its audience). Expired ones are fine: a
+    // relying party typically logs out with the last id_token it has, however old.
+    std::optional<std::string> hinted_sub;
+    std::optional<model::Client> client;
+    if (const auto hint = params.get("id_token_hint")) {
+      const auto claims = verified_hint(*hint);
+      if (!claims) return page_error(400, "Invalid request", "id_token_hint is not an id_token of this issuer.");
+      hinted_sub = std::string(claims->at("sub").as_string());
+      client = d_.registry.resolve(hinted_client(*claims));
+    }
+    if (const auto client_id = params.get("client_id")) {
+      auto named = d_.registry.resolve(*client_id);
+      if (!named) return page_error(400, "Unknown client", "This merchant is not registered.");
+      if (client && client->id != named->id)
+        return page_error(400, "Invalid request", "client_id and id_token_hint name different merchants.");
+      client = std::move(named);
+    }
+    // Section 3.1: the browser goes back only to a URI registered for that merchant, compared as exact strings;
+    // anything else is a page here, never a redirect (an open redirector otherwise).
+    std::string back;
+    if (const auto uri = params.get("post_logout_redirect_uri")) {
+      if (!client)
+        return page_error(400, "Invalid request", "post_logout_redirect_uri needs client_id or id_token_hint.");
+      const auto& allowed = client->post_logout_redirect_uris;
+      if (std::find(allowed.begin(), allowed.end(), *uri) == allowed.end())
+        return page_error(400, "Invalid post-logout redirect URI",
+                          "The post_logout_redirect_uri is not registered for this merchant.");
+      redirect_uri_ = std::string(*uri);
+      state_ = std::string(params.get("state").value_or(""));
+      if (state_.size() > kMaxState) return page_error(400, "Invalid request", "state is too long.");
+    }
+    if (client) client_ = *client;
+
+    const auto handle = find_cookie(request_, AuthorizeEndpoint::kSessionCookie);
+    const auto session = current_session();
+    // Section 2: a logout request can come from any site (a link, an image); unless the id_token_hint proves the
+    // merchant of this very shopper sent it, the shopper is asked first, on a form only our own page can post.
+    const bool confirmed = request_.method == "POST" && params.get("confirm") && same_origin_post();
+    if (session && !confirmed && !(hinted_sub && *hinted_sub == session->sub)) {
+      std::vector<std::pair<std::string, std::string>> fields{{"confirm", "1"}};
+      if (client) fields.emplace_back("client_id", client->id);
+      if (!redirect_uri_.empty()) fields.emplace_back("post_logout_redirect_uri", redirect_uri_);
+      if (!state_.empty()) fields.emplace_back("state", state_);
+      PageContext ctx = base_context();
+      ctx.client_name = client ? client->name : std::string();
+      return page(200, logout_confirm_page(ctx, fields));
+    }
+    // The session ends on this server (every node shares the store), and the cookie goes.
+    if (handle) {
+      d_.logins.delete_session(d_.minter.storage_hash(*handle));
+    }
+    Response r;
+    if (!redirect_uri_.empty()) {
+      r = redirect({{"state", state_}});
+    } else {
+      PageContext ctx = base_context();
+      ctx.client_name = client ? client->name : std::string();
+      r = page(200, logged_out_page(ctx));
+    }
+    if (handle) r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kSessionCookie, "", 0));
+    return r;
+  }
+
  private:
   // --- pieces ----------------------------------------------------------------------------------------------
 
@@ -398,10 +478,7 @@ class Flow {
     // it, `Origin` must name the issuer's origin: our pages' `Referrer-Policy: no-referrer` makes browsers send
     // `Origin: null` even for same-origin posts, and `null` cannot be told apart from a sandboxed attacker
     // frame, so it is refused like a post that carries neither header (fail closed).
-    const auto site = request_.header("sec-fetch-site");
-    const auto origin = request_.header("origin");
-    const bool same_origin = site ? *site == "same-origin" : origin && *origin == issuer_origin(d_.config.issuer);
-    if (!same_origin)
+    if (!same_origin_post())
       return page_error(403, "Forbidden",
                         "This form can only be sent from the login page of this site. Go back to the merchant and "
                         "start the login again.");
@@ -454,6 +531,12 @@ class Flow {
     return page(400, error_page(base_context(), "Login expired", message, back, "Back to " + merchant));
   }
 
+  bool same_origin_post() const {
+    const auto site = request_.header("sec-fetch-site");
+    const auto origin = request_.header("origin");
+    return site ? *site == "same-origin" : origin && *origin == issuer_origin(d_.config.issuer);
+  }
+
   std::string otp_material(std::string_view otp) const { return "otp:" + pending_.id_hash + ":" + std::string(otp); }
 
   Response send_code(PageContext& ctx, bool from_email_page) {
@@ -479,15 +562,32 @@ class Flow {
 
   // The `sub` of an id_token_hint when it is a JWS signed by one of our published keys, naming us as issuer.
   std::optional<std::string> verified_hint_subject(std::string_view hint) {
+    const auto claims = verified_hint(hint);
+    if (!claims) return std::nullopt;
+    return std::string(claims->at("sub").as_string());
+  }
+
+  // The claims of an id_token_hint signed by one of our published keys, naming us as issuer and a subject.
+  std::optional<boost::json::object> verified_hint(std::string_view hint) {
     const auto ring = d_.keys.ring(now_);
     if (!ring) return std::nullopt;
-    const auto verified = crypto::verify_jws(hint, ring->jwks());
+    auto verified = crypto::verify_jws(hint, ring->jwks());
     if (!verified.claims) return std::nullopt;
     const auto* iss = verified.claims->if_contains("iss");
     const auto* sub = verified.claims->if_contains("sub");
     if (!iss || !iss->is_string() || iss->as_string() != d_.config.issuer) return std::nullopt;
     if (!sub || !sub->is_string() || sub->as_string().empty()) return std::nullopt;
-    return std::string(sub->as_string());
+    return std::move(*verified.claims);
+  }
+
+  // The client an id_token was issued to: `azp`, else its single audience.
+  static std::string hinted_client(const boost::json::object& claims) {
+    if (const auto* azp = claims.if_contains("azp"); azp && azp->is_string()) return std::string(azp->as_string());
+    const auto* aud = claims.if_contains("aud");
+    if (aud && aud->is_string()) return std::string(aud->as_string());
+    if (aud && aud->is_array() && aud->as_array().size() == 1 && aud->as_array()[0].is_string())
+      return std::string(aud->as_array()[0].as_string());
+    return {};
   }
 
   std::optional<model::LoginSession> current_session() {
@@ -669,5 +769,6 @@ Response AuthorizeEndpoint::authorize(const Request& request) { return Flow(*thi
 Response AuthorizeEndpoint::login_email(const Request& request) { return Flow(*this, request).login_email(); }
 Response AuthorizeEndpoint::login_otp(const Request& request) { return Flow(*this, request).login_otp(); }
 Response AuthorizeEndpoint::login_resend(const Request& request) { return Flow(*this, request).login_resend(); }
+Response AuthorizeEndpoint::logout(const Request& request) { return Flow(*this, request).logout(); }
 
 }  // namespace boltauth::core::authorize

@@ -42,6 +42,7 @@ inline constexpr std::string_view kAuthorizePath = "/v1/oauth/authorize";
 inline constexpr std::string_view kLoginEmailPath = "/v1/oauth/login-email";
 inline constexpr std::string_view kLoginOtpPath = "/v1/oauth/login-otp";
 inline constexpr std::string_view kLoginResendPath = "/v1/oauth/login-resend";
+inline constexpr std::string_view kLogoutPath = "/v1/oauth/logout";
 
 /// `GET, POST /v1/oauth/authorize` and the login modal (contract section 6; checklist C and D): validates the
 /// request, reuses a login session when it may, else runs email -> one-time code, then redirects with a code
@@ -58,6 +59,9 @@ class AuthorizeEndpoint {
   Response login_email(const Request& request);
   Response login_otp(const Request& request);
   Response login_resend(const Request& request);
+  /// OpenID Connect RP-Initiated Logout 1.0: ends the login session (asking first unless the id_token_hint names
+  /// the session's shopper), then goes back to a registered post_logout_redirect_uri or shows a page.
+  Response logout(const Request& request);
 
   /// Names of the cookies (for tests and docs).
   static constexpr std::string_view kSessionCookie = "boltauth_session";

@@ -149,6 +149,29 @@ std::string otp_page(const PageContext& ctx) {
   return p;
 }
 
+std::string logout_confirm_page(const PageContext& ctx, const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string p = head(ctx, "Log out");
+  p += "<h1>Log out?</h1><p>You are logged in to " + html_escape(ctx.brand.name) + " in this browser";
+  if (!ctx.client_name.empty()) p += " and <strong>" + html_escape(ctx.client_name) + "</strong> asks to log you out";
+  p += ".</p>";
+  // Relative action: a sibling of /v1/oauth/authorize, like the login steps.
+  p += "<form method=\"post\" action=\"logout\">";
+  for (const auto& [name, value] : fields)
+    p += "<input type=\"hidden\" name=\"" + html_escape(name) + "\" value=\"" + html_escape(value) + "\">";
+  p += "<button type=\"submit\" id=\"logout\">Log out</button></form>";
+  p += "<p class=\"merchant\">If you did not ask for this, close this window: you stay logged in.</p>";
+  p += kTail;
+  return p;
+}
+
+std::string logged_out_page(const PageContext& ctx) {
+  std::string p = head(ctx, "Logged out");
+  p += "<h1>You are logged out</h1><p role=\"status\">The next login in this browser asks for your email again.";
+  p += "</p><p class=\"merchant\">You can close this window.</p>";
+  p += kTail;
+  return p;
+}
+
 std::string error_page(const PageContext& ctx, std::string_view title, std::string_view message,
                        std::string_view back_url, std::string_view back_label) {
   std::string p = head(ctx, title);

@@ -2,6 +2,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace boltauth::core::authorize {
 
@@ -33,6 +35,11 @@ struct PageContext {
 std::string email_page(const PageContext& ctx);
 /// Step 2: the 6-digit code, with "send a new code" and "use another email".
 std::string otp_page(const PageContext& ctx);
+/// RP-initiated logout without proof that the shopper's merchant asked: "Log out?" with a form posting `fields`
+/// (hidden) back to the logout endpoint.
+std::string logout_confirm_page(const PageContext& ctx, const std::vector<std::pair<std::string, std::string>>& fields);
+/// After a logout with nowhere registered to go back to.
+std::string logged_out_page(const PageContext& ctx);
 /// A page that never redirects by itself (unknown client, unregistered redirect_uri, expired login). With
 /// `back_url` (only ever the merchant's registered redirect URI, carrying an error) it links the way back there,
 /// labelled `back_label`; without, it says to go back to the site the shopper came from.

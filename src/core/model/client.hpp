@@ -13,6 +13,8 @@ struct Client {
   std::string name;
   std::string secret_hash;  // TokenMinter::storage_hash of the API key; never the key itself
   std::vector<std::string> redirect_uris;
+  /// OIDC RP-Initiated Logout 1.0 section 3.1: where /v1/oauth/logout may send the browser afterwards (exact match).
+  std::vector<std::string> post_logout_redirect_uris;
   std::vector<std::string> grant_types;  // "authorization_code", "refresh_token", "client_credentials"
   /// The authorization endpoint refuses requests without an S256 code_challenge (RFC 9700 section 2.1.1).
   bool pkce_required = true;

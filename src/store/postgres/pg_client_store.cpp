@@ -19,7 +19,7 @@ std::optional<Client> first_client(const PgResult& r) {
 
 // DO NOTHING covers only uniqueness conflicts (id, publishable key); any other failure still throws.
 const PgStatement insert_sql("INSERT INTO clients (" + client_columns +
-                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING");
+                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING");
 const PgStatement find_sql("SELECT " + client_columns + " FROM clients WHERE id = $1");
 const PgStatement find_by_secret_sql("SELECT " + client_columns +
                                      " FROM clients WHERE secret_hash = $1 ORDER BY id LIMIT 1");
@@ -37,7 +37,8 @@ bool PgClientStore::insert(const Client& client) {
   return db_.run([&](PgConnection& c) {
     return c.run(insert_sql,
                  {client.id, client.publishable_key, client.name, client.secret_hash, redirect_uris, grant_types,
-                  client.created_at, client.id_token_signed_response_alg, client.pkce_required})
+                  client.created_at, client.id_token_signed_response_alg, client.pkce_required,
+                  encode_list(client.post_logout_redirect_uris)})
                .affected() == 1;
   });
 }

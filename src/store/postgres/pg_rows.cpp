@@ -20,6 +20,7 @@ Client read_client(const PgResult& r, int row, int first) {
   client.created_at = r.int64(row, first + 6);
   client.id_token_signed_response_alg = r.text(row, first + 7);
   client.pkce_required = r.boolean(row, first + 8);
+  client.post_logout_redirect_uris = common::decode_list(r.text_view(row, first + 9), "postgres");
   return client;
 }
 

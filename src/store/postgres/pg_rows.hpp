@@ -16,8 +16,8 @@ class PgResult;
 /// `clients` columns in read_client's order, and their number.
 inline const std::string client_columns =
     "id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at, id_token_signed_response_alg, "
-    "pkce_required";
-inline constexpr int kClientColumns = 9;
+    "pkce_required, post_logout_redirect_uris";
+inline constexpr int kClientColumns = 10;
 /// `accounts` columns in read_account's order, and their number.
 inline const std::string account_columns =
     "sub, email, email_verified, first_name, last_name, phone, phone_verified, otp_hash, deactivate_at, created_at, "

@@ -136,6 +136,10 @@ CREATE UNLOGGED TABLE auth_failures (
     R"sql(
 ALTER TABLE accounts ADD COLUMN otp_hash TEXT;
 )sql",
+    // 3: RP-initiated logout: the URIs a client may be sent back to after /v1/oauth/logout.
+    R"sql(
+ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]';
+)sql",
 };
 
 constexpr int migration_count = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));

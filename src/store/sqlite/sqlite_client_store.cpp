@@ -14,7 +14,7 @@ using core::ports::StorageError;
 // The one column list of `clients`, in read_client's order.
 const std::string select_client =
     "SELECT id, publishable_key, name, secret_hash, redirect_uris, grant_types, created_at, "
-    "id_token_signed_response_alg, pkce_required FROM clients";
+    "id_token_signed_response_alg, pkce_required, post_logout_redirect_uris FROM clients";
 
 Client read_client(const Statement& st) {
   Client client;
@@ -27,6 +27,7 @@ Client read_client(const Statement& st) {
   client.created_at = st.column_int(6);
   client.id_token_signed_response_alg = st.column_text(7);
   client.pkce_required = st.column_bool(8);
+  client.post_logout_redirect_uris = decode_list(st.column_text(9), "sqlite");
   return client;
 }
 
@@ -35,12 +36,14 @@ Client read_client(const Statement& st) {
 bool SqliteClientStore::insert(const Client& client) {
   const std::string redirect_uris = encode_list(client.redirect_uris);
   const std::string grant_types = encode_list(client.grant_types);
+  const std::string post_logout_uris = encode_list(client.post_logout_redirect_uris);
   return db_.write([&](Connection& c) {
     // DO NOTHING covers only uniqueness conflicts; any other failure still throws.
     const bool inserted =
         c.prepare(
              "INSERT INTO clients (id, publishable_key, name, secret_hash, redirect_uris, grant_types, "
-             "created_at, id_token_signed_response_alg, pkce_required) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+             "created_at, id_token_signed_response_alg, pkce_required, post_logout_redirect_uris) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
              "ON CONFLICT DO NOTHING")
             .bind_text(1, client.id)
             .bind_text(2, client.publishable_key)
@@ -51,6 +54,7 @@ bool SqliteClientStore::insert(const Client& client) {
             .bind_int(7, client.created_at)
             .bind_text(8, client.id_token_signed_response_alg)
             .bind_bool(9, client.pkce_required)
+            .bind_text(10, post_logout_uris)
             .run() == 1;
     return inserted ? keep(true) : rollback(false);
   });

@@ -176,6 +176,10 @@ CREATE INDEX denied_tokens_expires_at ON denied_tokens(expires_at);
     R"sql(
 ALTER TABLE accounts ADD COLUMN otp_hash TEXT;
 )sql",
+    // 7: RP-initiated logout: the URIs a client may be sent back to after /v1/oauth/logout.
+    R"sql(
+ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]';  -- JSON array of strings
+)sql",
 };
 
 constexpr int migration_count = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));

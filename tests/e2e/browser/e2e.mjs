@@ -24,7 +24,11 @@ const externalBase = process.env.BOLTAUTH_E2E_BASE?.replace(/\/+$/, '');
 async function startMerchant() {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
-    if (url.pathname === '/cb') {
+    if (url.pathname === '/logo.svg') {
+      res.writeHead(200, { 'content-type': 'image/svg+xml' });
+      res.end('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="30" ' +
+        'fill="#0a7d33"/></svg>');
+    } else if (url.pathname === '/cb' || url.pathname === '/bye') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(`<!doctype html><title>callback</title><p id="cb">${url.search.replace(/</g, '&lt;')}</p>`);
     } else if (url.pathname === '/embed') {
@@ -161,6 +165,72 @@ const scenarios = {
     assert.equal(params.get('error'), null);
     const tokens = await redeem(base, client, params.get('code'), p.verifier, redirectUri);
     assert.equal(tokens.status, 200, JSON.stringify(tokens.json));
+  },
+
+  // The service's branding on the login pages, then RP-initiated logout: asked, confirmed, back to the merchant,
+  // and the session gone.
+  async branding_logout({ dataDir, merchant, context }) {
+    const branded = await startBoltauth(`${dataDir}-branded`, {
+      BOLTAUTH_BRANDING_NAME: 'Acme Pay',
+      BOLTAUTH_BRANDING_LOGO_URL: `${merchant.origin}/logo.svg`,
+      BOLTAUTH_BRANDING_ACCENT_COLOR: '#0a7d33',
+    });
+    try {
+      const base = branded.base;
+      const redirectUri = `${merchant.origin}/cb`;
+      const bye = `${merchant.origin}/bye`;
+      const client = createClient(`${dataDir}-branded`, [redirectUri], ['--post-logout-redirect-uri', bye]);
+      const p = pkce();
+      const page = await context.newPage();
+      await page.goto(authorizeUrl(base, client, redirectUri, p));
+      assert.equal(await page.locator('header .brand').textContent(), 'Acme Pay');
+      assert.match(await page.title(), /Acme Pay$/);
+      // The logo loaded: the page's CSP allows that one image.
+      await page.waitForFunction(() => document.querySelector('header img')?.naturalWidth > 0);
+      const accent = await page.getByRole('button', { name: 'Continue' }).evaluate((b) => getComputedStyle(b).backgroundColor);
+      assert.equal(accent, 'rgb(10, 125, 51)');
+      await shot(page, 'branding-1-email-page');
+      await logIn(page, `${dataDir}-branded`, 'brand@example.com', null);
+      await page.waitForURL(`${redirectUri}?**`);
+
+      const logoutUrl = `${base}/v1/oauth/logout?` +
+        new URLSearchParams({ client_id: client.id, post_logout_redirect_uri: bye, state: 'bye-1' });
+      await page.goto(logoutUrl);
+      await page.getByRole('heading', { name: 'Log out?' }).waitFor();
+      await shot(page, 'logout-1-confirm');
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.waitForURL(`${bye}?**`);
+      assert.equal(new URL(page.url()).searchParams.get('state'), 'bye-1');
+      // The session is gone: prompt=none now answers login_required.
+      await page.goto(authorizeUrl(base, client, redirectUri, p, { prompt: 'none' }));
+      await page.waitForURL(`${redirectUri}?**`);
+      assert.equal(new URL(page.url()).searchParams.get('error'), 'login_required');
+      await page.goto(`${base}/v1/oauth/logout`);
+      await page.getByRole('heading', { name: 'You are logged out' }).waitFor();
+      await shot(page, 'logout-2-logged-out');
+    } finally {
+      branded.child.kill('SIGTERM');
+    }
+  },
+
+  // A login that cannot go on (here: its browser binding is gone) offers the way back to the merchant.
+  async login_expired_way_back({ base, dataDir, merchant, context }) {
+    const redirectUri = `${merchant.origin}/cb`;
+    const client = createClient(dataDir, [redirectUri]);
+    const page = await context.newPage();
+    await page.goto(authorizeUrl(base, client, redirectUri, pkce(), { state: 'way-back' }));
+    await context.clearCookies();
+    await page.getByLabel('Email address').fill('lost@example.com');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Login expired' }).waitFor();
+    await shot(page, 'login-5-expired-way-back');
+    await page.getByRole('link', { name: 'Back to E2E shop' }).click();
+    await page.waitForURL(`${redirectUri}?**`);
+    const params = new URL(page.url()).searchParams;
+    assert.equal(params.get('error'), 'access_denied');
+    assert.equal(params.get('state'), 'way-back');
+    assert.equal(params.get('iss'), base);
+    assert.equal(params.get('code'), null);
   },
 
   // The sandbox demo merchant, end to end, plus a screenshot of the error page.

@@ -19,9 +19,10 @@ export const pkce = () => {
 };
 
 // --- boltauth ---------------------------------------------------------------------------------------------
-export async function startBoltauth(dataDir) {
+export async function startBoltauth(dataDir, env = {}) {
   const child = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   let out = '';
   const base = await new Promise((resolve, reject) => {
@@ -46,12 +47,13 @@ const masterKeyFile = process.env.BOLTAUTH_E2E_MASTER_KEY_FILE;
 // The nodes' data dirs (colon-separated), when the code is in the outbox of whichever node sent it.
 const outboxDirs = process.env.BOLTAUTH_E2E_OUTBOX_DIRS?.split(':').filter(Boolean);
 
-export function createClient(dataDir, redirectUris) {
+export function createClient(dataDir, redirectUris, extraArgs = []) {
   const store = storeUrl
     ? ['--store-url', storeUrl, ...(masterKeyFile ? ['--master-key-file', masterKeyFile] : [])]
     : ['--data-dir', dataDir];
   const args = ['client', 'create', ...store, '--name', 'E2E shop', '--json'];
   for (const u of redirectUris) args.push('--redirect-uri', u);
+  args.push(...extraArgs);
   return JSON.parse(execFileSync(binary, args).toString());
 }
 
