@@ -141,6 +141,10 @@ void Provider::add_routes() {
                [this](const Request& r, const Route&) { return authorize_.login_otp(r); }});
   routes_.add({std::string(authorize::kLoginResendPath), post, Dialect::html, false,
                [this](const Request& r, const Route&) { return authorize_.login_resend(r); }});
+  routes_.add({std::string(authorize::kLoginPagePath), get, Dialect::html, false,
+               [this](const Request& r, const Route&) { return authorize_.login_page(r); }});
+  routes_.add({std::string(authorize::kLoginContinuePath), post, Dialect::html, false,
+               [this](const Request& r, const Route&) { return authorize_.login_continue(r); }});
   routes_.add({std::string(authorize::kLogoutPath),
                {"GET", "POST"},
                Dialect::html,

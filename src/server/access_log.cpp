@@ -114,6 +114,15 @@ RefusalReason refusal_reason(const http::Exchange& e) {
       if (out.error.empty()) out.error = form_value(part, "error");
       if (out.description.empty()) out.description = form_value(part, "error_description");
     }
+    // A login form refused (wrong code, throttled...) redirects to its step page (POST-redirect-GET) with one
+    // message code of a fixed set in `m`; "sent" is no refusal.
+    if (out.error.empty() && e.location.rfind("login?", 0) == 0) {
+      const auto m = form_value(e.location.substr(6), "m");
+      if (!m.empty() && m != "sent") {
+        out.error = "login_" + m;
+        out.description = "the login form was refused";
+      }
+    }
     out.refused = !out.error.empty();
   } else if (e.status >= 400) {
     out.refused = true;

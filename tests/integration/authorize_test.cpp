@@ -48,6 +48,14 @@ class AuthorizeTest : public ::testing::Test {
     EXPECT_EQ(done.status, 303) << done.body;
     return done.header("location").value_or("");
   }
+  // An authorization in a browser with a live session: the "Continue as" page, then its button. Returns the answer to
+  // the button (the redirect to the client).
+  HttpResponse reuse(Browser& b, const Params& p) {
+    auto page = b.get(authorize_target(p));
+    EXPECT_EQ(page.status, 200) << page.body;
+    EXPECT_NE(page.body.find("Continue as "), std::string::npos) << page.body;
+    return b.post("/v1/oauth/login-continue", form({{"login", login_handle(page)}}));
+  }
   HttpResponse exchange(const std::string& code, const Params& extra) {
     Params body{{"grant_type", "authorization_code"},
                 {"code", code},
@@ -208,8 +216,8 @@ TEST_F(AuthorizeTest, C7_PromptNoneWithoutASessionIsLoginRequired) {
 TEST_F(AuthorizeTest, C7_PromptLoginForcesANewLogin) {
   Browser b(server);
   login(b, base());
-  // With the session: straight back to the client.
-  EXPECT_EQ(b.get(authorize_target(base())).status, 303);
+  // With the session: one click back to the client.
+  EXPECT_EQ(reuse(b, base()).status, 303);
   server.clock().advance(5);
   auto page = b.get(authorize_target(with(base(), "prompt", "login")));
   ASSERT_EQ(page.status, 200);
@@ -305,7 +313,7 @@ TEST_F(AuthorizeTest, C7_MaxAgeIsHonouredWithAuthTime) {
   login(b, base());
   server.clock().advance(100);
   // Within max_age: no login; the code carries the original auth_time.
-  auto r = b.get(authorize_target(with(base(), "max_age", "3600")));
+  auto r = reuse(b, with(base(), "max_age", "3600"));
   ASSERT_EQ(r.status, 303);
   auto tokens = exchange(param(query_params(*r.header("location")), "code"),
                          {{"redirect_uri", kCb}, {"code_verifier", pkce.verifier}});
@@ -340,9 +348,10 @@ TEST_F(AuthorizeTest, C8_TheRedirectAfterTheLoginFormPostIs303) {
   auto done = log_in(server, b, page, "shopper@example.com");
   EXPECT_EQ(done.status, 303);
   EXPECT_NE(done.status, 307);
-  // A POSTed authorization request with a session answers 303 as well.
+  // A POSTed authorization request with a session: its "Continue" answers 303 as well.
   auto post = b.post("/v1/oauth/authorize", query_string(base()));
-  EXPECT_EQ(post.status, 303);
+  ASSERT_EQ(post.status, 200) << post.body;
+  EXPECT_EQ(b.post("/v1/oauth/login-continue", form({{"login", login_handle(post)}})).status, 303);
 }
 
 // --- C9 ---------------------------------------------------------------------------------------------------
@@ -500,7 +509,7 @@ TEST_F(AuthorizeTest, D2_ChallengeStoredAndVerifierMissingOrWrongIsInvalidGrant)
   auto missing = exchange(code, {{"redirect_uri", kCb}});
   EXPECT_EQ(missing.status, 422);
   EXPECT_EQ(missing.json().as_object().at("error").as_string(), "invalid_grant");
-  code = param(query_params(b.get(authorize_target(base())).header("location").value_or("")), "code");
+  code = param(query_params(reuse(b, base()).header("location").value_or("")), "code");
   auto wrong = exchange(code, {{"redirect_uri", kCb}, {"code_verifier", make_pkce("b").verifier}});
   EXPECT_EQ(wrong.json().as_object().at("error").as_string(), "invalid_grant");
 }
@@ -585,13 +594,73 @@ TEST_F(AuthorizeTest, ASecondAuthorizationWithinTheSessionSkipsTheLogin) {
   login(b, base());
   ASSERT_TRUE(b.cookies().count("boltauth_session"));
   const auto n = outbox_count(server);
-  auto again = b.get(authorize_target(base("second")));
-  ASSERT_EQ(again.status, 303);
+  auto again = reuse(b, base("second"));
+  ASSERT_EQ(again.status, 303) << again.body;
   EXPECT_EQ(param(query_params(*again.header("location")), "state"), "second");
   EXPECT_EQ(outbox_count(server), n);
-  // The session ends after session_ttl.
+  // The session ends after session_ttl: the email page again, not "Continue as".
   server.clock().advance(86400);
-  EXPECT_EQ(b.get(authorize_target(base())).status, 200);
+  auto later = b.get(authorize_target(base()));
+  EXPECT_EQ(later.status, 200);
+  EXPECT_EQ(later.body.find("Continue as"), std::string::npos);
+  EXPECT_NE(later.body.find("Email address"), std::string::npos);
+}
+
+TEST_F(AuthorizeTest, TheSessionsShopperIsNamedAndContinueWorksOnce) {
+  Browser b(server);
+  login(b, base(), "named@example.com");
+  auto page = b.get(authorize_target(base("s2")));
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<strong id=\"who\">named@example.com</strong>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("Not you?"), std::string::npos);
+  const auto handle = login_handle(page);
+  auto first = b.post("/v1/oauth/login-continue", form({{"login", handle}}));
+  ASSERT_EQ(first.status, 303);
+  EXPECT_FALSE(param(query_params(*first.header("location")), "code").empty());
+  auto second = b.post("/v1/oauth/login-continue", form({{"login", handle}}));
+  EXPECT_EQ(second.status, 400);
+  EXPECT_FALSE(second.header("location"));
+  // Another browser cannot use the handle (it is bound to this one), nor a cross-site post.
+  auto fresh = b.get(authorize_target(base("s3")));
+  Browser other(server);
+  EXPECT_EQ(other.post("/v1/oauth/login-continue", form({{"login", login_handle(fresh)}})).status, 400);
+  EXPECT_EQ(b.post("/v1/oauth/login-continue", form({{"login", login_handle(fresh)}}),
+                   {{"Sec-Fetch-Site", "cross-site"}})
+                .status,
+            403);
+}
+
+TEST_F(AuthorizeTest, NotYouEndsTheSessionAndAsksWhoIsThere) {
+  Browser b(server);
+  login(b, base(), "first@example.com");
+  auto page = b.get(authorize_target(base()));
+  ASSERT_EQ(page.status, 200);
+  auto who = b.post("/v1/oauth/login-email", form({{"login", login_handle(page)}, {"not_me", "1"}}));
+  ASSERT_EQ(who.status, 200);
+  EXPECT_NE(who.body.find("Email address"), std::string::npos) << who.body;
+  EXPECT_EQ(who.body.find("first@example.com"), std::string::npos) << "the field starts empty";
+  EXPECT_FALSE(b.cookies().count("boltauth_session"));
+  // The same pending login goes on with another shopper.
+  auto done = log_in(server, b, who, "second@example.com");
+  ASSERT_EQ(done.status, 303) << done.body;
+  auto tokens = exchange(param(query_params(*done.header("location")), "code"),
+                         {{"redirect_uri", kCb}, {"code_verifier", pkce.verifier}});
+  ASSERT_EQ(tokens.status, 200) << tokens.body;
+  const std::string id_token(tokens.json().as_object().at("id_token").as_string());
+  const auto payload =
+      base::base64url_decode(id_token.substr(id_token.find('.') + 1, id_token.rfind('.') - id_token.find('.') - 1));
+  EXPECT_EQ(boost::json::parse(crypto::as_view(*payload)).as_object().at("email").as_string(), "second@example.com");
+}
+
+TEST_F(AuthorizeTest, AContinuePageWhoseSessionEndedMeanwhileAsksForTheLogin) {
+  Browser b(server);
+  login(b, base());
+  auto page = b.get(authorize_target(base()));
+  ASSERT_EQ(page.status, 200);
+  b.cookies().erase("boltauth_session");
+  auto r = b.post("/v1/oauth/login-continue", form({{"login", login_handle(page)}}));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("Email address"), std::string::npos) << r.body;
 }
 
 TEST_F(AuthorizeTest, SessionCookieIsHttpOnlySameSiteLaxAndSecureOnlyOverHttps) {
@@ -1115,9 +1184,97 @@ TEST_F(LogoutTest, NeverRedirectsToAnUnregisteredUri) {
   EXPECT_TRUE(has_session(b)) << "no refused request ended the session";
 }
 
+TEST_F(LogoutTest, AConfirmedLogoutWithNowhereToGoIsRedirectedToTheLoggedOutPage) {
+  Browser b(server);
+  log_in_to_shop(b);
+  auto ask = b.get("/v1/oauth/logout");
+  ASSERT_EQ(ask.status, 200);
+  auto done = b.post("/v1/oauth/logout", form({{"confirm", "1"}}));
+  ASSERT_EQ(done.status, 303) << done.body;
+  EXPECT_EQ(*done.header("location"), "logout");
+  EXPECT_FALSE(has_session(b));
+  auto shown = b.get("/v1/oauth/logout");
+  EXPECT_EQ(shown.status, 200);
+  EXPECT_NE(shown.body.find("You are logged out"), std::string::npos) << shown.body;
+}
+
 TEST_F(LogoutTest, OtherMethodsAre405) {
   auto r = server.http().request("DELETE", "/v1/oauth/logout", {}, "");
   EXPECT_EQ(r.status, 405);
+}
+
+}  // namespace
+}  // namespace boltauth::testing
+
+namespace boltauth::testing {
+namespace {
+
+// --- POST-redirect-GET: back and reload never post a login form again --------------------------------------------
+
+TEST_F(AuthorizeTest, EveryLoginFormAnswers303ToTheNextStepsPage) {
+  Browser b(server);
+  auto page = b.get(authorize_target(base()));
+  const auto handle = login_handle(page);
+  auto otp = b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "prg@example.com"}}));
+  EXPECT_EQ(b.last_post_status(), 303);
+  EXPECT_EQ(otp.status, 200);
+  EXPECT_NE(otp.body.find("Enter the 6-digit code we sent to <strong>prg@example.com</strong>"), std::string::npos)
+      << otp.body;
+  auto bad = b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "not an address"}}));
+  EXPECT_EQ(b.last_post_status(), 303);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("Enter a valid email address"), std::string::npos);
+  auto wrong = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", "000000"}}));
+  EXPECT_EQ(b.last_post_status(), 303);
+  auto resend = b.post("/v1/oauth/login-resend", form({{"login", handle}}));
+  EXPECT_EQ(b.last_post_status(), 303);
+  EXPECT_EQ(resend.status, 429);
+  EXPECT_TRUE(resend.header("retry-after"));
+}
+
+TEST_F(AuthorizeTest, ReloadingTheAnswerToAWrongCodeSpendsNoAttempt) {
+  Browser b(server);
+  auto page = b.get(authorize_target(base()));
+  const auto handle = login_handle(page);
+  b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "reload@example.com"}}));
+  const auto code = last_otp(server, "reload@example.com");
+  const std::string wrong = code == "000000" ? "111111" : "000000";
+  // The raw answer: a 303 to a GET page, which is what the browser reloads.
+  auto raw = server.http().request(
+      "POST", "/v1/oauth/login-otp",
+      {{"Content-Type", "application/x-www-form-urlencoded"},
+       {"Sec-Fetch-Site", "same-origin"},
+       {"Cookie", "boltauth_browser=" + b.cookies().at("boltauth_browser")}},
+      form({{"login", handle}, {"otp", wrong}}));
+  ASSERT_EQ(raw.status, 303) << raw.body;
+  const auto location = *raw.header("location");
+  EXPECT_EQ(location.rfind("login?login=", 0), 0u) << location;
+  EXPECT_EQ(location.find(wrong), std::string::npos) << "no input travels in the URL";
+  for (int reload = 0; reload < 3; ++reload) {
+    auto shown = b.get("/v1/oauth/" + location);
+    EXPECT_EQ(shown.status, 400);
+    EXPECT_NE(shown.body.find("That code is not right. 4 attempts left."), std::string::npos) << shown.body;
+  }
+  // Still four guesses: the right code now works.
+  auto done = b.post("/v1/oauth/login-otp", form({{"login", handle}, {"otp", code}}));
+  EXPECT_EQ(done.status, 303);
+  EXPECT_FALSE(param(query_params(done.header("location").value_or("")), "code").empty());
+  // Going back to the code page after the login shows a dead end, never a resubmission.
+  auto back = b.get("/v1/oauth/" + location);
+  EXPECT_EQ(back.status, 400);
+  EXPECT_EQ(back.body.find("<form"), std::string::npos) << back.body;
+}
+
+TEST_F(AuthorizeTest, TheStepPageIsBoundToTheBrowserAndIgnoresUnknownMessages) {
+  Browser b(server), other(server);
+  auto page = b.get(authorize_target(base()));
+  const auto handle = login_handle(page);
+  b.post("/v1/oauth/login-email", form({{"login", handle}, {"email", "bound@example.com"}}));
+  EXPECT_EQ(other.get("/v1/oauth/login?login=" + handle).status, 400) << "another browser cannot see it";
+  auto odd = b.get("/v1/oauth/login?login=" + handle + "&m=%3Cscript%3E");
+  EXPECT_EQ(odd.status, 200);
+  EXPECT_EQ(odd.body.find("<script"), std::string::npos);
+  EXPECT_EQ(b.get("/v1/oauth/login").status, 400);
 }
 
 }  // namespace

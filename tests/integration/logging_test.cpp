@@ -274,9 +274,10 @@ TEST(AccessLog, AFullFlowLogsOneLinePerRequestAndNoSecret) {
   const auto handle = login_handle(page.body);
   // As a browser posts the login forms: same-origin (docs/design.md "Same-origin form posts").
   const Headers same_origin{{"Sec-Fetch-Site", "same-origin"}};
-  ASSERT_EQ(c.post("/v1/oauth/login-email", {{"login", handle}, {"email", email}}, same_origin).status, 200);
+  // POST-redirect-GET: each form answers 303 to the next step's page.
+  ASSERT_EQ(c.post("/v1/oauth/login-email", {{"login", handle}, {"email", email}}, same_origin).status, 303);
   const std::string wrong_otp = otp == "000000" ? "111111" : "000000";
-  EXPECT_EQ(c.post("/v1/oauth/login-otp", {{"login", handle}, {"otp", wrong_otp}}, same_origin).status, 400);
+  EXPECT_EQ(c.post("/v1/oauth/login-otp", {{"login", handle}, {"otp", wrong_otp}}, same_origin).status, 303);
   auto done = c.post("/v1/oauth/login-otp", {{"login", handle}, {"otp", otp}}, same_origin);
   ASSERT_EQ(done.status, 303) << done.body;
   const std::string code2 = query_param(done.header("location").value_or(""), "code");
@@ -336,7 +337,7 @@ TEST(AccessLog, AFullFlowLogsOneLinePerRequestAndNoSecret) {
   }
   EXPECT_TRUE(errors.count("invalid_grant")) << server.process().stdout_text();
   EXPECT_TRUE(errors.count("invalid_client")) << server.process().stdout_text();
-  EXPECT_GE(refused.size(), 3u);  // the wrong OTP too (an HTML page: its alert is the description)
+  EXPECT_GE(refused.size(), 3u);  // the wrong OTP too (its redirect to the code page names it: login_wrong)
 }
 
 TEST(RequestId, AnAcceptableIdIsKeptOthersAreReplacedAndEveryLineOfTheRequestCarriesIt) {

@@ -237,7 +237,7 @@ TEST_F(UpgradeTest, FixedOtpCodeStoredInClearBeforeIsHashedAndStillLogsIn) {
   const std::string handle = m[1].str();
   ASSERT_EQ(
       http().post_form("/v1/oauth/login-email", form({{"login", handle}, {"email", kOldSandboxEmail}}), jar).status,
-      200);
+      303);
   auto done = http().post_form("/v1/oauth/login-otp", form({{"login", handle}, {"otp", kOldFixedOtp}}), jar);
   ASSERT_EQ(done.status, 303) << done.body;
   EXPECT_NE(done.header("location").value_or("").find("code="), std::string::npos);

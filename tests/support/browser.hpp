@@ -33,10 +33,22 @@ class Browser {
     return post_bare(target, body, std::move(headers));
   }
   /// A form post with only the given headers (no fetch metadata): what a non-browser client sends.
+  /// Like a browser, follows the login forms' POST-redirect-GET to the page of the next step (`login?...`, relative
+  /// to the form's path); redirects anywhere else (the client's redirect URI) are returned as they are.
   HttpResponse post_bare(const std::string& target, const std::string& body, Headers headers = {}) {
     headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-    return send("POST", target, body, std::move(headers));
+    auto res = send("POST", target, body, std::move(headers));
+    const auto location = res.header("location");
+    if (res.status == 303 && location && location->rfind("login?", 0) == 0) {
+      last_post_status_ = res.status;
+      const auto slash = target.rfind('/');
+      return send("GET", target.substr(0, slash + 1) + *location, "", {});
+    }
+    last_post_status_ = res.status;
+    return res;
   }
+  /// The status the last post itself answered (303 when it was followed to the next step's page).
+  int last_post_status() const { return last_post_status_; }
   std::map<std::string, std::string>& cookies() { return cookies_; }
   /// The raw Set-Cookie lines of the last response.
   const std::vector<std::string>& last_set_cookies() const { return set_cookies_; }
@@ -66,6 +78,7 @@ class Browser {
   TestServer& server_;
   std::map<std::string, std::string> cookies_;
   std::vector<std::string> set_cookies_;
+  int last_post_status_ = 0;
 };
 
 inline std::string query_string(const Params& params) {

@@ -239,7 +239,9 @@ class Flow {
       if (!hinted_sub) return redirect_error("invalid_request", "id_token_hint is not an id_token of this issuer.");
     }
 
-    // A live session answers at once unless the client asks for a fresh login (OIDC Core 3.1.2.1, 3.1.2.3).
+    // A live session answers unless the client asks for a fresh login (OIDC Core 3.1.2.1, 3.1.2.3): at once
+    // when the client asked for no interaction (prompt=none) or named this very shopper (id_token_hint);
+    // otherwise after one click on "Continue as <email>", which also offers "Not you?".
     auto session = current_session();
     Response r;
     if (session && hinted_sub && *hinted_sub != session->sub) {
@@ -252,7 +254,9 @@ class Flow {
     }
     // max_age=0 means "log in now" (OIDC Core 3.1.2.1), like prompt=login.
     const bool too_old = session && max_age && (*max_age == 0 || now_ - session->auth_time > *max_age);
-    if (session && !prompt_login && !too_old) return complete(pending, session->sub, session->auth_time);
+    const bool session_answers = session && !prompt_login && !too_old;
+    if (session_answers && (prompt_none || (hinted_sub && *hinted_sub == session->sub)))
+      return complete(pending, session->sub, session->auth_time);
     if (prompt_none) return redirect_error("login_required", "The shopper is not logged in.");
 
     std::string login_handle = d_.random.token(32);
@@ -277,8 +281,72 @@ class Flow {
     d_.logins.insert_request(pending);
     pending_ = pending;
     PageContext ctx = page_context(login_handle);
+    if (session_answers) {
+      if (const auto account = d_.accounts.find(session->sub)) {
+        ctx.email = account->email;
+        return finish_page(std::move(r), 200, continue_page(ctx));
+      }
+    }
     if (const auto hint = params.get("login_hint"); hint && hint->size() <= 254) ctx.email = std::string(*hint);
     return finish_page(std::move(r), 200, email_page(ctx));
+  }
+
+  // --- GET /v1/oauth/login: the page of a login's current step (where every login form redirects) ---------
+  Response login_page() {
+    auto parsed = protocol::parse_form(request_.query, d_.config.max_form_params);
+    if (!parsed.params) return page_error(400, "Invalid request", "The request is malformed.");
+    params_ = std::move(*parsed.params);
+    std::string handle;
+    if (auto err = bind_pending(handle)) return std::move(*err);
+    PageContext ctx = page_context(handle);
+    ctx.email = pending_.email;
+    const std::string message(params_.get("m").value_or(""));
+    int status = 200;
+    std::optional<std::int64_t> retry_after;
+    const auto fail = [&](int s, std::string text, std::optional<std::int64_t> retry = std::nullopt) {
+      status = s;
+      ctx.error = std::move(text);
+      retry_after = retry;
+    };
+    if (message == "throttled") fail(429, "Too many codes were requested. Try again later.", 3600);
+    if (message == "undeliverable") fail(503, "We could not send the code right now. Try again in a moment.", 30);
+    const bool email_step = pending_.otp_hash.empty() || params_.get("step") == std::optional<std::string_view>("email");
+    if (email_step) {
+      if (message == "email") fail(400, "Enter a valid email address, like name@example.com.");
+    } else if (message == "sent") {
+      ctx.notice = "We sent a new code.";
+    } else if (message == "wait") {
+      if (const auto wait = pending_.otp_sent_at + d_.config.otp_resend_cooldown - now_; wait > 0)
+        fail(429, "Please wait " + std::to_string(wait) + " seconds before asking for a new code.", wait);
+    } else if (message == "ip") {
+      fail(429, "Too many attempts from your network. Try again later.", 3600);
+    } else if (message == "format") {
+      fail(400, "Enter the 6 digits of the code.");
+    } else if (message == "spent") {
+      fail(400, pending_.otp_expires_at <= now_ ? "This code has expired. Ask for a new code."
+                                                : "Too many wrong codes. Ask for a new code.");
+    } else if (message == "wrong") {
+      const auto left = d_.config.otp_max_attempts - pending_.attempts;
+      fail(400, left > 0 ? "That code is not right. " + std::to_string(left) +
+                               (left == 1 ? " attempt left." : " attempts left.")
+                         : "That code is not right. Ask for a new code.");
+    }
+    Response r = page(status, email_step ? email_page(ctx) : otp_page(ctx));
+    if (retry_after) r.with_header("Retry-After", std::to_string(*retry_after));
+    return r;
+  }
+
+  // --- POST /v1/oauth/login-continue: "Continue as <email>" on the session's shopper ------------------------
+  Response login_continue() {
+    std::string handle;
+    if (auto err = load_pending(handle)) return std::move(*err);
+    PageContext ctx = page_context(handle);
+    // The session may have ended since the page was shown (logout in another tab, expiry): log in instead.
+    const auto session = current_session();
+    if (!session) return to_step(ctx.login, "email", "");
+    if (!d_.logins.consume_request(pending_.id_hash, pending_.otp_hash))
+      return page_error(400, "Login already finished", "This login was already completed.");
+    return complete(pending_, session->sub, session->auth_time);
   }
 
   // --- POST /v1/oauth/login-email ------------------------------------------------------------------------
@@ -286,22 +354,24 @@ class Flow {
     std::string handle;
     if (auto err = load_pending(handle)) return std::move(*err);
     PageContext ctx = page_context(handle);
-    if (params_.get("change")) {
-      ctx.email = pending_.email;
-      return page(200, email_page(ctx));
+    if (params_.get("not_me")) {
+      // "Not you?" on the session's shopper: that session ends here, and the login asks who is there.
+      Response r = to_step(handle, "email", "");
+      if (const auto session_handle = find_cookie(request_, AuthorizeEndpoint::kSessionCookie)) {
+        d_.logins.delete_session(d_.minter.storage_hash(*session_handle));
+        r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kSessionCookie, "", 0));
+      }
+      return r;
     }
+    if (params_.get("change")) return to_step(handle, "email", "");
     const auto input = params_.get("email");
     const auto email = input ? ClientRegistry::normalize_email(*input) : std::nullopt;
-    if (!email) {
-      ctx.email = std::string(input.value_or(""));
-      ctx.error = "Enter a valid email address, like name@example.com.";
-      return page(400, email_page(ctx));
-    }
+    if (!email) return to_step(handle, "email", "email");
     ctx.email = *email;
     // A double submit of the same address within the cool-down does not send a second code.
     if (pending_.email == *email && !pending_.otp_hash.empty() &&
         now_ - pending_.otp_sent_at < d_.config.otp_resend_cooldown && pending_.otp_expires_at > now_)
-      return page(200, otp_page(ctx));
+      return to_step(handle, "", "");
     return send_code(ctx, /*from_email_page=*/true);
   }
 
@@ -311,12 +381,8 @@ class Flow {
     if (auto err = load_pending(handle)) return std::move(*err);
     PageContext ctx = page_context(handle);
     ctx.email = pending_.email;
-    if (pending_.email.empty()) return page(200, email_page(ctx));
-    const auto wait = pending_.otp_sent_at + d_.config.otp_resend_cooldown - now_;
-    if (wait > 0) {
-      ctx.error = "Please wait " + std::to_string(wait) + " seconds before asking for a new code.";
-      return page(429, otp_page(ctx)).with_header("Retry-After", std::to_string(wait));
-    }
+    if (pending_.email.empty()) return to_step(handle, "email", "");
+    if (pending_.otp_sent_at + d_.config.otp_resend_cooldown - now_ > 0) return to_step(handle, "", "wait");
     return send_code(ctx, /*from_email_page=*/false);
   }
 
@@ -324,36 +390,19 @@ class Flow {
   Response login_otp() {
     std::string handle;
     if (auto err = load_pending(handle)) return std::move(*err);
-    PageContext ctx = page_context(handle);
-    ctx.email = pending_.email;
-    if (pending_.otp_hash.empty()) return page(200, email_page(ctx));
-    if (!e_.attempts_per_ip_.allow(request_.remote_address, now_)) {
-      ctx.error = "Too many attempts from your network. Try again later.";
-      return page(429, otp_page(ctx)).with_header("Retry-After", "3600");
-    }
+    if (pending_.otp_hash.empty()) return to_step(handle, "email", "");
+    if (!e_.attempts_per_ip_.allow(request_.remote_address, now_)) return to_step(handle, "", "ip");
     const std::string otp = trim(params_.get("otp").value_or(""));
-    if (otp.size() != 6 || !all_digits(otp)) {
-      ctx.error = "Enter the 6 digits of the code.";
-      return page(400, otp_page(ctx));
-    }
+    if (otp.size() != 6 || !all_digits(otp)) return to_step(handle, "", "format");
     // Checklist C10: at most otp_max_attempts guesses per code, counted atomically before comparing.
-    if (!d_.logins.claim_attempt(pending_.id_hash, pending_.otp_hash, now_, d_.config.otp_max_attempts)) {
-      ctx.error = pending_.otp_expires_at <= now_ ? "This code has expired. Ask for a new code."
-                                                  : "Too many wrong codes. Ask for a new code.";
-      return page(400, otp_page(ctx));
-    }
+    if (!d_.logins.claim_attempt(pending_.id_hash, pending_.otp_hash, now_, d_.config.otp_max_attempts))
+      return to_step(handle, "", "spent");
     auto account = d_.accounts.find_by_email(pending_.email);
     bool match = base::constant_time_equal(d_.minter.storage_hash(otp_material(otp)), pending_.otp_hash);
     // Sandbox test accounts also log in with their fixed code (contract section 8).
     if (!match && d_.config.mode == Mode::sandbox && account) match = d_.registry.fixed_otp_matches(*account, otp);
-    if (!match) {
-      const auto left = d_.config.otp_max_attempts - (pending_.attempts + 1);
-      // The same answer whether or not the address has an account.
-      ctx.error = left > 0 ? "That code is not right. " + std::to_string(left) +
-                                 (left == 1 ? " attempt left." : " attempts left.")
-                           : "That code is not right. Ask for a new code.";
-      return page(400, otp_page(ctx));
-    }
+    // The same answer whether or not the address has an account.
+    if (!match) return to_step(handle, "", "wrong");
     if (!d_.logins.consume_request(pending_.id_hash, pending_.otp_hash))
       return page_error(400, "Login already finished", "This login was already completed.");
 
@@ -454,6 +503,12 @@ class Flow {
     Response r;
     if (!redirect_uri_.empty()) {
       r = redirect({{"state", state_}});
+    } else if (request_.method == "POST") {
+      // POST-redirect-GET: the "logged out" page is a GET of this endpoint, which reload cannot turn into a post.
+      r.status = 303;
+      r.content_type = "text/html; charset=utf-8";
+      security_headers(r, false);
+      r.with_header("Location", "logout");
     } else {
       PageContext ctx = base_context();
       ctx.client_name = client ? client->name : std::string();
@@ -468,6 +523,11 @@ class Flow {
 
   // Parses the login form and loads the pending login it names; a Response when that fails.
   std::optional<Response> load_pending(std::string& handle) {
+    if (auto refused = read_login_form()) return refused;
+    return bind_pending(handle);
+  }
+
+  std::optional<Response> read_login_form() {
     if (request_.method != "POST")
       return page_error(405, "Method not allowed", "Use POST.").with_header("Allow", "POST");
     if (!is_form_content_type(request_.header("content-type")))
@@ -485,6 +545,11 @@ class Flow {
     auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
     if (!parsed.params) return page_error(400, "Invalid request", "The form is malformed.");
     params_ = std::move(*parsed.params);
+    return std::nullopt;
+  }
+
+  // The pending login `params_` names, in this browser; a Response when there is none.
+  std::optional<Response> bind_pending(std::string& handle) {
     const auto login = params_.get("login");
     std::optional<model::LoginRequest> pending;
     if (login && login->size() <= 64) pending = d_.logins.find_request(d_.minter.storage_hash(*login));
@@ -541,10 +606,9 @@ class Flow {
 
   Response send_code(PageContext& ctx, bool from_email_page) {
     // Checklist C10: per-email and per-IP throttling of sends.
-    if (!e_.sends_per_email_.allow(ctx.email, now_) || !e_.sends_per_ip_.allow(request_.remote_address, now_)) {
-      ctx.error = "Too many codes were requested. Try again later.";
-      return page(429, from_email_page ? email_page(ctx) : otp_page(ctx)).with_header("Retry-After", "3600");
-    }
+    const std::string_view step = from_email_page ? "email" : "";
+    if (!e_.sends_per_email_.allow(ctx.email, now_) || !e_.sends_per_ip_.allow(request_.remote_address, now_))
+      return to_step(ctx.login, step, "throttled");
     const std::string code = d_.random.digits(6);
     if (!d_.logins.set_otp(pending_.id_hash, ctx.email, d_.minter.storage_hash(otp_material(code)), now_,
                            now_ + d_.config.otp_ttl))
@@ -553,11 +617,26 @@ class Flow {
     std::string error;
     if (!d_.otp_sender.send(message, error)) {
       if (d_.log_error && *d_.log_error) (*d_.log_error)("otp delivery: " + error);
-      ctx.error = "We could not send the code right now. Try again in a moment.";
-      return page(503, from_email_page ? email_page(ctx) : otp_page(ctx)).with_header("Retry-After", "30");
+      return to_step(ctx.login, step, "undeliverable");
     }
-    if (!from_email_page) ctx.notice = "We sent a new code.";
-    return page(200, otp_page(ctx));
+    return to_step(ctx.login, "", from_email_page ? "" : "sent");
+  }
+
+  // POST-redirect-GET: every login form answers 303 to the page of the step it leads to, so back and reload
+  // never post a form again (a reloaded guess would spend another attempt). The page is `login?login=HANDLE`
+  // (relative: a sibling of the form's path), `step=email` to ask for the address again, `m` one message code
+  // of a fixed set (never text from the request). The handle in the URL alone is useless: it is bound to this
+  // browser by a cookie, and the access log drops query strings.
+  Response to_step(std::string_view handle, std::string_view step, std::string_view message) {
+    std::string location = "login?login=" + protocol::form_encode(handle);
+    if (!step.empty()) location += "&step=" + std::string(step);
+    if (!message.empty()) location += "&m=" + std::string(message);
+    Response r;
+    r.status = 303;
+    r.content_type = "text/html; charset=utf-8";
+    security_headers(r, false);
+    r.with_header("Location", location);
+    return r;
   }
 
   // The `sub` of an id_token_hint when it is a JWS signed by one of our published keys, naming us as issuer.
@@ -769,6 +848,8 @@ Response AuthorizeEndpoint::authorize(const Request& request) { return Flow(*thi
 Response AuthorizeEndpoint::login_email(const Request& request) { return Flow(*this, request).login_email(); }
 Response AuthorizeEndpoint::login_otp(const Request& request) { return Flow(*this, request).login_otp(); }
 Response AuthorizeEndpoint::login_resend(const Request& request) { return Flow(*this, request).login_resend(); }
+Response AuthorizeEndpoint::login_page(const Request& request) { return Flow(*this, request).login_page(); }
+Response AuthorizeEndpoint::login_continue(const Request& request) { return Flow(*this, request).login_continue(); }
 Response AuthorizeEndpoint::logout(const Request& request) { return Flow(*this, request).logout(); }
 
 }  // namespace boltauth::core::authorize

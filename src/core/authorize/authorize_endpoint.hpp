@@ -42,6 +42,8 @@ inline constexpr std::string_view kAuthorizePath = "/v1/oauth/authorize";
 inline constexpr std::string_view kLoginEmailPath = "/v1/oauth/login-email";
 inline constexpr std::string_view kLoginOtpPath = "/v1/oauth/login-otp";
 inline constexpr std::string_view kLoginResendPath = "/v1/oauth/login-resend";
+inline constexpr std::string_view kLoginContinuePath = "/v1/oauth/login-continue";
+inline constexpr std::string_view kLoginPagePath = "/v1/oauth/login";
 inline constexpr std::string_view kLogoutPath = "/v1/oauth/logout";
 
 /// `GET, POST /v1/oauth/authorize` and the login modal (contract section 6; checklist C and D): validates the
@@ -59,6 +61,10 @@ class AuthorizeEndpoint {
   Response login_email(const Request& request);
   Response login_otp(const Request& request);
   Response login_resend(const Request& request);
+  /// The page of a login's current step: where each login form redirects (POST-redirect-GET).
+  Response login_page(const Request& request);
+  /// "Continue as <email>": completes a login with the browser's live session.
+  Response login_continue(const Request& request);
   /// OpenID Connect RP-Initiated Logout 1.0: ends the login session (asking first unless the id_token_hint names
   /// the session's shopper), then goes back to a registered post_logout_redirect_uri or shows a page.
   Response logout(const Request& request);

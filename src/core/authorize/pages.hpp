@@ -35,6 +35,9 @@ struct PageContext {
 std::string email_page(const PageContext& ctx);
 /// Step 2: the 6-digit code, with "send a new code" and "use another email".
 std::string otp_page(const PageContext& ctx);
+/// A live session's shopper (`ctx.email`): "Continue as ..." in one click, or "Not you?" to end that session and
+/// log in as someone else.
+std::string continue_page(const PageContext& ctx);
 /// RP-initiated logout without proof that the shopper's merchant asked: "Log out?" with a form posting `fields`
 /// (hidden) back to the logout endpoint.
 std::string logout_confirm_page(const PageContext& ctx, const std::vector<std::pair<std::string, std::string>>& fields);

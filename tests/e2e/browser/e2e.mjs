@@ -213,6 +213,52 @@ const scenarios = {
     }
   },
 
+  // POST-redirect-GET in a real browser: every form answer is a GET page, so reload after a wrong code spends no
+  // attempt, and back after the login lands on a page, never on "Confirm Form Resubmission". Then the session's
+  // "Continue as" page and its "Not you?".
+  async back_and_reload({ base, dataDir, merchant, context }) {
+    const redirectUri = `${merchant.origin}/cb`;
+    const client = createClient(dataDir, [redirectUri]);
+    const page = await context.newPage();
+    let posts = 0;
+    page.on('request', (r) => { if (r.method() === 'POST') posts++; });
+    await page.goto(authorizeUrl(base, client, redirectUri, pkce()));
+    await page.getByLabel('Email address').fill('reload@example.com');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByLabel('One-time code').waitFor();
+    assert.match(page.url(), /\/v1\/oauth\/login\?login=/);
+    const code = lastOtp(dataDir, 'reload@example.com');
+    await page.getByLabel('One-time code').fill(code === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('4 attempts left').waitFor();
+    const postsBefore = posts;
+    await page.reload();
+    await page.getByText('4 attempts left').waitFor();
+    assert.equal(posts, postsBefore, 'reload posted a form again');
+    await shot(page, 'prg-1-after-reload');
+    await page.getByLabel('One-time code').fill(code);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${redirectUri}?**`);
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Login expired' }).waitFor();
+    assert.equal(posts, postsBefore + 1, 'back posted a form again');
+    await shot(page, 'prg-2-back-after-login');
+
+    // With the session: "Continue as", and "Not you?" to log in as someone else.
+    await page.goto(authorizeUrl(base, client, redirectUri, pkce()));
+    await page.getByRole('button', { name: 'Continue as reload@example.com' }).waitFor();
+    await shot(page, 'session-1-continue-as');
+    await page.getByRole('button', { name: 'Use another account' }).click();
+    await page.getByLabel('Email address').waitFor();
+    assert.equal(await page.getByLabel('Email address').inputValue(), '');
+    await logIn(page, dataDir, 'someone-else@example.com', null);
+    await page.waitForURL(`${redirectUri}?**`);
+    await page.goto(authorizeUrl(base, client, redirectUri, pkce()));
+    await page.getByRole('button', { name: 'Continue as someone-else@example.com' }).click();
+    await page.waitForURL(`${redirectUri}?**`);
+    assert.ok(new URL(page.url()).searchParams.get('code'));
+  },
+
   // A login that cannot go on (here: its browser binding is gone) offers the way back to the merchant.
   async login_expired_way_back({ base, dataDir, merchant, context }) {
     const redirectUri = `${merchant.origin}/cb`;
