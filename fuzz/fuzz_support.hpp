@@ -37,8 +37,8 @@ namespace boltauth::fuzz {
 /// can make, such as signed tokens) into DIR and exits: how fuzz/corpus/<target>/ got them.
 inline const char* seed_dir() { return std::getenv("FUZZ_WRITE_SEEDS"); }
 inline void write_seed(const std::string& name, std::string_view bytes) {
-  std::ofstream(std::string(seed_dir()) + "/" + name, std::ios::binary).write(bytes.data(),
-                                                                             static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(std::string(seed_dir()) + "/" + name, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 }  // namespace boltauth::fuzz

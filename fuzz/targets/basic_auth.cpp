@@ -1,7 +1,7 @@
 // `Authorization: Basic` (RFC 6749 section 2.3.1: form-encoded id and secret, then base64). Property: what
 // parses re-encodes to credentials that parse to the same pair.
-#include "fuzz_support.hpp"
 #include "protocol/basic_auth.hpp"
+#include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   using namespace boltauth;

@@ -2,8 +2,8 @@
 // them. The input is the file; after a line `--env--`, each further line is one environment entry. Properties:
 // bad input is a std::runtime_error naming the problem, never a crash or another exception; a loaded config
 // passes its own validation or says why (Config::validate), and its effective settings print.
-#include <fstream>
 #include <unistd.h>
+#include <fstream>
 
 #include "fuzz_support.hpp"
 #include "server/config_loader.hpp"

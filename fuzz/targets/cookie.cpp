@@ -27,8 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
       FUZZ_CHECK(input.find(std::string(name) + "=" + *value) != std::string_view::npos);
     }
   }
-  r.query = "response_type=code&client_id=" + f.client_id() + "&redirect_uri=" +
-            protocol::form_encode(fuzz::ProviderFixture::kRedirect) + "&scope=openid&state=s1234567";
+  r.query = "response_type=code&client_id=" + f.client_id() +
+            "&redirect_uri=" + protocol::form_encode(fuzz::ProviderFixture::kRedirect) + "&scope=openid&state=s1234567";
   (void)f.handle(r);
   return 0;
 }

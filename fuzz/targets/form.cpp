@@ -1,7 +1,7 @@
 // application/x-www-form-urlencoded decoding (protocol/form): every body the token, introspection, revocation
 // and login endpoints read. Property: a parsed form re-encodes and parses back to the same pairs.
-#include "fuzz_support.hpp"
 #include "protocol/form.hpp"
+#include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   using namespace boltauth;

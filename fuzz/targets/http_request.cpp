@@ -39,8 +39,8 @@ struct Server {
             }(),
             [](const core::Request& r) {
               core::Response a;
-              a.body = "{\"method\":" + std::to_string(r.method.size()) + ",\"body\":" + std::to_string(r.body.size()) +
-                       "}";
+              a.body =
+                  "{\"method\":" + std::to_string(r.method.size()) + ",\"body\":" + std::to_string(r.body.size()) + "}";
               return a;
             },
             [](std::string_view) {}) {

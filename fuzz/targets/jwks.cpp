@@ -20,11 +20,10 @@ constexpr const char* kIssuer = "http://127.0.0.1:8080";
 struct Fixture {
   crypto::SigningKey key = crypto::SigningKey::from_pem(kFuzzRsaPem);
   std::string modulus = std::string(key.public_jwk().at("n").as_string());
-  std::string token = crypto::sign_jwt(key, boost::json::object{{"iss", kIssuer},
-                                                                {"sub", "shopper"},
-                                                                {"aud", "client-1"},
-                                                                {"iat", 1'799'999'000},
-                                                                {"exp", 1'800'003'600}});
+  std::string token = crypto::sign_jwt(
+      key,
+      boost::json::object{
+          {"iss", kIssuer}, {"sub", "shopper"}, {"aud", "client-1"}, {"iat", 1'799'999'000}, {"exp", 1'800'003'600}});
 };
 
 class MemoryTransport : public Transport {

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
+#include "boltauth/errors.hpp"
 #include "boltauth/http.hpp"
 #include "boltauth/id_token_verifier.hpp"
-#include "boltauth/errors.hpp"
 #include "crypto/jws.hpp"
 #include "crypto/signing_key.hpp"
 #include "fixture_keys.hpp"
@@ -49,10 +49,16 @@ class MemoryTransport : public Transport {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   if (!fuzz::seed_dir()) return 0;
   const Fixture f;
-  const boost::json::object claims{{"iss", kIssuer},           {"sub", "shopper-1"}, {"aud", "client-1"},
-                                   {"azp", "client-1"},        {"iat", 1'799'999'000}, {"exp", 1'800'003'600},
-                                   {"auth_time", 1'799'999'000}, {"nonce", "n-0S6_WzA2Mj"},
-                                   {"email", "shopper@example.com"}, {"email_verified", true}};
+  const boost::json::object claims{{"iss", kIssuer},
+                                   {"sub", "shopper-1"},
+                                   {"aud", "client-1"},
+                                   {"azp", "client-1"},
+                                   {"iat", 1'799'999'000},
+                                   {"exp", 1'800'003'600},
+                                   {"auth_time", 1'799'999'000},
+                                   {"nonce", "n-0S6_WzA2Mj"},
+                                   {"email", "shopper@example.com"},
+                                   {"email_verified", true}};
   int n = 0;
   for (const auto& key : f.keys) fuzz::write_seed("signed-" + std::to_string(n++), crypto::sign_jwt(key, claims));
   auto other_aud = claims;

@@ -1,7 +1,7 @@
 // `scope` in the four encodings Bolt clients send (space separated, a literal `+`, one token, a JSON array).
 // Property: a parsed scope prints canonically and that text parses back to the same set.
-#include "fuzz_support.hpp"
 #include "protocol/scope.hpp"
+#include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   using namespace boltauth;

@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   if (!fuzz::seed_dir()) return 0;
   const crypto::TokenSealer sealer(keys());
   int n = 0;
-  for (auto kind : {crypto::SealedKind::authorization_code, crypto::SealedKind::access_token,
-                    crypto::SealedKind::refresh_token}) {
+  for (auto kind :
+       {crypto::SealedKind::authorization_code, crypto::SealedKind::access_token, crypto::SealedKind::refresh_token}) {
     crypto::SealedPayload p;
     p.kind = kind;
     p.grant_id = 42 + n;

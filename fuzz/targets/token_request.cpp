@@ -23,8 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   r.remote_address = "127.0.0.1";
   r.body = std::move(body);
   if (!(mode & 1)) r.headers.emplace_back("authorization", f.basic());
-  if (mode & 2) r.headers.emplace_back("content-type", "application/json");
-  else if (!(mode & 4)) r.headers.emplace_back("content-type", "application/x-www-form-urlencoded; charset=UTF-8");
+  if (mode & 2)
+    r.headers.emplace_back("content-type", "application/json");
+  else if (!(mode & 4))
+    r.headers.emplace_back("content-type", "application/x-www-form-urlencoded; charset=UTF-8");
   if (mode & 32) r.headers.emplace_back("authorization", "Basic " + r.body.substr(0, 64));
   if (mode & 64) r.query = r.body.substr(0, 128);
   const auto answer = f.handle(r);

@@ -35,8 +35,8 @@ bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 bool loopback_http(std::string_view url) {
   for (const char* p : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
     const std::string_view prefix(p);
-    if (url.rfind(prefix, 0) == 0 && (url.size() == prefix.size() || url[prefix.size()] == ':' ||
-                                      url[prefix.size()] == '/'))
+    if (url.rfind(prefix, 0) == 0 &&
+        (url.size() == prefix.size() || url[prefix.size()] == ':' || url[prefix.size()] == '/'))
       return true;
   }
   return false;
@@ -60,8 +60,7 @@ std::string Config::validate_branding() const {
     if (logo.rfind("https://", 0) != 0 && !loopback_http(logo))
       return "branding.logo_url must be an https URL (http only on loopback)";
     for (unsigned char c : logo)
-      if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' || c == ';' ||
-          c == ',')
+      if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' || c == ';' || c == ',')
         return "branding.logo_url must be a plain URL (no spaces, quotes, <, >, backslash, ; or ,)";
     const auto host_start = logo.find("//") + 2;
     if (host_start >= logo.size() || logo[host_start] == '/') return "branding.logo_url must name a host";

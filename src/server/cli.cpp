@@ -1,9 +1,9 @@
 #include "server/cli.hpp"
 
-#include <csignal>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>

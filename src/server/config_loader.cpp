@@ -274,10 +274,22 @@ void apply_table(const toml::table& table, AppOptions& o, const std::string& ori
 }
 
 // Keys whose value is a string (an environment value is taken as is) and the one list (comma separated there).
-const std::set<std::string> kStringKeys = {"listen",      "data_dir",  "issuer",          "mode",
-                                           "error_style", "store_url", "master_key_file", "login.otp_delivery",
-                                           "smtp.url",    "smtp.from", "smtp.username",   "smtp.password",
-                                           "log_format",  "log_level", "branding.name", "branding.logo_url",
+const std::set<std::string> kStringKeys = {"listen",
+                                           "data_dir",
+                                           "issuer",
+                                           "mode",
+                                           "error_style",
+                                           "store_url",
+                                           "master_key_file",
+                                           "login.otp_delivery",
+                                           "smtp.url",
+                                           "smtp.from",
+                                           "smtp.username",
+                                           "smtp.password",
+                                           "log_format",
+                                           "log_level",
+                                           "branding.name",
+                                           "branding.logo_url",
                                            "branding.accent_color"};
 
 }  // namespace
@@ -312,7 +324,8 @@ std::vector<std::string> load_config_env(AppOptions& o, const char* const* env, 
         key = name.substr(section.size() + 1);
       }
     const std::string full = section.empty() ? key : section + "." + key;
-    if ((section.empty() && (!top_keys().count(key) || key == "login" || key == "smtp" || key == "limits" || key == "branding"))) {
+    if ((section.empty() &&
+         (!top_keys().count(key) || key == "login" || key == "smtp" || key == "limits" || key == "branding"))) {
       unknown.push_back(variable);
       continue;
     }

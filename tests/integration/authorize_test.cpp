@@ -624,10 +624,10 @@ TEST_F(AuthorizeTest, TheSessionsShopperIsNamedAndContinueWorksOnce) {
   auto fresh = b.get(authorize_target(base("s3")));
   Browser other(server);
   EXPECT_EQ(other.post("/v1/oauth/login-continue", form({{"login", login_handle(fresh)}})).status, 400);
-  EXPECT_EQ(b.post("/v1/oauth/login-continue", form({{"login", login_handle(fresh)}}),
-                   {{"Sec-Fetch-Site", "cross-site"}})
-                .status,
-            403);
+  EXPECT_EQ(
+      b.post("/v1/oauth/login-continue", form({{"login", login_handle(fresh)}}), {{"Sec-Fetch-Site", "cross-site"}})
+          .status,
+      403);
 }
 
 TEST_F(AuthorizeTest, NotYouEndsTheSessionAndAsksWhoIsThere) {
@@ -934,7 +934,6 @@ TEST_F(AuthorizeTest, PagesCarryTheDefaultServiceNameAndNoImageSource) {
   EXPECT_EQ(page.header("content-security-policy")->find("img-src"), std::string::npos);
 }
 
-
 TEST(BrandingTest, NameLogoAndAccentAreOnEveryPageAndTheLogoAloneIsAllowedByTheCsp) {
   TestServer server([](server::AppOptions& o) {
     o.config.brand_name = "Acme <Pay>";
@@ -1094,9 +1093,9 @@ TEST_F(LogoutTest, AHintNamingTheSessionsShopperEndsTheSessionAndGoesBackWithSta
   Browser b(server);
   const auto id_token = log_in_to_shop(b);
   ASSERT_TRUE(has_session(b));
-  auto r = b.get("/v1/oauth/logout?" + query_string({{"id_token_hint", id_token},
-                                                     {"post_logout_redirect_uri", kBye},
-                                                     {"state", "bye state/1"}}));
+  auto r =
+      b.get("/v1/oauth/logout?" +
+            query_string({{"id_token_hint", id_token}, {"post_logout_redirect_uri", kBye}, {"state", "bye state/1"}}));
   ASSERT_EQ(r.status, 303) << r.body;
   EXPECT_EQ(*r.header("location"), kBye + "?state=bye%20state%2F1");
   EXPECT_TRUE(clears_session_cookie(b));
@@ -1118,9 +1117,8 @@ TEST_F(LogoutTest, ARegisteredUriWithItsOwnQueryKeepsIt) {
 TEST_F(LogoutTest, WithoutAHintTheShopperIsAskedAndOnlyOurOwnFormEndsTheSession) {
   Browser b(server);
   log_in_to_shop(b);
-  auto ask = b.get("/v1/oauth/logout?" + query_string({{"client_id", shop.client.id},
-                                                       {"post_logout_redirect_uri", kBye},
-                                                       {"state", "s1"}}));
+  auto ask = b.get("/v1/oauth/logout?" +
+                   query_string({{"client_id", shop.client.id}, {"post_logout_redirect_uri", kBye}, {"state", "s1"}}));
   ASSERT_EQ(ask.status, 200) << ask.body;
   EXPECT_NE(ask.body.find("Log out?"), std::string::npos) << ask.body;
   EXPECT_NE(ask.body.find("<form method=\"post\" action=\"logout\">"), std::string::npos);
@@ -1175,11 +1173,11 @@ TEST_F(LogoutTest, NeverRedirectsToAnUnregisteredUri) {
   };
   refused({{"id_token_hint", id_token}, {"post_logout_redirect_uri", "https://evil.example/"}});
   refused({{"id_token_hint", id_token}, {"post_logout_redirect_uri", kBye + "/"}});  // exact match only
-  refused({{"id_token_hint", id_token}, {"post_logout_redirect_uri", kCb}});  // a login redirect URI is not one
-  refused({{"post_logout_redirect_uri", kBye}});  // no merchant named
+  refused({{"id_token_hint", id_token}, {"post_logout_redirect_uri", kCb}});         // a login redirect URI is not one
+  refused({{"post_logout_redirect_uri", kBye}});                                     // no merchant named
   refused({{"client_id", "nobody"}, {"post_logout_redirect_uri", kBye}});
   refused({{"client_id", client.client.id}, {"id_token_hint", id_token}});  // they disagree
-  refused({{"id_token_hint", id_token + "x"}});  // does not verify
+  refused({{"id_token_hint", id_token + "x"}});                             // does not verify
   refused({{"id_token_hint", id_token}, {"state", "a"}, {"state", "b"}});
   EXPECT_TRUE(has_session(b)) << "no refused request ended the session";
 }
@@ -1240,12 +1238,11 @@ TEST_F(AuthorizeTest, ReloadingTheAnswerToAWrongCodeSpendsNoAttempt) {
   const auto code = last_otp(server, "reload@example.com");
   const std::string wrong = code == "000000" ? "111111" : "000000";
   // The raw answer: a 303 to a GET page, which is what the browser reloads.
-  auto raw = server.http().request(
-      "POST", "/v1/oauth/login-otp",
-      {{"Content-Type", "application/x-www-form-urlencoded"},
-       {"Sec-Fetch-Site", "same-origin"},
-       {"Cookie", "boltauth_browser=" + b.cookies().at("boltauth_browser")}},
-      form({{"login", handle}, {"otp", wrong}}));
+  auto raw = server.http().request("POST", "/v1/oauth/login-otp",
+                                   {{"Content-Type", "application/x-www-form-urlencoded"},
+                                    {"Sec-Fetch-Site", "same-origin"},
+                                    {"Cookie", "boltauth_browser=" + b.cookies().at("boltauth_browser")}},
+                                   form({{"login", handle}, {"otp", wrong}}));
   ASSERT_EQ(raw.status, 303) << raw.body;
   const auto location = *raw.header("location");
   EXPECT_EQ(location.rfind("login?login=", 0), 0u) << location;

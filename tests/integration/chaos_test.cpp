@@ -43,8 +43,11 @@ std::string field(const HttpResponse& res, const char* name) {
 }
 
 HttpResponse exchange(HttpClient& http, const Creds& c, const std::string& code, const Params& extra = {}) {
-  Params body{{"grant_type", "authorization_code"}, {"code", code},          {"client_id", c.id},
-              {"client_secret", c.secret},          {"scope", "bolt.account.manage openid"}};
+  Params body{{"grant_type", "authorization_code"},
+              {"code", code},
+              {"client_id", c.id},
+              {"client_secret", c.secret},
+              {"scope", "bolt.account.manage openid"}};
   for (const auto& kv : extra) body.push_back(kv);
   return http.post_form("/v1/oauth/token", form(body));
 }
@@ -96,16 +99,20 @@ std::optional<Family> browser_login(HttpClient& http, const std::string& issuer,
                                     const std::filesystem::path& data_dir, const std::string& email, bool& in_flight) {
   const auto pkce = make_pkce("v" + std::to_string(std::hash<std::string>{}(email)));  // unreserved characters only
   const std::string callback = issuer + "/demo/callback";
-  Params q{{"response_type", "code"},        {"client_id", c.id}, {"redirect_uri", callback},
-           {"scope", "openid bolt.account.manage"}, {"state", "chaos"},
-           {"code_challenge", pkce.challenge}, {"code_challenge_method", "S256"}};
+  Params q{{"response_type", "code"},
+           {"client_id", c.id},
+           {"redirect_uri", callback},
+           {"scope", "openid bolt.account.manage"},
+           {"state", "chaos"},
+           {"code_challenge", pkce.challenge},
+           {"code_challenge_method", "S256"}};
   auto page = http.get("/v1/oauth/authorize?" + query_string(q));
   if (page.status != 200) throw std::runtime_error("authorize " + std::to_string(page.status) + " " + page.body);
   std::string cookie;
   for (const auto& [k, v] : page.headers)
     if (k == "set-cookie" && v.rfind("boltauth_browser=", 0) == 0) cookie = v.substr(0, v.find(';'));
-  const Headers post{{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"},
-                     {"Cookie", cookie}};
+  const Headers post{
+      {"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"}, {"Cookie", cookie}};
   const auto handle = login_handle(page);
   auto sent = http.request("POST", "/v1/oauth/login-email", post, form({{"login", handle}, {"email", email}}));
   if (sent.status != 303) throw std::runtime_error("login-email " + std::to_string(sent.status) + " " + sent.body);
@@ -320,11 +327,12 @@ TEST(Chaos, AHundredKillNineCyclesUnderMixedLoadLoseNothingThatWasAnswered) {
   // The store is consistent enough for the janitor to walk all of it.
   const auto janitor = run_command({BOLTAUTH_BINARY, "janitor", "--data-dir", dir.path().string(), "--json"});
   EXPECT_EQ(janitor.exit_code, 0) << janitor.out << janitor.err;
-  std::printf("[ chaos ] %d kill -9 cycles: %d codes, %d refreshes, %d revocations, %d browser logins answered; "
-              "%d requests in flight at the kills; checked %zu access tokens, %zu latest refresh tokens, %zu rotated "
-              "refresh tokens, %zu used codes\n",
-              cycles, total_codes, total_refreshes, total_revocations, total_logins, total_in_flight, checked_access,
-              checked_refresh, checked_dead, checked_codes);
+  std::printf(
+      "[ chaos ] %d kill -9 cycles: %d codes, %d refreshes, %d revocations, %d browser logins answered; "
+      "%d requests in flight at the kills; checked %zu access tokens, %zu latest refresh tokens, %zu rotated "
+      "refresh tokens, %zu used codes\n",
+      cycles, total_codes, total_refreshes, total_revocations, total_logins, total_in_flight, checked_access,
+      checked_refresh, checked_dead, checked_codes);
   EXPECT_GT(total_logins, 0);
   EXPECT_GT(total_revocations, 0);
 }
@@ -345,32 +353,45 @@ std::string malformed(std::mt19937& rng, const std::string& valid_id) {
            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
   };
   switch (pick(16)) {
-    case 0: return junk(1 + pick(300));
-    case 1: return "GET /" + junk(pick(50)) + " HTTP/1.1\r\nHost: x\r\n\r\n";
-    case 2: return "POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 5\r\n\r\nhello";
-    case 3: return "POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" + junk(20);
-    case 4: return "POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n";
-    case 5: return "GET / HTTP/1.1\r\n" + std::string(20000, 'a') + ": b\r\n\r\n";
-    case 6: return with_body("/v1/oauth/token", "application/x-www-form-urlencoded", "grant_type=%zz&code=" + junk(30));
+    case 0:
+      return junk(1 + pick(300));
+    case 1:
+      return "GET /" + junk(pick(50)) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    case 2:
+      return "POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: "
+             "5\r\n\r\nhello";
+    case 3:
+      return "POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" + junk(20);
+    case 4:
+      return "POST /v1/oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n";
+    case 5:
+      return "GET / HTTP/1.1\r\n" + std::string(20000, 'a') + ": b\r\n\r\n";
+    case 6:
+      return with_body("/v1/oauth/token", "application/x-www-form-urlencoded", "grant_type=%zz&code=" + junk(30));
     case 7:
       return with_body("/v1/oauth/token", "application/x-www-form-urlencoded",
                        "grant_type=refresh_token&refresh_token=" + std::string(43, 'A') + "." + std::string(43, 'B') +
                            "&client_id=" + valid_id + "&client_secret=" + std::string(87, 'x'));
-    case 8: return with_body("/v1/oauth/token", "application/json", "{\"grant_type\":[" + junk(40));
-    case 9: return with_body("/v1/testing/shopper/create", "application/json", "{\"email\":\"" + junk(60) + "\"}",
-                             "X-API-Key: " + std::string(87, 'k') + "\r\n");
+    case 8:
+      return with_body("/v1/oauth/token", "application/json", "{\"grant_type\":[" + junk(40));
+    case 9:
+      return with_body("/v1/testing/shopper/create", "application/json", "{\"email\":\"" + junk(60) + "\"}",
+                       "X-API-Key: " + std::string(87, 'k') + "\r\n");
     case 10:
-      return "GET /v1/account HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(43, 'z') + "." +
-             junk(10) + "\r\n\r\n";
-    case 11: return "GET /v1/oauth/authorize?" + junk(pick(200)) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+      return "GET /v1/account HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(43, 'z') + "." + junk(10) +
+             "\r\n\r\n";
+    case 11:
+      return "GET /v1/oauth/authorize?" + junk(pick(200)) + " HTTP/1.1\r\nHost: x\r\n\r\n";
     case 12:
       return with_body("/v1/oauth/login-otp", "application/x-www-form-urlencoded", "login=" + junk(64) + "&otp=12",
                        "Sec-Fetch-Site: same-origin\r\nCookie: boltauth_browser=" + std::string(43, 'c') + "\r\n");
-    case 13: return with_body("/v1/oauth/introspect", "application/x-www-form-urlencoded", std::string(70000, 't'));
-    case 14: return "POST /v1/oauth/revoke HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n";
+    case 13:
+      return with_body("/v1/oauth/introspect", "application/x-www-form-urlencoded", std::string(70000, 't'));
+    case 14:
+      return "POST /v1/oauth/revoke HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n";
     default:
-      return "GET /v1/oauth/logout?id_token_hint=" + junk(pick(120)) + " HTTP/1.1\r\nHost: x\r\nCookie: " +
-             junk(pick(80)) + "\r\n\r\n";
+      return "GET /v1/oauth/logout?id_token_hint=" + junk(pick(120)) +
+             " HTTP/1.1\r\nHost: x\r\nCookie: " + junk(pick(80)) + "\r\n\r\n";
   }
 }
 
@@ -419,10 +440,11 @@ TEST(Flood, AHundredThousandMalformedRequestsGetNo5xxAndLeaveRssWithinTenPercent
   HttpClient http(server.port());
   EXPECT_EQ(http.get("/healthz").status, 200);
   EXPECT_LE(end_rss, start_rss + start_rss / 10) << "RSS grew from " << start_rss << " KiB to " << end_rss << " KiB";
-  std::printf("[ flood ] %d malformed requests after a warm-up of %d (%d answered with a status, the others closed): "
-              "0 crashes, %d 5xx; RSS %ld KiB -> %ld KiB (%+.1f%%)\n",
-              sent.load() - total / 10, total / 10, answered.load(), fives.load(), start_rss, end_rss,
-              100.0 * static_cast<double>(end_rss - start_rss) / static_cast<double>(start_rss));
+  std::printf(
+      "[ flood ] %d malformed requests after a warm-up of %d (%d answered with a status, the others closed): "
+      "0 crashes, %d 5xx; RSS %ld KiB -> %ld KiB (%+.1f%%)\n",
+      sent.load() - total / 10, total / 10, answered.load(), fives.load(), start_rss, end_rss,
+      100.0 * static_cast<double>(end_rss - start_rss) / static_cast<double>(start_rss));
 }
 
 }  // namespace

@@ -310,7 +310,8 @@ class Flow {
     };
     if (message == "throttled") fail(429, "Too many codes were requested. Try again later.", 3600);
     if (message == "undeliverable") fail(503, "We could not send the code right now. Try again in a moment.", 30);
-    const bool email_step = pending_.otp_hash.empty() || params_.get("step") == std::optional<std::string_view>("email");
+    const bool email_step =
+        pending_.otp_hash.empty() || params_.get("step") == std::optional<std::string_view>("email");
     if (email_step) {
       if (message == "email") fail(400, "Enter a valid email address, like name@example.com.");
     } else if (message == "sent") {
@@ -554,8 +555,7 @@ class Flow {
     std::optional<model::LoginRequest> pending;
     if (login && login->size() <= 64) pending = d_.logins.find_request(d_.minter.storage_hash(*login));
     if (!pending) return page_error(400, "Login expired", "This login has expired or is unknown.");
-    if (pending->expires_at <= now_)
-      return expired_page(*pending, "This login took too long and has expired.");
+    if (pending->expires_at <= now_) return expired_page(*pending, "This login took too long and has expired.");
     if (!pending->browser_hash.empty()) {
       const auto browser =
           find_cookie(request_, pending->response_mode == "web_message" ? AuthorizeEndpoint::kLoginCookie

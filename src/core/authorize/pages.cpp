@@ -154,8 +154,8 @@ std::string continue_page(const PageContext& ctx) {
   p += "<h1>Welcome back</h1><p class=\"merchant\">to continue to <strong>" + html_escape(ctx.client_name) +
        "</strong></p>";
   p += "<p>You are logged in as <strong id=\"who\">" + html_escape(ctx.email) + "</strong>.</p>";
-  p += "<form method=\"post\" action=\"login-continue\">" + hidden_login(ctx) +
-       "<button type=\"submit\">Continue as " + html_escape(ctx.email) + "</button></form>";
+  p += "<form method=\"post\" action=\"login-continue\">" + hidden_login(ctx) + "<button type=\"submit\">Continue as " +
+       html_escape(ctx.email) + "</button></form>";
   p += "<form method=\"post\" action=\"login-email\">" + hidden_login(ctx) +
        "<input type=\"hidden\" name=\"not_me\" value=\"1\"><span class=\"merchant\">Not you? </span>"
        "<button class=\"link\" type=\"submit\">Use another account</button></form>";
@@ -163,7 +163,8 @@ std::string continue_page(const PageContext& ctx) {
   return p;
 }
 
-std::string logout_confirm_page(const PageContext& ctx, const std::vector<std::pair<std::string, std::string>>& fields) {
+std::string logout_confirm_page(const PageContext& ctx,
+                                const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string p = head(ctx, "Log out");
   p += "<h1>Log out?</h1><p>You are logged in to " + html_escape(ctx.brand.name) + " in this browser";
   if (!ctx.client_name.empty()) p += " and <strong>" + html_escape(ctx.client_name) + "</strong> asks to log you out";

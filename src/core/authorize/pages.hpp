@@ -21,7 +21,7 @@ struct Brand {
 };
 
 struct PageContext {
-  std::string nonce;                // CSP nonce of the inline style (and script)
+  std::string nonce;  // CSP nonce of the inline style (and script)
   Brand brand;
   std::string client_name;          // the merchant
   std::string login;                // handle of the pending login (hidden field)

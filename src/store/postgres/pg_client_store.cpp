@@ -35,10 +35,9 @@ bool PgClientStore::insert(const Client& client) {
   const std::string redirect_uris = encode_list(client.redirect_uris);
   const std::string grant_types = encode_list(client.grant_types);
   return db_.run([&](PgConnection& c) {
-    return c.run(insert_sql,
-                 {client.id, client.publishable_key, client.name, client.secret_hash, redirect_uris, grant_types,
-                  client.created_at, client.id_token_signed_response_alg, client.pkce_required,
-                  encode_list(client.post_logout_redirect_uris)})
+    return c.run(insert_sql, {client.id, client.publishable_key, client.name, client.secret_hash, redirect_uris,
+                              grant_types, client.created_at, client.id_token_signed_response_alg, client.pkce_required,
+                              encode_list(client.post_logout_redirect_uris)})
                .affected() == 1;
   });
 }

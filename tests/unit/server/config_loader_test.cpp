@@ -125,7 +125,8 @@ TEST_F(ConfigLoaderTest, ReadsTheBrandingTableAndItsEnvironmentVariables) {
   EXPECT_EQ(o.config.brand_accent_color, "#123");
   EXPECT_EQ(sources["branding.name"], "env BOLTAUTH_BRANDING_NAME");
   bool listed = false;
-  for (const auto& [key, value] : effective_settings(o)) listed = listed || (key == "branding.name" && value == "Other Shop");
+  for (const auto& [key, value] : effective_settings(o))
+    listed = listed || (key == "branding.name" && value == "Other Shop");
   EXPECT_TRUE(listed);
   AppOptions bad;
   EXPECT_THROW(load_config_file(write("[branding]\naccent_color = \"red\"\n"), bad), std::runtime_error);
