@@ -140,14 +140,15 @@ TEST(PgDatabase, MigrationOneIsTheWholeV2Schema) {
   EXPECT_EQ(
       database.query("SELECT string_agg(relname || ':' || relpersistence::text, ',' ORDER BY relname) FROM pg_class "
                      "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"),
-      "accounts:p,auth_failures:u,clients:p,denied_tokens:p,grants:p,login_requests:p,login_sessions:p,"
-      "schema_version:p,secrets:p");
+      "accounts:p,addresses:p,auth_failures:u,clients:p,denied_tokens:p,grants:p,idempotency_keys:p,"
+      "login_requests:p,login_sessions:p,schema_version:p,secrets:p");
   // Indexes serving cascades, the janitor's expiry scans and client_credentials' one row per client.
   const auto indexes = database.query(
       "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public'");
   for (const char* name :
        {"grants_by_client", "grants_client_credentials", "login_requests_by_client", "denied_tokens_expires_at",
-        "login_requests_expires_at", "login_sessions_expires_at", "clients_secret_hash"})
+        "login_requests_expires_at", "login_sessions_expires_at", "clients_secret_hash", "addresses_by_sub",
+        "addresses_one_default", "idempotency_keys_created_at"})
     EXPECT_TRUE(contains(indexes, name)) << name << " in " << indexes;
   // No index on a column a rotation changes: a refresh is a HOT update.
   EXPECT_EQ(database.query("SELECT count(*) FROM pg_indexes WHERE tablename = 'grants' AND (indexdef LIKE "

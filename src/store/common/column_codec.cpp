@@ -1,6 +1,7 @@
 #include "store/common/column_codec.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -31,6 +32,26 @@ std::vector<std::string> decode_list(std::string_view text, std::string_view ada
     items.emplace_back(item.get_string());
   }
   return items;
+}
+
+std::string encode_fields(const std::map<std::string, std::string>& fields) {
+  boost::json::object object;
+  object.reserve(fields.size());
+  for (const auto& [name, value] : fields) object.emplace(name, value);
+  return boost::json::serialize(object);
+}
+
+std::map<std::string, std::string> decode_fields(std::string_view text, std::string_view adapter) {
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(text, ec);
+  const auto corrupt = [&] { return StorageError(std::string(adapter) + ": corrupt fields column", false); };
+  if (ec || !value.is_object()) throw corrupt();
+  std::map<std::string, std::string> fields;
+  for (const auto& [name, item] : value.get_object()) {
+    if (!item.is_string()) throw corrupt();
+    fields.emplace(std::string(name), std::string(item.get_string()));
+  }
+  return fields;
 }
 
 std::int64_t encode_grant_kind(GrantKind kind) { return static_cast<std::int64_t>(kind); }

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,10 @@ namespace boltauth::store::common {
 /// the databases' own JSON functions.
 std::string encode_list(const std::vector<std::string>& items);
 std::vector<std::string> decode_list(std::string_view text, std::string_view adapter);
+
+/// A map of strings (an address's fields) as a JSON object, for the same reasons; keys come back in order.
+std::string encode_fields(const std::map<std::string, std::string>& fields);
+std::map<std::string, std::string> decode_fields(std::string_view text, std::string_view adapter);
 
 /// GrantKind is stored as the enum's fixed numbers and checked on the way back.
 std::int64_t encode_grant_kind(core::model::GrantKind kind);

@@ -140,6 +140,33 @@ ALTER TABLE accounts ADD COLUMN otp_hash TEXT;
     R"sql(
 ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]';
 )sql",
+    // 4: shoppers' address books, and the first answer to each Idempotency-Key. addresses_by_sub serves the list
+    // order and the cascade from accounts; addresses_one_default backs the one-default rule the stores keep in
+    // each write. idempotency_keys' primary key serves the cascade from clients; its created_at index the janitor.
+    R"sql(
+CREATE TABLE addresses (
+  id         TEXT COLLATE "C" PRIMARY KEY,
+  sub        TEXT COLLATE "C" NOT NULL REFERENCES accounts (sub) ON DELETE CASCADE,
+  fields     TEXT NOT NULL,  -- JSON object of strings
+  is_default BOOLEAN NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX addresses_by_sub ON addresses (sub, created_at, id);
+CREATE UNIQUE INDEX addresses_one_default ON addresses (sub) WHERE is_default;
+
+CREATE TABLE idempotency_keys (
+  client_id    TEXT COLLATE "C" NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+  key          TEXT COLLATE "C" NOT NULL,
+  request_hash TEXT COLLATE "C" NOT NULL,
+  completed    BOOLEAN NOT NULL DEFAULT FALSE,
+  status       INTEGER,  -- with completed
+  body         TEXT,     -- with completed
+  created_at   BIGINT NOT NULL,
+  PRIMARY KEY (client_id, key)
+);
+CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
+)sql",
 };
 
 constexpr int migration_count = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));

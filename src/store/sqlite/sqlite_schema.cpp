@@ -180,6 +180,32 @@ ALTER TABLE accounts ADD COLUMN otp_hash TEXT;
     R"sql(
 ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]';  -- JSON array of strings
 )sql",
+    // 8: shoppers' address books, and the first answer to each Idempotency-Key. addresses_by_sub serves the list
+    // order and the cascade from accounts; addresses_one_default backs the one-default rule the stores keep in
+    // each write. idempotency_keys' primary key serves the cascade from clients; its created_at index the janitor.
+    R"sql(
+CREATE TABLE addresses (
+  id         TEXT PRIMARY KEY NOT NULL,
+  sub        TEXT NOT NULL REFERENCES accounts(sub) ON DELETE CASCADE,
+  fields     TEXT NOT NULL,  -- JSON object of strings
+  is_default INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX addresses_by_sub ON addresses(sub, created_at, id);
+CREATE UNIQUE INDEX addresses_one_default ON addresses(sub) WHERE is_default = 1;
+CREATE TABLE idempotency_keys (
+  client_id    TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+  key          TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  completed    INTEGER NOT NULL DEFAULT 0,
+  status       INTEGER,  -- with completed
+  body         TEXT,     -- with completed
+  created_at   INTEGER NOT NULL,
+  PRIMARY KEY (client_id, key)
+);
+CREATE INDEX idempotency_keys_created_at ON idempotency_keys(created_at);
+)sql",
 };
 
 constexpr int migration_count = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
