@@ -433,9 +433,9 @@ void App::janitor_loop() {
       if (!options_.quiet && counts.total() > 0)
         spdlog::info(
             "janitor: removed {} expired codes, {} grants, {} deny-list entries, {} legacy tokens, {} legacy "
-            "grants, {} logins",
+            "grants, {} logins, {} idempotency keys",
             counts.codes, counts.grants, counts.denied_tokens, counts.legacy_tokens, counts.legacy_grants,
-            counts.logins);
+            counts.logins, counts.idempotency_keys);
     } catch (const std::exception& e) {
       // A busy or failing store: try again next interval; requests are unaffected.
       if (!options_.quiet) spdlog::warn("janitor: {}", e.what());

@@ -699,12 +699,14 @@ int run_cli(int argc, char** argv) {
                                                                 {"denied_tokens", c.denied_tokens},
                                                                 {"legacy_tokens", c.legacy_tokens},
                                                                 {"legacy_grants", c.legacy_grants},
-                                                                {"logins", c.logins}})
+                                                                {"logins", c.logins},
+                                                                {"idempotency_keys", c.idempotency_keys}})
                   << "\n";
       else
         std::cout << "removed " << c.codes << " expired codes, " << c.grants << " grants, " << c.denied_tokens
                   << " deny-list entries, " << c.legacy_tokens << " legacy tokens, " << c.legacy_grants
-                  << " legacy grants, " << c.logins << " login requests/sessions\n";
+                  << " legacy grants, " << c.logins << " login requests/sessions, " << c.idempotency_keys
+                  << " idempotency keys\n";
       return 0;
     }
     auto& registry = services.registry();

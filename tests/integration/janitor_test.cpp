@@ -181,6 +181,9 @@ TEST(JanitorTest, CommandRunsOnceAndPrintsCounts) {
   const auto counts = boost::json::parse(r.out).as_object();
   EXPECT_EQ(counts.at("grants").as_int64(), 3) << "access-only grants whose token expired";
   EXPECT_EQ(counts.at("codes").as_int64(), 0) << "every code was redeemed";
+  for (const char* kind : {"denied_tokens", "legacy_tokens", "legacy_grants", "logins", "idempotency_keys"})
+    EXPECT_TRUE(counts.contains(kind)) << kind << " in " << r.out;
+  EXPECT_EQ(counts.at("idempotency_keys").as_int64(), 0) << "no Idempotency-Key was used";
   auto again = run_command(args);
   EXPECT_EQ(boost::json::parse(again.out).as_object().at("grants").as_int64(), 0) << "idempotent";
 }

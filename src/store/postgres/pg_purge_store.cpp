@@ -28,6 +28,10 @@ const PgStatement purge_requests_sql(
 const PgStatement purge_sessions_sql(
     "DELETE FROM login_sessions WHERE id_hash IN (SELECT id_hash FROM login_sessions "
     "WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)");
+// Idempotency-Key records are kept for a fixed time from their claim, completed or not.
+const PgStatement purge_idempotency_keys_sql(
+    "DELETE FROM idempotency_keys WHERE (client_id, key) IN (SELECT client_id, key FROM idempotency_keys "
+    "WHERE created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)");
 
 }  // namespace
 
@@ -63,6 +67,10 @@ core::ports::PurgeCounts PgPurgeStore::purge_batch(base::UnixSeconds now, int li
       counts.logins += deleted;
       hit_limit |= deleted >= limit;
     }
+
+    counts.idempotency_keys =
+        c.run(purge_idempotency_keys_sql, {now - core::ports::idempotency_key_lifetime, limit}).affected();
+    hit_limit |= counts.idempotency_keys >= limit;
 
     const bool pass_over = r.grants.done;
     if (pass_over) r.grants.done = false;  // the next call starts a new pass

@@ -11,9 +11,9 @@ namespace boltauth::store::postgres {
 ///
 /// `grants` has no index on what decides its deletion (a rotation would have to update it), so it is visited in id
 /// order from a cursor kept here, `limit` rows per batch; a pass ends when the cursor reaches the end of the table,
-/// and `more` turns false then. Expiry-indexed kinds (deny list, login requests and sessions) delete up to `limit`
-/// rows each and report `more` when they hit it. There are no legacy tables on PostgreSQL (see
-/// PgLegacyTokenStore), so the legacy counts stay 0. Failure windows of the ThrottleStore are purged by
+/// and `more` turns false then. Expiry-indexed kinds (deny list, login requests and sessions, Idempotency-Key
+/// records) delete up to `limit` rows each and report `more` when they hit it. There are no legacy tables on PostgreSQL
+/// (see PgLegacyTokenStore), so the legacy counts stay 0. Failure windows of the ThrottleStore are purged by
 /// PgThrottleStore::purge_failures, not here.
 class PgPurgeStore final : public core::ports::PurgeStore {
  public:

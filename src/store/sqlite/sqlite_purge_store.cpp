@@ -114,6 +114,15 @@ core::ports::PurgeCounts SqlitePurgeStore::purge_batch(base::UnixSeconds now, in
       hit_limit |= deleted >= limit;
     }
 
+    // Idempotency-Key records are kept for a fixed time from their claim, completed or not.
+    counts.idempotency_keys = c.prepare(
+                                   "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM "
+                                   "idempotency_keys WHERE created_at <= ?1 LIMIT ?2)")
+                                  .bind_int(1, now - core::ports::idempotency_key_lifetime)
+                                  .bind_int(2, limit)
+                                  .run();
+    hit_limit |= counts.idempotency_keys >= limit;
+
     const bool pass_over = r.grants.done && r.legacy_grants.done;
     if (pass_over) r.grants.done = r.legacy_grants.done = false;  // the next call starts a new pass
     counts.more = hit_limit || !pass_over;

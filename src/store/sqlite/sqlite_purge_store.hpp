@@ -13,7 +13,8 @@ namespace boltauth::store::sqlite {
 /// it), so they are visited in key order from a cursor kept here, `limit` rows per batch. A pass ends when
 /// both cursors have reached the end of their table: a cursor that got there first waits at 0 for the other,
 /// so one pass visits every row once and `more` turns false at its end. Expiry-indexed kinds (deny list,
-/// legacy tokens and codes, logins) delete up to `limit` rows each and report `more` when they hit it.
+/// legacy tokens and codes, logins, Idempotency-Key records) delete up to `limit` rows each and report `more` when they
+/// hit it.
 class SqlitePurgeStore final : public core::ports::PurgeStore {
  public:
   explicit SqlitePurgeStore(SqliteDatabase& db) : db_(db) {}
