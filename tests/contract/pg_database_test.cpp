@@ -156,6 +156,34 @@ TEST(PgDatabase, MigrationOneIsTheWholeV2Schema) {
             "0");
 }
 
+TEST(PgDatabase, ADatabaseOfVersionThreeMigratesToAddressBooksAndKeepsItsRows) {
+  PgTestDatabase database;
+  PgDatabase db(pg_options(database.url()));
+  // Version 3 is the schema the release before address books and Idempotency-Keys left.
+  db.run([](PgConnection& c) {
+    c.exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    for (int version = 1; version <= 3; ++version) {
+      c.exec(store::postgres::PgSchema::migration(version));
+      c.exec("INSERT INTO schema_version (version, applied_at) VALUES ($1, 0)", {version});
+    }
+  });
+  ASSERT_EQ(db.schema_version(), 3);
+  store::postgres::PgClientStore clients(db);
+  store::postgres::PgAccountStore accounts(db);
+  ASSERT_TRUE(clients.insert(make_client("client-a")));
+  ASSERT_TRUE(accounts.insert(make_account("sub-1", "a@example.com")));
+  EXPECT_THROW(db.require_current_schema(), std::runtime_error);
+
+  EXPECT_EQ(db.migrate(), std::make_pair(3, PgDatabase::latest_schema_version()));
+  EXPECT_EQ(clients.find("client-a"), make_client("client-a"));
+  EXPECT_EQ(accounts.find("sub-1"), make_account("sub-1", "a@example.com"));
+  store::postgres::PgAddressStore addresses(db);
+  auto address = make_address("addr-1", "sub-1", t0);
+  EXPECT_EQ(addresses.add(address, 10), core::ports::AddressStore::AddResult::added);
+  EXPECT_TRUE(address.is_default);
+  EXPECT_TRUE(store::postgres::PgIdempotencyStore(db).claim("client-a", "key-1", "hash", t0));
+}
+
 // --- connections, settings, messages -----------------------------------------------------------------------------
 
 TEST(PgDatabase, EveryConnectionCommitsSynchronouslyWithTheConfiguredTimeout) {

@@ -49,6 +49,8 @@ class PgStoreSet final : public StoreSet {
   core::ports::GrantStore& grants() override { return grants_; }
   core::ports::PurgeStore& purge() override { return purge_; }
   core::ports::LoginStore& logins() override { return logins_; }
+  core::ports::AddressStore& addresses() override { return addresses_; }
+  core::ports::IdempotencyStore& idempotency() override { return idempotency_; }
   void put_clear_otp_code(std::string_view sub, std::string_view code) override {
     db_.run([&](store::postgres::PgConnection& c) {
       return c.exec("UPDATE accounts SET otp_code = $2, otp_hash = NULL WHERE sub = $1", {sub, code}).affected();
@@ -72,6 +74,8 @@ class PgStoreSet final : public StoreSet {
   store::postgres::PgLoginStore logins_{db_};
   store::postgres::PgThrottleStore throttle_{db_};
   store::postgres::PgSecretStore secrets_{db_};
+  store::postgres::PgAddressStore addresses_{db_};
+  store::postgres::PgIdempotencyStore idempotency_{db_};
 };
 
 }  // namespace boltauth::contract

@@ -142,7 +142,15 @@ TEST_F(LegacyStore, APreV2FileIsMigratedInPlaceAndKeepsClientsAccountsAndTokens)
   // RENAME rewrote the foreign keys: legacy tokens hang off legacy families, and the new grants off clients.
   EXPECT_EQ(value("SELECT \"table\" FROM pragma_foreign_key_list('legacy_tokens')"), "legacy_grants");
   EXPECT_EQ(value("SELECT \"table\" FROM pragma_foreign_key_list('grants')"), "clients");
+  EXPECT_EQ(value("SELECT \"table\" FROM pragma_foreign_key_list('addresses')"), "accounts");
+  EXPECT_EQ(value("SELECT \"table\" FROM pragma_foreign_key_list('idempotency_keys')"), "clients");
   EXPECT_EQ(value("PRAGMA foreign_key_check"), "<no row>");
+  // Accounts and clients from before the upgrade take address books and Idempotency-Keys.
+  store::sqlite::SqliteAddressStore addresses(*db_);
+  auto address = make_address("addr-1", "sub-1", t0);
+  EXPECT_EQ(addresses.add(address, 10), core::ports::AddressStore::AddResult::added);
+  EXPECT_TRUE(address.is_default);
+  EXPECT_TRUE(store::sqlite::SqliteIdempotencyStore(*db_).claim("client-a", "key-1", "hash", t0));
   // Reopening applies nothing twice.
   db_.reset();
   db_ = std::make_unique<SqliteDatabase>(SqliteDatabase::Options{dir_.path() / "boltauth.db", 4, 10000});

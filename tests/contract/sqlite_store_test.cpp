@@ -49,6 +49,8 @@ class SqliteStoreSet final : public StoreSet {
   core::ports::GrantStore& grants() override { return grants_; }
   core::ports::PurgeStore& purge() override { return purge_; }
   core::ports::LoginStore& logins() override { return logins_; }
+  core::ports::AddressStore& addresses() override { return addresses_; }
+  core::ports::IdempotencyStore& idempotency() override { return idempotency_; }
   void put_clear_otp_code(std::string_view sub, std::string_view code) override {
     db_.write([&](Connection& c) {
       return c.prepare("UPDATE accounts SET otp_code = ?2, otp_hash = NULL WHERE sub = ?1")
@@ -72,6 +74,8 @@ class SqliteStoreSet final : public StoreSet {
   SqliteGrantStore grants_{db_};
   store::sqlite::SqlitePurgeStore purge_{db_};
   store::sqlite::SqliteLoginStore logins_{db_};
+  store::sqlite::SqliteAddressStore addresses_{db_};
+  store::sqlite::SqliteIdempotencyStore idempotency_{db_};
 };
 
 class SqliteStoreFactory {

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,11 +26,14 @@
 
 #include "core/janitor.hpp"
 #include "core/model/account.hpp"
+#include "core/model/address.hpp"
 #include "core/model/client.hpp"
 #include "core/model/grant.hpp"
 #include "core/ports/account_store.hpp"
+#include "core/ports/address_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
+#include "core/ports/idempotency_store.hpp"
 #include "core/ports/login_store.hpp"
 #include "core/ports/purge_store.hpp"
 
@@ -44,6 +48,8 @@ class StoreSet {
   virtual core::ports::GrantStore& grants() = 0;
   virtual core::ports::PurgeStore& purge() = 0;
   virtual core::ports::LoginStore& logins() = 0;
+  virtual core::ports::AddressStore& addresses() = 0;
+  virtual core::ports::IdempotencyStore& idempotency() = 0;
   /// Writes a fixed one-time code in clear into the account's row, as servers before the otp_hash column did.
   virtual void put_clear_otp_code(std::string_view sub, std::string_view code) = 0;
   /// The row's clear `otp_code` column.
@@ -59,6 +65,9 @@ core::model::Client make_client(std::string_view id);
 core::model::Account make_account(std::string_view sub, std::string_view email);
 /// A pending login request of `client_id` with id hash `id`, created at 100 and valid until 2000, no code sent.
 core::model::LoginRequest make_login_request(std::string_view id, std::string_view client_id);
+/// An address `id` of `sub` created (and updated) at `created_at`, not the default, with fields a naive encoding would
+/// mangle (quotes, a backslash, non-ASCII, an empty value).
+core::model::Address make_address(std::string_view id, std::string_view sub, base::UnixSeconds created_at);
 /// A pending authorization-code grant of `client_id` created at `now` (code valid 60 s), every text field set to
 /// a distinct value derived from `tag`.
 core::model::Grant make_grant(std::string_view tag, std::string_view client_id, base::UnixSeconds now);
@@ -90,6 +99,8 @@ class StoreContract : public ::testing::Test {
   core::ports::GrantStore& grants() { return stores_->grants(); }
   core::ports::PurgeStore& purge() { return stores_->purge(); }
   core::ports::LoginStore& logins() { return stores_->logins(); }
+  core::ports::AddressStore& addresses() { return stores_->addresses(); }
+  core::ports::IdempotencyStore& idempotency() { return stores_->idempotency(); }
   StoreSet& stores() { return *stores_; }
   core::model::LoginRequest login_request(std::string_view id) { return make_login_request(id, client_id); }
 
@@ -104,6 +115,26 @@ class StoreContract : public ::testing::Test {
     const auto id = grants().insert_grant(make_grant(tag, client, t0));
     EXPECT_EQ(grants().redeem(id, t0 + 1, t0 + refresh_lifetime), core::ports::ConsumeOutcome::consumed);
     return id;
+  }
+
+  /// Inserts the accounts address tests write to.
+  void address_accounts() {
+    ASSERT_TRUE(accounts().insert(make_account("sub-1", "one@example.com")));
+    ASSERT_TRUE(accounts().insert(make_account("sub-2", "two@example.com")));
+  }
+  /// Adds make_address(id, sub, created_at) with room for 10 and returns it as stored.
+  core::model::Address add_address(std::string_view id, base::UnixSeconds created_at, bool is_default = false,
+                                   std::string_view sub = "sub-1") {
+    auto address = make_address(id, sub, created_at);
+    address.is_default = is_default;
+    EXPECT_EQ(addresses().add(address, 10), core::ports::AddressStore::AddResult::added) << id;
+    return address;
+  }
+  /// The ids of `sub`'s book in list order, the default marked with a '*'.
+  std::vector<std::string> book(std::string_view sub = "sub-1") {
+    std::vector<std::string> out;
+    for (const auto& a : addresses().list(sub)) out.push_back(a.id + (a.is_default ? "*" : ""));
+    return out;
   }
 
   static constexpr base::UnixSeconds refresh_lifetime = 30 * 86400;
@@ -833,6 +864,309 @@ TYPED_TEST_P(StoreContract, LoginJanitorRemovesExpiredLoginRequestsAndSessionsOn
   EXPECT_EQ(this->purge().purge_batch(500, 500).logins, 0) << "idempotent";
 }
 
+// --- address books ---------------------------------------------------------------------------------------
+
+using AddResult = core::ports::AddressStore::AddResult;
+using Book = std::vector<std::string>;
+
+TYPED_TEST_P(StoreContract, AddressAddListFindRoundTripEveryField) {
+  this->address_accounts();
+  auto first = make_address("addr-1", "sub-1", t0);
+  first.updated_at = t0 + 5;
+  ASSERT_EQ(this->addresses().add(first, 10), AddResult::added);
+  auto second = make_address("addr-2", "sub-1", t0 + 1);
+  second.fields = {};  // an empty object survives too
+  ASSERT_EQ(this->addresses().add(second, 10), AddResult::added);
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-1"), first);
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-2"), second);
+  EXPECT_EQ(this->addresses().list("sub-1"), (std::vector<core::model::Address>{first, second}));
+  EXPECT_EQ(this->addresses().find("sub-1", "nope"), std::nullopt);
+  EXPECT_TRUE(this->addresses().list("sub-2").empty());
+  this->reopen();
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-1"), first) << "durable";
+}
+
+TYPED_TEST_P(StoreContract, AddressListIsOldestFirstThenById) {
+  this->address_accounts();
+  this->add_address("c", t0 + 2);
+  this->add_address("b", t0 + 1);
+  this->add_address("z", t0);
+  this->add_address("a", t0 + 1);
+  EXPECT_EQ(this->book(), (Book{"z", "a", "b", "c*"}));
+}
+
+TYPED_TEST_P(StoreContract, AddressFirstOfABookBecomesTheDefault) {
+  this->address_accounts();
+  auto first = make_address("addr-1", "sub-1", t0);
+  ASSERT_FALSE(first.is_default);
+  ASSERT_EQ(this->addresses().add(first, 10), AddResult::added);
+  EXPECT_TRUE(first.is_default) << "the caller's copy says so too";
+  EXPECT_TRUE(this->addresses().find("sub-1", "addr-1")->is_default);
+  auto second = make_address("addr-2", "sub-1", t0 + 1);
+  ASSERT_EQ(this->addresses().add(second, 10), AddResult::added);
+  EXPECT_FALSE(second.is_default);
+  EXPECT_EQ(this->book(), (Book{"addr-1*", "addr-2"}));
+  this->add_address("other-1", t0, false, "sub-2");  // each book has its own first address
+  EXPECT_EQ(this->book("sub-2"), (Book{"other-1*"}));
+}
+
+TYPED_TEST_P(StoreContract, AddressAddedAsDefaultTakesTheFlag) {
+  this->address_accounts();
+  this->add_address("addr-1", t0);
+  this->add_address("other-1", t0, false, "sub-2");
+  auto second = make_address("addr-2", "sub-1", t0 + 1);
+  second.is_default = true;
+  second.updated_at = t0 + 7;
+  ASSERT_EQ(this->addresses().add(second, 10), AddResult::added);
+  EXPECT_TRUE(second.is_default);
+  EXPECT_EQ(this->book(), (Book{"addr-1", "addr-2*"}));
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-1")->updated_at, t0 + 7) << "losing the flag is a change";
+  EXPECT_EQ(this->book("sub-2"), (Book{"other-1*"})) << "another book keeps its default";
+}
+
+TYPED_TEST_P(StoreContract, AddressAddIsFullAtTheLimitAndWritesNothing) {
+  this->address_accounts();
+  for (int i = 0; i < 3; ++i) {
+    auto a = make_address("addr-" + std::to_string(i), "sub-1", t0 + i);
+    ASSERT_EQ(this->addresses().add(a, 3), AddResult::added);
+  }
+  auto extra = make_address("addr-x", "sub-1", t0 + 9);
+  extra.is_default = true;
+  EXPECT_EQ(this->addresses().add(extra, 3), AddResult::full);
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-x"), std::nullopt);
+  EXPECT_EQ(this->book(), (Book{"addr-0*", "addr-1", "addr-2"})) << "the default did not move";
+  EXPECT_EQ(this->addresses().add(extra, 4), AddResult::added) << "the limit is the caller's";
+  auto none = make_address("addr-y", "sub-2", t0);
+  EXPECT_EQ(this->addresses().add(none, 0), AddResult::full);
+  EXPECT_TRUE(this->addresses().list("sub-2").empty());
+}
+
+TYPED_TEST_P(StoreContract, AddressEditKeepsIdAndCreatedAtAndMayMakeItTheDefault) {
+  this->address_accounts();
+  const auto first = this->add_address("addr-1", t0);
+  const auto second = this->add_address("addr-2", t0 + 1);
+  const std::map<std::string, std::string> fields{{"street_address1", "2 Other St"}, {"country_code", "DE"}};
+
+  const auto edited = this->addresses().edit("sub-1", "addr-2", fields, std::nullopt, t0 + 50);
+  ASSERT_TRUE(edited.has_value());
+  auto expected = second;
+  expected.fields = fields;
+  expected.updated_at = t0 + 50;
+  EXPECT_EQ(*edited, expected);
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-2"), expected);
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-1"), first) << "the other address is untouched";
+
+  // false leaves the flags alone: the default cannot be dropped by editing it.
+  const auto kept = this->addresses().edit("sub-1", "addr-1", fields, false, t0 + 60);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_TRUE(kept->is_default);
+  EXPECT_EQ(this->book(), (Book{"addr-1*", "addr-2"}));
+
+  const auto made = this->addresses().edit("sub-1", "addr-2", second.fields, true, t0 + 70);
+  ASSERT_TRUE(made.has_value());
+  EXPECT_TRUE(made->is_default);
+  EXPECT_EQ(made->fields, second.fields);
+  EXPECT_EQ(made->created_at, second.created_at);
+  EXPECT_EQ(this->book(), (Book{"addr-1", "addr-2*"}));
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-1")->updated_at, t0 + 70) << "losing the flag is a change";
+  // Making the default the default again changes nothing but the fields.
+  ASSERT_TRUE(this->addresses().edit("sub-1", "addr-2", fields, true, t0 + 80).has_value());
+  EXPECT_EQ(this->book(), (Book{"addr-1", "addr-2*"}));
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-1")->updated_at, t0 + 70);
+
+  EXPECT_EQ(this->addresses().edit("sub-1", "nope", fields, true, t0 + 90), std::nullopt);
+  EXPECT_EQ(this->book(), (Book{"addr-1", "addr-2*"}));
+}
+
+TYPED_TEST_P(StoreContract, AddressReplaceGivesANewIdAndCarriesTheDefault) {
+  this->address_accounts();
+  this->add_address("addr-1", t0);
+  this->add_address("addr-2", t0 + 1);
+
+  auto replacement = make_address("addr-3", "sub-1", t0 + 10);
+  replacement.fields["city"] = "Elsewhere";
+  ASSERT_TRUE(this->addresses().replace("sub-1", "addr-1", replacement));
+  EXPECT_TRUE(replacement.is_default) << "replacing the default keeps a default";
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-1"), std::nullopt);
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-3"), replacement);
+  EXPECT_EQ(this->book(), (Book{"addr-2", "addr-3*"}));
+
+  auto plain = make_address("addr-4", "sub-1", t0 + 20);
+  ASSERT_TRUE(this->addresses().replace("sub-1", "addr-2", plain));
+  EXPECT_FALSE(plain.is_default);
+  EXPECT_EQ(this->book(), (Book{"addr-3*", "addr-4"}));
+
+  auto as_default = make_address("addr-5", "sub-1", t0 + 30);
+  as_default.is_default = true;
+  ASSERT_TRUE(this->addresses().replace("sub-1", "addr-4", as_default));
+  EXPECT_TRUE(as_default.is_default);
+  EXPECT_EQ(this->book(), (Book{"addr-3", "addr-5*"}));
+
+  auto orphan = make_address("addr-6", "sub-1", t0 + 40);
+  EXPECT_FALSE(this->addresses().replace("sub-1", "nope", orphan));
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-6"), std::nullopt) << "nothing written";
+  EXPECT_EQ(this->book(), (Book{"addr-3", "addr-5*"}));
+}
+
+TYPED_TEST_P(StoreContract, AddressRemoveOfTheDefaultPromotesTheOldestRemaining) {
+  this->address_accounts();
+  this->add_address("addr-b", t0 + 1);
+  this->add_address("addr-c", t0 + 2);
+  this->add_address("addr-a", t0 + 1);
+  this->add_address("addr-d", t0 + 3, true);
+  EXPECT_EQ(this->book(), (Book{"addr-a", "addr-b", "addr-c", "addr-d*"}));
+
+  ASSERT_TRUE(this->addresses().remove("sub-1", "addr-c", t0 + 100));
+  EXPECT_EQ(this->book(), (Book{"addr-a", "addr-b", "addr-d*"})) << "removing another leaves the default";
+  EXPECT_FALSE(this->addresses().remove("sub-1", "addr-c", t0 + 100)) << "already gone";
+
+  ASSERT_TRUE(this->addresses().remove("sub-1", "addr-d", t0 + 200));
+  EXPECT_EQ(this->book(), (Book{"addr-a*", "addr-b"})) << "oldest by created_at, then id";
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-a")->updated_at, t0 + 200);
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-b")->updated_at, t0 + 3) << "when addr-d took the flag";
+
+  ASSERT_TRUE(this->addresses().remove("sub-1", "addr-a", t0 + 300));
+  ASSERT_TRUE(this->addresses().remove("sub-1", "addr-b", t0 + 300));
+  EXPECT_TRUE(this->book().empty());
+  this->add_address("addr-e", t0 + 400);
+  EXPECT_EQ(this->book(), (Book{"addr-e*"})) << "an emptied book starts over";
+}
+
+TYPED_TEST_P(StoreContract, AddressOfAnotherAccountIsInvisible) {
+  this->address_accounts();
+  const auto mine = this->add_address("addr-1", t0);
+  const auto theirs = this->add_address("addr-2", t0, false, "sub-2");
+  EXPECT_EQ(this->addresses().find("sub-1", "addr-2"), std::nullopt);
+  EXPECT_EQ(this->addresses().edit("sub-1", "addr-2", {{"city", "Mine now"}}, true, t0 + 10), std::nullopt);
+  auto replacement = make_address("addr-3", "sub-1", t0 + 10);
+  EXPECT_FALSE(this->addresses().replace("sub-1", "addr-2", replacement));
+  EXPECT_FALSE(this->addresses().remove("sub-1", "addr-2", t0 + 10));
+  EXPECT_EQ(this->addresses().list("sub-2"), std::vector<core::model::Address>{theirs}) << "nothing changed";
+  EXPECT_EQ(this->addresses().list("sub-1"), std::vector<core::model::Address>{mine});
+}
+
+TYPED_TEST_P(StoreContract, AddressConcurrentAddsKeepTheLimitAndOneDefault) {
+  this->address_accounts();
+  for (int round = 0; round < 3; ++round) {
+    const std::string sub = round == 0 ? "sub-1" : "sub-2";
+    if (round == 2) {  // the same book again, emptied
+      for (const auto& a : this->addresses().list(sub)) {
+        ASSERT_TRUE(this->addresses().remove(sub, a.id, t0));
+      }
+    }
+    const auto result = race(8, [&](int thread) {
+      auto a = make_address("r" + std::to_string(round) + "-t" + std::to_string(thread), sub, t0 + thread);
+      a.is_default = thread % 2 == 0;
+      return this->addresses().add(a, 3) == AddResult::added ? ConsumeOutcome::consumed : ConsumeOutcome::lost;
+    });
+    EXPECT_EQ(result.errors, 0) << "round " << round;
+    EXPECT_EQ(result.consumed, 3) << "round " << round;
+    const auto stored = this->addresses().list(sub);
+    EXPECT_EQ(stored.size(), 3u) << "round " << round;
+    EXPECT_EQ(std::count_if(stored.begin(), stored.end(), [](const auto& a) { return a.is_default; }), 1)
+        << "round " << round;
+  }
+}
+
+// --- Idempotency-Key answers -----------------------------------------------------------------------------
+
+TYPED_TEST_P(StoreContract, IdempotencyClaimFindCompleteRelease) {
+  auto& store = this->idempotency();
+  EXPECT_EQ(store.find(TestFixture::client_id, "key-1"), std::nullopt);
+  ASSERT_TRUE(store.claim(TestFixture::client_id, "key-1", "hash-1", t0));
+  auto claimed = store.find(TestFixture::client_id, "key-1");
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(claimed->request_hash, "hash-1");
+  EXPECT_FALSE(claimed->completed);
+  EXPECT_EQ(claimed->status, 0);
+  EXPECT_EQ(claimed->body, "");
+  EXPECT_EQ(claimed->created_at, t0);
+
+  const std::string body = "{\"id\":\"a\\\"b\",\"city\":\"K\u00f8benhavn\",\"empty\":\"\"}\n";
+  store.complete(TestFixture::client_id, "key-1", 201, body);
+  auto done = store.find(TestFixture::client_id, "key-1");
+  ASSERT_TRUE(done.has_value());
+  EXPECT_TRUE(done->completed);
+  EXPECT_EQ(done->status, 201);
+  EXPECT_EQ(done->body, body);
+  EXPECT_EQ(done->request_hash, "hash-1");
+  EXPECT_EQ(done->created_at, t0);
+
+  store.complete(TestFixture::client_id, "key-1", 500, "later");
+  EXPECT_EQ(store.find(TestFixture::client_id, "key-1")->status, 201) << "the first answer stays";
+  store.release(TestFixture::client_id, "key-1");
+  EXPECT_TRUE(store.find(TestFixture::client_id, "key-1").has_value()) << "a completed answer is never released";
+
+  ASSERT_TRUE(store.claim(TestFixture::client_id, "key-2", "hash-2", t0));
+  store.release(TestFixture::client_id, "key-2");
+  EXPECT_EQ(store.find(TestFixture::client_id, "key-2"), std::nullopt);
+  EXPECT_TRUE(store.claim(TestFixture::client_id, "key-2", "hash-3", t0 + 1)) << "a released key is free again";
+  EXPECT_EQ(store.find(TestFixture::client_id, "key-2")->request_hash, "hash-3");
+  this->reopen();
+  EXPECT_EQ(this->idempotency().find(TestFixture::client_id, "key-1")->body, body) << "durable";
+}
+
+TYPED_TEST_P(StoreContract, IdempotencySecondClaimLosesAndKeysArePerClient) {
+  ASSERT_TRUE(this->clients().insert(make_client("client-b")));
+  auto& store = this->idempotency();
+  ASSERT_TRUE(store.claim(TestFixture::client_id, "key-1", "hash-1", t0));
+  EXPECT_FALSE(store.claim(TestFixture::client_id, "key-1", "hash-other", t0 + 1));
+  EXPECT_EQ(store.find(TestFixture::client_id, "key-1")->request_hash, "hash-1") << "the loser wrote nothing";
+  EXPECT_EQ(store.find(TestFixture::client_id, "key-1")->created_at, t0);
+
+  EXPECT_EQ(store.find("client-b", "key-1"), std::nullopt);
+  ASSERT_TRUE(store.claim("client-b", "key-1", "hash-b", t0 + 2)) << "same key, other client";
+  store.complete("client-b", "key-1", 200, "b");
+  EXPECT_FALSE(store.find(TestFixture::client_id, "key-1")->completed) << "completing b's key leaves a's alone";
+  store.release(TestFixture::client_id, "key-1");
+  EXPECT_EQ(store.find("client-b", "key-1")->body, "b") << "releasing a's key leaves b's alone";
+  EXPECT_EQ(store.find(TestFixture::client_id, "KEY-1"), std::nullopt) << "keys are exact";
+
+  ASSERT_TRUE(this->clients().remove("client-b"));
+  EXPECT_EQ(store.find("client-b", "key-1"), std::nullopt) << "a client's keys go with it";
+}
+
+TYPED_TEST_P(StoreContract, IdempotencyConcurrentClaimsHaveExactlyOneWinner) {
+  for (int round = 0; round < 5; ++round) {
+    const std::string key = "key-" + std::to_string(round);
+    const auto result = race(8, [&](int thread) {
+      return this->idempotency().claim(TestFixture::client_id, key, "hash-" + std::to_string(thread), t0)
+                 ? ConsumeOutcome::consumed
+                 : ConsumeOutcome::lost;
+    });
+    EXPECT_EQ(result.consumed, 1) << key;
+    EXPECT_EQ(result.lost, 7) << key;
+    EXPECT_EQ(result.errors, 0) << key;
+  }
+}
+
+TYPED_TEST_P(StoreContract, IdempotencyPurgeRemovesRecordsOlderThanADay) {
+  constexpr base::UnixSeconds day = core::ports::idempotency_key_lifetime;
+  static_assert(day == 86400);
+  auto& store = this->idempotency();
+  const base::UnixSeconds now = t0 + 10 * day;
+  ASSERT_TRUE(store.claim(TestFixture::client_id, "old-done", "h", now - day - 100));
+  store.complete(TestFixture::client_id, "old-done", 200, "{}");
+  ASSERT_TRUE(store.claim(TestFixture::client_id, "old-claimed", "h", now - day - 50));
+  ASSERT_TRUE(store.claim(TestFixture::client_id, "exactly-a-day", "h", now - day));
+  ASSERT_TRUE(store.claim(TestFixture::client_id, "young", "h", now - day + 1));
+  store.complete(TestFixture::client_id, "young", 200, "{}");
+
+  const auto first = this->purge().purge_batch(now, 2);
+  EXPECT_EQ(first.idempotency_keys, 2);
+  EXPECT_TRUE(first.more) << "stopped at its limit";
+  const auto second = this->purge().purge_batch(now, 2);
+  EXPECT_EQ(second.idempotency_keys, 1);
+  EXPECT_FALSE(second.more);
+  EXPECT_EQ(first.total() + second.total(), 3);
+  for (const char* key : {"old-done", "old-claimed", "exactly-a-day"})
+    EXPECT_EQ(store.find(TestFixture::client_id, key), std::nullopt) << key;
+  EXPECT_TRUE(store.find(TestFixture::client_id, "young").has_value());
+  EXPECT_EQ(this->purge().purge_batch(now, 500).idempotency_keys, 0) << "idempotent";
+  EXPECT_EQ(core::run_janitor(this->purge(), now + 1, 500).idempotency_keys, 1) << "a second later it is a day old";
+  EXPECT_EQ(store.find(TestFixture::client_id, "young"), std::nullopt);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     StoreContract, ClientInsertFindRoundTrip, ClientFindUnknownIsEmpty, ClientFindBySecretHash,
     ClientDuplicateIdIsRejected, ClientListReturnsEveryClient, ClientRemoveUnknownReturnsFalse, ClientUpdateSecretHash,
@@ -853,6 +1187,12 @@ REGISTER_TYPED_TEST_SUITE_P(
     LoginRequestIsConsumedOnceAndGoesWithItsClient, LoginConcurrentConsumeHasExactlyOneWinner,
     LoginNewRowsSweepExpiredOnes, LoginSessionsRoundTripAndDelete, LoginMarkEmailVerified,
     LoginClientsKeepTheirPkceSetting, LoginJanitorRemovesExpiredLoginRequestsAndSessionsOnly,
-    AccountClearOtpCodesBecomeKeyedHashes);
+    AccountClearOtpCodesBecomeKeyedHashes, AddressAddListFindRoundTripEveryField, AddressListIsOldestFirstThenById,
+    AddressFirstOfABookBecomesTheDefault, AddressAddedAsDefaultTakesTheFlag, AddressAddIsFullAtTheLimitAndWritesNothing,
+    AddressEditKeepsIdAndCreatedAtAndMayMakeItTheDefault, AddressReplaceGivesANewIdAndCarriesTheDefault,
+    AddressRemoveOfTheDefaultPromotesTheOldestRemaining, AddressOfAnotherAccountIsInvisible,
+    AddressConcurrentAddsKeepTheLimitAndOneDefault, IdempotencyClaimFindCompleteRelease,
+    IdempotencySecondClaimLosesAndKeysArePerClient, IdempotencyConcurrentClaimsHaveExactlyOneWinner,
+    IdempotencyPurgeRemovesRecordsOlderThanADay);
 
 }  // namespace boltauth::contract

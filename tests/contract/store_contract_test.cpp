@@ -52,6 +52,19 @@ core::model::LoginRequest make_login_request(std::string_view id, std::string_vi
   return r;
 }
 
+core::model::Address make_address(std::string_view id, std::string_view sub, base::UnixSeconds created_at) {
+  core::model::Address address;
+  address.id = std::string(id);
+  address.sub = std::string(sub);
+  address.fields = {
+      {"first_name", "Zo\u00eb"}, {"last_name", "O'Brien \"Jr\""}, {"street_address1", "1 Main St, Apt 2\\B"},
+      {"street_address2", ""},    {"locality", "\u6771\u4eac"},    {"country_code", "JP"},
+      {"id", std::string(id)}};  // a field may be named like a column
+  address.created_at = created_at;
+  address.updated_at = created_at;
+  return address;
+}
+
 core::model::Grant make_grant(std::string_view tag, std::string_view client_id, base::UnixSeconds now) {
   const std::string t(tag);
   core::model::Grant grant;

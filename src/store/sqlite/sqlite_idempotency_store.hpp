@@ -1,0 +1,22 @@
+#pragma once
+#include "core/ports/idempotency_store.hpp"
+#include "store/sqlite/sqlite_database.hpp"
+
+namespace boltauth::store::sqlite {
+
+/// IdempotencyStore on SqliteDatabase. A claim is one INSERT ... ON CONFLICT DO NOTHING: of any number of
+/// requests (threads or processes) claiming one key, exactly one inserts the row.
+class SqliteIdempotencyStore final : public core::ports::IdempotencyStore {
+ public:
+  explicit SqliteIdempotencyStore(SqliteDatabase& db) : db_(db) {}
+  std::optional<Record> find(std::string_view client_id, std::string_view key) override;
+  bool claim(std::string_view client_id, std::string_view key, std::string_view request_hash,
+             base::UnixSeconds now) override;
+  void complete(std::string_view client_id, std::string_view key, int status, std::string_view body) override;
+  void release(std::string_view client_id, std::string_view key) override;
+
+ private:
+  SqliteDatabase& db_;
+};
+
+}  // namespace boltauth::store::sqlite
