@@ -39,6 +39,8 @@ struct StorePorts {
   core::ports::CommitGate* gate = nullptr;
   core::ports::ThrottleStore* throttle = nullptr;  // null: failure counts kept per process
   core::ports::ReadAhead* read_ahead = nullptr;    // null: every read on its own
+  core::ports::AddressStore* addresses = nullptr;
+  core::ports::IdempotencyStore* idempotency = nullptr;
 };
 
 struct StoreBackend {
@@ -60,9 +62,11 @@ struct SqliteBackend final : StoreBackend {
   store::sqlite::SqliteLegacyTokenStore legacy{db};
   store::sqlite::SqlitePurgeStore purge{db};
   store::sqlite::SqliteLoginStore logins{db};
+  store::sqlite::SqliteAddressStore addresses{db};
+  store::sqlite::SqliteIdempotencyStore idempotency{db};
   explicit SqliteBackend(const AppOptions& o)
       : db(store::sqlite::SqliteDatabase::Options{o.data_dir / "boltauth.db", o.read_connections, o.busy_timeout_ms}) {
-    ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, nullptr};
+    ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, nullptr, nullptr, &addresses, &idempotency};
   }
   bool ready() noexcept override { return true; }
   void set_metrics(core::ports::StoreMetrics* metrics) noexcept override { db.set_metrics(metrics); }
@@ -104,10 +108,13 @@ struct PostgresBackend final : StoreBackend {
   store::postgres::PgThrottleStore throttle{db};
   store::postgres::PgSecretStore secrets{db};
   store::postgres::PgReadAhead read_ahead{db};
+  store::postgres::PgAddressStore addresses{db};
+  store::postgres::PgIdempotencyStore idempotency{db};
   explicit PostgresBackend(const AppOptions& o) : db(store::postgres::PgOptions{o.store_url, o.store_connections}) {
     // Several nodes of different versions may share the database: migrating is an explicit step.
     db.require_current_schema();
-    ports = {&clients, &accounts, &grants, &legacy, &purge, &logins, &db, &throttle, &read_ahead};
+    ports = {&clients, &accounts, &grants,     &legacy,    &purge,      &logins,
+             &db,      &throttle, &read_ahead, &addresses, &idempotency};
   }
   bool ready() noexcept override { return db.ping(); }
   void set_metrics(core::ports::StoreMetrics* metrics) noexcept override { db.set_metrics(metrics); }
