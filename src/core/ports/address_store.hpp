@@ -11,7 +11,9 @@
 namespace boltauth::core::ports {
 
 /// Shoppers' address books. Every method may throw StorageError. Each write is one transaction that also keeps
-/// the default rule: a book that is not empty has exactly one default address.
+/// the default rule: a book that is not empty has exactly one default address. Moving the flag changes both
+/// addresses: the one that loses it and the one promoted by remove() get updated_at = now (in add() and replace(),
+/// the new address's updated_at).
 class AddressStore {
  public:
   virtual ~AddressStore() = default;
