@@ -24,6 +24,12 @@ std::string_view to_string(ErrorCode code) noexcept {
       return "server_error";
     case ErrorCode::temporarily_unavailable:
       return "temporarily_unavailable";
+    case ErrorCode::access_denied:
+      return "access_denied";
+    case ErrorCode::unsupported_response_type:
+      return "unsupported_response_type";
+    case ErrorCode::login_required:
+      return "login_required";
   }
   return "server_error";
 }
@@ -57,11 +63,19 @@ std::string_view default_description(ErrorCode code) noexcept {
     case ErrorCode::temporarily_unavailable:
       return "The authorization server is currently unable to handle the request due to a temporary overloading or "
              "maintenance of the server.";
+    case ErrorCode::access_denied:
+      return "The resource owner or authorization server denied the request.";
+    case ErrorCode::unsupported_response_type:
+      return "The authorization server does not support obtaining an authorization code using this method.";
+    case ErrorCode::login_required:
+      return "The authorization server requires end-user authentication.";
   }
   return "";
 }
 
 int http_status(ErrorCode code, ErrorStyle style) noexcept {
+  const bool bolt = style == ErrorStyle::bolt;
+  // Every case spelled out, no default: a new code must be given its status here (-Wswitch).
   switch (code) {
     case ErrorCode::invalid_client:
       return 401;
@@ -71,24 +85,43 @@ int http_status(ErrorCode code, ErrorStyle style) noexcept {
       return 500;
     case ErrorCode::temporarily_unavailable:
       return 503;
-    default:
-      break;
-  }
-  if (style == ErrorStyle::rfc6749) return 400;
-  switch (code) {
     case ErrorCode::request_forbidden:
     case ErrorCode::unsupported_grant_type:
     case ErrorCode::unauthorized_client:
-      return 403;
+      return bolt ? 403 : 400;
     case ErrorCode::invalid_grant:
-      return 422;
-    default:
+      return bolt ? 422 : 400;
+    case ErrorCode::invalid_request:
+    case ErrorCode::invalid_scope:
+      return 400;
+    case ErrorCode::access_denied:
+    case ErrorCode::unsupported_response_type:
+    case ErrorCode::login_required:
+      // Redirect errors (the status of the answer is the 303); 400 should one ever be answered directly.
       return 400;
   }
+  return 400;
 }
 
 ErrorCode wire_code(ErrorCode code, ErrorStyle style) noexcept {
-  if (style == ErrorStyle::rfc6749 && code == ErrorCode::request_forbidden) return ErrorCode::unauthorized_client;
+  switch (code) {
+    case ErrorCode::request_forbidden:
+      // Not an RFC 6749 code: plain clients get the nearest standard one.
+      return style == ErrorStyle::rfc6749 ? ErrorCode::unauthorized_client : code;
+    case ErrorCode::invalid_request:
+    case ErrorCode::invalid_client:
+    case ErrorCode::invalid_grant:
+    case ErrorCode::invalid_scope:
+    case ErrorCode::unauthorized_client:
+    case ErrorCode::unsupported_grant_type:
+    case ErrorCode::slow_down:
+    case ErrorCode::server_error:
+    case ErrorCode::temporarily_unavailable:
+    case ErrorCode::access_denied:
+    case ErrorCode::unsupported_response_type:
+    case ErrorCode::login_required:
+      return code;
+  }
   return code;
 }
 

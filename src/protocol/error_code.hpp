@@ -4,7 +4,8 @@
 
 namespace boltauth::protocol {
 
-/// OAuth error codes, spelled as on the wire (RFC 6749 section 5.2 plus Bolt's `request_forbidden`).
+/// OAuth error codes, spelled as on the wire: RFC 6749 section 5.2 plus Bolt's `request_forbidden`, then the
+/// authorization endpoint's (RFC 6749 section 4.1.2.1, OIDC Core section 3.1.2.6).
 enum class ErrorCode {
   invalid_request,
   invalid_client,
@@ -16,6 +17,10 @@ enum class ErrorCode {
   slow_down,
   server_error,
   temporarily_unavailable,
+  // Authorization endpoint only: these go back on the redirect, never to the token endpoint.
+  access_denied,
+  unsupported_response_type,
+  login_required,
 };
 
 /// Which status table answers errors: Bolt's (400/401/403/422) or plain RFC 6749 (400, 401 for invalid_client).

@@ -12,6 +12,7 @@
 #include "core/authorize/pages.hpp"
 #include "core/checks.hpp"
 #include "crypto/jws.hpp"
+#include "protocol/error_code.hpp"
 #include "protocol/form.hpp"
 #include "protocol/scope.hpp"
 
@@ -19,6 +20,13 @@ namespace boltauth::core::authorize {
 namespace {
 
 using checks::valid_pkce_string;  // RFC 7636 section 4.2
+using protocol::ErrorCode;
+using protocol::OAuthError;
+
+// A refusal that goes back to the client on its redirect URI, with this error_description.
+OAuthError refusal(ErrorCode code, std::string_view description) {
+  return OAuthError{code, std::string(description), {}};
+}
 
 bool is_form_content_type(std::optional<std::string_view> value) {
   if (!value) return false;
@@ -117,178 +125,22 @@ class Flow {
       : e_(e), d_(e.d_), request_(request), now_(d_.clock.now()), nonce_(d_.random.token(16)) {}
 
   // --- GET/POST /v1/oauth/authorize --------------------------------------------------------------------
+  // Checklist C1, C2: the client and the redirect URI come first, and until both are known to be safe every failure
+  // is a page; after them errors go back to the client (RFC 6749 section 4.1.2.1).
   Response authorize() {
-    // No HEAD: the endpoint has side effects (a pending login, or a code with a session), which link scanners and
-    // prefetchers must not trigger.
-    if (request_.method != "GET" && request_.method != "POST")
-      return page_error(405, "Method not allowed", "Use GET or POST.").with_header("Allow", "GET, POST");
-    std::string_view raw = request_.query;
-    if (request_.method == "POST") {
-      if (!is_form_content_type(request_.header("content-type")))
-        return page_error(400, "Invalid request", "The form must be application/x-www-form-urlencoded.");
-      raw = request_.body;
-    }
-    auto parsed = protocol::parse_form(raw, d_.config.max_form_params);
-    // RFC 6749 section 3.1: parameters sent more than once are refused. Before the redirect URI is known to be
-    // safe nothing may redirect, so this is a page.
-    if (!parsed.params)
-      return page_error(400, "Invalid request",
-                        parsed.error == protocol::FormError::duplicate ? "A parameter appears more than once."
-                                                                       : "The request is malformed.");
-    const auto& params = *parsed.params;
-
-    // Checklist C1, C2: the client and the redirect URI are checked first; failures never redirect.
-    const auto client_id = params.get("client_id");
-    if (!client_id) return page_error(400, "Invalid request", "The request names no client (client_id).");
-    auto client = d_.registry.resolve(*client_id);
-    if (!client || !client->allows_grant("authorization_code"))
-      return page_error(400, "Unknown client", "This merchant is not registered for logins.");
-    client_ = *client;
-    const auto redirect_uri = params.get("redirect_uri");
-    if (redirect_uri) {
-      // RFC 6749 section 3.1.2.3 and RFC 9700 section 2.1: simple string comparison, no normalization.
-      bool registered = false;
-      for (const auto& u : client_.redirect_uris) registered = registered || u == *redirect_uri;
-      if (!registered)
-        return page_error(400, "Invalid redirect URI", "The redirect_uri is not registered for this merchant.");
-      redirect_uri_ = std::string(*redirect_uri);
-    } else if (requests_openid(params)) {
-      // OIDC Core section 3.1.2.1: redirect_uri is REQUIRED in an OpenID Connect request, even with one registered.
-      return page_error(400, "Invalid request", "redirect_uri is required for an OpenID Connect request.");
-    } else if (client_.redirect_uris.size() == 1) {
-      redirect_uri_ = client_.redirect_uris.front();
-    } else {
-      return page_error(400, "Invalid request",
-                        client_.redirect_uris.empty() ? "This merchant has no registered redirect URI."
-                                                      : "redirect_uri is required: this merchant registered several.");
-    }
-    state_ = std::string(params.get("state").value_or(""));
-    if (state_.size() > kMaxState) {
-      state_.clear();  // never echoed: the error goes back without it
-      return redirect_error("invalid_request", "state is too long.");
-    }
-    const auto mode = params.get("response_mode");
-    web_message_ = mode && *mode == "web_message";
-    if (mode && *mode != "query" && *mode != "web_message")
-      return redirect_error("invalid_request", "response_mode must be query or web_message.");
-
-    // From here on errors go back to the client (RFC 6749 section 4.1.2.1).
-    const auto response_type = params.get("response_type");
-    if (!response_type) return redirect_error("invalid_request", "response_type is required.");
-    if (*response_type != "code")
-      return redirect_error("unsupported_response_type", "Only response_type=code is supported.");
-    const auto scope_text = params.get("scope");
-    if (!scope_text) return redirect_error("invalid_scope", "scope is required.");
-    const auto scope = protocol::parse_scope(*scope_text);
-    if (!scope.scope || scope.scope->empty())
-      return redirect_error("invalid_scope", "The scope is unknown or malformed.");
-    const auto nonce = params.get("nonce");
-    if (nonce && nonce->size() > kMaxNonce) return redirect_error("invalid_request", "nonce is too long.");
-
-    // RFC 7636 section 4.3 and RFC 9700 section 2.1.1: S256 only; `plain` (also the default method) is refused.
-    const auto challenge = params.get("code_challenge");
-    const auto method = params.get("code_challenge_method");
-    if (method && *method != "S256") return redirect_error("invalid_request", "code_challenge_method must be S256.");
-    if (challenge && !method) return redirect_error("invalid_request", "code_challenge_method=S256 is required.");
-    if (method && !challenge) return redirect_error("invalid_request", "code_challenge is missing.");
-    if (challenge && !valid_pkce_string(*challenge))
-      return redirect_error("invalid_request", "code_challenge must be 43 to 128 unreserved characters.");
-    if (!challenge && client_.pkce_required)
-      return redirect_error("invalid_request", "This merchant requires PKCE (code_challenge with S256).");
-
-    // OIDC Core section 3.1.2.1: prompt is a space-separated list; `none` stands alone. Unknown values and
-    // display, ui_locales, login_hint, acr_values never cause errors (checklist C7).
-    bool prompt_none = false, prompt_login = false;
-    std::size_t prompt_count = 0;
-    if (const auto prompt = params.get("prompt")) {
-      std::string_view rest = *prompt;
-      while (!rest.empty()) {
-        const auto sp = rest.find(' ');
-        const auto v = rest.substr(0, sp);
-        rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
-        if (v.empty()) continue;
-        ++prompt_count;
-        prompt_none = prompt_none || v == "none";
-        prompt_login = prompt_login || v == "login";
-      }
-    }
-    if (prompt_none && prompt_count > 1)
-      return redirect_error("invalid_request", "prompt=none cannot be combined with other values.");
-    std::optional<std::int64_t> max_age;
-    if (const auto m = params.get("max_age")) {
-      if (!all_digits(*m) || m->size() > 9)
-        return redirect_error("invalid_request", "max_age must be a number of seconds.");
-      max_age = std::stoll(std::string(*m));
-    }
-
-    model::LoginRequest pending;
-    pending.client_id = client_.id;
-    pending.redirect_uri = redirect_uri_;
-    pending.redirect_uri_given = redirect_uri.has_value();
-    pending.scope = scope.scope->to_string();
-    pending.state = state_;
-    pending.nonce = std::string(nonce.value_or(""));
-    pending.code_challenge = std::string(challenge.value_or(""));
-    pending.response_mode = web_message_ ? "web_message" : "query";
-
-    // OIDC Core 3.1.2.1: id_token_hint names the shopper the client expects. It must be an id_token we signed
-    // (expired ones are fine: the hint is about who, not about when).
-    std::optional<std::string> hinted_sub;
-    if (const auto hint = params.get("id_token_hint")) {
-      hinted_sub = verified_hint_subject(*hint);
-      if (!hinted_sub) return redirect_error("invalid_request", "id_token_hint is not an id_token of this issuer.");
-    }
-
-    // A live session answers unless the client asks for a fresh login (OIDC Core 3.1.2.1, 3.1.2.3): at once
-    // when the client asked for no interaction (prompt=none) or named this very shopper (id_token_hint);
-    // otherwise after one click on "Continue as <email>", which also offers "Not you?".
-    auto session = current_session();
-    Response r;
-    if (session && hinted_sub && *hinted_sub != session->sub) {
-      // Another shopper is logged in here: never a code for the session's shopper. prompt=none cannot ask, so
-      // it answers login_required; otherwise the session ends and the login asks who is there.
-      if (prompt_none) return redirect_error("login_required", "Another shopper is logged in.");
-      d_.logins.delete_session(session->id_hash);
-      r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kSessionCookie, "", 0));
-      session.reset();
-    }
-    // max_age=0 means "log in now" (OIDC Core 3.1.2.1), like prompt=login.
-    const bool too_old = session && max_age && (*max_age == 0 || now_ - session->auth_time > *max_age);
-    const bool session_answers = session && !prompt_login && !too_old;
-    if (session_answers && (prompt_none || (hinted_sub && *hinted_sub == session->sub)))
-      return complete(pending, session->sub, session->auth_time);
-    if (prompt_none) return redirect_error("login_required", "The shopper is not logged in.");
-
-    std::string login_handle = d_.random.token(32);
-    pending.id_hash = d_.minter.storage_hash(login_handle);
-    pending.created_at = now_;
-    pending.expires_at = now_ + d_.config.login_request_ttl;
-    // Binds the pending login to this browser (login CSRF, RFC 6749 section 10.12; RFC 9700 section 4.7): the
-    // later steps need the cookie, so a leaked handle and code cannot finish the login from another cookie jar.
-    // A cross-site iframe (web_message) gets no SameSite=Lax cookie, so that mode uses a partitioned
-    // SameSite=None cookie (CHIPS), which browsers keep only when Secure: an https issuer, or loopback where
-    // browsers accept Secure cookies over http. Elsewhere a web_message login stays unbound.
-    const bool bind_web_message = secure_cookie_issuer(d_.config.issuer);
-    if (!web_message_ || bind_web_message) {
-      const auto name = web_message_ ? AuthorizeEndpoint::kLoginCookie : AuthorizeEndpoint::kBrowserCookie;
-      auto browser = find_cookie(request_, name);
-      if (!browser || browser->size() < 32 || browser->size() > 64) browser = d_.random.token(32);
-      // Set again each time: the cookie must outlive this pending login.
-      r.with_header("Set-Cookie",
-                    web_message_ ? login_cookie(*browser) : cookie(name, *browser, d_.config.login_request_ttl));
-      pending.browser_hash = d_.minter.storage_hash(*browser);
-    }
-    d_.logins.insert_request(pending);
-    pending_ = pending;
-    PageContext ctx = page_context(login_handle);
-    if (session_answers) {
-      if (const auto account = d_.accounts.find(session->sub)) {
-        ctx.email = account->email;
-        return finish_page(std::move(r), 200, continue_page(ctx));
-      }
-    }
-    if (const auto hint = params.get("login_hint"); hint && hint->size() <= 254) ctx.email = std::string(*hint);
-    return finish_page(std::move(r), 200, email_page(ctx));
+    if (auto refused = read_params()) return std::move(*refused);
+    if (auto refused = find_client()) return std::move(*refused);
+    if (auto refused = choose_redirect_uri()) return std::move(*refused);
+    if (auto err = check_state()) return redirect_error(*err);
+    if (auto err = check_response_mode()) return redirect_error(*err);
+    if (auto err = check_response_type()) return redirect_error(*err);
+    if (auto err = check_scope()) return redirect_error(*err);
+    if (auto err = check_nonce()) return redirect_error(*err);
+    if (auto err = check_pkce()) return redirect_error(*err);
+    if (auto err = check_prompt()) return redirect_error(*err);
+    if (auto err = check_max_age()) return redirect_error(*err);
+    if (auto err = check_id_token_hint()) return redirect_error(*err);
+    return reuse_session_or_start_login();
   }
 
   // --- GET /v1/oauth/login: the page of a login's current step (where every login form redirects) ---------
@@ -422,7 +274,7 @@ class Flow {
       d_.logins.mark_email_verified(account->sub, now_);
     }
     if (account->deactivate_at && *account->deactivate_at <= now_)
-      return redirect_error("access_denied", "This account is deactivated.");
+      return redirect_error(refusal(ErrorCode::access_denied, "This account is deactivated."));
 
     // The login session: a second authorization in this browser skips the login.
     const std::string session_handle = d_.random.token(32);
@@ -435,20 +287,8 @@ class Flow {
 
   // --- GET/POST /v1/oauth/logout: OpenID Connect RP-Initiated Logout 1.0 --------------------------------------
   Response logout() {
-    if (request_.method != "GET" && request_.method != "POST")
-      return page_error(405, "Method not allowed", "Use GET or POST.").with_header("Allow", "GET, POST");
-    std::string_view raw = request_.query;
-    if (request_.method == "POST") {
-      if (!is_form_content_type(request_.header("content-type")))
-        return page_error(400, "Invalid request", "The form must be application/x-www-form-urlencoded.");
-      raw = request_.body;
-    }
-    auto parsed = protocol::parse_form(raw, d_.config.max_form_params);
-    if (!parsed.params)
-      return page_error(400, "Invalid request",
-                        parsed.error == protocol::FormError::duplicate ? "A parameter appears more than once."
-                                                                       : "The request is malformed.");
-    const auto& params = *parsed.params;
+    if (auto refused = read_params()) return std::move(*refused);
+    const auto& params = params_;
 
     // Section 2: id_token_hint names the shopper and the merchant (its audience). Expired ones are fine: a
     // relying party typically logs out with the last id_token it has, however old.
@@ -520,6 +360,233 @@ class Flow {
   }
 
  private:
+  // --- authorize steps, in order: each establishes one part of pending_ (or of the members below it) -----------
+
+  // RFC 6749 section 3.1, OIDC Core section 3.1.2.1: the parameters of a GET query or a POSTed form, each at most
+  // once, into params_; else a page. Logout reads its request the same way (RP-Initiated Logout 1.0 section 2).
+  std::optional<Response> read_params() {
+    // No HEAD: both endpoints have side effects (a pending login, a code with a session, an ended session), which
+    // link scanners and prefetchers must not trigger.
+    if (request_.method != "GET" && request_.method != "POST")
+      return page_error(405, "Method not allowed", "Use GET or POST.").with_header("Allow", "GET, POST");
+    std::string_view raw = request_.query;
+    if (request_.method == "POST") {
+      if (!is_form_content_type(request_.header("content-type")))
+        return page_error(400, "Invalid request", "The form must be application/x-www-form-urlencoded.");
+      raw = request_.body;
+    }
+    auto parsed = protocol::parse_form(raw, d_.config.max_form_params);
+    // Before the redirect URI is known to be safe nothing may redirect, so this is a page.
+    if (!parsed.params)
+      return page_error(400, "Invalid request",
+                        parsed.error == protocol::FormError::duplicate ? "A parameter appears more than once."
+                                                                       : "The request is malformed.");
+    params_ = std::move(*parsed.params);
+    return std::nullopt;
+  }
+
+  // RFC 6749 section 4.1.2.1 (checklist C1): client_id names a client registered for the code grant; else a page.
+  std::optional<Response> find_client() {
+    const auto client_id = params_.get("client_id");
+    if (!client_id) return page_error(400, "Invalid request", "The request names no client (client_id).");
+    auto client = d_.registry.resolve(*client_id);
+    if (!client || !client->allows_grant("authorization_code"))
+      return page_error(400, "Unknown client", "This merchant is not registered for logins.");
+    client_ = std::move(*client);
+    pending_.client_id = client_.id;
+    return std::nullopt;
+  }
+
+  // RFC 6749 section 3.1.2.3, RFC 9700 section 2.1, OIDC Core section 3.1.2.1 (checklist C2): a registered
+  // redirect URI, compared as a plain string with no normalization; else a page, never a redirect.
+  std::optional<Response> choose_redirect_uri() {
+    const auto redirect_uri = params_.get("redirect_uri");
+    if (redirect_uri) {
+      bool registered = false;
+      for (const auto& u : client_.redirect_uris) registered = registered || u == *redirect_uri;
+      if (!registered)
+        return page_error(400, "Invalid redirect URI", "The redirect_uri is not registered for this merchant.");
+      redirect_uri_ = std::string(*redirect_uri);
+    } else if (requests_openid(params_)) {
+      // OpenID Connect makes redirect_uri REQUIRED, even with a single one registered.
+      return page_error(400, "Invalid request", "redirect_uri is required for an OpenID Connect request.");
+    } else if (client_.redirect_uris.size() == 1) {
+      redirect_uri_ = client_.redirect_uris.front();
+    } else {
+      return page_error(400, "Invalid request",
+                        client_.redirect_uris.empty() ? "This merchant has no registered redirect URI."
+                                                      : "redirect_uri is required: this merchant registered several.");
+    }
+    pending_.redirect_uri = redirect_uri_;
+    pending_.redirect_uri_given = redirect_uri.has_value();
+    return std::nullopt;
+  }
+
+  // RFC 6749 section 4.1.2: state comes back on every answer; one longer than kMaxState is refused, without it.
+  std::optional<OAuthError> check_state() {
+    state_ = std::string(params_.get("state").value_or(""));
+    if (state_.size() > kMaxState) {
+      state_.clear();  // never echoed: the error goes back without it
+      return refusal(ErrorCode::invalid_request, "state is too long.");
+    }
+    pending_.state = state_;
+    return std::nullopt;
+  }
+
+  // OAuth 2.0 Multiple Response Type Encoding Practices section 2.1: response_mode is query (the default) or Bolt's
+  // web_message.
+  std::optional<OAuthError> check_response_mode() {
+    const auto mode = params_.get("response_mode");
+    web_message_ = mode && *mode == "web_message";
+    if (mode && *mode != "query" && *mode != "web_message")
+      return refusal(ErrorCode::invalid_request, "response_mode must be query or web_message.");
+    pending_.response_mode = web_message_ ? "web_message" : "query";
+    return std::nullopt;
+  }
+
+  // RFC 6749 sections 3.1.1 and 4.1.2.1: response_type is required, and only `code` is supported.
+  std::optional<OAuthError> check_response_type() {
+    const auto response_type = params_.get("response_type");
+    if (!response_type) return refusal(ErrorCode::invalid_request, "response_type is required.");
+    if (*response_type != "code")
+      return refusal(ErrorCode::unsupported_response_type, "Only response_type=code is supported.");
+    return std::nullopt;
+  }
+
+  // RFC 6749 section 3.3: there is no default scope, so one is required, and every value in it must be known.
+  std::optional<OAuthError> check_scope() {
+    const auto scope_text = params_.get("scope");
+    if (!scope_text) return refusal(ErrorCode::invalid_scope, "scope is required.");
+    const auto scope = protocol::parse_scope(*scope_text);
+    if (!scope.scope || scope.scope->empty())
+      return refusal(ErrorCode::invalid_scope, "The scope is unknown or malformed.");
+    pending_.scope = scope.scope->to_string();
+    return std::nullopt;
+  }
+
+  // OIDC Core section 3.1.2.1: nonce is optional and goes into the id_token; one longer than kMaxNonce is refused.
+  std::optional<OAuthError> check_nonce() {
+    const auto nonce = params_.get("nonce");
+    if (nonce && nonce->size() > kMaxNonce) return refusal(ErrorCode::invalid_request, "nonce is too long.");
+    pending_.nonce = std::string(nonce.value_or(""));
+    return std::nullopt;
+  }
+
+  // RFC 7636 section 4.3 and RFC 9700 section 2.1.1: S256 only; `plain` (also the default method) is refused.
+  std::optional<OAuthError> check_pkce() {
+    const auto challenge = params_.get("code_challenge");
+    const auto method = params_.get("code_challenge_method");
+    if (method && *method != "S256") return refusal(ErrorCode::invalid_request, "code_challenge_method must be S256.");
+    if (challenge && !method) return refusal(ErrorCode::invalid_request, "code_challenge_method=S256 is required.");
+    if (method && !challenge) return refusal(ErrorCode::invalid_request, "code_challenge is missing.");
+    if (challenge && !valid_pkce_string(*challenge))
+      return refusal(ErrorCode::invalid_request, "code_challenge must be 43 to 128 unreserved characters.");
+    if (!challenge && client_.pkce_required)
+      return refusal(ErrorCode::invalid_request, "This merchant requires PKCE (code_challenge with S256).");
+    pending_.code_challenge = std::string(challenge.value_or(""));
+    return std::nullopt;
+  }
+
+  // OIDC Core section 3.1.2.1: prompt is a space-separated list in which `none` stands alone. Unknown values and
+  // display, ui_locales, login_hint, acr_values never cause errors (checklist C7).
+  std::optional<OAuthError> check_prompt() {
+    std::size_t prompt_count = 0;
+    if (const auto prompt = params_.get("prompt")) {
+      std::string_view rest = *prompt;
+      while (!rest.empty()) {
+        const auto sp = rest.find(' ');
+        const auto v = rest.substr(0, sp);
+        rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+        if (v.empty()) continue;
+        ++prompt_count;
+        prompt_none_ = prompt_none_ || v == "none";
+        prompt_login_ = prompt_login_ || v == "login";
+      }
+    }
+    if (prompt_none_ && prompt_count > 1)
+      return refusal(ErrorCode::invalid_request, "prompt=none cannot be combined with other values.");
+    return std::nullopt;
+  }
+
+  // OIDC Core section 3.1.2.1: max_age is a whole number of seconds (nine digits at most).
+  std::optional<OAuthError> check_max_age() {
+    if (const auto m = params_.get("max_age")) {
+      if (!all_digits(*m) || m->size() > 9)
+        return refusal(ErrorCode::invalid_request, "max_age must be a number of seconds.");
+      max_age_ = std::stoll(std::string(*m));
+    }
+    return std::nullopt;
+  }
+
+  // OIDC Core section 3.1.2.1: id_token_hint names the shopper the client expects, and must be an id_token this
+  // issuer signed (expired ones are fine: the hint is about who, not about when).
+  std::optional<OAuthError> check_id_token_hint() {
+    if (const auto hint = params_.get("id_token_hint")) {
+      hinted_sub_ = verified_hint_subject(*hint);
+      if (!hinted_sub_) return refusal(ErrorCode::invalid_request, "id_token_hint is not an id_token of this issuer.");
+    }
+    return std::nullopt;
+  }
+
+  // OIDC Core sections 3.1.2.3 and 3.1.2.6: a live session answers at once for prompt=none or the shopper the
+  // id_token_hint names, else is offered ("Continue as <email>", with "Not you?"); prompt=login and max_age pass
+  // it over; prompt=none with no session that may answer is login_required.
+  Response reuse_session_or_start_login() {
+    Response r;
+    auto session = current_session();
+    if (session && hinted_sub_ && *hinted_sub_ != session->sub) {
+      // Another shopper is logged in here: never a code for the session's shopper. prompt=none cannot ask, so
+      // it answers login_required; otherwise the session ends and the login asks who is there.
+      if (prompt_none_) return redirect_error(refusal(ErrorCode::login_required, "Another shopper is logged in."));
+      d_.logins.delete_session(session->id_hash);
+      r.with_header("Set-Cookie", cookie(AuthorizeEndpoint::kSessionCookie, "", 0));
+      session.reset();
+    }
+    // max_age=0 means "log in now" (OIDC Core section 3.1.2.1), like prompt=login.
+    const bool too_old = session && max_age_ && (*max_age_ == 0 || now_ - session->auth_time > *max_age_);
+    if (prompt_login_ || too_old) session.reset();  // passed over: neither answers nor is offered
+    if (session && (prompt_none_ || (hinted_sub_ && *hinted_sub_ == session->sub)))
+      return complete(pending_, session->sub, session->auth_time);
+    if (prompt_none_) return redirect_error(refusal(ErrorCode::login_required, "The shopper is not logged in."));
+    return start_login(std::move(r), session);
+  }
+
+  // RFC 6749 section 10.12, RFC 9700 section 4.7: stores the pending login, bound to this browser, and shows its
+  // first page: "Continue as <email>" for the `offered` session's shopper, else the email form.
+  Response start_login(Response r, const std::optional<model::LoginSession>& offered) {
+    const std::string login_handle = d_.random.token(32);
+    pending_.id_hash = d_.minter.storage_hash(login_handle);
+    pending_.created_at = now_;
+    pending_.expires_at = now_ + d_.config.login_request_ttl;
+    bind_to_browser(r);
+    d_.logins.insert_request(pending_);
+    PageContext ctx = page_context(login_handle);
+    if (offered) {
+      if (const auto account = d_.accounts.find(offered->sub)) {
+        ctx.email = account->email;
+        return finish_page(std::move(r), 200, continue_page(ctx));
+      }
+    }
+    if (const auto hint = params_.get("login_hint"); hint && hint->size() <= 254) ctx.email = std::string(*hint);
+    return finish_page(std::move(r), 200, email_page(ctx));
+  }
+
+  // Login CSRF (RFC 6749 section 10.12; RFC 9700 section 4.7): the later steps need this browser's cookie, so a
+  // leaked handle and code cannot finish the login from another cookie jar.
+  void bind_to_browser(Response& r) {
+    // A cross-site iframe (web_message) gets no SameSite=Lax cookie, so that mode uses a partitioned
+    // SameSite=None cookie (CHIPS), which browsers keep only when Secure: an https issuer, or loopback where
+    // browsers accept Secure cookies over http. Elsewhere a web_message login stays unbound.
+    if (web_message_ && !secure_cookie_issuer(d_.config.issuer)) return;
+    const auto name = web_message_ ? AuthorizeEndpoint::kLoginCookie : AuthorizeEndpoint::kBrowserCookie;
+    auto browser = find_cookie(request_, name);
+    if (!browser || browser->size() < 32 || browser->size() > 64) browser = d_.random.token(32);
+    // Set again each time: the cookie must outlive this pending login.
+    r.with_header("Set-Cookie",
+                  web_message_ ? login_cookie(*browser) : cookie(name, *browser, d_.config.login_request_ttl));
+    pending_.browser_hash = d_.minter.storage_hash(*browser);
+  }
+
   // --- pieces ----------------------------------------------------------------------------------------------
 
   // Parses the login form and loads the pending login it names; a Response when that fails.
@@ -589,7 +656,7 @@ class Flow {
     client_ = *client;
     redirect_uri_ = pending.redirect_uri;
     state_ = pending.state;
-    const std::string back = location({{"error", "access_denied"},
+    const std::string back = location({{"error", std::string(protocol::to_string(ErrorCode::access_denied))},
                                        {"error_description", "The login expired before it was finished."},
                                        {"state", state_},
                                        {"iss", d_.config.issuer}});
@@ -706,14 +773,15 @@ class Flow {
   }
 
   // Checklist C5: error redirects carry only error, error_description, state and iss.
-  Response redirect_error(std::string_view error, std::string_view description) {
+  Response redirect_error(const OAuthError& error) {
+    const std::string_view code = protocol::to_string(error.code);
     if (web_message_) {
       boost::json::object o{
-          {"error", error}, {"error_description", description}, {"state", state_}, {"iss", d_.config.issuer}};
+          {"error", code}, {"error_description", error.description}, {"state", state_}, {"iss", d_.config.issuer}};
       return web_message(o);
     }
-    return redirect({{"error", std::string(error)},
-                     {"error_description", std::string(description)},
+    return redirect({{"error", std::string(code)},
+                     {"error_description", error.description},
                      {"state", state_},
                      {"iss", d_.config.issuer}});
   }
@@ -842,6 +910,11 @@ class Flow {
   std::string redirect_uri_;
   std::string state_;
   bool web_message_ = false;
+  // What the authorization request asks of a live session (authorize only).
+  bool prompt_none_ = false;
+  bool prompt_login_ = false;
+  std::optional<std::int64_t> max_age_;
+  std::optional<std::string> hinted_sub_;
 };
 
 Response AuthorizeEndpoint::authorize(const Request& request) { return Flow(*this, request).authorize(); }

@@ -14,7 +14,8 @@ constexpr ErrorCode kAllCodes[] = {
     ErrorCode::invalid_request,         ErrorCode::invalid_client,      ErrorCode::invalid_grant,
     ErrorCode::invalid_scope,           ErrorCode::unauthorized_client, ErrorCode::unsupported_grant_type,
     ErrorCode::request_forbidden,       ErrorCode::slow_down,           ErrorCode::server_error,
-    ErrorCode::temporarily_unavailable,
+    ErrorCode::temporarily_unavailable, ErrorCode::access_denied,       ErrorCode::unsupported_response_type,
+    ErrorCode::login_required,
 };
 
 TEST(ErrorCode, BoltStatusTable) {
@@ -28,6 +29,10 @@ TEST(ErrorCode, BoltStatusTable) {
   EXPECT_EQ(http_status(ErrorCode::slow_down, ErrorStyle::bolt), 429);
   EXPECT_EQ(http_status(ErrorCode::server_error, ErrorStyle::bolt), 500);
   EXPECT_EQ(http_status(ErrorCode::temporarily_unavailable, ErrorStyle::bolt), 503);
+  // The authorization endpoint's codes travel on a redirect; 400 in both styles.
+  EXPECT_EQ(http_status(ErrorCode::access_denied, ErrorStyle::bolt), 400);
+  EXPECT_EQ(http_status(ErrorCode::unsupported_response_type, ErrorStyle::bolt), 400);
+  EXPECT_EQ(http_status(ErrorCode::login_required, ErrorStyle::bolt), 400);
 }
 
 TEST(ErrorCode, Rfc6749StatusTable) {
@@ -41,6 +46,9 @@ TEST(ErrorCode, Rfc6749StatusTable) {
   EXPECT_EQ(http_status(ErrorCode::slow_down, ErrorStyle::rfc6749), 429);
   EXPECT_EQ(http_status(ErrorCode::server_error, ErrorStyle::rfc6749), 500);
   EXPECT_EQ(http_status(ErrorCode::temporarily_unavailable, ErrorStyle::rfc6749), 503);
+  EXPECT_EQ(http_status(ErrorCode::access_denied, ErrorStyle::rfc6749), 400);
+  EXPECT_EQ(http_status(ErrorCode::unsupported_response_type, ErrorStyle::rfc6749), 400);
+  EXPECT_EQ(http_status(ErrorCode::login_required, ErrorStyle::rfc6749), 400);
 }
 
 TEST(ErrorCode, WireCode) {
@@ -75,6 +83,10 @@ TEST(ErrorCode, ToStringSpellsEachCode) {
   EXPECT_EQ(to_string(ErrorCode::slow_down), "slow_down");
   EXPECT_EQ(to_string(ErrorCode::server_error), "server_error");
   EXPECT_EQ(to_string(ErrorCode::temporarily_unavailable), "temporarily_unavailable");
+  // RFC 6749 section 4.1.2.1 and OIDC Core section 3.1.2.6.
+  EXPECT_EQ(to_string(ErrorCode::access_denied), "access_denied");
+  EXPECT_EQ(to_string(ErrorCode::unsupported_response_type), "unsupported_response_type");
+  EXPECT_EQ(to_string(ErrorCode::login_required), "login_required");
   std::set<std::string_view> distinct;
   for (ErrorCode code : kAllCodes) distinct.insert(to_string(code));
   EXPECT_EQ(distinct.size(), std::size(kAllCodes));
@@ -108,6 +120,16 @@ TEST(ErrorCode, DescriptionsAreBoltSentencesWhereTheSpecGivesOne) {
   // Bolt's sentence has a typographic apostrophe (U+2019), which RFC 6749 forbids; ASCII ' stands in.
   EXPECT_EQ(default_description(ErrorCode::unsupported_grant_type),
             "The grant type is not supported by Bolt's authorization server.");
+}
+
+TEST(ErrorCode, AuthorizationEndpointDescriptionsAreTheSpecsSentences) {
+  // RFC 6749 section 4.1.2.1 and OIDC Core section 3.1.2.6 (its first sentence, in lower case).
+  EXPECT_EQ(default_description(ErrorCode::access_denied),
+            "The resource owner or authorization server denied the request.");
+  EXPECT_EQ(default_description(ErrorCode::unsupported_response_type),
+            "The authorization server does not support obtaining an authorization code using this method.");
+  EXPECT_EQ(default_description(ErrorCode::login_required),
+            "The authorization server requires end-user authentication.");
 }
 
 TEST(ErrorCode, MakeUsesDefaultDescriptionAndKeepsDebugSeparate) {
