@@ -6,11 +6,24 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "internal.hpp"
+
 namespace boltauth {
 namespace errors {
 
 APIError::APIError(std::string message, int status_code, std::string body, HttpHeaders headers)
     : BoltError(std::move(message)), status_code_(status_code), body_(std::move(body)), headers_(std::move(headers)) {}
+
+ErrorsBoltApiResponse::ErrorsBoltApiResponse(models::ErrorsBoltApiResponseData data, int status_code, std::string body,
+                                             HttpHeaders headers)
+    : BoltError("Bolt API error " + std::to_string(status_code) +
+                (data.errors.empty()
+                     ? std::string()
+                     : ": " + std::to_string(data.errors.front().code) + " " + data.errors.front().message)),
+      data_(std::move(data)),
+      status_code_(status_code),
+      body_(std::move(body)),
+      headers_(std::move(headers)) {}
 
 ErrorsOauthServerResponse::ErrorsOauthServerResponse(models::ErrorsOauthServerResponseData data, int status_code,
                                                      std::string body)
@@ -49,9 +62,8 @@ std::string to_json_string(const OAuthTokenResponse& response) { return boost::j
 
 }  // namespace models
 
-namespace {
+namespace detail {
 
-// "application/json", optionally with parameters ("; charset=utf-8"); media types are case-insensitive.
 bool is_json(const HttpResponse& r) {
   auto ct = r.header("content-type");
   if (!ct) return false;
@@ -65,9 +77,12 @@ bool is_json(const HttpResponse& r) {
 
 std::string sdk_user_agent() { return "boltauth-cpp/" BOLTAUTH_CLIENT_VERSION; }
 
-}  // namespace
+}  // namespace detail
 
-Bolt::Bolt(BoltOptions options) : options_(std::move(options)), o_auth_(*this) {
+using detail::is_json;
+using detail::sdk_user_agent;
+
+Bolt::Bolt(BoltOptions options) : options_(std::move(options)), o_auth_(*this), account_(*this) {
   if (options_.server_url) {
     server_url_ = *options_.server_url;
   } else {

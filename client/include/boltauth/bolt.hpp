@@ -1,6 +1,7 @@
 #pragma once
 /// @file
-/// The Bolt API client: `boltauth::Bolt bolt(options); bolt.o_auth().o_auth_token(body, publishable_key);`
+/// The Bolt API client: `boltauth::Bolt bolt(options); bolt.o_auth().o_auth_token(body, publishable_key);`,
+/// `bolt.account().get_account(access_token);`
 #include <array>
 #include <chrono>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <variant>
 
+#include "boltauth/account_models.hpp"
 #include "boltauth/errors.hpp"
 #include "boltauth/http.hpp"
 #include "boltauth/models.hpp"
@@ -44,6 +46,11 @@ using OAuthTokenResult = std::variant<models::OAuthTokenResponse, errors::Errors
 
 class Bolt;
 
+/// Outcome of the non-throwing form of every account call (`*_result`): the model, or the error the throwing form
+/// would throw. `delete_address_result` answers std::monostate on success.
+template <class T>
+using AccountResult = std::variant<T, errors::ErrorsBoltApiResponse, errors::APIError>;
+
 /// The OAuth operations (Bolt SDK `bolt.o_auth`).
 class OAuth {
  public:
@@ -62,6 +69,69 @@ class OAuth {
   const Bolt* bolt_;
 };
 
+/// Bolt's v1 account operations (Bolt SDK `bolt.account`), on behalf of a shopper whose access token the caller
+/// holds. Every call sends `Authorization: Bearer <access_token>` (not detect_account), `Accept: application/json`,
+/// the SDK's User-Agent, `X-API-Key` when the options have one, `Idempotency-Key` when given, and the options' extra
+/// headers; path ids and query values are percent-encoded.
+///
+/// Errors: a 4xx with Bolt's JSON error body (`errors_bolt_api_response`) throws errors::ErrorsBoltApiResponse;
+/// anything else that is not a 2xx of the model throws errors::APIError (transport failure: status 0; a 2xx that
+/// is not JSON or not the model: "unknown content-type received" / "invalid <Model> body"). Each call has a
+/// `*_result` twin that returns an AccountResult instead of throwing.
+///
+/// Retries (BoltOptions::retry_config): GET, PUT and DELETE are idempotent. POST and PATCH are idempotent only
+/// with an `idempotency_key` (the server then answers a repeat with the first answer and writes nothing);
+/// without one they are retried only when the server surely did not act (see Idempotency).
+class Account {
+ public:
+  /// `GET /v1/account` (getAccount): profile, address book and (raw) payment methods.
+  models::AccountDetails get_account(const std::string& access_token) const;
+  AccountResult<models::AccountDetails> get_account_result(const std::string& access_token) const;
+
+  /// `PATCH /v1/account/profile` (updateAccountProfile): changes the names that are set; answers the profile.
+  models::Profile update_account_profile(const std::string& access_token, const models::UpdateProfile& body,
+                                         const std::optional<std::string>& idempotency_key = std::nullopt) const;
+  AccountResult<models::Profile> update_account_profile_result(
+      const std::string& access_token, const models::UpdateProfile& body,
+      const std::optional<std::string>& idempotency_key = std::nullopt) const;
+
+  /// `POST /v1/account/addresses` (addAddress). The first address of a book becomes its default.
+  models::AddressView add_address(const std::string& access_token, const models::AddressInput& body,
+                                  const std::optional<std::string>& idempotency_key = std::nullopt) const;
+  AccountResult<models::AddressView> add_address_result(
+      const std::string& access_token, const models::AddressInput& body,
+      const std::optional<std::string>& idempotency_key = std::nullopt) const;
+
+  /// `PUT /v1/account/addresses/{id}` (editAddress): replaces the fields, keeps the id.
+  models::AddressView edit_address(const std::string& access_token, const std::string& id,
+                                   const models::AddressInput& body) const;
+  AccountResult<models::AddressView> edit_address_result(const std::string& access_token, const std::string& id,
+                                                         const models::AddressInput& body) const;
+
+  /// `POST /v1/account/addresses/{id}` (replaceAddress): deletes `id` and adds the address under a new id.
+  models::AddressView replace_address(const std::string& access_token, const std::string& id,
+                                      const models::AddressInput& body,
+                                      const std::optional<std::string>& idempotency_key = std::nullopt) const;
+  AccountResult<models::AddressView> replace_address_result(
+      const std::string& access_token, const std::string& id, const models::AddressInput& body,
+      const std::optional<std::string>& idempotency_key = std::nullopt) const;
+
+  /// `DELETE /v1/account/addresses/{id}` (deleteAddress): an empty 200.
+  void delete_address(const std::string& access_token, const std::string& id) const;
+  AccountResult<std::monostate> delete_address_result(const std::string& access_token, const std::string& id) const;
+
+  /// `GET /v1/account/exists` (detectAccount) with the query's set identifiers and `X-Publishable-Key`; no token.
+  models::AccountsView detect_account(const std::string& x_publishable_key,
+                                      const models::DetectAccountQuery& query) const;
+  AccountResult<models::AccountsView> detect_account_result(const std::string& x_publishable_key,
+                                                            const models::DetectAccountQuery& query) const;
+
+ private:
+  friend class Bolt;
+  explicit Account(const Bolt& bolt) : bolt_(&bolt) {}
+  const Bolt* bolt_;
+};
+
 /// The SDK entry point. Thread-safe once built; cheap calls share one transport (connection reuse).
 class Bolt {
  public:
@@ -70,6 +140,7 @@ class Bolt {
   Bolt& operator=(const Bolt&) = delete;
 
   const OAuth& o_auth() const { return o_auth_; }
+  const Account& account() const { return account_; }
   /// The base URL requests go to, without a trailing '/'.
   const std::string& server_url() const { return server_url_; }
   const BoltOptions& options() const { return options_; }
@@ -79,6 +150,7 @@ class Bolt {
   BoltOptions options_;
   std::string server_url_;
   OAuth o_auth_;
+  Account account_;
 };
 
 }  // namespace boltauth

@@ -1,6 +1,7 @@
 #pragma once
 /// @file
 /// Everything of the boltauth C++ SDK.
+#include "boltauth/account_models.hpp"
 #include "boltauth/bolt.hpp"
 #include "boltauth/errors.hpp"
 #include "boltauth/http.hpp"

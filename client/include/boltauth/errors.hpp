@@ -1,9 +1,12 @@
 #pragma once
 /// @file
-/// Exceptions thrown by the SDK, named as in Bolt's SDKs (`errors.APIError`, `errors.ErrorsOauthServerResponse`).
+/// Exceptions thrown by the SDK, named as in Bolt's SDKs (`errors.APIError`, `errors.ErrorsOauthServerResponse`,
+/// `errors.ErrorsBoltApiResponse`).
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "boltauth/account_models.hpp"
 #include "boltauth/http.hpp"
 #include "boltauth/models.hpp"
 
@@ -15,8 +18,8 @@ class BoltError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Any other failure of an API call: a non-2xx status without Bolt's OAuth error body, a 200 that is not
-/// JSON (or not the model), or a transport failure (then status_code() is 0).
+/// Any other failure of an API call: a non-2xx status without Bolt's error body of that call (OAuth or v1), a 2xx
+/// that is not JSON (or not the model), or a transport failure (then status_code() is 0).
 class APIError : public BoltError {
  public:
   APIError(std::string message, int status_code, std::string body, HttpHeaders headers = {});
@@ -46,6 +49,28 @@ class ErrorsOauthServerResponse : public BoltError {
   models::ErrorsOauthServerResponseData data_;
   int status_code_;
   std::string body_;
+};
+
+/// An account call was refused with a 4xx and Bolt's v1 JSON error body (OpenAPI `errors_bolt_api_response`):
+/// 400 invalid input (the message names the field), 401 token missing or invalid, 403 insufficient scope, 404 no
+/// such address, 409 Idempotency-Key still in flight, 415, 422 refused by a rule, 429 throttled. headers() keeps
+/// `WWW-Authenticate` and `Retry-After`.
+class ErrorsBoltApiResponse : public BoltError {
+ public:
+  ErrorsBoltApiResponse(models::ErrorsBoltApiResponseData data, int status_code, std::string body,
+                        HttpHeaders headers = {});
+  const models::ErrorsBoltApiResponseData& data() const noexcept { return data_; }
+  /// The `{code, message}` entries as sent.
+  const std::vector<models::ErrorBoltApi>& errors() const noexcept { return data_.errors; }
+  int status_code() const noexcept { return status_code_; }
+  const std::string& body() const noexcept { return body_; }
+  const HttpHeaders& headers() const noexcept { return headers_; }
+
+ private:
+  models::ErrorsBoltApiResponseData data_;
+  int status_code_;
+  std::string body_;
+  HttpHeaders headers_;
 };
 
 /// Why an id_token was refused (see IdTokenVerifier).
