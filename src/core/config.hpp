@@ -45,6 +45,10 @@ struct Config {
   std::uint32_t otp_sends_per_email_per_hour = 5;
   std::uint32_t otp_sends_per_ip_per_hour = 20;
   std::uint32_t otp_attempts_per_ip_per_hour = 50;
+  // `GET /v1/account/exists` answers whether an email or phone has an account: throttled so that nobody can
+  // enumerate accounts at speed (0 = unlimited).
+  std::uint32_t account_exists_per_key_per_minute = 60;      // per publishable key
+  std::uint32_t account_exists_per_address_per_minute = 10;  // per source address
 
   /// The login pages' look (`[branding]`), on every page: the service's name, a logo (an https URL, or http on
   /// loopback) and the accent colour of buttons and links (#rgb or #rrggbb).

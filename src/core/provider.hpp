@@ -16,6 +16,8 @@
 #include "core/key_ring.hpp"
 #include "core/lifecycle/lifecycle_endpoint.hpp"
 #include "core/ports/account_store.hpp"
+#include "core/ports/address_store.hpp"
+#include "core/ports/idempotency_store.hpp"
 #include "core/ports/client_store.hpp"
 #include "core/ports/grant_store.hpp"
 #include "core/ports/key_source.hpp"
@@ -48,6 +50,8 @@ struct ProviderDeps {
   ports::SealerSource& sealers;
   ports::LoginStore& logins;
   ports::OtpSender& otp_sender;
+  ports::AddressStore& addresses;
+  ports::IdempotencyStore& idempotency;
   /// The sandbox demo merchant's credentials for `/demo`; may be empty (then the demo page says so).
   std::function<std::optional<authorize::DemoClient>()> demo_client;
   /// Called once per unexpected failure with detail for the log; never sent to the client.
@@ -72,6 +76,10 @@ class Provider {
 
   ClientRegistry& registry() { return registry_; }
   const RouteTable& routes() const { return routes_; }
+  /// The answer to a request nothing was kept of, in its route's dialect: 503 `temporarily_unavailable` (with
+  /// Retry-After) when `transient`, else 500 `server_error`. Also the HTTP layer's answer when a deferred commit
+  /// fails.
+  Response failure(const Request& request, bool transient) const;
 
  private:
   void add_routes();
@@ -79,7 +87,6 @@ class Provider {
   std::pair<std::string, std::string> bodies();  // discovery and JWKS for the current ring
   Response discovery();
   Response jwks();
-  Response failure(const Request& request, bool transient) const;
 
   ProviderDeps d_;
   ClientRegistry registry_;

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "core/api_error.hpp"
 #include "core/responses.hpp"
 
 namespace boltauth::core {
@@ -33,8 +34,19 @@ RouteTable& RouteTable::add(Route route) {
 }
 
 const Route* RouteTable::find(std::string_view path) const {
-  const auto it = routes_.find(path);
+  if (const auto it = routes_.find(path); it != routes_.end()) return &it->second;
+  // `/prefix/{id}`: one non-empty last segment.
+  const auto slash = path.rfind('/');
+  if (slash == std::string_view::npos || slash + 1 == path.size() || slash == 0) return nullptr;
+  std::string pattern(path.substr(0, slash + 1));
+  pattern += "{id}";
+  const auto it = routes_.find(pattern);
   return it == routes_.end() ? nullptr : &it->second;
+}
+
+std::string_view RouteTable::path_id(std::string_view path) noexcept {
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
 std::vector<const Route*> RouteTable::routes() const {
@@ -44,11 +56,17 @@ std::vector<const Route*> RouteTable::routes() const {
   return out;
 }
 
-Response RouteTable::not_found() { return bolt_error_response(404, 1004, "Not found."); }
+Response RouteTable::not_found(std::string_view path) {
+  // Under /v3 every answer is v3's: payments, orders and test cards are Bolt's payment business, not ours.
+  if (is_v3_path(path)) return api_error_response({ApiError::Kind::not_found, "Not found."}, Dialect::v3);
+  return bolt_error_response(404, 1004, "Not found.");
+}
 
 Response RouteTable::method_not_allowed(const Route& route, protocol::ErrorStyle configured) {
   Response r;
-  if (route.oauth_errors) {
+  if (route.dialect == Dialect::v3) {
+    r = api_error_response({ApiError::Kind::unprocessable, "Use " + route.allow() + "."}, Dialect::v3);
+  } else if (route.oauth_errors) {
     // Checklist A1: a GET never issues tokens; the body is an OAuth error like every other refusal there.
     r = oauth_error_response(protocol::OAuthError::make(protocol::ErrorCode::invalid_request, "method"),
                              oauth_error_style(route.dialect, configured), false);
@@ -66,7 +84,7 @@ Response RouteTable::method_not_allowed(const Route& route, protocol::ErrorStyle
 
 Response RouteTable::dispatch(const Request& request, protocol::ErrorStyle configured) const {
   const Route* route = find(request.path);
-  if (!route) return not_found();
+  if (!route) return not_found(request.path);
   if (!route->allows(request.method)) {
     if (route->refuse) return route->refuse(request, *route);
     Response r = method_not_allowed(*route, configured);

@@ -5,23 +5,23 @@
 #include <string_view>
 #include <vector>
 
+#include "core/dialect.hpp"
 #include "core/exchange.hpp"
 #include "protocol/error_code.hpp"
 
 namespace boltauth::core {
 
-/// How a route speaks when it refuses: which status table its OAuth errors use, or that it serves pages.
-enum class Dialect {
-  v1,    // Bolt's /v1 API: Bolt's OAuth statuses (400/401/403/422), Bolt's `{"errors":[...]}` elsewhere
-  v3,    // Bolt's /v3 API: Bolt's statuses too, kept apart so its routes can diverge without touching v1
-  rfc,   // the standard endpoints discovery advertises: RFC 6749 section 5.2 statuses (400, 401 invalid_client)
-  html,  // pages for a browser
-};
-
 /// The status table of OAuth errors on a route of `dialect`. Bolt's paths follow `configured` (`error_style`,
 /// default Bolt's); the standard paths always answer RFC 6749 section 5.2, so a client that follows discovery
 /// gets the standard whatever the setting.
 protocol::ErrorStyle oauth_error_style(Dialect dialect, protocol::ErrorStyle configured) noexcept;
+
+/// Where a route's handler runs (the HTTP layer's placement, docs/design.md "Request placement").
+enum class RunsOn {
+  worker,           // the worker pool: may block on the store (synchronous writes, network round trips)
+  inline_read,      // the I/O thread: static answers and short indexed reads, nothing written
+  inline_deferred,  // the I/O thread, writes deferred to the group commit (its only blocking step is the commit)
+};
 
 struct Route;
 using RouteHandler = std::function<Response(const Request&, const Route&)>;
@@ -37,14 +37,20 @@ struct Route {
   /// Optional: answers methods the route does not list, in the endpoint's own words (still with Allow), instead of
   /// the table's 405.
   RouteHandler refuse = {};
+  /// Where it runs on an embedded store (SQLite). On a shared store (PostgreSQL) every store call is a network
+  /// round trip, so only `inline_read` routes that never touch the store (`static_answer`) stay on the I/O thread.
+  RunsOn runs_on = RunsOn::worker;
+  /// Answers without touching the store (discovery, keys, health).
+  bool static_answer = false;
 
   bool allows(std::string_view method) const;
   /// The Allow header of a 405 (RFC 9110 section 15.5.6): the methods, comma-separated.
   std::string allow() const;
 };
 
-/// Path + method -> handler. Exact paths only (no patterns: every endpoint has a fixed path). An unknown path is
-/// 404; a known path with a method it does not list is 405 with Allow, in the route's dialect.
+/// Path + method -> handler. Exact paths, and paths whose last segment is `{id}` (one non-empty segment; the
+/// handler reads it with `path_id`). An unknown path is 404 (v3's body under /v3); a known path with a method it
+/// does not list is 405 with Allow, in the route's dialect.
 class RouteTable {
  public:
   /// Adds a route; a path added twice is a programming error (std::logic_error).
@@ -57,7 +63,9 @@ class RouteTable {
 
   /// The 405 a route answers for a method it does not list.
   static Response method_not_allowed(const Route& route, protocol::ErrorStyle configured);
-  static Response not_found();
+  static Response not_found(std::string_view path = {});
+  /// The last segment of a request that matched a `{id}` route.
+  static std::string_view path_id(std::string_view path) noexcept;
 
  private:
   std::map<std::string, Route, std::less<>> routes_;

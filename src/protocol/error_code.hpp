@@ -37,9 +37,15 @@ struct OAuthError {
   ErrorCode code;
   std::string description;
   std::string debug;
+  /// The request parameter at fault, when one is: named in `description`, and the `field` of Bolt's v3 FieldError.
+  std::string field = {};
 
   static OAuthError make(ErrorCode code, std::string debug = {}) {
     return OAuthError{code, std::string(default_description(code)), std::move(debug)};
+  }
+  /// An error about one parameter, with a description that names it (`sentence`: ASCII, no `"` or `\`).
+  static OAuthError about(ErrorCode code, std::string field, std::string sentence, std::string debug = {}) {
+    return OAuthError{code, std::move(sentence), std::move(debug), std::move(field)};
   }
 };
 

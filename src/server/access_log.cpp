@@ -68,7 +68,15 @@ void from_json_body(std::string_view body, RefusalReason& out) {
     if (const auto* d = o.if_contains("error_description"); d && d->is_string()) out.description = d->get_string();
     return;
   }
-  // Bolt's shape: {"errors":[{"code":N,"message":"..."}], "result": {...}}.
+  // Bolt's v3 shape: {".tag":"...","message":"..."} (and "field" when one input field is at fault).
+  if (const auto* t = o.if_contains(".tag"); t && t->is_string()) {
+    out.error = t->get_string();
+    if (const auto* m = o.if_contains("message"); m && m->is_string()) out.description = m->get_string();
+    if (const auto* f = o.if_contains("field"); f && f->is_string())
+      out.description += " (field " + std::string(f->get_string()) + ")";
+    return;
+  }
+  // Bolt's v1 shape: {"errors":[{"code":N,"message":"..."}], "result": {...}}.
   const auto* errors = o.if_contains("errors");
   if (!errors || !errors->is_array() || errors->get_array().empty() || !errors->get_array()[0].is_object()) return;
   const auto& first = errors->get_array()[0].get_object();

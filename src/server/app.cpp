@@ -196,6 +196,7 @@ struct Services::Impl {
     registry.emplace(*p.clients, *p.accounts, *minter, random, clock);
     // Fixed sandbox codes written before they were hashed: only now is the storage key at hand.
     registry->hash_clear_otp_codes();
+    p.accounts->fill_email_sha256();
     tokens.emplace(*sealers, *minter, random, *p.grants, *p.legacy, *p.accounts);
     if (!o.store_url.empty()) fresh = registry->list_clients().empty();
     if (o.otp_delivery == "smtp")
@@ -237,28 +238,33 @@ core::TokenService& Services::tokens() { return *impl_->tokens; }
 
 namespace {
 
-// Where each request runs (issue 6, docs/design.md "Request placement"). The token endpoint's only blocking
-// step is its commit, so it runs on the I/O thread with deferred writes; its reads are short indexed lookups.
-// Static answers and the read-only introspection and userinfo endpoints (short indexed lookups, no write) run
-// inline. Everything else (revocation, account, authorization and login pages, sandbox) keeps synchronous
-// writes on the worker pool until it is reviewed for the deferred mode: such a handler must not read back,
-// through a read connection, what it wrote in the same request.
+// Where each request runs (docs/design.md "Request placement"): the route table says it for every endpoint
+// (core::Route::runs_on); the server's own paths (probes, metrics) answer inline.
 //
 // On PostgreSQL every store call is a network round trip that an I/O thread must not wait on, and writes are
 // durable when they return (no deferred batch): everything that touches the store runs on the worker pool, whose
 // threads share the connection pool, and PostgreSQL's own group commit lets their commits share a WAL flush.
-http::Placement place(const core::Request& r, bool shared_store) {
+http::Placement place(const core::Request& r, const core::RouteTable& routes, bool shared_store) {
   const std::string& p = r.path;
-  if (p == "/.well-known/openid-configuration" || p == "/v1/oauth/jwks.json" || p == "/health" || p == "/healthz" ||
-      p == "/metrics")
-    return http::Placement::inline_read;
+  if (p == "/healthz" || p == "/metrics") return http::Placement::inline_read;
+  const core::Route* route = routes.find(p);
+  if (!route) return http::Placement::inline_read;  // 404: nothing to do
+  if (route->static_answer) return http::Placement::inline_read;
   if (shared_store) return http::Placement::worker;
-  if (p == "/v1/oauth/token" || p == "/v3/oauth/token") return http::Placement::inline_deferred;
-  if (p == "/v1/oauth/introspect" || p == "/v1/oauth/userinfo") return http::Placement::inline_read;
+  switch (route->runs_on) {
+    case core::RunsOn::inline_read:
+      return http::Placement::inline_read;
+    case core::RunsOn::inline_deferred:
+      return http::Placement::inline_deferred;
+    case core::RunsOn::worker:
+      break;
+  }
   return http::Placement::worker;
 }
 
-bool is_token_path(std::string_view p) { return p == "/v1/oauth/token" || p == "/v3/oauth/token"; }
+bool is_token_path(std::string_view p) {
+  return p == "/v1/oauth/token" || p == "/v3/oauth/token" || p == core::kStandardTokenPath;
+}
 
 // The grant_type of a token request's form body (its values need no percent-decoding), for the metrics.
 std::string_view grant_type_of(std::string_view body) {
@@ -341,7 +347,7 @@ std::unique_ptr<core::Provider> Services::make_provider(const core::Config& conf
   auto& p = i.backend->ports;
   return std::make_unique<core::Provider>(
       core::ProviderDeps{config, i.clock, i.random, *i.minter, *i.keys, *p.clients, *p.accounts, *p.grants, *p.legacy,
-                         *i.sealers, *p.logins, *i.otp_sender, [this] { return demo_client(); }, std::move(log_error),
+                         *i.sealers, *p.logins, *i.otp_sender, *p.addresses, *p.idempotency, [this] { return demo_client(); }, std::move(log_error),
                          std::move(log_debug), p.throttle, p.read_ahead});
 }
 
@@ -353,23 +359,22 @@ App::~App() { stop(); }
 
 std::uint16_t App::start() {
   http::Pipeline pipeline;
-  pipeline.place = [shared = services_->shared_store()](const core::Request& r) { return place(r, shared); };
+  pipeline.place = [this, shared = services_->shared_store()](const core::Request& r) {
+    return place(r, provider_->routes(), shared);
+  };
   pipeline.gate = &services_->commit_gate();
   pipeline.observe = [this, quiet = options_.quiet](const http::Exchange& e) {
-    metrics_->record_request(e.path, e.status, e.body, e.body_bytes, e.micros);
+    // A route with an `{id}` segment is one label, whatever the id.
+    const core::Route* route = provider_ ? provider_->routes().find(e.path) : nullptr;
+    metrics_->record_request(route ? std::string_view(route->path) : std::string_view(e.path), e.status, e.body,
+                             e.body_bytes, e.micros);
     if (!quiet) log_exchange(e);
   };
   if (!options_.quiet) pipeline.client_of = client_named;
   pipeline.commit_failed = [this](const core::Request& r) {
     metrics_->store_error();
     // Nothing of the request was kept: the same answer as a transient storage failure (Provider::handle).
-    if (r.path == "/v1/oauth/token" || r.path == "/v3/oauth/token") {
-      return core::oauth_error_response(protocol::OAuthError::make(protocol::ErrorCode::temporarily_unavailable),
-                                        config_.error_style, false)
-          .with_header("Retry-After", "1");
-    }
-    return core::bolt_error_response(503, 1000, "The service is temporarily unavailable.")
-        .with_header("Retry-After", "1");
+    return provider_->failure(r, true);
   };
   http_ = std::make_unique<http::HttpServer>(
       options_.server,

@@ -93,8 +93,14 @@ const std::set<std::string>& top_keys() {
 /// Applies `table` (a config file's, or one environment variable's) to `o`; records where each key came from.
 void apply_table(const toml::table& table, AppOptions& o, const std::string& origin, ConfigSources* sources) {
   const auto& kTop = top_keys();
-  static const std::set<std::string> kLimits = {"body_bytes",           "header_bytes",    "request_timeout_seconds",
-                                                "idle_timeout_seconds", "max_connections", "max_form_params"};
+  static const std::set<std::string> kLimits = {"body_bytes",
+                                                "header_bytes",
+                                                "request_timeout_seconds",
+                                                "idle_timeout_seconds",
+                                                "max_connections",
+                                                "max_form_params",
+                                                "account_exists_per_key_per_minute",
+                                                "account_exists_per_address_per_minute"};
   for (const auto& [k, node] : table) {
     const std::string key(k.str());
     if (!kTop.count(key)) throw std::runtime_error("unknown config key '" + key + "' in " + origin);
@@ -255,7 +261,10 @@ void apply_table(const toml::table& table, AppOptions& o, const std::string& ori
         const std::string lkey(lk.str());
         if (!kLimits.count(lkey)) throw std::runtime_error("unknown config key 'limits." + lkey + "'");
         const auto v = need<std::int64_t>(lnode, "limits." + lkey);
-        if (v <= 0) throw std::runtime_error("limits." + lkey + " must be positive");
+        // The account lookup throttles take 0 for "unlimited"; every other limit must be positive.
+        const bool zero_allowed = lkey.rfind("account_exists_", 0) == 0;
+        if (v < 0 || (v == 0 && !zero_allowed))
+          throw std::runtime_error("limits." + lkey + (zero_allowed ? " must not be negative" : " must be positive"));
         if (lkey == "body_bytes")
           o.server.limits.body_limit = static_cast<std::size_t>(v);
         else if (lkey == "header_bytes")
@@ -268,6 +277,10 @@ void apply_table(const toml::table& table, AppOptions& o, const std::string& ori
           o.server.limits.max_connections = static_cast<std::size_t>(v);
         else if (lkey == "max_form_params")
           o.config.max_form_params = static_cast<std::size_t>(v);
+        else if (lkey == "account_exists_per_key_per_minute")
+          o.config.account_exists_per_key_per_minute = static_cast<std::uint32_t>(v);
+        else if (lkey == "account_exists_per_address_per_minute")
+          o.config.account_exists_per_address_per_minute = static_cast<std::uint32_t>(v);
       }
     }
   }
@@ -407,6 +420,8 @@ std::vector<std::pair<std::string, std::string>> effective_settings(const AppOpt
       {"limits.idle_timeout_seconds", num(l.idle_timeout_seconds)},
       {"limits.max_connections", num(l.max_connections)},
       {"limits.max_form_params", num(c.max_form_params)},
+      {"limits.account_exists_per_key_per_minute", num(c.account_exists_per_key_per_minute)},
+      {"limits.account_exists_per_address_per_minute", num(c.account_exists_per_address_per_minute)},
       {"login.otp_delivery", o.otp_delivery},
       {"login.otp_ttl", num(c.otp_ttl)},
       {"login.otp_max_attempts", num(c.otp_max_attempts)},

@@ -180,7 +180,10 @@ TEST_F(StandardRpTest, ErrorStatusesFollowThePath) {
        std::vector<std::pair<std::string, int>>{{kStd, 400}, {"/v1/oauth/token", 422}, {"/v3/oauth/token", 422}}) {
     auto res = exchange(path, "not-a-code", client.client.id);
     EXPECT_EQ(res.status, status) << path;
-    EXPECT_EQ(field(res, "error"), "invalid_grant") << path;
+    // v3 answers its own body: {".tag":"unprocessable_request","message":...}.
+    EXPECT_EQ(field(res, path.rfind("/v3/", 0) == 0 ? ".tag" : "error"),
+              path.rfind("/v3/", 0) == 0 ? "unprocessable_request" : "invalid_grant")
+        << path;
   }
   auto cc = server.http().post_form(kStd, form({{"grant_type", "client_credentials"},
                                                 {"client_id", client.client.id},

@@ -17,6 +17,13 @@ class AccountStore {
   virtual bool insert(const model::Account& account) = 0;
   virtual std::optional<model::Account> find(std::string_view sub) = 0;
   virtual std::optional<model::Account> find_by_email(std::string_view email) = 0;
+  /// The account with this (E.164) phone; when several share it, the oldest.
+  virtual std::optional<model::Account> find_by_phone(std::string_view phone) = 0;
+  /// The account whose lower-case email has this lower-case hex SHA-256 (Bolt's `sha256_email`).
+  virtual std::optional<model::Account> find_by_email_sha256(std::string_view hex) = 0;
+  /// Computes the email digest of rows written before it was kept (the server calls it when it starts).
+  /// Returns how many rows changed.
+  virtual std::size_t fill_email_sha256() = 0;
   /// Changes the given names; false when no such account.
   virtual bool update_profile(std::string_view sub, const std::optional<std::string>& first_name,
                               const std::optional<std::string>& last_name, base::UnixSeconds now) = 0;

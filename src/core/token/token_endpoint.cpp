@@ -1,12 +1,14 @@
 #include "core/token/token_endpoint.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 #include <string>
 #include <variant>
 
 #include "base/base64url.hpp"
 #include "base/constant_time.hpp"
+#include "core/api_error.hpp"
 #include "core/checks.hpp"
 #include "core/client_auth.hpp"
 #include "core/responses.hpp"
@@ -28,6 +30,32 @@ template <class T>
 using Outcome = std::variant<T, OAuthError>;
 
 OAuthError fail(ErrorCode code, std::string debug = {}) { return OAuthError::make(code, std::move(debug)); }
+
+// Errors that name the parameter at fault (the v3 FieldError `field`; on v1 the description names it).
+OAuthError missing(std::string field) {
+  std::string sentence = "The request is missing the required parameter " + field + ".";
+  return OAuthError::about(ErrorCode::invalid_request, std::move(field), std::move(sentence), "missing");
+}
+OAuthError malformed(std::string field, std::string debug = {}) {
+  std::string sentence = "The parameter " + field + " is malformed.";
+  return OAuthError::about(ErrorCode::invalid_request, std::move(field), std::move(sentence), std::move(debug));
+}
+
+// The parameters of a token request: a repeated one is named on the wire, anything else stays in the log.
+bool known_parameter(std::string_view name) {
+  for (std::string_view p : {"grant_type", "code", "refresh_token", "client_id", "client_secret", "scope", "state",
+                             "redirect_uri", "code_verifier"})
+    if (p == name) return true;
+  return false;
+}
+
+// RFC 6749 appendix A.10: grant-name = 1*name-char / URI-reference; a value outside that grammar is malformed.
+bool grant_name_syntax(std::string_view v) {
+  if (v.empty() || v.size() > 200) return false;
+  for (unsigned char c : v)
+    if (!std::isalnum(c) && c != '-' && c != '.' && c != '_' && c != ':' && c != '/') return false;
+  return true;
+}
 
 // Bolt's `refresh_token_scope`: the account API scope a refresh gives back (contract section 3).
 constexpr ScopeSet kRefreshTokenScope{ScopeToken::bolt_account_view};
@@ -69,19 +97,33 @@ class TokenRequest {
   // --- shared checks, in order -------------------------------------------------------------------
   std::optional<OAuthError> check_method() {
     // Checklist A1: GET never issues tokens.
-    if (!checks::is_post(request_)) return fail(ErrorCode::invalid_request, "method " + request_.method);
+    if (!checks::is_post(request_))
+      return OAuthError::about(ErrorCode::invalid_request, {}, "The token endpoint accepts POST only.",
+                               "method " + request_.method);
     return std::nullopt;
   }
 
   std::optional<OAuthError> check_content_type() {
     if (!checks::is_form_content_type(request_.header("content-type")))
-      return fail(ErrorCode::invalid_request, "content type is not application/x-www-form-urlencoded");
+      return OAuthError::about(ErrorCode::invalid_request, {},
+                               "The body must be application/x-www-form-urlencoded.",
+                               "content type is not application/x-www-form-urlencoded");
     return std::nullopt;
   }
 
   std::optional<OAuthError> parse_body() {
     auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
-    if (!parsed.params) return fail(ErrorCode::invalid_request, parsed.debug);
+    if (!parsed.params) {
+      constexpr std::string_view repeated = "repeated parameter: ";
+      if (parsed.error == protocol::FormError::duplicate && parsed.debug.rfind(repeated, 0) == 0) {
+        std::string name = parsed.debug.substr(repeated.size());
+        // RFC 6749 section 3.2: parameters must not be included more than once.
+        if (known_parameter(name))
+          return OAuthError::about(ErrorCode::invalid_request, name, "The parameter " + name + " is repeated.",
+                                   parsed.debug);
+      }
+      return fail(ErrorCode::invalid_request, parsed.debug);
+    }
     params_ = std::move(*parsed.params);
     return std::nullopt;
   }
@@ -135,10 +177,14 @@ class TokenRequest {
 
   std::optional<OAuthError> check_grant_type() {
     const auto grant = params_.get("grant_type");
-    if (!grant) return fail(ErrorCode::invalid_request, "grant_type missing");
+    if (!grant) return missing("grant_type");
     grant_type_ = std::string(*grant);
-    if (grant_type_ != "authorization_code" && grant_type_ != "refresh_token" && grant_type_ != "client_credentials")
+    if (grant_type_ != "authorization_code" && grant_type_ != "refresh_token" && grant_type_ != "client_credentials") {
+      if (!grant_name_syntax(grant_type_))
+        return OAuthError::about(ErrorCode::unsupported_grant_type, "grant_type",
+                                 "The parameter grant_type is malformed.", "malformed grant_type");
       return fail(ErrorCode::unsupported_grant_type, grant_type_);
+    }
     if (!client_.allows_grant(grant_type_))
       return fail(ErrorCode::request_forbidden, "grant not allowed: " + grant_type_);
     return std::nullopt;
@@ -150,11 +196,13 @@ class TokenRequest {
       // RFC 6749 sections 4.1.3 and 6, OIDC Core 3.1.3.1: standard clients send no scope when they exchange a
       // code, and may omit it on a refresh; an absent scope is then the code's or the refresh token's.
       if (d_.config.token_scope_required && grant_type_ != "client_credentials")
-        return fail(ErrorCode::invalid_request, "scope missing");
+        return missing("scope");
       return std::nullopt;
     }
     auto parsed = protocol::parse_scope(*scope);
-    if (!parsed.scope) return fail(ErrorCode::invalid_scope, "scope unknown or malformed");
+    if (!parsed.scope)
+      return OAuthError::about(ErrorCode::invalid_scope, "scope",
+                               "The parameter scope names an unknown scope or is malformed.", "scope unknown");
     requested_scope_ = *parsed.scope;
     return std::nullopt;
   }
@@ -162,10 +210,10 @@ class TokenRequest {
   // --- authorization_code ------------------------------------------------------------------------
   Response redeem_code() {
     const auto code = params_.get("code");
-    if (!code) return error(fail(ErrorCode::invalid_request, "code missing"));
+    if (!code) return error(missing("code"));
     const auto verifier = params_.get("code_verifier");
     if (verifier && !checks::valid_pkce_string(*verifier))
-      return error(fail(ErrorCode::invalid_request, "bad code_verifier"));
+      return error(malformed("code_verifier", "bad code_verifier"));
     // A forged or mistyped code never reaches storage: the seal names the grant row (opened before the client
     // was authenticated).
     const auto& sealed = sealed_;
@@ -177,7 +225,9 @@ class TokenRequest {
     if (auto err = check_code_binding(*grant, verifier)) return error(*err);
     const ScopeSet code_scope = protocol::parse_scope(grant->scope).scope.value_or(ScopeSet{});
     const ScopeSet granted = requested_scope_.value_or(code_scope);
-    if (!granted.subset_of(code_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the code"));
+    if (!granted.subset_of(code_scope))
+      return error(OAuthError::about(ErrorCode::invalid_scope, "scope",
+                                     "The parameter scope asks for more than the code grants.", "wider than the code"));
     if (grant->redeemed_at) {
       // RFC 6749 section 4.1.2: a reused code SHOULD revoke what it issued; the request was otherwise valid.
       d_.tokens.grants().revoke_grant(grant->id, now_);
@@ -219,8 +269,11 @@ class TokenRequest {
     } else if (verifier) {
       return fail(ErrorCode::invalid_grant, "code_verifier without challenge");
     }
+    // Contract section 3: a code issued with a state needs the same value when state is sent; a code issued
+    // without one (a sandbox oauth_code) accepts any, since Bolt's SDK examples always send one.
     if (const auto state = params_.get("state")) {
-      if (grant.state.empty() || *state != grant.state) return fail(ErrorCode::invalid_grant, "state mismatch");
+      if (!grant.state.empty() && !base::constant_time_equal(*state, grant.state))
+        return fail(ErrorCode::invalid_grant, "state mismatch");
     }
     return std::nullopt;
   }
@@ -228,7 +281,7 @@ class TokenRequest {
   // --- refresh_token -----------------------------------------------------------------------------
   Response redeem_refresh_token() {
     const auto token = params_.get("refresh_token");
-    if (!token) return error(fail(ErrorCode::invalid_request, "refresh_token missing"));
+    if (!token) return error(missing("refresh_token"));
     const auto& sealed = sealed_;  // opened before the client was authenticated
     if (!sealed) return redeem_legacy_refresh_token(*token);
     // One read: the grant, and whether its shopper's account is active.
@@ -243,7 +296,7 @@ class TokenRequest {
     // absent scope is all of it. Tokens sealed before identity scopes were refreshable carry view only.
     const ScopeSet token_scope(sealed->scope_bits);
     const ScopeSet granted = requested_scope_.value_or(token_scope);
-    if (!granted.subset_of(token_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the refresh token"));
+    if (!granted.subset_of(token_scope)) return error(wider_than_refresh_token());
     if (!view->account_exists || (view->account_deactivate_at && now_ >= *view->account_deactivate_at))
       return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
     // OIDC Core section 12.2: a refresh with openid answers a new id_token. Only then is the account read.
@@ -303,7 +356,7 @@ class TokenRequest {
     if (now_ >= record->expires_at) return error(fail(ErrorCode::invalid_grant, "refresh token expired"));
     const ScopeSet token_scope = protocol::parse_scope(record->scope).scope.value_or(ScopeSet{});
     const ScopeSet granted = requested_scope_.value_or(token_scope);
-    if (!granted.subset_of(token_scope)) return error(fail(ErrorCode::invalid_scope, "wider than the refresh token"));
+    if (!granted.subset_of(token_scope)) return error(wider_than_refresh_token());
     const auto account = active_account(record->sub);
     if (!account) return error(fail(ErrorCode::invalid_grant, "account gone or deactivated"));
     model::Grant grant;
@@ -340,13 +393,22 @@ class TokenRequest {
     constexpr ScopeSet allowed{ScopeToken::bolt_account_view, ScopeToken::bolt_account_manage};
     const ScopeSet granted = requested_scope_.value_or(ScopeSet{});
     if (!granted.subset_of(allowed))
-      return error(fail(ErrorCode::invalid_scope, "end-user scope on client_credentials"));
+      return error(OAuthError::about(ErrorCode::invalid_scope, "scope",
+                                     "The parameter scope names an end-user scope, which client_credentials cannot "
+                                     "grant.",
+                                     "end-user scope on client_credentials"));
     const model::Grant grant = d_.tokens.grants().client_grant(client_.id, now_, d_.tokens.new_salt());
     const Issued issued = mint(grant, 1, granted, std::nullopt);
     return success(issued.access_token, std::nullopt, granted, std::nullopt);
   }
 
   // --- helpers -----------------------------------------------------------------------------------
+  static OAuthError wider_than_refresh_token() {
+    return OAuthError::about(ErrorCode::invalid_scope, "scope",
+                             "The parameter scope asks for more than the refresh token carries.",
+                             "wider than the refresh token");
+  }
+
   std::optional<model::Account> active_account(const std::string& sub) {
     return checks::active_account(d_.accounts, sub, now_);
   }
@@ -408,7 +470,8 @@ class TokenRequest {
 
   Response error(const OAuthError& err) {
     if (d_.log_debug && *d_.log_debug) (*d_.log_debug)("token endpoint: " + err.debug);
-    Response r = oauth_error_response(err, dialect_.error_style, basic_attempted_);
+    Response r = dialect_.v3 ? v3_oauth_error_response(err, basic_attempted_)
+                             : oauth_error_response(err, dialect_.error_style, basic_attempted_);
     if (!checks::is_post(request_)) {
       r.status = 405;
       r.with_header("Allow", "POST");

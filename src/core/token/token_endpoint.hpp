@@ -40,6 +40,8 @@ struct TokenDialect {
   protocol::ErrorStyle error_style = protocol::ErrorStyle::bolt;
   /// True on the path discovery advertises: a single `aud` is a string, not Bolt's one-element array.
   bool standard_audience = false;
+  /// True under /v3: errors are Bolt's v3 ErrorT / FieldError bodies.
+  bool v3 = false;
 };
 
 /// `POST /v1/oauth/token` and `/v3/oauth/token` (contract section 3): a straight sequence of named checks,

@@ -1,5 +1,7 @@
 #include "store/common/column_codec.hpp"
 
+#include <openssl/sha.h>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -66,6 +68,19 @@ std::string ascii_lower(std::string_view text) {
   std::string out(text);
   for (char& ch : out)
     if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  return out;
+}
+
+std::string email_sha256_hex(std::string_view lower_email) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(lower_email.data()), lower_email.size(), digest);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * SHA256_DIGEST_LENGTH);
+  for (unsigned char b : digest) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
   return out;
 }
 

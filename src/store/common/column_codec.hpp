@@ -32,6 +32,10 @@ inline std::uint64_t decode_jti(std::int64_t stored) { return static_cast<std::u
 /// Emails are unique and looked up case-insensitively; ASCII folding matches the callers' normalization.
 std::string ascii_lower(std::string_view text);
 
+/// Lower-case hex SHA-256 of a (lower-case) email: the `sha256_email` Bolt's detectAccount looks accounts up by,
+/// kept in its own indexed column.
+std::string email_sha256_hex(std::string_view lower_email);
+
 /// The one column list of `grants` after `id`, the same in both schemas.
 inline constexpr std::string_view grant_columns =
     "kind, client_id, sub, scope, redirect_uri, code_challenge, nonce, state, auth_time, created_at, "

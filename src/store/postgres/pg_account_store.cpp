@@ -14,7 +14,14 @@ using common::ascii_lower;
 using core::model::Account;
 
 const PgStatement insert_sql("INSERT INTO accounts (" + account_columns +
-                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING");
+                             ", email_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+                             "ON CONFLICT DO NOTHING");
+const PgStatement find_by_phone_sql("SELECT " + account_columns +
+                                    " FROM accounts WHERE phone = $1 ORDER BY created_at, sub LIMIT 1");
+const PgStatement find_by_email_sha256_sql("SELECT " + account_columns + " FROM accounts WHERE email_sha256 = $1");
+const PgStatement missing_email_sha256_sql("SELECT sub, email FROM accounts WHERE email_sha256 IS NULL");
+const PgStatement set_email_sha256_sql(
+    "UPDATE accounts SET email_sha256 = $2 WHERE sub = $1 AND email_sha256 IS NULL");
 const PgStatement find_sql("SELECT " + account_columns + " FROM accounts WHERE sub = $1");
 const PgStatement find_by_email_sql("SELECT " + account_columns + " FROM accounts WHERE email = $1");
 // A call that changes nothing leaves updated_at alone.
@@ -41,7 +48,8 @@ bool PgAccountStore::insert(const Account& a) {
   const std::string email = ascii_lower(a.email);
   return db_.run([&](PgConnection& c) {
     return c.run(insert_sql, {a.sub, email, a.email_verified, a.first_name, a.last_name, a.phone, a.phone_verified,
-                              a.otp_hash, a.deactivate_at, a.created_at, a.updated_at})
+                              a.otp_hash, a.deactivate_at, a.created_at, a.updated_at,
+                              common::email_sha256_hex(email)})
                .affected() == 1;
   });
 }
@@ -53,6 +61,27 @@ std::optional<Account> PgAccountStore::find(std::string_view sub) {
 
 std::optional<Account> PgAccountStore::find_by_email(std::string_view email) {
   return find_account(db_, find_by_email_sql, ascii_lower(email));
+}
+
+std::optional<Account> PgAccountStore::find_by_phone(std::string_view phone) {
+  return find_account(db_, find_by_phone_sql, phone);
+}
+
+std::optional<Account> PgAccountStore::find_by_email_sha256(std::string_view hex) {
+  return find_account(db_, find_by_email_sha256_sql, hex);
+}
+
+std::size_t PgAccountStore::fill_email_sha256() {
+  return db_.run([&](PgConnection& c) {
+    const PgResult rows = c.run(missing_email_sha256_sql);
+    std::size_t changed = 0;
+    for (int i = 0; i < rows.rows(); ++i) {
+      const std::string sub = rows.text(i, 0);
+      changed += static_cast<std::size_t>(
+          c.run(set_email_sha256_sql, {sub, common::email_sha256_hex(rows.text(i, 1))}).affected());
+    }
+    return changed;
+  });
 }
 
 bool PgAccountStore::update_profile(std::string_view sub, const std::optional<std::string>& first_name,

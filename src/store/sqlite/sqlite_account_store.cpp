@@ -48,8 +48,8 @@ bool SqliteAccountStore::insert(const Account& account) {
   return db_.write([&](Connection& c) {
     const bool inserted = c.prepare(
                                "INSERT INTO accounts (sub, email, email_verified, first_name, last_name, phone, "
-                               "phone_verified, otp_hash, deactivate_at, created_at, updated_at) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING")
+                               "phone_verified, otp_hash, deactivate_at, created_at, updated_at, email_sha256) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING")
                               .bind_text(1, account.sub)
                               .bind_text(2, email)
                               .bind_bool(3, account.email_verified)
@@ -61,6 +61,7 @@ bool SqliteAccountStore::insert(const Account& account) {
                               .bind_optional_int(9, account.deactivate_at)
                               .bind_int(10, account.created_at)
                               .bind_int(11, account.updated_at)
+                              .bind_text(12, common::email_sha256_hex(email))
                               .run() == 1;
     return inserted ? keep(true) : rollback(false);
   });
@@ -74,6 +75,33 @@ std::optional<Account> SqliteAccountStore::find(std::string_view sub) {
 std::optional<Account> SqliteAccountStore::find_by_email(std::string_view email) {
   static const std::string sql = select_account + " WHERE email = ?1";
   return find_account(db_, sql, ascii_lower(email));
+}
+
+std::optional<Account> SqliteAccountStore::find_by_phone(std::string_view phone) {
+  static const std::string sql = select_account + " WHERE phone = ?1 ORDER BY created_at, sub LIMIT 1";
+  return find_account(db_, sql, phone);
+}
+
+std::optional<Account> SqliteAccountStore::find_by_email_sha256(std::string_view hex) {
+  static const std::string sql = select_account + " WHERE email_sha256 = ?1";
+  return find_account(db_, sql, hex);
+}
+
+std::size_t SqliteAccountStore::fill_email_sha256() {
+  return db_.write([&](Connection& c) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    {
+      auto st = c.prepare("SELECT sub, email FROM accounts WHERE email_sha256 IS NULL");
+      while (st.step()) rows.emplace_back(st.column_text(0), st.column_text(1));
+    }
+    std::size_t changed = 0;
+    for (const auto& [sub, email] : rows)
+      changed += static_cast<std::size_t>(c.prepare("UPDATE accounts SET email_sha256 = ?2 WHERE sub = ?1")
+                                              .bind_text(1, sub)
+                                              .bind_text(2, common::email_sha256_hex(email))
+                                              .run());
+    return changed;
+  });
 }
 
 bool SqliteAccountStore::update_profile(std::string_view sub, const std::optional<std::string>& first_name,

@@ -206,6 +206,13 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created_at ON idempotency_keys(created_at);
 )sql",
+    // 9: detectAccount looks an account up by phone or by the SHA-256 of its email. Rows written before this have no
+    // digest until the server starts (AccountStore::fill_email_sha256).
+    R"sql(
+ALTER TABLE accounts ADD COLUMN email_sha256 TEXT;
+CREATE INDEX accounts_email_sha256 ON accounts(email_sha256);
+CREATE INDEX accounts_phone ON accounts(phone) WHERE phone IS NOT NULL;
+)sql",
 };
 
 constexpr int migration_count = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
