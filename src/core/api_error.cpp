@@ -79,10 +79,11 @@ Response api_error_response(const ApiError& error, Dialect dialect) {
   if (dialect == Dialect::v3) {
     // FieldError only when a field is named; an invalid_field without one is a plain ErrorT.
     const bool named = error.kind == ApiError::Kind::invalid_field && !error.field.empty();
-    return v3_body(status, named ? "invalid_input_parameter" : v3_tag(error.kind == ApiError::Kind::invalid_field
-                                                                          ? ApiError::Kind::unprocessable
-                                                                          : error.kind),
-                   error.message, named ? std::string_view(error.field) : std::string_view());
+    return v3_body(
+        status,
+        named ? "invalid_input_parameter"
+              : v3_tag(error.kind == ApiError::Kind::invalid_field ? ApiError::Kind::unprocessable : error.kind),
+        error.message, named ? std::string_view(error.field) : std::string_view());
   }
   return bolt_error_response(status, error.v1_code ? error.v1_code : v1_code(error.kind), error.message);
 }

@@ -14,8 +14,8 @@ Provider::Provider(ProviderDeps deps)
       tokens_(d_.sealers, d_.minter, d_.random, d_.grants, d_.legacy, d_.accounts),
       token_({d_.config, d_.clock, d_.random, d_.minter, d_.keys, registry_, d_.accounts, tokens_, d_.throttle_store,
               d_.read_ahead, &d_.log_debug}),
-      account_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.accounts, d_.addresses, d_.idempotency,
-                tokens_}),
+      account_(
+          {d_.config, d_.clock, d_.random, d_.minter, registry_, d_.accounts, d_.addresses, d_.idempotency, tokens_}),
       testing_({d_.config, d_.clock, d_.random, d_.minter, registry_, d_.clients, d_.accounts, d_.addresses, tokens_}),
       lifecycle_({d_.config, d_.clock, d_.minter, registry_, d_.accounts, tokens_, token_.auth_throttle(),
                   d_.read_ahead, &d_.log_debug}),
@@ -123,8 +123,13 @@ void Provider::add_routes() {
   routes_.add({"/v3/oauth/token", post, Dialect::v3, true, token, {}, RunsOn::inline_deferred});
   routes_.add({std::string(kStandardTokenPath), post, Dialect::rfc, true, token, {}, RunsOn::inline_deferred});
   // Introspection reads only (short indexed lookups); revocation writes synchronously on the workers.
-  routes_.add({"/v1/oauth/introspect", post, Dialect::v1, true, [this](R r, Rt) { return lifecycle_.introspect(r); },
-               {}, RunsOn::inline_read});
+  routes_.add({"/v1/oauth/introspect",
+               post,
+               Dialect::v1,
+               true,
+               [this](R r, Rt) { return lifecycle_.introspect(r); },
+               {},
+               RunsOn::inline_read});
   routes_.add({"/v1/oauth/revoke", post, Dialect::v1, true, [this](R r, Rt) { return lifecycle_.revoke(r); }});
   // RFC 6750 has no word on methods; userinfo refuses others as a bearer invalid_request (400), in its own words.
   auto userinfo = [this](R r, Rt) { return userinfo_.handle(r); };
@@ -134,9 +139,8 @@ void Provider::add_routes() {
   auto account = [this](R r, Rt route) { return account_.get_account(r, route.dialect); };
   routes_.add({"/v1/account", get, Dialect::v1, false, account});
   routes_.add({"/v3/account", get, Dialect::v3, false, account});
-  routes_.add({"/v1/account/profile", {"PATCH"}, Dialect::v1, false, [this](R r, Rt) {
-                 return account_.patch_profile(r);
-               }});
+  routes_.add(
+      {"/v1/account/profile", {"PATCH"}, Dialect::v1, false, [this](R r, Rt) { return account_.patch_profile(r); }});
   auto add_address = [this](R r, Rt route) { return account_.add_address(r, route.dialect); };
   routes_.add({"/v1/account/addresses", post, Dialect::v1, false, add_address});
   routes_.add({"/v3/account/addresses", post, Dialect::v3, false, add_address});
@@ -151,15 +155,17 @@ void Provider::add_routes() {
                }});
   routes_.add({"/v1/account/exists", get, Dialect::v1, false, [this](R r, Rt) { return account_.detect_account(r); }});
 
-  routes_.add({"/v1/testing/shopper/create", post, Dialect::v1, false,
-               [this](R r, Rt) { return testing_.create_shopper(r); }});
-  routes_.add({"/v3/testing/accounts", post, Dialect::v3, false,
-               [this](R r, Rt) { return testing_.create_account_v3(r); }});
-  routes_.add({"/v3/testing/accounts/phones", get, Dialect::v3, false, [this](R r, Rt) { return testing_.phone_v3(r); }});
+  routes_.add(
+      {"/v1/testing/shopper/create", post, Dialect::v1, false, [this](R r, Rt) { return testing_.create_shopper(r); }});
+  routes_.add(
+      {"/v3/testing/accounts", post, Dialect::v3, false, [this](R r, Rt) { return testing_.create_account_v3(r); }});
+  routes_.add(
+      {"/v3/testing/accounts/phones", get, Dialect::v3, false, [this](R r, Rt) { return testing_.phone_v3(r); }});
 
   // No HEAD on the authorization endpoint: it has side effects that link scanners must not trigger.
-  routes_.add({std::string(authorize::kAuthorizePath), {"GET", "POST"}, Dialect::html, false,
-               [this](R r, Rt) { return authorize_.authorize(r); }});
+  routes_.add({std::string(authorize::kAuthorizePath), {"GET", "POST"}, Dialect::html, false, [this](R r, Rt) {
+                 return authorize_.authorize(r);
+               }});
   routes_.add({std::string(authorize::kLoginEmailPath), post, Dialect::html, false,
                [this](R r, Rt) { return authorize_.login_email(r); }});
   routes_.add({std::string(authorize::kLoginOtpPath), post, Dialect::html, false,
@@ -170,8 +176,9 @@ void Provider::add_routes() {
                [this](R r, Rt) { return authorize_.login_page(r); }});
   routes_.add({std::string(authorize::kLoginContinuePath), post, Dialect::html, false,
                [this](R r, Rt) { return authorize_.login_continue(r); }});
-  routes_.add({std::string(authorize::kLogoutPath), {"GET", "POST"}, Dialect::html, false,
-               [this](R r, Rt) { return authorize_.logout(r); }});
+  routes_.add({std::string(authorize::kLogoutPath), {"GET", "POST"}, Dialect::html, false, [this](R r, Rt) {
+                 return authorize_.logout(r);
+               }});
   if (d_.config.mode == Mode::sandbox) {
     routes_.add({"/demo", get, Dialect::html, false, [this](R r, Rt) { return demo_.start(r); }});
     routes_.add({"/demo/callback", {"GET"}, Dialect::html, false, [this](R r, Rt) { return demo_.callback(r); }});

@@ -345,10 +345,10 @@ std::unique_ptr<core::Provider> Services::make_provider(const core::Config& conf
                                                         std::function<void(std::string_view)> log_debug) {
   auto& i = *impl_;
   auto& p = i.backend->ports;
-  return std::make_unique<core::Provider>(
-      core::ProviderDeps{config, i.clock, i.random, *i.minter, *i.keys, *p.clients, *p.accounts, *p.grants, *p.legacy,
-                         *i.sealers, *p.logins, *i.otp_sender, *p.addresses, *p.idempotency, [this] { return demo_client(); }, std::move(log_error),
-                         std::move(log_debug), p.throttle, p.read_ahead});
+  return std::make_unique<core::Provider>(core::ProviderDeps{
+      config, i.clock, i.random, *i.minter, *i.keys, *p.clients, *p.accounts, *p.grants, *p.legacy, *i.sealers,
+      *p.logins, *i.otp_sender, *p.addresses, *p.idempotency, [this] { return demo_client(); }, std::move(log_error),
+      std::move(log_debug), p.throttle, p.read_ahead});
 }
 
 App::App(AppOptions options) : options_(std::move(options)), config_(options_.config) {

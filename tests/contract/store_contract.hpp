@@ -36,6 +36,7 @@
 #include "core/ports/idempotency_store.hpp"
 #include "core/ports/login_store.hpp"
 #include "core/ports/purge_store.hpp"
+#include "store/common/column_codec.hpp"
 
 namespace boltauth::contract {
 
@@ -260,6 +261,27 @@ TYPED_TEST_P(StoreContract, AccountFindByEmailIgnoresCase) {
   ASSERT_TRUE(this->accounts().insert(account));
   EXPECT_EQ(this->accounts().find_by_email("Ada@Example.COM"), account);
   EXPECT_EQ(this->accounts().find_by_email("ADA@EXAMPLE.COM"), account);
+}
+
+TYPED_TEST_P(StoreContract, AccountFoundByPhoneAndByTheDigestOfItsEmail) {
+  auto older = make_account("sub-1", "Ada@Example.com");
+  older.phone = "+14155550100";
+  older.created_at = 10;
+  auto newer = make_account("sub-2", "grace@example.com");
+  newer.phone = "+14155550100";
+  newer.created_at = 20;
+  ASSERT_TRUE(this->accounts().insert(newer));
+  ASSERT_TRUE(this->accounts().insert(older));
+  // Several accounts may share a phone: the oldest answers.
+  EXPECT_EQ(this->accounts().find_by_phone("+14155550100")->sub, "sub-1");
+  EXPECT_FALSE(this->accounts().find_by_phone("+14155550199"));
+  // The digest is of the lower-case email (Bolt's sha256_email), written with the row.
+  EXPECT_EQ(this->accounts().find_by_email_sha256(store::common::email_sha256_hex("ada@example.com"))->sub, "sub-1");
+  // A known answer (`printf ada@example.com | sha256sum`).
+  EXPECT_EQ(store::common::email_sha256_hex("ada@example.com"),
+            "b5fc85e55755f9e0d030a10ab4429b6b2944855f9a0d60077fe832becbc41d72");
+  EXPECT_FALSE(this->accounts().find_by_email_sha256(std::string(64, '0')));
+  EXPECT_EQ(this->accounts().fill_email_sha256(), 0u) << "nothing written without it";
 }
 
 TYPED_TEST_P(StoreContract, AccountDuplicateSubOrEmailIsRejected) {
@@ -1171,6 +1193,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     StoreContract, ClientInsertFindRoundTrip, ClientFindUnknownIsEmpty, ClientFindBySecretHash,
     ClientDuplicateIdIsRejected, ClientListReturnsEveryClient, ClientRemoveUnknownReturnsFalse, ClientUpdateSecretHash,
     ClientUpdateRedirectUris, AccountInsertFindRoundTrip, AccountFindByEmailIgnoresCase,
+    AccountFoundByPhoneAndByTheDigestOfItsEmail,
     AccountDuplicateSubOrEmailIsRejected, AccountUpdateProfile, GrantInsertFindRoundTripsEveryField,
     GrantIdsIncreaseAndAreNeverReusedAfterPurge, ClientRemoveDeletesItsGrants, RedeemIsConsumedOnceThenLost,
     RedeemLostWhenExpiredRevokedOrUnknown, ConcurrentRedeemHasExactlyOneWinner, RotateIsSingleUseByGeneration,

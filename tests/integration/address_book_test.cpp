@@ -17,9 +17,9 @@ namespace boltauth::testing {
 namespace {
 
 boost::json::object address(const std::string& street = "1 Main St") {
-  return {{"first_name", "Ada"},       {"last_name", "Lovelace"}, {"street_address1", street},
-          {"locality", "London"},      {"region", "Greater London"}, {"postal_code", "N1 9GU"},
-          {"country_code", "GB"},      {"email", "ada@example.com"}};
+  return {{"first_name", "Ada"},  {"last_name", "Lovelace"},    {"street_address1", street},
+          {"locality", "London"}, {"region", "Greater London"}, {"postal_code", "N1 9GU"},
+          {"country_code", "GB"}, {"email", "ada@example.com"}};
 }
 
 class AddressBookTest : public ::testing::Test {
@@ -113,11 +113,11 @@ TEST_F(AddressBookTest, ViewTokenReadsButCannotWriteAndAnotherShoppersAddressIsN
   const std::string id(added.json().as_object().at("id").as_string());
   const std::string view = token("bolt.account.view");
   EXPECT_EQ(server.http().get("/v1/account", auth(view)).status, 200);
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"POST", "/v1/account/addresses"},
-           {"PUT", "/v1/account/addresses/" + id},
-           {"POST", "/v1/account/addresses/" + id},
-           {"DELETE", "/v1/account/addresses/" + id}}) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"POST", "/v1/account/addresses"},
+                                                        {"PUT", "/v1/account/addresses/" + id},
+                                                        {"POST", "/v1/account/addresses/" + id},
+                                                        {"DELETE", "/v1/account/addresses/" + id}}) {
     auto res = send(method, path, address(), {}, &view);
     expect_v1_error(res, 403);
     ASSERT_TRUE(res.header("www-authenticate"));
@@ -141,8 +141,8 @@ TEST_F(AddressBookTest, InputRulesNameTheFieldAndCountCodePoints) {
     expect_v1_error(res, status);
     EXPECT_NE(message(res).find(field), std::string::npos) << message(res);
   };
-  for (const char* field : {"first_name", "last_name", "street_address1", "locality", "region", "postal_code",
-                            "country_code", "email"}) {
+  for (const char* field :
+       {"first_name", "last_name", "street_address1", "locality", "region", "postal_code", "country_code", "email"}) {
     auto body = address();
     body.erase(field);
     bad(body, field);
@@ -263,8 +263,8 @@ TEST_F(AddressBookTest, SixteenConcurrentRetriesWriteOnceAndGetOneAnswer) {
       HttpClient http(server.port());
       ready.fetch_add(1);
       while (ready.load() < 16) std::this_thread::yield();
-      answers[i] = http.request("POST", "/v1/account/addresses",
-                                auth(manage, {{"Idempotency-Key", "concurrent-key"}}), body);
+      answers[i] =
+          http.request("POST", "/v1/account/addresses", auth(manage, {{"Idempotency-Key", "concurrent-key"}}), body);
     });
   }
   for (auto& t : threads) t.join();

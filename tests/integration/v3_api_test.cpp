@@ -183,8 +183,8 @@ TEST_F(V3Test, AccountAndAddressBookRoundTrip) {
   const auto& profile = account.at("profile").as_object();
   for (const char* k : {"first_name", "last_name", "email"}) EXPECT_TRUE(profile.at(k).is_string()) << k;
 
-  const boost::json::object input{{"first_name", "Ada"},   {"last_name", "Lovelace"}, {"street_address1", "1 Main St"},
-                                  {"locality", "London"},  {"postal_code", "N1 9GU"}, {"country_code", "GB"},
+  const boost::json::object input{{"first_name", "Ada"},  {"last_name", "Lovelace"}, {"street_address1", "1 Main St"},
+                                  {"locality", "London"}, {"postal_code", "N1 9GU"}, {"country_code", "GB"},
                                   {"company", "Engines"}};
   res = server.http().request("POST", "/v3/account/addresses", bearer(t), boost::json::serialize(input));
   ASSERT_EQ(res.status, 200) << res.body;
@@ -209,8 +209,8 @@ TEST_F(V3Test, AccountAndAddressBookRoundTrip) {
   EXPECT_EQ(res.status, 200);
   EXPECT_TRUE(res.body.empty());
   expect_v3(server.http().request("DELETE", "/v3/account/addresses/" + id, bearer(t)), 404, "not_found");
-  expect_v3(server.http().request("PUT", "/v3/account/addresses/" + id, bearer(t), boost::json::serialize(input)),
-            404, "not_found");
+  expect_v3(server.http().request("PUT", "/v3/account/addresses/" + id, bearer(t), boost::json::serialize(input)), 404,
+            "not_found");
 }
 
 TEST_F(V3Test, AccountErrorsAreV3Bodies) {
@@ -265,13 +265,14 @@ TEST_F(V3Test, SandboxTestAccountsAndPhones) {
   // Its code exchanges at /v3/oauth/token, and has_address gave the account one default address.
   auto tok = token(code_request(std::string(o.at("oauth_code").as_string()), "bolt.account.view"));
   ASSERT_EQ(tok.status, 200) << tok.body;
-  auto account = server.http().get(
-      "/v3/account", bearer(std::string(tok.json().as_object().at("access_token").as_string())));
+  auto account =
+      server.http().get("/v3/account", bearer(std::string(tok.json().as_object().at("access_token").as_string())));
   ASSERT_EQ(account.status, 200) << account.body;
   ASSERT_EQ(account.json().as_object().at("addresses").as_array().size(), 1u);
   EXPECT_EQ(account.json().as_object().at("addresses").as_array()[0].as_object().at("is_default").as_bool(), true);
   // phone_state missing gives an empty phone string.
-  res = server.http().request("POST", "/v3/testing/accounts", key, R"({"email_state":"verified","phone_state":"missing"})");
+  res = server.http().request("POST", "/v3/testing/accounts", key,
+                              R"({"email_state":"verified","phone_state":"missing"})");
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(res.json().as_object().at("phone").as_string(), "");
 

@@ -168,10 +168,10 @@ Response AccountEndpoint::add_address(const Request& request, Dialect dialect) {
     address.created_at = now;
     address.updated_at = now;
     if (d_.addresses.add(address, kMaxAddressesPerAccount) == ports::AddressStore::AddResult::full)
-      return api_error_response({ApiError::Kind::unprocessable, "This account already has " +
-                                                                    std::to_string(kMaxAddressesPerAccount) +
-                                                                    " addresses; delete one first."},
-                                dialect);
+      return api_error_response(
+          {ApiError::Kind::unprocessable,
+           "This account already has " + std::to_string(kMaxAddressesPerAccount) + " addresses; delete one first."},
+          dialect);
     return json_response(200, address_view(address, dialect));
   });
 }

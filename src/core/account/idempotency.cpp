@@ -77,15 +77,15 @@ Response Idempotency::run(const Request& request, std::string_view client_id, Di
                                  "request."},
                                 dialect);
     if (record->completed) return replay(*record);
-    return api_error_response({ApiError::Kind::conflict,
-                               "The first request with this Idempotency-Key has not finished; retry later."},
-                              dialect)
+    return api_error_response(
+               {ApiError::Kind::conflict, "The first request with this Idempotency-Key has not finished; retry later."},
+               dialect)
         .with_header("Retry-After", "1");
   }
   if (!store_.claim(client_id, key, request_hash, clock_.now()))
-    return api_error_response({ApiError::Kind::conflict,
-                               "Another request with this Idempotency-Key is running; retry later."},
-                              dialect)
+    return api_error_response(
+               {ApiError::Kind::conflict, "Another request with this Idempotency-Key is running; retry later."},
+               dialect)
         .with_header("Retry-After", "1");
   Response answer;
   try {

@@ -27,7 +27,9 @@ class LifecycleRequest {
     // Checklist A1: a GET carries its parameters in the query string, which never authenticates.
     if (!checks::is_post(request_)) return error(fail(ErrorCode::invalid_request, "method " + request_.method));
     if (!checks::is_form_content_type(request_.header("content-type")))
-      return error(fail(ErrorCode::invalid_request, "content type is not application/x-www-form-urlencoded"));
+      return error(OAuthError::about(ErrorCode::invalid_request, {},
+                                     "The body must be application/x-www-form-urlencoded.",
+                                     "content type is not application/x-www-form-urlencoded"));
     auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
     if (!parsed.params) return error(fail(ErrorCode::invalid_request, parsed.debug));
     params_ = std::move(*parsed.params);
@@ -58,7 +60,9 @@ class LifecycleRequest {
     }
     client_ = std::move(*auth.client);
     // `token` is REQUIRED in both RFCs.
-    if (!params_.has("token")) return error(fail(ErrorCode::invalid_request, "token missing"));
+    if (!params_.has("token"))
+      return error(OAuthError::about(ErrorCode::invalid_request, "token",
+                                     "The request is missing the required parameter token.", "token missing"));
     return std::nullopt;
   }
 

@@ -101,10 +101,14 @@ TestingEndpoint::Created TestingEndpoint::create(const model::Client& client, co
     model::Address address;
     address.id = "addr_" + d_.random.alnum(24);
     address.sub = out.account.sub;
-    address.fields = {{"first_name", "Test"},         {"last_name", "Shopper"},
-                      {"street_address1", "1 Test Street"}, {"locality", "San Francisco"},
-                      {"region", "CA"},               {"postal_code", "94105"},
-                      {"country_code", "US"},         {"email", out.account.email}};
+    address.fields = {{"first_name", "Test"},
+                      {"last_name", "Shopper"},
+                      {"street_address1", "1 Test Street"},
+                      {"locality", "San Francisco"},
+                      {"region", "CA"},
+                      {"postal_code", "94105"},
+                      {"country_code", "US"},
+                      {"email", out.account.email}};
     address.is_default = true;
     address.created_at = now;
     address.updated_at = now;
@@ -172,7 +176,8 @@ Response TestingEndpoint::create_account_v3(const Request& request) {
   if (auto* err = std::get_if<ApiError>(&body)) return api_error_response(*err, v3);
   const auto& o = std::get<boost::json::object>(body);
   Shopper shopper;
-  for (auto [name, out] : {std::pair{"email_state", &shopper.email_state}, std::pair{"phone_state", &shopper.phone_state}}) {
+  for (auto [name, out] :
+       {std::pair{"email_state", &shopper.email_state}, std::pair{"phone_state", &shopper.phone_state}}) {
     const auto* v = o.if_contains(name);
     if (!v) return api_error_response(ApiError::field_error(name, std::string(name) + " is required."), v3);
     if (!v->is_string() || !valid_state(std::string(v->as_string())))
@@ -192,9 +197,8 @@ Response TestingEndpoint::create_account_v3(const Request& request) {
                                 v3);
   }
   if (shopper.email_state == "missing")
-    return api_error_response({ApiError::Kind::unprocessable,
-                               "boltauth accounts always have an email; email_state cannot be missing."},
-                              v3);
+    return api_error_response(
+        {ApiError::Kind::unprocessable, "boltauth accounts always have an email; email_state cannot be missing."}, v3);
   // Payment methods are Bolt's payment business: has_credit_card is accepted and adds nothing.
   if (const auto* v = o.if_contains("has_address")) shopper.has_address = v->as_bool();
   const Created created = create(*client, shopper);

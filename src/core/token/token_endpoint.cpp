@@ -105,8 +105,7 @@ class TokenRequest {
 
   std::optional<OAuthError> check_content_type() {
     if (!checks::is_form_content_type(request_.header("content-type")))
-      return OAuthError::about(ErrorCode::invalid_request, {},
-                               "The body must be application/x-www-form-urlencoded.",
+      return OAuthError::about(ErrorCode::invalid_request, {}, "The body must be application/x-www-form-urlencoded.",
                                "content type is not application/x-www-form-urlencoded");
     return std::nullopt;
   }
@@ -195,8 +194,7 @@ class TokenRequest {
     if (!scope) {
       // RFC 6749 sections 4.1.3 and 6, OIDC Core 3.1.3.1: standard clients send no scope when they exchange a
       // code, and may omit it on a refresh; an absent scope is then the code's or the refresh token's.
-      if (d_.config.token_scope_required && grant_type_ != "client_credentials")
-        return missing("scope");
+      if (d_.config.token_scope_required && grant_type_ != "client_credentials") return missing("scope");
       return std::nullopt;
     }
     auto parsed = protocol::parse_scope(*scope);

@@ -20,8 +20,7 @@ const PgStatement find_by_phone_sql("SELECT " + account_columns +
                                     " FROM accounts WHERE phone = $1 ORDER BY created_at, sub LIMIT 1");
 const PgStatement find_by_email_sha256_sql("SELECT " + account_columns + " FROM accounts WHERE email_sha256 = $1");
 const PgStatement missing_email_sha256_sql("SELECT sub, email FROM accounts WHERE email_sha256 IS NULL");
-const PgStatement set_email_sha256_sql(
-    "UPDATE accounts SET email_sha256 = $2 WHERE sub = $1 AND email_sha256 IS NULL");
+const PgStatement set_email_sha256_sql("UPDATE accounts SET email_sha256 = $2 WHERE sub = $1 AND email_sha256 IS NULL");
 const PgStatement find_sql("SELECT " + account_columns + " FROM accounts WHERE sub = $1");
 const PgStatement find_by_email_sql("SELECT " + account_columns + " FROM accounts WHERE email = $1");
 // A call that changes nothing leaves updated_at alone.
@@ -48,8 +47,7 @@ bool PgAccountStore::insert(const Account& a) {
   const std::string email = ascii_lower(a.email);
   return db_.run([&](PgConnection& c) {
     return c.run(insert_sql, {a.sub, email, a.email_verified, a.first_name, a.last_name, a.phone, a.phone_verified,
-                              a.otp_hash, a.deactivate_at, a.created_at, a.updated_at,
-                              common::email_sha256_hex(email)})
+                              a.otp_hash, a.deactivate_at, a.created_at, a.updated_at, common::email_sha256_hex(email)})
                .affected() == 1;
   });
 }

@@ -19,13 +19,13 @@ using account::utf8_length;
 TEST(AccountInput, LengthsAreCodePointsAndMalformedUtf8IsRefused) {
   EXPECT_EQ(utf8_length(""), 0u);
   EXPECT_EQ(utf8_length("abc"), 3u);
-  EXPECT_EQ(utf8_length("\u00e9t\u00e9"), 3u);          // 2-byte sequences
-  EXPECT_EQ(utf8_length("\u4e2d\u6587"), 2u);           // 3-byte
-  EXPECT_EQ(utf8_length("\xF0\x9F\x98\x80"), 1u);       // 4-byte (an emoji)
-  EXPECT_FALSE(utf8_length("\xC3"));                    // truncated
-  EXPECT_FALSE(utf8_length("\xC0\xAF"));                // overlong '/'
-  EXPECT_FALSE(utf8_length("\xED\xA0\x80"));            // a surrogate
-  EXPECT_FALSE(utf8_length("\xF4\x90\x80\x80"));        // above U+10FFFF
+  EXPECT_EQ(utf8_length("\u00e9t\u00e9"), 3u);     // 2-byte sequences
+  EXPECT_EQ(utf8_length("\u4e2d\u6587"), 2u);      // 3-byte
+  EXPECT_EQ(utf8_length("\xF0\x9F\x98\x80"), 1u);  // 4-byte (an emoji)
+  EXPECT_FALSE(utf8_length("\xC3"));               // truncated
+  EXPECT_FALSE(utf8_length("\xC0\xAF"));           // overlong '/'
+  EXPECT_FALSE(utf8_length("\xED\xA0\x80"));       // a surrogate
+  EXPECT_FALSE(utf8_length("\xF4\x90\x80\x80"));   // above U+10FFFF
   EXPECT_FALSE(utf8_length("\xFF"));
 }
 
@@ -57,9 +57,8 @@ TEST(AccountInput, CountryCodesPhonesAndMediaTypes) {
 }
 
 TEST(AccountInput, AddressRequirementsDifferBetweenV1AndV3) {
-  const auto v3_body = boost::json::parse(
-                           R"({"first_name":"A","last_name":"B","street_address1":"1","locality":"L",)"
-                           R"("postal_code":"1","country_code":"de","is_default":true})")
+  const auto v3_body = boost::json::parse(R"({"first_name":"A","last_name":"B","street_address1":"1","locality":"L",)"
+                                          R"("postal_code":"1","country_code":"de","is_default":true})")
                            .as_object();
   auto v3 = account::parse_address(v3_body, Dialect::v3);
   ASSERT_TRUE(std::holds_alternative<account::AddressInput>(v3));
