@@ -247,6 +247,7 @@ namespace {
 http::Placement place(const core::Request& r, const core::RouteTable& routes, bool shared_store) {
   const std::string& p = r.path;
   if (p == "/healthz" || p == "/metrics") return http::Placement::inline_read;
+  if (p == "/readyz") return http::Placement::worker;  // it reads and writes the store
   const core::Route* route = routes.find(p);
   if (!route) return http::Placement::inline_read;  // 404: nothing to do
   if (route->static_answer) return http::Placement::inline_read;
