@@ -170,7 +170,9 @@ std::optional<ApiError> check_text(const boost::json::object& body, std::string_
 std::variant<AddressInput, ApiError> parse_address(const boost::json::object& body, Dialect dialect) {
   const bool v1 = dialect != Dialect::v3;
   const std::string_view default_member = v1 ? "default" : "is_default";
-  for (const auto& [key, value] : body) {
+  for (const auto& member : body) {
+    // A named variable, not a structured binding: clang 14 (the fuzz build) cannot capture those in a lambda.
+    const std::string_view key = member.key();
     const bool known =
         std::any_of(kAddressFields.begin(), kAddressFields.end(), [&](const FieldRule& r) { return r.name == key; }) ||
         key == default_member || (v1 && key == "metadata");
