@@ -102,7 +102,23 @@ std::variant<Authorized, Response> authorize(AccountEndpointDeps& d, const Reque
   return Authorized{std::move(*resolved), std::move(*account)};
 }
 
-std::string new_address_id(base::Random& random) { return "addr_" + random.alnum(24); }
+// The request's address body, checked, as a new address of `sub` under a fresh id; or the answer to send instead.
+std::variant<model::Address, Response> new_address(const Request& request, Dialect dialect, const std::string& sub,
+                                                   base::Random& random, base::UnixSeconds now) {
+  auto body = json_object_body(request);
+  if (auto* err = std::get_if<ApiError>(&body)) return api_error_response(*err, dialect);
+  auto input = parse_address(std::get<boost::json::object>(body), dialect);
+  if (auto* err = std::get_if<ApiError>(&input)) return api_error_response(*err, dialect);
+  auto& in = std::get<AddressInput>(input);
+  model::Address address;
+  address.id = "addr_" + random.alnum(24);
+  address.sub = sub;
+  address.fields = std::move(in.fields);
+  address.is_default = in.make_default.value_or(false);
+  address.created_at = now;
+  address.updated_at = now;
+  return address;
+}
 
 }  // namespace
 
@@ -154,19 +170,9 @@ Response AccountEndpoint::add_address(const Request& request, Dialect dialect) {
   if (auto* r = std::get_if<Response>(&auth)) return std::move(*r);
   const auto& authorized = std::get<Authorized>(auth);
   return idempotency_.run(request, authorized.token.client_id, dialect, [&]() -> Response {
-    auto body = json_object_body(request);
-    if (auto* err = std::get_if<ApiError>(&body)) return api_error_response(*err, dialect);
-    auto input = parse_address(std::get<boost::json::object>(body), dialect);
-    if (auto* err = std::get_if<ApiError>(&input)) return api_error_response(*err, dialect);
-    auto& in = std::get<AddressInput>(input);
-    const auto now = d_.clock.now();
-    model::Address address;
-    address.id = new_address_id(d_.random);
-    address.sub = authorized.account.sub;
-    address.fields = std::move(in.fields);
-    address.is_default = in.make_default.value_or(false);
-    address.created_at = now;
-    address.updated_at = now;
+    auto made = new_address(request, dialect, authorized.account.sub, d_.random, d_.clock.now());
+    if (auto* r = std::get_if<Response>(&made)) return std::move(*r);
+    auto& address = std::get<model::Address>(made);
     if (d_.addresses.add(address, kMaxAddressesPerAccount) == ports::AddressStore::AddResult::full)
       return api_error_response(
           {ApiError::Kind::unprocessable,
@@ -197,19 +203,9 @@ Response AccountEndpoint::replace_address(const Request& request) {
   if (auto* r = std::get_if<Response>(&auth)) return std::move(*r);
   const auto& authorized = std::get<Authorized>(auth);
   return idempotency_.run(request, authorized.token.client_id, dialect, [&]() -> Response {
-    auto body = json_object_body(request);
-    if (auto* err = std::get_if<ApiError>(&body)) return api_error_response(*err, dialect);
-    auto input = parse_address(std::get<boost::json::object>(body), dialect);
-    if (auto* err = std::get_if<ApiError>(&input)) return api_error_response(*err, dialect);
-    auto& in = std::get<AddressInput>(input);
-    const auto now = d_.clock.now();
-    model::Address replacement;
-    replacement.id = new_address_id(d_.random);
-    replacement.sub = authorized.account.sub;
-    replacement.fields = std::move(in.fields);
-    replacement.is_default = in.make_default.value_or(false);
-    replacement.created_at = now;
-    replacement.updated_at = now;
+    auto made = new_address(request, dialect, authorized.account.sub, d_.random, d_.clock.now());
+    if (auto* r = std::get_if<Response>(&made)) return std::move(*r);
+    auto& replacement = std::get<model::Address>(made);
     if (!d_.addresses.replace(authorized.account.sub, RouteTable::path_id(request.path), replacement))
       return address_not_found(dialect);
     return json_response(200, address_view(replacement, dialect));
