@@ -348,8 +348,10 @@ TEST(PgDatabase, TransactionRerunsADeadlockVictim) {
     std::jthread one([&] { EXPECT_NO_THROW(lock_both("a", "b")); });
     std::jthread two([&] { EXPECT_NO_THROW(lock_both("b", "a")); });
   }
-  EXPECT_EQ(calls.load(), 3) << "the deadlock victim ran again, once";
-  // Each committed transaction appended once to each row; the victim's first attempt left nothing.
+  // The victim ran again; on a loaded machine (TSan, parallel tests) its rerun can meet the winner again and be
+  // rerun once more, so the count is a floor. What must hold exactly is below.
+  EXPECT_GE(calls.load(), 3) << "the deadlock victim ran again";
+  // Each committed transaction appended once to each row; the victim's failed attempts left nothing.
   EXPECT_EQ(stores.clients().find("a")->name, "Shop a++");
   EXPECT_EQ(stores.clients().find("b")->name, "Shop b++");
 }

@@ -204,14 +204,23 @@ void PgDatabase::run_batch(std::vector<BatchOp*>& batch) noexcept {
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->affected = affected[i];
   } catch (const PgError& e) {
     if (e.connection_lost()) {
-      // The COMMIT may or may not have happened: every caller gets the transient failure a lone call would.
-      for (BatchOp* op : batch) op->error = std::current_exception();
+      // The COMMIT may or may not have happened: every caller gets the transient failure a lone call would, each
+      // its own copy (callers on other threads catch and free it; one shared object would be freed by whichever
+      // thread is last, through a reference count ThreadSanitizer cannot see).
+      for (BatchOp* op : batch) op->error = std::make_exception_ptr(e);
     } else {
       // Nothing of the batch was kept: each call runs again alone, and a failure reaches only its own caller.
       for (BatchOp* op : batch) alone(*op);
     }
+  } catch (const core::ports::StorageError& e) {
+    for (BatchOp* op : batch) op->error = std::make_exception_ptr(core::ports::StorageError(e.what(), e.transient()));
+  } catch (const std::exception& e) {
+    // Anything else (out of memory) fails the whole batch: a transient storage failure for each caller.
+    for (BatchOp* op : batch)
+      op->error = std::make_exception_ptr(core::ports::StorageError(std::string("postgres: ") + e.what(), true));
   } catch (...) {
-    for (BatchOp* op : batch) op->error = std::current_exception();
+    for (BatchOp* op : batch)
+      op->error = std::make_exception_ptr(core::ports::StorageError("postgres: batch failed", true));
   }
 }
 
