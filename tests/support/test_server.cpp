@@ -12,6 +12,8 @@
 #include <string_view>
 #include <thread>
 
+#include <unistd.h>
+
 #include "crypto/signing_key.hpp"
 #include "crypto/token_minter.hpp"
 #include "server/key_files.hpp"
@@ -24,8 +26,29 @@
 namespace boltauth::testing {
 namespace {
 
+// CTest runs each test in a process of its own, so a key made once per process is still one RSA key generation
+// (most of a small integration test's time) per test. The key is kept in the build folder instead: the first
+// process writes it (a private name, then rename, so a reader never sees half a file; two first processes at once
+// both write a whole key and the last rename wins), every later one reads it.
+std::string load_or_make_signing_pem() {
+  const std::filesystem::path cached = BOLTAUTH_TEST_SIGNING_KEY_FILE;
+  if (std::ifstream in(cached); in) {
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (pem.find("-----END PRIVATE KEY-----") != std::string::npos) return pem;
+  }
+  std::string pem = crypto::SigningKey::generate_rsa(2048).private_pem();
+  std::error_code ec;
+  std::filesystem::create_directories(cached.parent_path(), ec);
+  const auto temp = cached.string() + "." + std::to_string(::getpid()) + ".tmp";
+  if (std::ofstream out(temp, std::ios::binary); out && (out << pem) && out.flush()) {
+    std::filesystem::rename(temp, cached, ec);
+  }
+  std::filesystem::remove(temp, ec);
+  return pem;
+}
+
 const std::string& shared_signing_pem() {
-  static const std::string pem = crypto::SigningKey::generate_rsa(2048).private_pem();
+  static const std::string pem = load_or_make_signing_pem();
   return pem;
 }
 
