@@ -32,6 +32,9 @@ struct PgDatabase::BatchOp {
   std::int64_t affected = 0;
   std::exception_ptr error;
   bool done = false;  // under Pool::batch_mutex
+  // Its caller waits here, so that a batch's end wakes the callers it carried and the next leader only; waking
+  // every waiting thread (notify_all) made those of the next batch wake, queue for the mutex and sleep again.
+  std::condition_variable wake;
 };
 
 /// Idle connections, most recently used last (reused first: its statements are prepared and its pages warm), and
@@ -45,7 +48,6 @@ struct PgDatabase::Pool {
   int leased = 0;
   // Group commit of batched_update: calls waiting for a batch, whether one is in flight, and its end.
   std::mutex batch_mutex;
-  std::condition_variable batch_done;
   std::vector<BatchOp*> batch_queue;
   bool batch_in_flight = false;
 };
@@ -152,13 +154,13 @@ void PgDatabase::transaction_impl(const std::function<void(PgConnection&)>& fn) 
 
 std::int64_t PgDatabase::batched_update(const PgStatement& statement, std::initializer_list<PgParam> params,
                                         std::int64_t key) {
-  BatchOp op{&statement, std::span<const PgParam>(params.begin(), params.size()), key, 0, nullptr, false};
+  BatchOp op{&statement, std::span<const PgParam>(params.begin(), params.size()), key, 0, nullptr, false, {}};
   Pool& pool = *pool_;
   std::unique_lock lock(pool.batch_mutex);
   pool.batch_queue.push_back(&op);
   while (!op.done) {
     if (pool.batch_in_flight) {
-      pool.batch_done.wait(lock);
+      op.wake.wait(lock);
       continue;
     }
     // Lead the next batch: everything waiting, oldest first (this call is among them unless the queue is longer
@@ -177,9 +179,14 @@ std::int64_t PgDatabase::batched_update(const PgStatement& statement, std::initi
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count(), ok);
     }
     lock.lock();
-    for (BatchOp* done : batch) done->done = true;
     pool.batch_in_flight = false;
-    pool.batch_done.notify_all();
+    // Under the lock: a caller that sees `done` returns, and its BatchOp (with `wake`) is gone.
+    for (BatchOp* done : batch) {
+      done->done = true;
+      if (done != &op) done->wake.notify_one();
+    }
+    // The oldest waiting call leads the next batch, unless a new caller takes the lead first and carries it.
+    if (!pool.batch_queue.empty()) pool.batch_queue.front()->wake.notify_one();
   }
   if (op.error) std::rethrow_exception(op.error);
   return op.affected;
