@@ -199,10 +199,10 @@ std::unique_ptr<PgConnection> PgConnection::open(const PgConnectOptions& options
   // The last statement keeps the backend's heap: glibc gives the top of a heap back to the kernel once more than
   // its trim threshold (128 kB) is free, and the next allocation takes it again (brk, a TLB flush on every CPU the
   // process ran on, fresh page faults). Every B-tree scan a statement opens allocates about 27 kB of scan state, so
-  // the read-ahead's joins crossed that line at each execution: one brk per refresh, a sixth of the machine's CPU
-  // under load (perf). glibc raises the threshold to twice the size of any mmap()ed block the process frees, so
-  // making and dropping one 1 MiB value leaves the backend keeping up to 2 MiB of free heap from then on; other
-  // allocators just compute a length.
+  // the read-ahead's joins can cross that line at each execution, depending on how the backend's heap lies: under
+  // load, one brk per refresh and a sixth of the machine's CPU (perf). glibc raises the threshold to twice the size
+  // of any mmap()ed block the process frees, so making and dropping one 1 MiB value leaves the backend keeping up to
+  // 2 MiB of free heap from then on; other allocators just compute a length.
   connection->exec("SET synchronous_commit = on; SET plan_cache_mode = force_generic_plan; SET statement_timeout = " +
                    std::to_string(options.statement_timeout_ms) + "; SELECT length(repeat('x', 1048576))");
   return connection;
