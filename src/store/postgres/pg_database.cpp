@@ -46,7 +46,8 @@ struct PgDatabase::Pool {
   std::condition_variable available;
   std::vector<std::unique_ptr<PgConnection>> idle;
   int leased = 0;
-  // Group commit of batched_update: calls waiting for a batch, whether one is in flight, and its end.
+  // Group commit of batched_update: calls waiting for a batch (each wakes on its own BatchOp::wake), and whether
+  // one is in flight.
   std::mutex batch_mutex;
   std::vector<BatchOp*> batch_queue;
   bool batch_in_flight = false;
