@@ -97,7 +97,11 @@ class Haproxy {
              "backend nodes\n"
              "    balance roundrobin\n"
              "    option httpchk GET /health\n"
-             "    default-server check inter 200ms fall 1 rise 1\n";
+             // A node that stops is taken out after three failed checks (0.6 s; requests meanwhile are redispatched
+             // above). One slow answer must not do it: with one failure enough and the check's timeout at `inter`,
+             // a sanitizer build under load had both nodes marked down at once, and a page load got haproxy's 503.
+             "    timeout check 2s\n"
+             "    default-server check inter 200ms fall 3 rise 1\n";
       for (std::size_t i = 0; i < backends.size(); ++i)
         out << "    server node" << i << " 127.0.0.1:" << backends[i] << "\n";
     }

@@ -318,7 +318,14 @@ try {
 } catch (e) {
   failed = true;
   console.error(`FAILED ${scenario}:`, e);
-  for (const p of context.pages()) await shot(p, `failure-${scenario}`).catch(() => {});
+  for (const p of context.pages()) {
+    await shot(p, `failure-${scenario}`).catch(() => {});
+    // What each frame showed (an error page from a proxy, say), for the test's log.
+    for (const f of p.frames()) {
+      const text = await f.locator('body').innerText({ timeout: 2000 }).catch(() => '(unreadable)');
+      console.error(`frame ${f.url()}:\n${text.slice(0, 1000)}`);
+    }
+  }
 } finally {
   await context.close().catch(() => {});
   merchant.server.close();
