@@ -99,7 +99,7 @@ class Haproxy {
              "    option httpchk GET /health\n"
              // A node that stops is taken out after three failed checks (0.6 s; requests meanwhile are redispatched
              // above). One slow answer must not do it: with one failure enough and the check's timeout at `inter`,
-             // a sanitizer build under load had both nodes marked down at once, and a page load got haproxy's 503.
+             // a sanitizer build under load can have both nodes marked down at once, and a page load get a 503.
              "    timeout check 2s\n"
              "    default-server check inter 200ms fall 3 rise 1\n";
       for (std::size_t i = 0; i < backends.size(); ++i)
