@@ -2,8 +2,8 @@
 #include "http/request_id.hpp"
 #include "http/trusted_proxies.hpp"
 
-#include <csignal>
 #include <sys/resource.h>
+#include <csignal>
 
 #include <algorithm>
 #include <atomic>
@@ -306,10 +306,26 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto ticket = pipeline.gate->end_deferred();
     if (ticket.empty()) return write(to_beast(std::move(out), version, keep_alive, head));
     server_.awaiting_commit.fetch_add(1);
-    pipeline.gate->when_durable(ticket, [self = shared_from_this(), out = std::move(out), request = std::move(request),
-                                         keep_alive, version, head](bool durable) mutable {
+    using Settled = core::ports::CommitGate::Settled;
+    pipeline.gate->when_settled(ticket, [self = shared_from_this(), out = std::move(out), request = std::move(request),
+                                         keep_alive, version, head](Settled settled) mutable {
       auto& server = self->server_;
-      if (!durable)
+      if (settled == Settled::conflict) {
+        // The store predicted a consuming write's outcome and another request won the row: this answer rests on a
+        // state that did not hold. Run the request again on the pool, where writes return their real outcome.
+        asio::post(*server.workers,
+                   [self = std::move(self), request = std::move(request), keep_alive, version, head]() mutable {
+                     auto& owner = self->server_;
+                     Response res = to_beast(owner.handler(request), version, keep_alive, head);
+                     auto executor = self->stream_.get_executor();
+                     asio::post(executor, [session = std::move(self), res = std::move(res)]() mutable {
+                       session->write(std::move(res));
+                     });
+                     owner.awaiting_commit.fetch_sub(1);
+                   });
+        return;
+      }
+      if (settled != Settled::durable)
         out = server.pipeline.commit_failed
                   ? server.pipeline.commit_failed(request)
                   : core::Response{500, "application/json", {}, R"({"error":"server_error"})"};

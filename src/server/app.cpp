@@ -241,9 +241,11 @@ namespace {
 // Where each request runs (docs/design.md "Request placement"): the route table says it for every endpoint
 // (core::Route::runs_on); the server's own paths (probes, metrics) answer inline.
 //
-// On PostgreSQL every store call is a network round trip that an I/O thread must not wait on, and writes are
-// durable when they return (no deferred batch): everything that touches the store runs on the worker pool, whose
-// threads share the connection pool, and PostgreSQL's own group commit lets their commits share a WAL flush.
+// On PostgreSQL every store call is a network round trip: the token endpoint's one read is waited for on the I/O
+// thread, but its consuming write is predicted and sent later in the committer's batch (PgDatabase, CommitGate),
+// so no I/O thread waits for the commit a 200 rests on (a failed client authentication or a reuse, written
+// synchronously, does wait there). Everything else that touches the store runs on the worker pool, whose
+// threads share the connection pool.
 http::Placement place(const core::Request& r, const core::RouteTable& routes, bool shared_store) {
   const std::string& p = r.path;
   if (p == "/healthz" || p == "/metrics") return http::Placement::inline_read;
@@ -251,7 +253,8 @@ http::Placement place(const core::Request& r, const core::RouteTable& routes, bo
   const core::Route* route = routes.find(p);
   if (!route) return http::Placement::inline_read;  // 404: nothing to do
   if (route->static_answer) return http::Placement::inline_read;
-  if (shared_store) return http::Placement::worker;
+  if (shared_store)
+    return route->runs_on == core::RunsOn::inline_deferred ? http::Placement::inline_deferred : http::Placement::worker;
   switch (route->runs_on) {
     case core::RunsOn::inline_read:
       return http::Placement::inline_read;

@@ -122,6 +122,34 @@ TEST_F(PgFault, RequestsRunningThroughARestartFailTransientlyOrSucceedAndNothing
   EXPECT_GT(consumed.load(), 0);
 }
 
+TEST_F(PgFault, ADeferredBatchThatCannotCommitSettlesFailedAndTheNextOneCommits) {
+  using Settled = core::ports::CommitGate::Settled;
+  PgTestDatabase database(own_cluster());
+  PgStoreSet stores(pg_options(database.url(), 2));
+  ASSERT_TRUE(stores.clients().insert(make_client("client-a")));
+  const auto id = stores.grants().insert_grant(make_grant("g", "client-a", t0));
+  auto settle = [&](const core::ports::CommitGate::Ticket& ticket) {
+    std::promise<Settled> promise;
+    auto outcome = promise.get_future();
+    stores.db().when_settled(ticket, [&promise](Settled s) { promise.set_value(s); });
+    EXPECT_EQ(outcome.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    return outcome.get();
+  };
+  own_cluster().stop();
+  stores.db().begin_deferred();
+  EXPECT_EQ(stores.grants().redeem(id, t0 + 1, t0 + 1000), ConsumeOutcome::consumed) << "the prediction";
+  auto ticket = stores.db().end_deferred();
+  // No answer may rest on it: the transport turns `failed` into 503 + Retry-After.
+  EXPECT_EQ(settle(ticket), Settled::failed);
+  own_cluster().start();
+  EXPECT_FALSE(stores.grants().find_grant(id)->redeemed_at.has_value()) << "nothing of the failed batch was kept";
+  stores.db().begin_deferred();
+  stores.grants().redeem(id, t0 + 2, t0 + 1000);
+  ticket = stores.db().end_deferred();
+  EXPECT_EQ(settle(ticket), Settled::durable);
+  EXPECT_EQ(stores.grants().find_grant(id)->redeemed_at, t0 + 2);
+}
+
 TEST_F(PgFault, AWriteThatReturnedSurvivesACrash) {
   PgTestDatabase database(own_cluster());
   std::int64_t id = 0;

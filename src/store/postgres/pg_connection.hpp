@@ -89,6 +89,8 @@ class PgParam {
   const char* data() const noexcept { return null_ ? nullptr : inline_ ? buffer_ : data_; }
   int size() const noexcept { return static_cast<int>(size_); }
   bool binary() const noexcept { return binary_; }
+  /// True when a copy owns its value (NULL or an integer): it may outlive what it was made from.
+  bool self_contained() const noexcept { return null_ || inline_; }
 
  private:
   void set_integer(std::int64_t value) noexcept;

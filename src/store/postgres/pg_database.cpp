@@ -7,6 +7,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "store/postgres/pg_connection.hpp"
@@ -53,7 +54,45 @@ struct PgDatabase::Pool {
   bool batch_in_flight = false;
 };
 
-PgDatabase::PgDatabase(PgOptions options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
+/// The deferred scopes' queue and the committer thread that runs it (CommitGate).
+struct PgDatabase::Deferred {
+  struct Op {
+    const PgStatement* statement;
+    std::vector<PgParam> params;  // self-contained copies (integers, NULLs)
+    std::int64_t key;
+    std::uint64_t scope;
+  };
+  /// A scope's statements not yet run, what they found, and who to tell.
+  struct Scope {
+    int running = 0;
+    bool failed = false;
+    bool conflict = false;
+    std::function<void(Settled)> done;
+    Settled outcome() const noexcept {
+      return failed ? Settled::failed : conflict ? Settled::conflict : Settled::durable;
+    }
+  };
+  std::mutex mutex;
+  std::condition_variable work;
+  std::vector<Op> queue;         // for the next batch
+  std::uint64_t next_batch = 1;  // the id of the batch the queue goes in
+  std::uint64_t next_scope = 1;
+  std::unordered_map<std::uint64_t, Scope> scopes;  // scopes with statements queued, running or unreported
+  bool stop = false;
+  std::thread thread;  // started by the first deferred statement
+};
+
+namespace {
+// The deferred scope open on this thread, if any.
+struct OpenScope {
+  const PgDatabase* db = nullptr;
+  core::ports::CommitGate::Ticket ticket;
+};
+thread_local OpenScope t_scope;
+}  // namespace
+
+PgDatabase::PgDatabase(PgOptions options)
+    : options_(std::move(options)), pool_(std::make_unique<Pool>()), deferred_(std::make_unique<Deferred>()) {
   if (options_.url.empty()) throw std::invalid_argument("postgres: no database URL");
   if (options_.connections < 1) throw std::invalid_argument("postgres: the pool needs at least one connection");
   pool_->connect.url = options_.url;
@@ -64,7 +103,116 @@ PgDatabase::PgDatabase(PgOptions options) : options_(std::move(options)), pool_(
   pool_->idle.push_back(PgConnection::open(pool_->connect));
 }
 
-PgDatabase::~PgDatabase() = default;
+PgDatabase::~PgDatabase() {
+  // Statements already queued still run and their scopes are settled: a held answer is never dropped unsettled.
+  {
+    std::lock_guard lock(deferred_->mutex);
+    deferred_->stop = true;
+  }
+  deferred_->work.notify_one();
+  if (deferred_->thread.joinable()) deferred_->thread.join();
+}
+
+void PgDatabase::begin_deferred() { t_scope = OpenScope{this, {}}; }
+
+core::ports::CommitGate::Ticket PgDatabase::end_deferred() {
+  const Ticket ticket = t_scope.db == this ? t_scope.ticket : Ticket{};
+  t_scope = OpenScope{};
+  return ticket;
+}
+
+void PgDatabase::when_durable(const Ticket& ticket, std::function<void(bool)> done) {
+  when_settled(ticket, [done = std::move(done)](Settled settled) { done(settled == Settled::durable); });
+}
+
+void PgDatabase::when_settled(const Ticket& ticket, std::function<void(Settled)> done) {
+  if (ticket.empty()) return done(Settled::durable);
+  Deferred& d = *deferred_;
+  std::unique_lock lock(d.mutex);
+  const auto it = d.scopes.find(ticket.scope);
+  if (it == d.scopes.end()) {
+    // Settled and reported already (a ticket used twice): nothing is known of it any more.
+    lock.unlock();
+    return done(Settled::failed);
+  }
+  if (it->second.running > 0) {
+    it->second.done = std::move(done);
+    return;
+  }
+  const Settled outcome = it->second.outcome();
+  d.scopes.erase(it);
+  lock.unlock();
+  done(outcome);
+}
+
+std::int64_t PgDatabase::defer(const PgStatement& statement, std::initializer_list<PgParam> params, std::int64_t key) {
+  Deferred& d = *deferred_;
+  Deferred::Op op{&statement, std::vector<PgParam>(params), key, 0};
+  std::uint64_t batch = 0;
+  {
+    std::lock_guard lock(d.mutex);
+    if (!d.thread.joinable()) d.thread = std::thread([this] { run_committer(); });
+    if (t_scope.ticket.scope == 0) t_scope.ticket.scope = d.next_scope++;
+    op.scope = t_scope.ticket.scope;
+    ++d.scopes[op.scope].running;
+    batch = d.next_batch;
+    d.queue.push_back(std::move(op));
+  }
+  d.work.notify_one();
+  if (t_scope.ticket.first == 0) t_scope.ticket.first = batch;
+  t_scope.ticket.last = batch;
+  return 1;
+}
+
+void PgDatabase::run_committer() noexcept {
+  Deferred& d = *deferred_;
+  std::unique_lock lock(d.mutex);
+  for (;;) {
+    d.work.wait(lock, [&] { return d.stop || !d.queue.empty(); });
+    if (d.queue.empty()) return;  // stopping, and nothing is left to run
+    std::vector<Deferred::Op> ops = std::move(d.queue);
+    d.queue.clear();
+    ++d.next_batch;
+    lock.unlock();
+    std::vector<std::unique_ptr<BatchOp>> runs;
+    runs.reserve(ops.size());
+    for (const auto& op : ops)
+      runs.push_back(std::unique_ptr<BatchOp>(
+          new BatchOp{op.statement, std::span<const PgParam>(op.params), op.key, 0, nullptr, false, {}}));
+    for (std::size_t at = 0; at < runs.size(); at += kMaxBatch) {
+      std::vector<BatchOp*> batch;
+      for (std::size_t i = at; i < std::min(runs.size(), at + kMaxBatch); ++i) batch.push_back(runs[i].get());
+      const auto start = std::chrono::steady_clock::now();
+      run_batch(batch);
+      if (metrics_) {
+        const bool ok = std::none_of(batch.begin(), batch.end(), [](const BatchOp* b) { return b->error != nullptr; });
+        metrics_->commit_batch(
+            batch.size(),
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count(),
+            ok);
+      }
+    }
+    std::vector<std::pair<std::function<void(Settled)>, Settled>> reports;
+    lock.lock();
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const auto it = d.scopes.find(ops[i].scope);
+      Deferred::Scope& scope = it->second;
+      if (runs[i]->error) {
+        scope.failed = true;
+      } else if (runs[i]->affected != 1) {
+        scope.conflict = true;
+      }
+      if (--scope.running == 0 && scope.done) {
+        reports.emplace_back(std::move(scope.done), scope.outcome());
+        d.scopes.erase(it);
+      }
+    }
+    lock.unlock();
+    // Outside the lock: a callback only hands the answer back to its connection's thread, or to the worker pool.
+    for (auto& [done, outcome] : reports) done(outcome);
+    lock.lock();
+  }
+}
 
 std::string PgDatabase::redacted_url() const { return redact_url(options_.url); }
 
@@ -155,6 +303,9 @@ void PgDatabase::transaction_impl(const std::function<void(PgConnection&)>& fn) 
 
 std::int64_t PgDatabase::batched_update(const PgStatement& statement, std::initializer_list<PgParam> params,
                                         std::int64_t key) {
+  if (t_scope.db == this &&
+      std::all_of(params.begin(), params.end(), [](const PgParam& p) { return p.self_contained(); }))
+    return defer(statement, params, key);
   BatchOp op{&statement, std::span<const PgParam>(params.begin(), params.size()), key, 0, nullptr, false, {}};
   Pool& pool = *pool_;
   std::unique_lock lock(pool.batch_mutex);

@@ -38,7 +38,8 @@ std::string redact_url(std::string_view url);
 ///
 /// Consuming writes (batched_update) go further: those that threads of this process issue while another batch is
 /// in flight wait for it and then go together, in one transaction sent in one round trip, so N requests cost one
-/// round trip, one commit record and one WAL flush instead of N of each.
+/// round trip, one commit record and one WAL flush instead of N of each. Inside a deferred scope (CommitGate, below)
+/// the caller does not wait at all: the committer thread sends the batch and settles the scope afterwards.
 ///
 /// Failures: a connection that breaks (server restart, network) is dropped and replaced on next use; the
 /// request that saw it fails with a transient StorageError (503 + Retry-After upstream), since a COMMIT whose
@@ -108,12 +109,22 @@ class PgDatabase final : public core::ports::CommitGate {
   /// True when the server accepts writes: not a standby, and new transactions are not read-only by default.
   bool writable() noexcept;
 
-  // CommitGate: every write is durable when it returns, so there is never anything to wait for.
-  void begin_deferred() override {}
-  Ticket end_deferred() override { return {}; }
-  void when_durable(const Ticket&, std::function<void(bool)> done) override { done(true); }
+  // CommitGate. Inside a deferred scope on the calling thread, batched_update() does not wait: it queues its
+  // statement for this database's committer thread and returns 1, the outcome the caller's read predicts (a
+  // consuming write is only issued for a row its caller just read as consumable). The committer runs what is
+  // queued as one transaction in one round trip (as batched_update's batches) while the callers go on; a scope is
+  // settled `durable` once that transaction committed and every statement of the scope changed its row, `conflict`
+  // when one changed none (another request consumed it first: nothing of it was kept), `failed` when the
+  // transaction did not commit. A write outside a scope still returns only once durable.
+  void begin_deferred() override;
+  Ticket end_deferred() override;
+  void when_durable(const Ticket& ticket, std::function<void(bool)> done) override;
+  void when_settled(const Ticket& ticket, std::function<void(Settled)> done) override;
 
  private:
+  struct Deferred;
+  std::int64_t defer(const PgStatement& statement, std::initializer_list<PgParam> params, std::int64_t key);
+  void run_committer() noexcept;
   core::ports::StoreMetrics* metrics_ = nullptr;
   struct Pool;
   class Lease {
@@ -147,6 +158,7 @@ class PgDatabase final : public core::ports::CommitGate {
 
   PgOptions options_;
   std::unique_ptr<Pool> pool_;
+  std::unique_ptr<Deferred> deferred_;  // after pool_: its thread runs batches on the pool until it is joined
 };
 
 }  // namespace boltauth::store::postgres
