@@ -239,22 +239,19 @@ core::TokenService& Services::tokens() { return *impl_->tokens; }
 namespace {
 
 // Where each request runs (docs/design.md "Request placement"): the route table says it for every endpoint
-// (core::Route::runs_on); the server's own paths (probes, metrics) answer inline.
+// (core::Route::runs_on), on SQLite and PostgreSQL alike; the server's own paths (probes, metrics) answer inline.
 //
-// On PostgreSQL every store call is a network round trip: the token endpoint's one read is waited for on the I/O
-// thread, but its consuming write is predicted and sent later in the committer's batch (PgDatabase, CommitGate),
-// so no I/O thread waits for the commit a 200 rests on (a failed client authentication or a reuse, written
-// synchronously, does wait there). Everything else that touches the store runs on the worker pool, whose
-// threads share the connection pool.
-http::Placement place(const core::Request& r, const core::RouteTable& routes, bool shared_store) {
+// On PostgreSQL a read is a round trip the I/O thread waits for (one statement per request, see "Reading ahead"),
+// which measured faster than handing the request to a worker and back. The token endpoint's consuming write is
+// predicted and sent later in the committer's batch (PgDatabase, CommitGate), so no I/O thread waits for the
+// commit a 200 rests on (a failed client authentication or a reuse, written synchronously, does wait there).
+http::Placement place(const core::Request& r, const core::RouteTable& routes) {
   const std::string& p = r.path;
   if (p == "/healthz" || p == "/metrics") return http::Placement::inline_read;
   if (p == "/readyz") return http::Placement::worker;  // it reads and writes the store
   const core::Route* route = routes.find(p);
   if (!route) return http::Placement::inline_read;  // 404: nothing to do
   if (route->static_answer) return http::Placement::inline_read;
-  if (shared_store)
-    return route->runs_on == core::RunsOn::inline_deferred ? http::Placement::inline_deferred : http::Placement::worker;
   switch (route->runs_on) {
     case core::RunsOn::inline_read:
       return http::Placement::inline_read;
@@ -363,9 +360,7 @@ App::~App() { stop(); }
 
 std::uint16_t App::start() {
   http::Pipeline pipeline;
-  pipeline.place = [this, shared = services_->shared_store()](const core::Request& r) {
-    return place(r, provider_->routes(), shared);
-  };
+  pipeline.place = [this](const core::Request& r) { return place(r, provider_->routes()); };
   pipeline.gate = &services_->commit_gate();
   pipeline.observe = [this, quiet = options_.quiet](const http::Exchange& e) {
     // A route with an `{id}` segment is one label, whatever the id.
