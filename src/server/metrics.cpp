@@ -146,6 +146,7 @@ struct Metrics::Impl {
   Histogram batch_sizes{kBatch.size()};
   Histogram commit_latency{kLatency.size()};
   Counter failed_batches{0};
+  Counter write_conflicts{0};
 
   std::size_t route_of(std::string_view path) const {
     const auto it = route_index.find(path);
@@ -209,6 +210,8 @@ void Metrics::commit_batch(std::size_t writes, std::int64_t micros, bool ok) noe
   m.commit_latency.count.fetch_add(1, std::memory_order_relaxed);
   if (!ok) m.failed_batches.fetch_add(1, std::memory_order_relaxed);
 }
+
+void Metrics::write_conflict() noexcept { impl_->write_conflicts.fetch_add(1, std::memory_order_relaxed); }
 
 std::string Metrics::render(std::size_t connections) const {
   const auto& m = *impl_;
@@ -311,6 +314,12 @@ std::string Metrics::render(std::size_t connections) const {
   out += "# HELP boltauth_store_commit_failures_total Group commits that failed (every write in them failed).\n";
   out += "# TYPE boltauth_store_commit_failures_total counter\nboltauth_store_commit_failures_total ";
   append_number(out, m.failed_batches.load(std::memory_order_relaxed));
+  out += '\n';
+  out +=
+      "# HELP boltauth_store_write_conflicts_total Token requests run a second time because the write their read "
+      "predicted found its row consumed by another request when its batch ran (PostgreSQL).\n";
+  out += "# TYPE boltauth_store_write_conflicts_total counter\nboltauth_store_write_conflicts_total ";
+  append_number(out, m.write_conflicts.load(std::memory_order_relaxed));
   out += '\n';
   return out;
 }

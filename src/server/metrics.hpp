@@ -33,6 +33,7 @@ class Metrics final : public core::ports::StoreMetrics {
   /// A request failed on the store (nothing of it was kept).
   void store_error() noexcept;
   void commit_batch(std::size_t writes, std::int64_t micros, bool ok) noexcept override;
+  void write_conflict() noexcept override;
 
   /// The exposition text; `connections`: connections open now.
   std::string render(std::size_t connections) const;

@@ -12,6 +12,9 @@ class StoreMetrics {
   /// One batch of `writes` writes committed together (`ok`) or failed together; `micros` from the start of the
   /// commit until it was durable (SQLite: COMMIT plus the WAL's fdatasync; PostgreSQL: the batch's round trip).
   virtual void commit_batch(std::size_t writes, std::int64_t micros, bool ok) noexcept = 0;
+  /// A deferred request whose predicted consuming write changed nothing when its batch ran (another request
+  /// consumed the row first): the transport runs it again (CommitGate::Settled::conflict).
+  virtual void write_conflict() noexcept {}
 };
 
 }  // namespace boltauth::core::ports

@@ -200,6 +200,7 @@ void PgDatabase::run_committer() noexcept {
       if (runs[i]->error) {
         scope.failed = true;
       } else if (runs[i]->affected != 1) {
+        if (!scope.conflict && metrics_) metrics_->write_conflict();
         scope.conflict = true;
       }
       if (--scope.running == 0 && scope.done) {
