@@ -182,15 +182,7 @@ void PgDatabase::run_committer() noexcept {
     for (std::size_t at = 0; at < runs.size(); at += kMaxBatch) {
       std::vector<BatchOp*> batch;
       for (std::size_t i = at; i < std::min(runs.size(), at + kMaxBatch); ++i) batch.push_back(runs[i].get());
-      const auto start = std::chrono::steady_clock::now();
       run_batch(batch);
-      if (metrics_) {
-        const bool ok = std::none_of(batch.begin(), batch.end(), [](const BatchOp* b) { return b->error != nullptr; });
-        metrics_->commit_batch(
-            batch.size(),
-            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count(),
-            ok);
-      }
     }
     std::vector<std::pair<std::function<void(Settled)>, Settled>> reports;
     lock.lock();
@@ -323,14 +315,7 @@ std::int64_t PgDatabase::batched_update(const PgStatement& statement, std::initi
     std::vector<BatchOp*> batch(pool.batch_queue.begin(), pool.batch_queue.begin() + n);
     pool.batch_queue.erase(pool.batch_queue.begin(), pool.batch_queue.begin() + n);
     lock.unlock();
-    const auto start = std::chrono::steady_clock::now();
     run_batch(batch);
-    if (metrics_) {
-      const bool ok = std::none_of(batch.begin(), batch.end(), [](const BatchOp* b) { return b->error != nullptr; });
-      metrics_->commit_batch(
-          batch.size(),
-          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count(), ok);
-    }
     lock.lock();
     pool.batch_in_flight = false;
     // Under the lock: a caller that sees `done` returns, and its BatchOp (with `wake`) is gone.
@@ -346,6 +331,16 @@ std::int64_t PgDatabase::batched_update(const PgStatement& statement, std::initi
 }
 
 void PgDatabase::run_batch(std::vector<BatchOp*>& batch) noexcept {
+  const auto start = std::chrono::steady_clock::now();
+  execute_batch(batch);
+  if (!metrics_) return;
+  const bool ok = std::none_of(batch.begin(), batch.end(), [](const BatchOp* b) { return b->error != nullptr; });
+  metrics_->commit_batch(
+      batch.size(),
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count(), ok);
+}
+
+void PgDatabase::execute_batch(std::vector<BatchOp*>& batch) noexcept {
   auto alone = [this](BatchOp& op) {
     try {
       op.affected = run([&](PgConnection& c) { return c.run(*op.statement, op.params).affected(); });

@@ -154,7 +154,9 @@ class PgDatabase final : public core::ports::CommitGate {
   };
   void transaction_impl(const std::function<void(PgConnection&)>& fn);
   struct BatchOp;
+  /// Runs `batch` (execute_batch) and reports its size and round trip to the metrics.
   void run_batch(std::vector<BatchOp*>& batch) noexcept;
+  void execute_batch(std::vector<BatchOp*>& batch) noexcept;
 
   PgOptions options_;
   std::unique_ptr<Pool> pool_;
