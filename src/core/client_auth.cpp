@@ -17,6 +17,28 @@ ClientAuthResult refused(ErrorCode code, std::string debug, bool basic) {
 
 }  // namespace
 
+ports::ReadAheadKeys read_ahead_keys(std::string_view presented_id, const Request& request,
+                                     const AuthThrottle* throttle, const ReadAheadRequest& ahead) {
+  ports::ReadAheadKeys keys;
+  keys.client_id = std::string(ClientRegistry::id_of(presented_id));
+  if (throttle && throttle->reads_store() && !keys.client_id.empty())
+    keys.throttle_key = keys.client_id + ' ' + request.remote_address;
+  keys.grant_id = ahead.grant_id;
+  keys.jti = ahead.jti;
+  keys.client_grant = ahead.client_grant;
+  return keys;
+}
+
+std::string presented_client_id(const Request& request, const protocol::FormParams& params) {
+  if (const auto authorization = request.header("authorization");
+      authorization && protocol::is_basic_scheme(*authorization)) {
+    auto creds = protocol::parse_basic_auth(*authorization);
+    return creds ? std::move(creds->client_id) : std::string();
+  }
+  const auto body_id = params.get("client_id");
+  return body_id ? std::string(*body_id) : std::string();
+}
+
 ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& request,
                                      const protocol::FormParams& params, AuthThrottle* throttle, base::UnixSeconds now,
                                      const ReadAheadRequest& ahead) {
@@ -43,13 +65,7 @@ ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& re
   }
   if (ahead.scope) {
     // Everything this request reads next, in one go where the store can (the client, its failure count, the grant).
-    ports::ReadAheadKeys keys;
-    keys.client_id = std::string(ClientRegistry::id_of(id));
-    if (throttle && throttle->reads_store() && !keys.client_id.empty())
-      keys.throttle_key = keys.client_id + ' ' + request.remote_address;
-    keys.grant_id = ahead.grant_id;
-    keys.jti = ahead.jti;
-    keys.client_grant = ahead.client_grant;
+    auto keys = read_ahead_keys(id, request, throttle, ahead);
     if (!keys.client_id.empty() || keys.grant_id) ahead.scope->prefetch(keys);
   }
   auto client = registry.resolve(id);

@@ -119,9 +119,11 @@ void Provider::add_routes() {
   using R = const Request&;
   using Rt = const Route&;
   // The token endpoint's only blocking step is its commit: on the I/O thread, writes deferred to the group commit.
-  routes_.add({"/v1/oauth/token", post, Dialect::v1, true, token, {}, RunsOn::inline_deferred});
-  routes_.add({"/v3/oauth/token", post, Dialect::v3, true, token, {}, RunsOn::inline_deferred});
-  routes_.add({std::string(kStandardTokenPath), post, Dialect::rfc, true, token, {}, RunsOn::inline_deferred});
+  auto token_keys = [this](R r) { return token_.read_ahead_keys(r); };
+  routes_.add({"/v1/oauth/token", post, Dialect::v1, true, token, {}, RunsOn::inline_deferred, false, token_keys});
+  routes_.add({"/v3/oauth/token", post, Dialect::v3, true, token, {}, RunsOn::inline_deferred, false, token_keys});
+  routes_.add({std::string(kStandardTokenPath), post, Dialect::rfc, true, token, {}, RunsOn::inline_deferred, false,
+               token_keys});
   // Introspection reads only (short indexed lookups); revocation writes synchronously on the workers.
   routes_.add({"/v1/oauth/introspect",
                post,
@@ -221,6 +223,16 @@ Response Provider::failure(const Request& request, bool transient) const {
   }
   if (transient) r.with_header("Retry-After", "1");
   return r;
+}
+
+std::optional<ports::ReadAheadKeys> Provider::read_ahead_keys(const Request& request) noexcept {
+  const Route* route = routes_.find(request.path);
+  if (!route || !route->read_ahead) return std::nullopt;
+  try {
+    return route->read_ahead(request);
+  } catch (const std::exception&) {
+    return std::nullopt;  // handle() meets the same failure and answers it
+  }
 }
 
 Response Provider::handle(const Request& request) noexcept {

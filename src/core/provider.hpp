@@ -76,6 +76,11 @@ class Provider {
 
   ClientRegistry& registry() { return registry_; }
   const RouteTable& routes() const { return routes_; }
+  /// The rows the request's handler reads first, named from the request alone, for a store that reads them ahead
+  /// without waiting (ports::ReadAhead::prefetch_async); none when its route names none or no ReadAhead is set.
+  std::optional<ports::ReadAheadKeys> read_ahead_keys(const Request& request) noexcept;
+  /// The ReadAhead the endpoints use (null: none).
+  ports::ReadAhead* read_ahead() const noexcept { return d_.read_ahead; }
   /// The answer to a request nothing was kept of, in its route's dialect: 503 `temporarily_unavailable` (with
   /// Retry-After) when `transient`, else 500 `server_error`. Also the HTTP layer's answer when a deferred commit
   /// fails.

@@ -7,6 +7,7 @@
 
 #include "core/dialect.hpp"
 #include "core/exchange.hpp"
+#include "core/ports/read_ahead.hpp"
 #include "protocol/error_code.hpp"
 
 namespace boltauth::core {
@@ -42,6 +43,8 @@ struct Route {
   RunsOn runs_on = RunsOn::worker;
   /// Answers without touching the store (discovery, keys, health).
   bool static_answer = false;
+  /// Optional: the rows the handler reads first, named from the request alone (Provider::read_ahead_keys).
+  std::function<std::optional<ports::ReadAheadKeys>(const Request&)> read_ahead = {};
 
   bool allows(std::string_view method) const;
   /// The Allow header of a 405 (RFC 9110 section 15.5.6): the methods, comma-separated.

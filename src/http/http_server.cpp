@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +23,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace boltauth::http {
@@ -29,6 +31,51 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+/// One I/O thread's event loop for the store (core::ports::EventLoop): waits on the store's descriptors in the
+/// thread's io_context. It also holds the connections whose requests wait on such a read, so that they go with the
+/// io_context they live on, whatever the store still holds (only a weak reference to them).
+class IoLoop final : public core::ports::EventLoop {
+ public:
+  explicit IoLoop(asio::io_context& ioc) : ioc_(ioc) {}
+  ~IoLoop() override {
+    for (auto& [fd, descriptor] : descriptors_) descriptor->release();  // the store closes its own
+  }
+  IoLoop(const IoLoop&) = delete;
+  IoLoop& operator=(const IoLoop&) = delete;
+
+  void await(int fd, bool write, std::function<void(bool)> ready) override {
+    auto& descriptor = descriptors_[fd];
+    if (!descriptor) descriptor = std::make_unique<asio::posix::stream_descriptor>(ioc_, fd);
+    descriptor->async_wait(
+        write ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read,
+        [ready = std::move(ready)](const boost::system::error_code& ec) { ready(!ec); });
+  }
+  void forget(int fd) noexcept override {
+    const auto it = descriptors_.find(fd);
+    if (it == descriptors_.end()) return;
+    boost::system::error_code ignored;
+    it->second->cancel(ignored);
+    it->second->release();
+    descriptors_.erase(it);
+  }
+  void post(std::function<void()> fn) override { asio::post(ioc_, std::move(fn)); }
+
+  void park(std::shared_ptr<void> connection) {
+    void* key = connection.get();
+    parked_.emplace(key, std::move(connection));
+  }
+  void unpark(void* connection) { parked_.erase(connection); }
+
+ private:
+  asio::io_context& ioc_;
+  std::unordered_map<int, std::unique_ptr<asio::posix::stream_descriptor>> descriptors_;
+  std::unordered_map<void*, std::shared_ptr<void>> parked_;
+};
+
+}  // namespace
 
 struct HttpServer::Impl {
   // Counters first: sessions still queued in an io_context touch them while it is destroyed.
@@ -45,6 +92,7 @@ struct HttpServer::Impl {
   TrustedProxies proxies;
   // One io_context per I/O thread: a connection's handlers all run on its thread, without strand or lock.
   std::vector<std::unique_ptr<asio::io_context>> iocs;
+  std::vector<std::unique_ptr<IoLoop>> loops;  // one per io_context; destroyed before them
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::size_t next_ioc = 0;  // touched by accept completions only, which run on iocs[0]'s single thread
   std::unique_ptr<asio::thread_pool> workers;
@@ -66,7 +114,10 @@ struct HttpServer::Impl {
         proxies(TrustedProxies::parse(options.trusted_proxies)) {
     const int n = options.io_threads > 0 ? options.io_threads
                                          : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-    for (int i = 0; i < n; ++i) iocs.push_back(std::make_unique<asio::io_context>(1));
+    for (int i = 0; i < n; ++i) {
+      iocs.push_back(std::make_unique<asio::io_context>(1));
+      loops.push_back(std::make_unique<IoLoop>(*iocs.back()));
+    }
     acceptor = std::make_unique<tcp::acceptor>(iocs[0]->get_executor());
     accept_retry = std::make_unique<asio::steady_timer>(iocs[0]->get_executor());
   }
@@ -160,7 +211,8 @@ Response to_beast(core::Response out, unsigned version, bool keep_alive, bool he
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket&& socket, HttpServer::Impl& server, IoLoop& loop)
+      : stream_(std::move(socket)), server_(server), loop_(loop) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
@@ -286,8 +338,36 @@ class Session : public std::enable_shared_from_this<Session> {
 
     server_.in_flight.fetch_add(1);
     const Pipeline& pipeline = server_.pipeline;
-    const Placement placement = pipeline.place ? pipeline.place(request) : Placement::worker;
-    if (placement == Placement::worker || (placement == Placement::inline_deferred && !pipeline.gate)) {
+    Placement placement = pipeline.place ? pipeline.place(request) : Placement::worker;
+    if (placement == Placement::inline_deferred && !pipeline.gate) placement = Placement::worker;
+    if (placement != Placement::worker && pipeline.prepare) {
+      // The store reads ahead without this thread waiting; the request runs once the rows are in. Meanwhile the
+      // loop holds this connection, and the store only a weak reference (it may outlive the io_context).
+      struct Held {
+        core::Request request;
+        bool keep_alive;
+        unsigned version;
+        bool head;
+      };
+      auto held = std::make_shared<Held>(Held{std::move(request), keep_alive, version, head});
+      loop_.park(shared_from_this());
+      const bool started = pipeline.prepare(
+          held->request, loop_, [weak = weak_from_this(), held, placement] {
+            const auto self = weak.lock();
+            if (!self) return;
+            self->loop_.unpark(self.get());
+            self->run(placement, std::move(held->request), held->keep_alive, held->version, held->head);
+          });
+      if (started) return;
+      loop_.unpark(this);
+      return run(placement, std::move(held->request), keep_alive, version, head);
+    }
+    run(placement, std::move(request), keep_alive, version, head);
+  }
+
+  void run(Placement placement, core::Request&& request, bool keep_alive, unsigned version, bool head) {
+    const Pipeline& pipeline = server_.pipeline;
+    if (placement == Placement::worker) {
       // May wait on a commit: run on the worker pool, then come back to this connection's thread.
       asio::post(*server_.workers,
                  [self = shared_from_this(), request = std::move(request), keep_alive, version, head]() mutable {
@@ -384,6 +464,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   HttpServer::Impl& server_;
+  IoLoop& loop_;  // its thread's
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> response_;
@@ -401,8 +482,8 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::do_accept() {
-  auto& target = *iocs[next_ioc++ % iocs.size()];
-  acceptor->async_accept(target.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
+  const std::size_t index = next_ioc++ % iocs.size();
+  acceptor->async_accept(iocs[index]->get_executor(), [this, index](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open() || draining.load()) return;
       // Out of descriptors (EMFILE) and the like: the connection stays in the backlog, so retrying at once would
@@ -420,7 +501,7 @@ void HttpServer::Impl::do_accept() {
     } else {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), *this)->start();
+      std::make_shared<Session>(std::move(socket), *this, *loops[index])->start();
     }
     if (!draining.load()) do_accept();
   });

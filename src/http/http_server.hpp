@@ -9,6 +9,7 @@
 
 #include "core/exchange.hpp"
 #include "core/ports/commit_gate.hpp"
+#include "core/ports/read_ahead.hpp"
 
 namespace boltauth::http {
 
@@ -67,6 +68,10 @@ struct Pipeline {
   std::function<void(const Exchange&)> observe;
   /// The client a request names, for Exchange::client_id (never a secret). Called on the I/O thread; empty: none.
   std::function<std::string(const core::Request&)> client_of;
+  /// Optional, for requests that run on the I/O thread: starts the store's first read of `request` without waiting
+  /// (core::ports::ReadAhead::prefetch_async on `loop`, the thread's) and returns true; `resume` then runs on this
+  /// thread once the rows are in, and runs the request. False: nothing started, the request runs at once.
+  std::function<bool(const core::Request&, core::ports::EventLoop& loop, std::function<void()> resume)> prepare;
 };
 
 /// Every request gets an id: the client's `X-Request-Id` when it is acceptable (acceptable_request_id), else a new

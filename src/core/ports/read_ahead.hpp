@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,23 @@ struct ReadAheadKeys {
   std::optional<std::int64_t> grant_id;  // GrantStore::find_grant / find_grant_for_token, and AccountStore::find of
   std::uint64_t jti = 0;                 // the grant's sub; `jti` for the deny-list state
   bool client_grant = false;             // GrantStore::client_grant of client_id (client_credentials)
+
+  bool operator==(const ReadAheadKeys&) const = default;
+};
+
+/// The calling thread's event loop (the HTTP layer's I/O thread), for a store that waits for its server's answer
+/// without blocking the thread. Every callback runs on the loop's thread, from the loop (never from the call that
+/// armed it).
+class EventLoop {
+ public:
+  virtual ~EventLoop() = default;
+  /// Calls `ready` once `fd` is readable (`write`: writable), with false when the wait failed or was cancelled.
+  /// One wait per descriptor and direction at a time.
+  virtual void await(int fd, bool write, std::function<void(bool ok)> ready) = 0;
+  /// Cancels the waits on `fd` and stops watching it, before its owner closes it (the descriptor stays open).
+  virtual void forget(int fd) noexcept = 0;
+  /// Runs `fn` on the loop's thread, later.
+  virtual void post(std::function<void()> fn) = 0;
 };
 
 /// Lets an adapter whose every read is a network round trip (PostgreSQL) fetch the rows of ReadAheadKeys in one
@@ -28,6 +46,18 @@ class ReadAhead {
   virtual ~ReadAhead() = default;
   virtual void prefetch(const ReadAheadKeys& keys) = 0;
   virtual void forget() noexcept = 0;
+
+  /// prefetch() without waiting: sends the read and returns; once the rows are in, `done` runs on `loop`'s thread
+  /// with them held as a prefetch(keys) of that thread would hold them, for the duration of the call, so the
+  /// request's own prefetch(keys) in `done` costs nothing. `done` must run the request at once. When the read
+  /// failed, `done` still runs, with nothing held (the request's own prefetch reads, and fails as it would have).
+  /// False: not started (no such path, or no connection now): the caller runs the request as usual.
+  virtual bool prefetch_async(const ReadAheadKeys& keys, EventLoop& loop, std::function<void()> done) {
+    (void)keys;
+    (void)loop;
+    (void)done;
+    return false;
+  }
 };
 
 /// One request's use of a ReadAhead (may be null): prefetch when the keys are known, forget when the scope ends.

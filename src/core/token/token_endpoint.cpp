@@ -93,7 +93,6 @@ class TokenRequest {
     return grant_type_ == "authorization_code" ? redeem_code() : redeem_refresh_token();
   }
 
- private:
   // --- shared checks, in order -------------------------------------------------------------------
   std::optional<OAuthError> check_method() {
     // Checklist A1: GET never issues tokens.
@@ -127,7 +126,18 @@ class TokenRequest {
     return std::nullopt;
   }
 
-  std::optional<OAuthError> authenticate_client() {
+  // The rows run() reads, named without reading any (the HTTP layer reads them ahead without waiting); none when
+  // it refuses before it reads.
+  std::optional<ports::ReadAheadKeys> keys() {
+    if (check_method() || check_content_type() || parse_body()) return std::nullopt;
+    const ReadAheadRequest ahead = read_ahead_request();
+    auto keys = core::read_ahead_keys(presented_client_id(request_, params_), request_, &throttle_, ahead);
+    if (keys.client_id.empty() && !keys.grant_id) return std::nullopt;
+    return keys;
+  }
+
+ private:
+  ReadAheadRequest read_ahead_request() {
     // The code or refresh token names its grant row (opening the seal is CPU only), so the grant can be read
     // together with the client where the store reads ahead. Its checks still come after the client's, in order.
     ReadAheadRequest ahead;
@@ -146,6 +156,11 @@ class TokenRequest {
       ahead.grant_id = sealed_->grant_id;
       ahead.jti = sealed_->jti;
     }
+    return ahead;
+  }
+
+  std::optional<OAuthError> authenticate_client() {
+    const ReadAheadRequest ahead = read_ahead_request();
     auto auth = core::authenticate_client(d_.registry, request_, params_, &throttle_, now_, ahead);
     basic_attempted_ = auth.basic_attempted;
     retry_after_ = auth.retry_after;
@@ -498,6 +513,11 @@ class TokenRequest {
 
 Response TokenEndpoint::handle(const Request& request, TokenDialect dialect) {
   return TokenRequest(d_, limiter_, throttle_, request, dialect).run();
+}
+
+std::optional<ports::ReadAheadKeys> TokenEndpoint::read_ahead_keys(const Request& request) {
+  if (!d_.read_ahead) return std::nullopt;
+  return TokenRequest(d_, limiter_, throttle_, request, {}).keys();
 }
 
 }  // namespace boltauth::core::token

@@ -54,6 +54,9 @@ class TokenEndpoint {
         throttle_(deps.config.client_auth_max_failures, deps.config.client_auth_failure_window, deps.throttle_store) {}
 
   Response handle(const Request& request, TokenDialect dialect = {});
+  /// The rows handle() will read first (client, failure count, grant), named without reading the store; none when
+  /// it refuses the request before any read, or when no ReadAhead is configured.
+  std::optional<ports::ReadAheadKeys> read_ahead_keys(const Request& request);
   /// Shared with introspection and revocation (one failure count per client and address).
   AuthThrottle& auth_throttle() { return throttle_; }
 

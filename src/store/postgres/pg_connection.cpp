@@ -14,6 +14,22 @@ namespace {
 // Enough for every statement of the stores (a grant row has 19 columns); checked, not assumed.
 constexpr std::size_t kMaxParams = 32;
 
+/// Parameters as libpq takes them: values, lengths and formats side by side.
+struct WireParams {
+  explicit WireParams(std::span<const PgParam> params) noexcept {
+    for (const PgParam& p : params) {
+      values[count] = p.data();
+      lengths[count] = p.size();
+      formats[count] = p.binary() ? 1 : 0;
+      ++count;
+    }
+  }
+  std::array<const char*, kMaxParams> values{};
+  std::array<int, kMaxParams> lengths{};
+  std::array<int, kMaxParams> formats{};
+  int count = 0;
+};
+
 std::atomic<std::size_t> next_statement_index{0};
 std::atomic<std::uint64_t> execution_count{0};
 
@@ -258,19 +274,10 @@ PgResult PgConnection::run(const PgStatement& statement, std::span<const PgParam
   if (params.size() > kMaxParams) throw std::logic_error("postgres: too many parameters for " + statement.name());
   if (broken_) throw PgError("postgres: connection to " + describe_ + " was lost", "", true, true);
   prepare(statement);
-  std::array<const char*, kMaxParams> values{};
-  std::array<int, kMaxParams> lengths{};
-  std::array<int, kMaxParams> formats{};
-  std::size_t i = 0;
-  for (const PgParam& p : params) {
-    values[i] = p.data();
-    lengths[i] = p.size();
-    formats[i] = p.binary() ? 1 : 0;
-    ++i;
-  }
+  const WireParams w(params);
   execution_count.fetch_add(1, std::memory_order_relaxed);
-  return check(PQexecPrepared(conn_, statement.name().c_str(), static_cast<int>(i), values.data(), lengths.data(),
-                              formats.data(), 0),
+  return check(PQexecPrepared(conn_, statement.name().c_str(), w.count, w.values.data(), w.lengths.data(),
+                              w.formats.data(), 0),
                statement.sql().substr(0, statement.sql().find(' ')));
 }
 
@@ -281,30 +288,15 @@ std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> i
       throw std::logic_error("postgres: too many parameters for " + item.statement->name());
     prepare(*item.statement);  // before the pipeline: a prepare is a round trip of its own, once per connection
   }
-  auto lost = [&](std::string_view what) {
-    broken_ = true;
-    return PgError("postgres: " + std::string(what) + " on " + describe_ +
-                       " failed: " + scrub(trim(PQerrorMessage(conn_)), password_),
-                   "", true, true);
-  };
   if (PQenterPipelineMode(conn_) != 1) throw lost("entering pipeline mode");
   execution_count.fetch_add(1, std::memory_order_relaxed);
   // Queue everything, then one Sync: the whole batch goes out in one write and comes back in one answer.
   bool queued = PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
   for (const PgBatchItem& item : items) {
     if (!queued) break;
-    std::array<const char*, kMaxParams> values{};
-    std::array<int, kMaxParams> lengths{};
-    std::array<int, kMaxParams> formats{};
-    std::size_t i = 0;
-    for (const PgParam& p : item.params) {
-      values[i] = p.data();
-      lengths[i] = p.size();
-      formats[i] = p.binary() ? 1 : 0;
-      ++i;
-    }
-    queued = PQsendQueryPrepared(conn_, item.statement->name().c_str(), static_cast<int>(i), values.data(),
-                                 lengths.data(), formats.data(), 0) == 1;
+    const WireParams w(item.params);
+    queued = PQsendQueryPrepared(conn_, item.statement->name().c_str(), w.count, w.values.data(), w.lengths.data(),
+                                 w.formats.data(), 0) == 1;
   }
   queued = queued && PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
   queued = queued && PQpipelineSync(conn_) == 1;
@@ -360,19 +352,10 @@ PgResult PgConnection::exec(std::string_view sql, std::initializer_list<PgParam>
   const std::string context(sql.substr(0, sql.find(' ')));
   execution_count.fetch_add(1, std::memory_order_relaxed);
   if (params.size() == 0) return check(PQexec(conn_, text.c_str()), context);
-  std::array<const char*, kMaxParams> values{};
-  std::array<int, kMaxParams> lengths{};
-  std::array<int, kMaxParams> formats{};
-  std::size_t i = 0;
-  for (const PgParam& p : params) {
-    values[i] = p.data();
-    lengths[i] = p.size();
-    formats[i] = p.binary() ? 1 : 0;
-    ++i;
-  }
-  return check(
-      PQexecParams(conn_, text.c_str(), static_cast<int>(i), nullptr, values.data(), lengths.data(), formats.data(), 0),
-      context);
+  const WireParams w(std::span<const PgParam>(params.begin(), params.size()));
+  return check(PQexecParams(conn_, text.c_str(), w.count, nullptr, w.values.data(), w.lengths.data(),
+                            w.formats.data(), 0),
+               context);
 }
 
 bool PgConnection::alive() noexcept {
@@ -391,6 +374,76 @@ bool PgConnection::alive() noexcept {
   }
   if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
   return !broken_;
+}
+
+// --- reads without waiting ----------------------------------------------------------------------------------------
+
+PgError PgConnection::lost(std::string_view what) {
+  broken_ = true;
+  return PgError("postgres: " + std::string(what) + " on " + describe_ +
+                     " failed: " + scrub(trim(PQerrorMessage(conn_)), password_),
+                 "", true, true);
+}
+
+void PgConnection::enter_async(std::initializer_list<const PgStatement*> statements) {
+  if (broken_) throw PgError("postgres: connection to " + describe_ + " was lost", "", true, true);
+  for (const PgStatement* statement : statements) prepare(*statement);
+  if (PQsetnonblocking(conn_, 1) != 0) throw lost("switching to non-blocking");
+  if (PQenterPipelineMode(conn_) != 1) throw lost("entering pipeline mode");
+}
+
+int PgConnection::socket() const noexcept { return PQsocket(conn_); }
+
+void PgConnection::send(const PgStatement& statement, std::span<const PgParam> params) {
+  if (params.size() > kMaxParams) throw std::logic_error("postgres: too many parameters for " + statement.name());
+  if (broken_) throw PgError("postgres: connection to " + describe_ + " was lost", "", true, true);
+  const WireParams w(params);
+  execution_count.fetch_add(1, std::memory_order_relaxed);
+  // A Sync after each statement: a failure aborts only its own statement, never the ones queued behind it.
+  if (PQsendQueryPrepared(conn_, statement.name().c_str(), w.count, w.values.data(), w.lengths.data(),
+                          w.formats.data(), 0) != 1 ||
+      PQpipelineSync(conn_) != 1)
+    throw lost("sending a read");
+}
+
+bool PgConnection::flush() {
+  const int r = PQflush(conn_);
+  if (r < 0) throw lost("sending a read");
+  return r == 0;
+}
+
+void PgConnection::consume() {
+  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) throw lost("reading an answer");
+}
+
+std::optional<std::variant<PgResult, PgError>> PgConnection::next_answer() {
+  // Per statement: its result (rows or an error), a null, then the Sync's PGRES_PIPELINE_SYNC.
+  while (PQisBusy(conn_) == 0) {
+    pg_result* result = PQgetResult(conn_);
+    if (result == nullptr) {
+      if (!answer_) return std::nullopt;  // nothing in flight (or already between statements)
+      continue;
+    }
+    switch (PQresultStatus(result)) {
+      case PGRES_PIPELINE_SYNC: {
+        PQclear(result);
+        if (!answer_) answer_.emplace(PgError("postgres: a read on " + describe_ + " got no answer", "", true, false));
+        auto out = std::move(answer_);
+        answer_.reset();
+        return out;
+      }
+      case PGRES_TUPLES_OK:
+      case PGRES_COMMAND_OK:
+        answer_.emplace(PgResult(result));
+        break;
+      default: {
+        PgError error = error_of(result, "read");  // frees it
+        answer_.emplace(std::move(error));
+        if (broken_) throw lost("reading an answer");
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 bool PgConnection::in_transaction() const noexcept { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }

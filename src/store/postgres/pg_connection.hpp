@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/ports/storage_error.hpp"
@@ -189,6 +190,24 @@ class PgConnection {
   /// ROLLBACK when a transaction is open, ignoring errors (a broken connection is dropped anyway).
   void rollback_quietly() noexcept;
 
+  // Reads without waiting (PgReadAhead::prefetch_async): libpq's pipeline mode on a non-blocking connection, one
+  // Sync per statement, so a failure ends only its own statement; answers come back in the order sent.
+
+  /// Prepares `statements` (a round trip each) and switches to non-blocking pipeline mode: from then on only the
+  /// calls below are used on this connection.
+  void enter_async(std::initializer_list<const PgStatement*> statements);
+  /// The descriptor to wait on.
+  int socket() const noexcept;
+  /// Queues `statement` with `params` and a Sync. Throws PgError (connection lost) when libpq refuses.
+  void send(const PgStatement& statement, std::span<const PgParam> params);
+  /// Sends what is queued: true once everything is out, false when the rest waits for the socket to be writable.
+  bool flush();
+  /// Takes in what the server sent. Throws PgError when the connection is gone.
+  void consume();
+  /// The next statement's answer (its rows, or the PgError it failed with) once its Sync is in; nullopt until then.
+  /// Throws PgError when the connection is gone.
+  std::optional<std::variant<PgResult, PgError>> next_answer();
+
   /// Names the server in messages: "host:port/dbname as user".
   const std::string& describe() const noexcept { return describe_; }
 
@@ -199,12 +218,15 @@ class PgConnection {
   PgError error_of(pg_result* result, std::string_view context);
   void prepare(const PgStatement& statement);
   PgResult check(pg_result* result, std::string_view context);
+  /// Marks the connection broken and returns the error naming what failed (libpq's message).
+  PgError lost(std::string_view what);
 
   pg_conn* conn_;
   std::string describe_;
   std::string password_;        // only to scrub it from messages
   std::vector<char> prepared_;  // by PgStatement::index()
   bool broken_ = false;
+  std::optional<std::variant<PgResult, PgError>> answer_;  // of the statement whose Sync is still to come
 };
 
 /// `url` with its password (URI userinfo or a password parameter) replaced by "***".

@@ -103,6 +103,8 @@ PgDatabase::PgDatabase(PgOptions options)
   pool_->idle.push_back(PgConnection::open(pool_->connect));
 }
 
+std::unique_ptr<PgConnection> PgDatabase::open_connection() const { return PgConnection::open(pool_->connect); }
+
 PgDatabase::~PgDatabase() {
   // Statements already queued still run and their scopes are settled: a held answer is never dropped unsettled.
   {

@@ -56,6 +56,8 @@ class PgDatabase final : public core::ports::CommitGate {
   const PgOptions& options() const noexcept { return options_; }
   /// The URL with any password replaced by "***" (for messages and logs).
   std::string redacted_url() const;
+  /// A new connection of its own for the caller, set up as the pooled ones (outside the pool). Throws PgError.
+  std::unique_ptr<PgConnection> open_connection() const;
 
   /// Number of migrations this binary knows.
   static int latest_schema_version();

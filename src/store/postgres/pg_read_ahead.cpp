@@ -1,7 +1,13 @@
 #include "store/postgres/pg_read_ahead.hpp"
 
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <deque>
+#include <span>
 #include <string>
+#include <thread>
+#include <variant>
 
 #include "store/common/column_codec.hpp"
 #include "store/postgres/pg_connection.hpp"
@@ -34,9 +40,12 @@ struct Slot {
   std::optional<Account> account;  // of view->grant.sub
   bool has_client_grant = false;
   std::optional<Grant> client_grant;  // of client_id
+  bool primed = false;                // filled by prefetch_async for the request running now, with `keys`
+  core::ports::ReadAheadKeys keys;
 
   void clear() noexcept {
     db = nullptr;
+    primed = false;
     has_client = has_failures = has_grant = has_account = has_client_grant = false;
   }
   bool answers(const PgDatabase& of) const noexcept {
@@ -68,64 +77,267 @@ const PgStatement grant_sql(
 const PgStatement client_grant_sql(client_part + ", cg.id, " + qualified(grant_columns, "cg") + client_from +
                                    " LEFT JOIN grants cg ON cg.client_id = $1::text AND cg.kind = 1");
 
-}  // namespace
-
-void PgReadAhead::prefetch(const core::ports::ReadAheadKeys& keys) {
-  slot.clear();
-  const std::optional<std::string> client_id =
-      keys.client_id.empty() ? std::nullopt : std::optional<std::string>(keys.client_id);
-  const std::optional<std::string> throttle_key =
-      keys.throttle_key.empty() ? std::nullopt : std::optional<std::string>(keys.throttle_key);
-  const std::optional<std::int64_t> jti =
-      keys.grant_id ? std::optional<std::int64_t>(common::encode_jti(keys.jti)) : std::nullopt;
-  db_.run([&](PgConnection& c) {
-    const bool client_grant = keys.client_grant && client_id;
-    const PgResult r = client_grant    ? c.run(client_grant_sql, {client_id, throttle_key})
-                       : keys.grant_id ? c.run(grant_sql, {client_id, throttle_key, keys.grant_id, jti})
-                                       : c.run(client_sql, {client_id, throttle_key});
-    if (r.rows() != 1) throw core::ports::StorageError("postgres: read-ahead answered no row", false);
-    if (client_id) {
-      slot.has_client = true;
-      slot.client_id = *client_id;
-      slot.client = r.is_null(0, 0) ? std::nullopt : std::optional<Client>(read_client(r, 0, 0));
-    }
-    if (throttle_key) {
-      slot.has_failures = true;
-      slot.throttle_key = *throttle_key;
-      slot.failures =
-          r.is_null(0, kFailuresAt)
-              ? std::nullopt
-              : std::optional<FailureWindow>(FailureWindow{r.int64(0, kFailuresAt), r.int64(0, kFailuresAt + 1)});
-    }
-    if (keys.grant_id && !client_grant) {
-      slot.has_grant = true;
-      slot.grant_id = *keys.grant_id;
-      slot.jti = keys.jti;
-      slot.view.reset();
-      if (!r.is_null(0, kGrantAt)) {
-        GrantView view;
-        view.grant = read_grant(r, 0, kGrantAt);
-        view.denied = r.boolean(0, kDeniedAt);
-        view.account_exists = !r.is_null(0, kAccountAt);
-        if (view.account_exists) {
-          slot.has_account = true;
-          slot.account = read_account(r, 0, kAccountAt);
-          view.account_deactivate_at = slot.account->deactivate_at;
-        }
-        slot.view = std::move(view);
-      }
-    }
+/// One prefetch's statement and parameters (which view the strings held here).
+struct Query {
+  explicit Query(const core::ports::ReadAheadKeys& k)
+      : keys(k),
+        client_id(k.client_id.empty() ? std::nullopt : std::optional<std::string>(k.client_id)),
+        throttle_key(k.throttle_key.empty() ? std::nullopt : std::optional<std::string>(k.throttle_key)),
+        jti(k.grant_id ? std::optional<std::int64_t>(common::encode_jti(k.jti)) : std::nullopt),
+        client_grant(k.client_grant && client_id) {
+    params[0] = client_id;
+    params[1] = throttle_key;
+    count = 2;
     if (client_grant) {
-      slot.has_client_grant = true;
-      slot.client_grant =
-          r.is_null(0, kClientGrantAt) ? std::nullopt : std::optional<Grant>(read_grant(r, 0, kClientGrantAt));
+      statement = &client_grant_sql;
+    } else if (k.grant_id) {
+      statement = &grant_sql;
+      params[2] = k.grant_id;
+      params[3] = jti;
+      count = 4;
     }
-  });
-  slot.db = &db_;
+  }
+  std::span<const PgParam> span() const noexcept { return {params.data(), count}; }
+
+  const core::ports::ReadAheadKeys& keys;
+  std::optional<std::string> client_id;
+  std::optional<std::string> throttle_key;
+  std::optional<std::int64_t> jti;
+  bool client_grant;
+  const PgStatement* statement = &client_sql;
+  std::array<PgParam, 4> params{nullptr, nullptr, nullptr, nullptr};
+  std::size_t count = 0;
+};
+
+/// Puts what `q`'s statement answered into this thread's slot.
+void fill(const PgDatabase& db, const Query& q, const PgResult& r) {
+  slot.clear();
+  const auto& keys = q.keys;
+  if (r.rows() != 1) throw core::ports::StorageError("postgres: read-ahead answered no row", false);
+  if (q.client_id) {
+    slot.has_client = true;
+    slot.client_id = *q.client_id;
+    slot.client = r.is_null(0, 0) ? std::nullopt : std::optional<Client>(read_client(r, 0, 0));
+  }
+  if (q.throttle_key) {
+    slot.has_failures = true;
+    slot.throttle_key = *q.throttle_key;
+    slot.failures =
+        r.is_null(0, kFailuresAt)
+            ? std::nullopt
+            : std::optional<FailureWindow>(FailureWindow{r.int64(0, kFailuresAt), r.int64(0, kFailuresAt + 1)});
+  }
+  if (keys.grant_id && !q.client_grant) {
+    slot.has_grant = true;
+    slot.grant_id = *keys.grant_id;
+    slot.jti = keys.jti;
+    slot.view.reset();
+    if (!r.is_null(0, kGrantAt)) {
+      GrantView view;
+      view.grant = read_grant(r, 0, kGrantAt);
+      view.denied = r.boolean(0, kDeniedAt);
+      view.account_exists = !r.is_null(0, kAccountAt);
+      if (view.account_exists) {
+        slot.has_account = true;
+        slot.account = read_account(r, 0, kAccountAt);
+        view.account_deactivate_at = slot.account->deactivate_at;
+      }
+      slot.view = std::move(view);
+    }
+  }
+  if (q.client_grant) {
+    slot.has_client_grant = true;
+    slot.client_grant =
+        r.is_null(0, kClientGrantAt) ? std::nullopt : std::optional<Grant>(read_grant(r, 0, kClientGrantAt));
+  }
+  slot.db = &db;
   slot.at = std::chrono::steady_clock::now();
 }
 
+std::atomic<std::uint64_t> next_serial{1};
+
+}  // namespace
+
+void PgReadAhead::prefetch(const core::ports::ReadAheadKeys& keys) {
+  // The rows prefetch_async just handed to this request: nothing more to read.
+  if (slot.primed && slot.answers(db_) && slot.keys == keys) {
+    slot.primed = false;
+    return;
+  }
+  slot.clear();
+  const Query q(keys);
+  db_.run([&](PgConnection& c) { fill(db_, q, c.run(*q.statement, q.span())); });
+}
+
 void PgReadAhead::forget() noexcept { slot.clear(); }
+
+// --- without waiting ---------------------------------------------------------------------------------------------
+
+/// One thread's pipelined connection and the requests whose reads are in flight on it, oldest first (PostgreSQL
+/// answers in order). Touched by its own thread only.
+struct PgReadAhead::Reader {
+  struct Waiting {
+    core::ports::ReadAheadKeys keys;
+    std::function<void()> done;
+  };
+
+  Reader(PgDatabase& of, std::thread::id owner) : db(of), thread(owner) {}
+
+  void on_readable(std::uint64_t of_generation, bool ok);
+  void on_writable(std::uint64_t of_generation, bool ok);
+  void await_answers();
+  /// Drops the connection; every request still waiting runs later, with nothing read for it (it reads itself).
+  void drop() noexcept;
+
+  PgDatabase& db;
+  const std::thread::id thread;
+  core::ports::EventLoop* loop = nullptr;
+  std::unique_ptr<PgConnection> connection;
+  // The connection's descriptor as the loop knows it (libpq forgets it once the connection broke, and the loop
+  // must still be told to stop watching it before a new connection reuses the number).
+  int fd = -1;
+  std::deque<Waiting> waiting;
+  bool reading = false;  // a readable wait is armed
+  bool writing = false;  // a writable wait is armed (the last send did not go out whole)
+  std::uint64_t generation = 0;  // bumped by drop(): waits armed for an older connection do nothing
+  std::chrono::steady_clock::time_point retry_at{};  // no new connection before then, after a failure
+};
+
+void PgReadAhead::Reader::await_answers() {
+  if (reading) return;
+  reading = true;
+  loop->await(fd, false, [this, g = generation](bool ok) { on_readable(g, ok); });
+}
+
+void PgReadAhead::Reader::on_readable(std::uint64_t of_generation, bool ok) {
+  if (of_generation != generation) return;
+  reading = false;
+  if (!ok) return drop();
+  try {
+    connection->consume();
+    while (!waiting.empty()) {
+      auto answer = connection->next_answer();
+      if (!answer) break;
+      Waiting w = std::move(waiting.front());
+      waiting.pop_front();
+      bool misaligned = false;
+      if (const auto* rows = std::get_if<PgResult>(&*answer)) {
+        try {
+          fill(db, Query(w.keys), *rows);
+          // The rows must be the ones asked for (answers pair with requests by their order alone): anything else
+          // is not used, and the request reads for itself.
+          const bool client_ok = !slot.has_client || !slot.client || slot.client->id == w.keys.client_id;
+          const bool grant_ok = !slot.has_grant || !slot.view || slot.view->grant.id == *w.keys.grant_id;
+          const bool client_grant_ok =
+              !slot.has_client_grant || !slot.client_grant || slot.client_grant->client_id == w.keys.client_id;
+          misaligned = !client_ok || !grant_ok || !client_grant_ok;
+          if (misaligned) slot.clear();
+          slot.primed = !misaligned;
+          slot.keys = w.keys;
+        } catch (const std::exception&) {
+          slot.clear();  // unreadable: the request reads for itself
+        }
+      }
+      // A failed statement (std::get<PgError>) leaves nothing held: the request's own prefetch meets the failure
+      // again, or not, and answers it as any read failure.
+      w.done();
+      slot.clear();  // whatever the request did not take goes with it
+      if (misaligned) return drop();  // never seen; the answers behind it cannot be trusted either
+    }
+  } catch (const PgError&) {
+    return drop();
+  }
+  if (!waiting.empty() && connection) await_answers();
+}
+
+void PgReadAhead::Reader::on_writable(std::uint64_t of_generation, bool ok) {
+  if (of_generation != generation) return;
+  writing = false;
+  if (!ok) return drop();
+  try {
+    if (!connection->flush()) {
+      writing = true;
+      loop->await(fd, true, [this, g = generation](bool again) { on_writable(g, again); });
+    }
+  } catch (const PgError&) {
+    drop();
+  }
+}
+
+void PgReadAhead::Reader::drop() noexcept {
+  if (connection) {
+    loop->forget(fd);
+    connection.reset();
+    fd = -1;
+  }
+  ++generation;
+  reading = writing = false;
+  retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  if (waiting.empty()) return;
+  // Later, on the loop: the caller may be prefetch_async, whose own request the caller then runs itself.
+  loop->post([orphans = std::make_shared<std::deque<Waiting>>(std::move(waiting))] {
+    for (auto& w : *orphans) w.done();
+  });
+  waiting.clear();
+}
+
+PgReadAhead::PgReadAhead(PgDatabase& db) : db_(db), serial_(next_serial.fetch_add(1)) {}
+
+PgReadAhead::~PgReadAhead() = default;
+
+PgReadAhead::Reader& PgReadAhead::reader_of_this_thread() {
+  thread_local const PgReadAhead* cached_owner = nullptr;
+  thread_local std::uint64_t cached_serial = 0;
+  thread_local Reader* cached = nullptr;
+  if (cached_owner == this && cached_serial == serial_) return *cached;
+  const auto me = std::this_thread::get_id();
+  std::lock_guard lock(mutex_);
+  Reader* found = nullptr;
+  for (auto& r : readers_)
+    if (r->thread == me) found = r.get();
+  if (!found) found = readers_.emplace_back(std::make_unique<Reader>(db_, me)).get();
+  cached_owner = this;
+  cached_serial = serial_;
+  cached = found;
+  return *found;
+}
+
+bool PgReadAhead::prefetch_async(const core::ports::ReadAheadKeys& keys, core::ports::EventLoop& loop,
+                                 std::function<void()> done) {
+  Reader& r = reader_of_this_thread();
+  if (r.loop != nullptr && r.loop != &loop) return false;  // one loop per thread
+  r.loop = &loop;
+  if (r.connection && r.waiting.empty() && !r.connection->alive()) r.drop();  // ended while idle (a restart)
+  if (!r.connection) {
+    if (std::chrono::steady_clock::now() < r.retry_at) return false;
+    try {
+      auto connection = db_.open_connection();
+      connection->enter_async({&client_sql, &grant_sql, &client_grant_sql});
+      r.fd = connection->socket();
+      r.connection = std::move(connection);
+    } catch (const std::exception&) {
+      r.retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      return false;  // the request reads for itself, through the pool, and fails or not as it would have
+    }
+  }
+  bool queued = false;
+  try {
+    const Query q(keys);
+    r.connection->send(*q.statement, q.span());
+    r.waiting.push_back({keys, std::move(done)});
+    queued = true;
+    if (!r.writing && !r.connection->flush()) {
+      r.writing = true;
+      loop.await(r.fd, true, [&r, g = r.generation](bool ok) { r.on_writable(g, ok); });
+    }
+  } catch (const PgError&) {
+    if (queued) r.waiting.pop_back();  // this request: its caller runs it, the others run later (drop)
+    r.drop();
+    return false;
+  }
+  r.await_answers();
+  return true;
+}
 
 std::optional<std::optional<Client>> PgReadAhead::take_client(const PgDatabase& db, std::string_view id) {
   if (!slot.has_client || !slot.answers(db) || slot.client_id != id) return std::nullopt;

@@ -1,5 +1,9 @@
 #pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 #include <string_view>
 
 #include "core/model/account.hpp"
@@ -19,11 +23,21 @@ namespace boltauth::store::postgres {
 /// A slot belongs to one database (several may share a process in tests), answers only the thread that filled it,
 /// and is ignored once it is older than a second, so a caller that never calls forget() still never reads stale rows
 /// beyond that (core::ports::ReadAheadScope always calls it).
+///
+/// prefetch_async sends the same statement on a connection of the calling thread's own (one per I/O thread, in
+/// pipeline mode: the reads of many requests in flight at once, answered in order) and hands each answer to its
+/// request through the same slot, for the duration of its `done`. The thread never waits for the server.
+/// Destroy it after the event loops it was given (their waits call into it).
 class PgReadAhead final : public core::ports::ReadAhead {
  public:
-  explicit PgReadAhead(PgDatabase& db) : db_(db) {}
+  explicit PgReadAhead(PgDatabase& db);
+  ~PgReadAhead() override;
+  PgReadAhead(const PgReadAhead&) = delete;
+  PgReadAhead& operator=(const PgReadAhead&) = delete;
   void prefetch(const core::ports::ReadAheadKeys& keys) override;
   void forget() noexcept override;
+  bool prefetch_async(const core::ports::ReadAheadKeys& keys, core::ports::EventLoop& loop,
+                      std::function<void()> done) override;
 
   // For the stores of `db`: what the last prefetch of this thread read for exactly this key (itself optional: the
   // row may not exist), once; nullopt when it read nothing for this key (then the store reads as usual).
@@ -37,8 +51,15 @@ class PgReadAhead final : public core::ports::ReadAhead {
                                                                             std::string_view client_id);
   static std::optional<std::optional<core::model::Account>> take_account(const PgDatabase& db, std::string_view sub);
 
+  struct Reader;  // one thread's connection and the requests waiting on it
+
  private:
+  Reader& reader_of_this_thread();
+
   PgDatabase& db_;
+  const std::uint64_t serial_;  // tells this instance from a later one at the same address (thread caches)
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Reader>> readers_;
 };
 
 }  // namespace boltauth::store::postgres

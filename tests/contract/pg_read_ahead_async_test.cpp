@@ -1,0 +1,205 @@
+// The PostgreSQL read-ahead without waiting: many requests' reads in flight on one thread's connection at once, each
+// answered with its own rows while its `done` runs (no further round trip), nothing held once it returned, and a
+// broken connection answering every waiting request with nothing held (each then reads for itself).
+#include <poll.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "contract/pg_test_support.hpp"
+#include "store/postgres/pg_connection.hpp"
+#include "store/postgres/pg_read_ahead.hpp"
+
+namespace boltauth::contract {
+namespace {
+
+using store::postgres::PgConnection;
+using store::postgres::PgReadAhead;
+
+/// A single-threaded event loop on poll(2), standing in for the HTTP layer's I/O thread.
+class PollLoop final : public core::ports::EventLoop {
+ public:
+  void await(int fd, bool write, std::function<void(bool)> ready) override {
+    (write ? writers_ : readers_)[fd] = std::move(ready);
+  }
+  void forget(int fd) noexcept override {
+    auto cancel = [&](std::map<int, std::function<void(bool)>>& waits) {
+      if (auto it = waits.find(fd); it != waits.end()) {
+        posted_.push_back([ready = std::move(it->second)] { ready(false); });
+        waits.erase(it);
+      }
+    };
+    cancel(readers_);
+    cancel(writers_);
+  }
+  void post(std::function<void()> fn) override { posted_.push_back(std::move(fn)); }
+
+  /// Runs callbacks until `until` holds or `limit` passed; false on timeout.
+  bool run(const std::function<bool()>& until, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!until()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      if (!posted_.empty()) {
+        auto batch = std::move(posted_);
+        posted_.clear();
+        for (auto& fn : batch) fn();
+        continue;
+      }
+      std::vector<pollfd> fds;
+      for (const auto& [fd, unused] : readers_) fds.push_back({fd, POLLIN, 0});
+      for (const auto& [fd, unused] : writers_) fds.push_back({fd, POLLOUT, 0});
+      if (fds.empty()) continue;
+      if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
+      for (const pollfd& p : fds) {
+        if (p.revents == 0) continue;
+        auto& waits = p.events == POLLIN ? readers_ : writers_;
+        auto it = waits.find(p.fd);
+        if (it == waits.end()) continue;
+        auto ready = std::move(it->second);
+        waits.erase(it);
+        ready(true);
+      }
+    }
+    return true;
+  }
+
+ private:
+  std::map<int, std::function<void(bool)>> readers_;
+  std::map<int, std::function<void(bool)>> writers_;
+  std::vector<std::function<void()>> posted_;
+};
+
+class PgReadAheadAsync : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(stores_.clients().insert(make_client("client-a")));
+    for (int i = 0; i < kGrants; ++i)
+      grants_.push_back(stores_.grants().insert_grant(make_grant("g" + std::to_string(i), "client-a", t0)));
+  }
+  static core::ports::ReadAheadKeys keys_of(std::int64_t grant) {
+    core::ports::ReadAheadKeys keys;
+    keys.client_id = "client-a";
+    keys.grant_id = grant;
+    keys.jti = 7;
+    return keys;
+  }
+
+  static constexpr int kGrants = 24;
+  PgTestDatabase database_;
+  PgStoreSet stores_{pg_options(database_.url(), 2)};
+  PgReadAhead read_ahead_{stores_.db()};
+  PollLoop loop_;
+  std::vector<std::int64_t> grants_;
+};
+
+TEST_F(PgReadAheadAsync, ManyReadsInFlightEachAnswerItsOwnRequestWithoutAnotherRoundTrip) {
+  std::vector<std::int64_t> answered;  // the grant each `done` found, in the order they ran
+  int round_trips_inside = 0;
+  for (const std::int64_t grant : grants_) {
+    const auto keys = keys_of(grant);
+    const bool started = read_ahead_.prefetch_async(keys, loop_, [&, keys, grant] {
+      const auto before = PgConnection::executions();
+      read_ahead_.prefetch(keys);  // the request's own prefetch: already done
+      const auto client = stores_.clients().find("client-a");
+      const auto view = stores_.grants().find_grant_for_token(grant, 7);
+      round_trips_inside += static_cast<int>(PgConnection::executions() - before);
+      EXPECT_TRUE(client.has_value());
+      ASSERT_TRUE(view.has_value());
+      answered.push_back(view->grant.id);
+      read_ahead_.forget();
+    });
+    ASSERT_TRUE(started);
+  }
+  ASSERT_TRUE(loop_.run([&] { return answered.size() == grants_.size(); }));
+  EXPECT_EQ(answered, grants_);  // in order, each its own
+  EXPECT_EQ(round_trips_inside, 0);
+}
+
+TEST_F(PgReadAheadAsync, NothingIsHeldOnceDoneReturnedAndOtherKeysStillRead) {
+  bool ran = false;
+  ASSERT_TRUE(read_ahead_.prefetch_async(keys_of(grants_[0]), loop_, [&] { ran = true; }));
+  ASSERT_TRUE(loop_.run([&] { return ran; }));
+  // `done` did not take the rows: they are gone with it. A later read goes to the database and sees a change.
+  ASSERT_EQ(stores_.grants().redeem(grants_[0], t0 + 1, t0 + 1000), core::ports::ConsumeOutcome::consumed);
+  const auto before = PgConnection::executions();
+  const auto grant = stores_.grants().find_grant(grants_[0]);
+  EXPECT_EQ(PgConnection::executions() - before, 1u);
+  ASSERT_TRUE(grant.has_value());
+  EXPECT_EQ(grant->redeemed_at, t0 + 1);
+
+  // Inside `done`, a prefetch of other keys reads for itself and answers those keys.
+  bool other = false;
+  ASSERT_TRUE(read_ahead_.prefetch_async(keys_of(grants_[1]), loop_, [&] {
+    const auto at = PgConnection::executions();
+    read_ahead_.prefetch(keys_of(grants_[2]));
+    EXPECT_EQ(PgConnection::executions() - at, 1u);
+    const auto view = stores_.grants().find_grant_for_token(grants_[2], 7);
+    ASSERT_TRUE(view.has_value());
+    EXPECT_EQ(view->grant.id, grants_[2]);
+    read_ahead_.forget();
+    other = true;
+  }));
+  ASSERT_TRUE(loop_.run([&] { return other; }));
+}
+
+TEST_F(PgReadAheadAsync, ABrokenConnectionAnswersEveryWaitingRequestWithNothingHeldAndIsReplaced) {
+  // Warm up: the read-ahead's connection exists.
+  bool warm = false;
+  ASSERT_TRUE(read_ahead_.prefetch_async(keys_of(grants_[0]), loop_, [&] { warm = true; }));
+  ASSERT_TRUE(loop_.run([&] { return warm; }));
+
+  // The reads wait behind a lock, so that they are still unanswered when their connection is cut.
+  auto locker = stores_.db().open_connection();
+  locker->exec("BEGIN");
+  locker->exec("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE");
+  int done = 0;
+  int read_for_themselves = 0;
+  for (int i = 0; i < 8; ++i) {
+    const auto keys = keys_of(grants_[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(read_ahead_.prefetch_async(keys, loop_, [&, keys] {
+      // Nothing held: a read of its own, which counts a round trip, or fails on a pool connection the cut ended.
+      const auto before = PgConnection::executions();
+      bool went = false;
+      try {
+        read_ahead_.prefetch(keys);
+        went = PgConnection::executions() > before;
+      } catch (const core::ports::StorageError&) {
+        went = true;
+      }
+      if (went) ++read_for_themselves;
+      read_ahead_.forget();
+      ++done;
+    }));
+  }
+  EXPECT_FALSE(loop_.run([&] { return done > 0; }, std::chrono::milliseconds(300))) << "answered through the lock";
+  locker->exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+      "pg_backend_pid()");
+  locker->exec("ROLLBACK");
+  ASSERT_TRUE(loop_.run([&] { return done == 8; }));
+  EXPECT_EQ(read_for_themselves, 8);
+
+  // No new connection for a second after a failure (a request reads for itself meanwhile), then a new one.
+  bool later = false;
+  bool started = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!started && std::chrono::steady_clock::now() < deadline) {
+    started = read_ahead_.prefetch_async(keys_of(grants_[1]), loop_, [&] {
+      const auto before = PgConnection::executions();
+      read_ahead_.prefetch(keys_of(grants_[1]));
+      EXPECT_EQ(PgConnection::executions(), before);  // held again
+      read_ahead_.forget();
+      later = true;
+    });
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(started);
+  ASSERT_TRUE(loop_.run([&] { return later; }));
+}
+
+}  // namespace
+}  // namespace boltauth::contract
