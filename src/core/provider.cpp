@@ -131,7 +131,9 @@ void Provider::add_routes() {
                true,
                [this](R r, Rt) { return lifecycle_.introspect(r); },
                {},
-               RunsOn::inline_read});
+               RunsOn::inline_read,
+               false,
+               [this](R r) { return lifecycle_.read_ahead_keys(r); }});
   routes_.add({"/v1/oauth/revoke", post, Dialect::v1, true, [this](R r, Rt) { return lifecycle_.revoke(r); }});
   // RFC 6750 has no word on methods; userinfo refuses others as a bearer invalid_request (400), in its own words.
   auto userinfo = [this](R r, Rt) { return userinfo_.handle(r); };

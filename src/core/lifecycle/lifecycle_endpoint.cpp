@@ -24,6 +24,35 @@ class LifecycleRequest {
 
   /// The checks both endpoints share, in order; nullopt when the request may go on.
   std::optional<Response> front_checks() {
+    if (auto refused = parse()) return refused;
+    const ReadAheadRequest ahead = read_ahead_request();
+    auto auth = authenticate_client(d_.registry, request_, params_, &d_.throttle, now_, ahead);
+    basic_attempted_ = auth.basic_attempted;
+    if (!auth.client) {
+      Response r = error(*auth.error);
+      if (auth.retry_after > 0) r.with_header("Retry-After", std::to_string(auth.retry_after));
+      return r;
+    }
+    client_ = std::move(*auth.client);
+    // `token` is REQUIRED in both RFCs.
+    if (!params_.has("token"))
+      return error(OAuthError::about(ErrorCode::invalid_request, "token",
+                                     "The request is missing the required parameter token.", "token missing"));
+    return std::nullopt;
+  }
+
+  /// The rows front_checks() reads, named without reading any (the HTTP layer reads them ahead without waiting);
+  /// none when it refuses before it reads.
+  std::optional<ports::ReadAheadKeys> keys() {
+    quiet_ = true;  // the request itself logs its refusal when it runs
+    if (parse()) return std::nullopt;
+    auto keys = read_ahead_keys(presented_client_id(request_, params_), request_, &d_.throttle, read_ahead_request());
+    if (keys.client_id.empty() && !keys.grant_id) return std::nullopt;
+    return keys;
+  }
+
+  /// Method, content type and form; the refusal, or nullopt.
+  std::optional<Response> parse() {
     // Checklist A1: a GET carries its parameters in the query string, which never authenticates.
     if (!checks::is_post(request_)) return error(fail(ErrorCode::invalid_request, "method " + request_.method));
     if (!checks::is_form_content_type(request_.header("content-type")))
@@ -33,6 +62,10 @@ class LifecycleRequest {
     auto parsed = protocol::parse_form(request_.body, d_.config.max_form_params);
     if (!parsed.params) return error(fail(ErrorCode::invalid_request, parsed.debug));
     params_ = std::move(*parsed.params);
+    return std::nullopt;
+  }
+
+  ReadAheadRequest read_ahead_request() {
     // RFC 7662 section 2.1 and RFC 7009 section 2.1: the client authenticates as at the token endpoint. A sealed
     // token names its grant row (opening the seal is CPU only), read together with the client where the store
     // reads ahead; the hint's kind first, as find_own_token searches.
@@ -51,19 +84,7 @@ class LifecycleRequest {
         ahead.jti = sealed->jti;
       }
     }
-    auto auth = authenticate_client(d_.registry, request_, params_, &d_.throttle, now_, ahead);
-    basic_attempted_ = auth.basic_attempted;
-    if (!auth.client) {
-      Response r = error(*auth.error);
-      if (auth.retry_after > 0) r.with_header("Retry-After", std::to_string(auth.retry_after));
-      return r;
-    }
-    client_ = std::move(*auth.client);
-    // `token` is REQUIRED in both RFCs.
-    if (!params_.has("token"))
-      return error(OAuthError::about(ErrorCode::invalid_request, "token",
-                                     "The request is missing the required parameter token.", "token missing"));
-    return std::nullopt;
+    return ahead;
   }
 
   /// `token` resolved against its grant when it is one of our access or refresh tokens and was issued to the
@@ -101,6 +122,7 @@ class LifecycleRequest {
   }
 
   void debug(std::string_view what) {
+    if (quiet_) return;
     if (d_.log_debug && *d_.log_debug) (*d_.log_debug)(std::string(name_) + ": " + std::string(what));
   }
 
@@ -114,6 +136,7 @@ class LifecycleRequest {
   const base::UnixSeconds now_;
   protocol::FormParams params_;
   bool basic_attempted_ = false;
+  bool quiet_ = false;
   model::Client client_;
   ports::ReadAheadScope read_ahead_{d_.read_ahead};
 };
@@ -139,6 +162,11 @@ Response LifecycleEndpoint::introspect(const Request& request) {
   body["iss"] = d_.config.issuer;
   body["aud"] = token->client_id;
   return json_response(200, body);
+}
+
+std::optional<ports::ReadAheadKeys> LifecycleEndpoint::read_ahead_keys(const Request& request) {
+  if (!d_.read_ahead) return std::nullopt;
+  return LifecycleRequest(d_, request, "introspect").keys();
 }
 
 Response LifecycleEndpoint::revoke(const Request& request) {

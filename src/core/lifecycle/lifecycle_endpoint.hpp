@@ -35,6 +35,9 @@ class LifecycleEndpoint {
   explicit LifecycleEndpoint(LifecycleEndpointDeps deps) : d_(deps) {}
   Response introspect(const Request& request);
   Response revoke(const Request& request);
+  /// The rows either reads first (client, failure count, the token's grant), named without reading the store;
+  /// none when it refuses the request before any read, or when no ReadAhead is configured.
+  std::optional<ports::ReadAheadKeys> read_ahead_keys(const Request& request);
 
  private:
   LifecycleEndpointDeps d_;
