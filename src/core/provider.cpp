@@ -122,7 +122,14 @@ void Provider::add_routes() {
   auto token_keys = [this](R r) { return token_.read_ahead_keys(r); };
   routes_.add({"/v1/oauth/token", post, Dialect::v1, true, token, {}, RunsOn::inline_deferred, false, token_keys});
   routes_.add({"/v3/oauth/token", post, Dialect::v3, true, token, {}, RunsOn::inline_deferred, false, token_keys});
-  routes_.add({std::string(kStandardTokenPath), post, Dialect::rfc, true, token, {}, RunsOn::inline_deferred, false,
+  routes_.add({std::string(kStandardTokenPath),
+               post,
+               Dialect::rfc,
+               true,
+               token,
+               {},
+               RunsOn::inline_deferred,
+               false,
                token_keys});
   // Introspection reads only (short indexed lookups); revocation writes synchronously on the workers.
   routes_.add({"/v1/oauth/introspect",

@@ -351,13 +351,12 @@ class Session : public std::enable_shared_from_this<Session> {
       };
       auto held = std::make_shared<Held>(Held{std::move(request), keep_alive, version, head});
       loop_.park(shared_from_this());
-      const bool started = pipeline.prepare(
-          held->request, loop_, [weak = weak_from_this(), held, placement] {
-            const auto self = weak.lock();
-            if (!self) return;
-            self->loop_.unpark(self.get());
-            self->run(placement, std::move(held->request), held->keep_alive, held->version, held->head);
-          });
+      const bool started = pipeline.prepare(held->request, loop_, [weak = weak_from_this(), held, placement] {
+        const auto self = weak.lock();
+        if (!self) return;
+        self->loop_.unpark(self.get());
+        self->run(placement, std::move(held->request), held->keep_alive, held->version, held->head);
+      });
       if (started) return;
       loop_.unpark(this);
       return run(placement, std::move(held->request), keep_alive, version, head);

@@ -276,9 +276,9 @@ PgResult PgConnection::run(const PgStatement& statement, std::span<const PgParam
   prepare(statement);
   const WireParams w(params);
   execution_count.fetch_add(1, std::memory_order_relaxed);
-  return check(PQexecPrepared(conn_, statement.name().c_str(), w.count, w.values.data(), w.lengths.data(),
-                              w.formats.data(), 0),
-               statement.sql().substr(0, statement.sql().find(' ')));
+  return check(
+      PQexecPrepared(conn_, statement.name().c_str(), w.count, w.values.data(), w.lengths.data(), w.formats.data(), 0),
+      statement.sql().substr(0, statement.sql().find(' ')));
 }
 
 std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> items) {
@@ -353,9 +353,9 @@ PgResult PgConnection::exec(std::string_view sql, std::initializer_list<PgParam>
   execution_count.fetch_add(1, std::memory_order_relaxed);
   if (params.size() == 0) return check(PQexec(conn_, text.c_str()), context);
   const WireParams w(std::span<const PgParam>(params.begin(), params.size()));
-  return check(PQexecParams(conn_, text.c_str(), w.count, nullptr, w.values.data(), w.lengths.data(),
-                            w.formats.data(), 0),
-               context);
+  return check(
+      PQexecParams(conn_, text.c_str(), w.count, nullptr, w.values.data(), w.lengths.data(), w.formats.data(), 0),
+      context);
 }
 
 bool PgConnection::alive() noexcept {
@@ -400,8 +400,8 @@ void PgConnection::send(const PgStatement& statement, std::span<const PgParam> p
   const WireParams w(params);
   execution_count.fetch_add(1, std::memory_order_relaxed);
   // A Sync after each statement: a failure aborts only its own statement, never the ones queued behind it.
-  if (PQsendQueryPrepared(conn_, statement.name().c_str(), w.count, w.values.data(), w.lengths.data(),
-                          w.formats.data(), 0) != 1 ||
+  if (PQsendQueryPrepared(conn_, statement.name().c_str(), w.count, w.values.data(), w.lengths.data(), w.formats.data(),
+                          0) != 1 ||
       PQpipelineSync(conn_) != 1)
     throw lost("sending a read");
 }

@@ -197,9 +197,9 @@ struct PgReadAhead::Reader {
   // must still be told to stop watching it before a new connection reuses the number).
   int fd = -1;
   std::deque<Waiting> waiting;
-  bool reading = false;  // a readable wait is armed
-  bool writing = false;  // a writable wait is armed (the last send did not go out whole)
-  std::uint64_t generation = 0;  // bumped by drop(): waits armed for an older connection do nothing
+  bool reading = false;                              // a readable wait is armed
+  bool writing = false;                              // a writable wait is armed (the last send did not go out whole)
+  std::uint64_t generation = 0;                      // bumped by drop(): waits armed for an older connection do nothing
   std::chrono::steady_clock::time_point retry_at{};  // no new connection before then, after a failure
 };
 
@@ -241,7 +241,7 @@ void PgReadAhead::Reader::on_readable(std::uint64_t of_generation, bool ok) {
       // A failed statement (std::get<PgError>) leaves nothing held: the request's own prefetch meets the failure
       // again, or not, and answers it as any read failure.
       w.done();
-      slot.clear();  // whatever the request did not take goes with it
+      slot.clear();                   // whatever the request did not take goes with it
       if (misaligned) return drop();  // never seen; the answers behind it cannot be trusted either
     }
   } catch (const PgError&) {

@@ -3,8 +3,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "core/model/account.hpp"
 #include "core/model/client.hpp"
