@@ -370,14 +370,16 @@ std::uint16_t App::start() {
     if (!quiet) log_exchange(e);
   };
   if (!options_.quiet) pipeline.client_of = client_named;
-  // PostgreSQL: a token request's one read goes out without the I/O thread waiting for it (pipelined on that
-  // thread's own connection); the request runs when its rows are in. SQLite has no ReadAhead: nothing to start.
-  pipeline.prepare = [this](const core::Request& r, core::ports::EventLoop& loop, std::function<void()> resume) {
-    core::ports::ReadAhead* read_ahead = provider_->read_ahead();
-    if (!read_ahead) return false;
-    const auto keys = provider_->read_ahead_keys(r);
-    return keys && read_ahead->prefetch_async(*keys, loop, std::move(resume));
-  };
+  if (services_->shared_store()) {
+    // PostgreSQL: a token or introspection request's one read goes out without the I/O thread waiting for it
+    // (pipelined on that thread's own connection); the request runs when its rows are in. SQLite reads in-process.
+    pipeline.prepare = [this](const core::Request& r, core::ports::EventLoop& loop, std::function<void()> resume) {
+      core::ports::ReadAhead* read_ahead = provider_->read_ahead();
+      if (!read_ahead) return false;
+      const auto keys = provider_->read_ahead_keys(r);
+      return keys && read_ahead->prefetch_async(*keys, loop, std::move(resume));
+    };
+  }
   pipeline.commit_failed = [this](const core::Request& r) {
     metrics_->store_error();
     // Nothing of the request was kept: the same answer as a transient storage failure (Provider::handle).

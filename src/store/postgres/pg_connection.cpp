@@ -418,12 +418,16 @@ void PgConnection::consume() {
 
 std::optional<std::variant<PgResult, PgError>> PgConnection::next_answer() {
   // Per statement: its result (rows or an error), a null, then the Sync's PGRES_PIPELINE_SYNC.
+  bool after_null = false;
   while (PQisBusy(conn_) == 0) {
     pg_result* result = PQgetResult(conn_);
     if (result == nullptr) {
-      if (!answer_) return std::nullopt;  // nothing in flight (or already between statements)
+      // The end of a statement's results; a second one in a row means nothing more is ready.
+      if (!answer_ || after_null) return std::nullopt;
+      after_null = true;
       continue;
     }
+    after_null = false;
     switch (PQresultStatus(result)) {
       case PGRES_PIPELINE_SYNC: {
         PQclear(result);
