@@ -17,8 +17,37 @@ ClientAuthResult refused(ErrorCode code, std::string debug, bool basic) {
 
 }  // namespace
 
-ports::ReadAheadKeys read_ahead_keys(std::string_view presented_id, const Request& request,
-                                     const AuthThrottle* throttle, const ReadAheadRequest& ahead) {
+namespace {
+
+/// The credentials a request presents, as sent and not yet judged: Basic when the Authorization header uses that
+/// scheme (RFC 6749 section 2.3.1), else the body's client_id and client_secret.
+struct Presented {
+  bool basic = false;
+  bool malformed = false;  // Basic, but not decodable
+  std::optional<std::string> id;
+  std::optional<std::string> secret;
+};
+
+Presented presented_credentials(const Request& request, const protocol::FormParams& params) {
+  Presented p;
+  const auto authorization = request.header("authorization");
+  p.basic = authorization && protocol::is_basic_scheme(*authorization);
+  if (p.basic) {
+    auto creds = protocol::parse_basic_auth(*authorization);
+    p.malformed = !creds;
+    if (creds) {
+      p.id = std::move(creds->client_id);
+      p.secret = std::move(creds->client_secret);
+    }
+    return p;
+  }
+  if (const auto id = params.get("client_id")) p.id = std::string(*id);
+  if (const auto secret = params.get("client_secret")) p.secret = std::string(*secret);
+  return p;
+}
+
+ports::ReadAheadKeys keys_for(std::string_view presented_id, const Request& request, const AuthThrottle* throttle,
+                              const ReadAheadRequest& ahead) {
   ports::ReadAheadKeys keys;
   keys.client_id = std::string(ClientRegistry::id_of(presented_id));
   if (throttle && throttle->reads_store() && !keys.client_id.empty())
@@ -29,43 +58,36 @@ ports::ReadAheadKeys read_ahead_keys(std::string_view presented_id, const Reques
   return keys;
 }
 
-std::string presented_client_id(const Request& request, const protocol::FormParams& params) {
-  if (const auto authorization = request.header("authorization");
-      authorization && protocol::is_basic_scheme(*authorization)) {
-    auto creds = protocol::parse_basic_auth(*authorization);
-    return creds ? std::move(creds->client_id) : std::string();
-  }
-  const auto body_id = params.get("client_id");
-  return body_id ? std::string(*body_id) : std::string();
+}  // namespace
+
+std::optional<ports::ReadAheadKeys> read_ahead_keys(const Request& request, const protocol::FormParams& params,
+                                                    const AuthThrottle* throttle, const ReadAheadRequest& ahead) {
+  const Presented presented = presented_credentials(request, params);
+  auto keys = keys_for(presented.id.value_or(std::string()), request, throttle, ahead);
+  if (keys.client_id.empty() && !keys.grant_id) return std::nullopt;
+  return keys;
 }
 
 ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& request,
                                      const protocol::FormParams& params, AuthThrottle* throttle, base::UnixSeconds now,
                                      const ReadAheadRequest& ahead) {
-  const auto authorization = request.header("authorization");
-  const bool basic = authorization && protocol::is_basic_scheme(*authorization);
-  std::string id;
-  std::string secret;
+  Presented presented = presented_credentials(request, params);
+  const bool basic = presented.basic;
   if (basic) {
     if (request.header_count("authorization") != 1)
       return refused(ErrorCode::invalid_request, "two Authorization headers", basic);
     // RFC 6749 section 2.3.1: the client MUST NOT use more than one authentication method.
     if (params.has("client_secret"))
       return refused(ErrorCode::invalid_request, "Basic and client_secret together", basic);
-    auto creds = protocol::parse_basic_auth(*authorization);
-    if (!creds) return refused(ErrorCode::invalid_client, "malformed Basic credentials", basic);
-    id = std::move(creds->client_id);
-    secret = std::move(creds->client_secret);
-  } else {
-    const auto body_id = params.get("client_id");
-    const auto body_secret = params.get("client_secret");
-    if (!body_id || !body_secret) return refused(ErrorCode::invalid_client, "no client authentication", basic);
-    id = std::string(*body_id);
-    secret = std::string(*body_secret);
+    if (presented.malformed) return refused(ErrorCode::invalid_client, "malformed Basic credentials", basic);
+  } else if (!presented.id || !presented.secret) {
+    return refused(ErrorCode::invalid_client, "no client authentication", basic);
   }
+  std::string id = std::move(*presented.id);
+  const std::string secret = std::move(*presented.secret);
   if (ahead.scope) {
     // Everything this request reads next, in one go where the store can (the client, its failure count, the grant).
-    auto keys = read_ahead_keys(id, request, throttle, ahead);
+    auto keys = keys_for(id, request, throttle, ahead);
     if (!keys.client_id.empty() || keys.grant_id) ahead.scope->prefetch(keys);
   }
   auto client = registry.resolve(id);

@@ -38,14 +38,11 @@ struct ReadAheadRequest {
   bool client_grant = false;  // the client's client_credentials grant
 };
 
-/// The rows authenticate_client reads for the client `presented_id` names (and those of `ahead`), named before any
-/// is read.
-ports::ReadAheadKeys read_ahead_keys(std::string_view presented_id, const Request& request,
-                                     const AuthThrottle* throttle, const ReadAheadRequest& ahead);
-
-/// The client id a request presents (Basic, else the body's client_id), read as authenticate_client reads it but
-/// without judging the credentials; empty when there is none.
-std::string presented_client_id(const Request& request, const protocol::FormParams& params);
+/// The rows authenticate_client reads for this request (the client its credentials name, that client's failure
+/// window, and those of `ahead`), named before any is read and without judging the credentials; nullopt when it
+/// would read none.
+std::optional<ports::ReadAheadKeys> read_ahead_keys(const Request& request, const protocol::FormParams& params,
+                                                    const AuthThrottle* throttle, const ReadAheadRequest& ahead);
 
 ClientAuthResult authenticate_client(ClientRegistry& registry, const Request& request,
                                      const protocol::FormParams& params, AuthThrottle* throttle = nullptr,

@@ -366,16 +366,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void run(Placement placement, core::Request&& request, bool keep_alive, unsigned version, bool head) {
     const Pipeline& pipeline = server_.pipeline;
-    if (placement == Placement::worker) {
-      // May wait on a commit: run on the worker pool, then come back to this connection's thread.
-      asio::post(*server_.workers,
-                 [self = shared_from_this(), request = std::move(request), keep_alive, version, head]() mutable {
-                   Response res = to_beast(self->server_.handler(request), version, keep_alive, head);
-                   asio::post(self->stream_.get_executor(),
-                              [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
-                 });
-      return;
-    }
+    // May wait on a commit: run on the worker pool, then come back to this connection's thread.
+    if (placement == Placement::worker) return run_on_workers(std::move(request), keep_alive, version, head, false);
     if (placement == Placement::inline_read)
       return write(to_beast(server_.handler(request), version, keep_alive, head));
     // Deferred: the handler runs here and its writes join the open batch; the answer waits for that batch's
@@ -392,17 +384,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (settled == Settled::conflict) {
         // The store predicted a consuming write's outcome and another request won the row: this answer rests on a
         // state that did not hold. Run the request again on the pool, where writes return their real outcome.
-        asio::post(*server.workers,
-                   [self = std::move(self), request = std::move(request), keep_alive, version, head]() mutable {
-                     auto& owner = self->server_;
-                     Response res = to_beast(owner.handler(request), version, keep_alive, head);
-                     auto executor = self->stream_.get_executor();
-                     asio::post(executor, [session = std::move(self), res = std::move(res)]() mutable {
-                       session->write(std::move(res));
-                     });
-                     owner.awaiting_commit.fetch_sub(1);
-                   });
-        return;
+        return self->run_on_workers(std::move(request), keep_alive, version, head, true);
       }
       if (settled != Settled::durable)
         out = server.pipeline.commit_failed
@@ -416,6 +398,21 @@ class Session : public std::enable_shared_from_this<Session> {
                    session->write(std::move(res));
                  });
       server.awaiting_commit.fetch_sub(1);
+    });
+  }
+
+  /// Runs the handler on the worker pool and writes its answer on this connection's thread. `awaiting`: the request
+  /// is counted in awaiting_commit, released once its answer is handed back (the session then lives only in the
+  /// posted write, which stop() does not outlive).
+  void run_on_workers(core::Request&& request, bool keep_alive, unsigned version, bool head, bool awaiting) {
+    asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive, version, head,
+                                  awaiting]() mutable {
+      auto& server = self->server_;
+      Response res = to_beast(server.handler(request), version, keep_alive, head);
+      auto executor = self->stream_.get_executor();
+      asio::post(executor,
+                 [session = std::move(self), res = std::move(res)]() mutable { session->write(std::move(res)); });
+      if (awaiting) server.awaiting_commit.fetch_sub(1);
     });
   }
 

@@ -1,5 +1,6 @@
 // What only the PostgreSQL adapter promises: the pool, session settings, migrations, error classification and
 // messages, transactions, and single use under many concurrent connections.
+#include <array>
 #include <atomic>
 #include <barrier>
 #include <chrono>
@@ -448,6 +449,39 @@ TEST(PgDatabase, BatchedUpdatesShareCommitsAndAFailureReachesOnlyItsCaller) {
   EXPECT_EQ(database.query("SELECT sum(v), count(*) FILTER (WHERE v = 1) FROM counters"), "63|1");
   // An unknown row changes nothing and is no error.
   EXPECT_EQ(db.batched_update(bump, {std::int64_t{1000}, 1}, 1000), 0);
+}
+
+TEST(PgConnection, ABatchIsOneTransactionKeptWholeOrNotAtAll) {
+  PgTestDatabase database;
+  PgDatabase db(pg_options(database.url(), 1));
+  database.query("CREATE TABLE counters (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)");
+  database.query("INSERT INTO counters SELECT g, 0 FROM generate_series(1, 4) g");
+  static const PgStatement bump("UPDATE counters SET v = v + 1 WHERE id = $1 AND 1 / $2 = 1");
+  using store::postgres::PgBatchItem;
+  using store::postgres::PgParam;
+  auto batch = [&](std::vector<std::array<PgParam, 2>> params) {
+    return db.run([&](PgConnection& c) {
+      std::vector<PgBatchItem> items;
+      for (const auto& p : params) items.push_back(PgBatchItem{&bump, std::span<const PgParam>(p)});
+      auto affected = c.run_batch(items);
+      EXPECT_FALSE(c.in_transaction()) << "the Sync ended the transaction";
+      return affected;
+    });
+  };
+  const std::int64_t one = 1, zero = 0;
+  EXPECT_EQ(batch({{std::int64_t{1}, one}, {std::int64_t{2}, one}, {std::int64_t{99}, one}, {std::int64_t{3}, one}}),
+            (std::vector<std::int64_t>{1, 1, 0, 1}));
+  // No BEGIN was sent, yet the three rows were written by one transaction.
+  EXPECT_EQ(database.query("SELECT count(DISTINCT xmin::text), sum(v) FROM counters WHERE id <= 3"), "1|3");
+  // The third statement fails: the first two, already run, are rolled back with it, and the fourth never runs.
+  const auto message = thrown_message<PgError>([&] {
+    batch({{std::int64_t{1}, one}, {std::int64_t{2}, one}, {std::int64_t{3}, zero}, {std::int64_t{4}, one}});
+  });
+  EXPECT_TRUE(contains(message, "division by zero")) << message;
+  EXPECT_EQ(database.query("SELECT string_agg(v::text, ',' ORDER BY id) FROM counters"), "1,1,1,0");
+  // The connection goes on (one connection in the pool: the same one) with nothing left open.
+  EXPECT_EQ(batch({{std::int64_t{4}, one}, {std::int64_t{4}, one}}), (std::vector<std::int64_t>{1, 1}));
+  EXPECT_EQ(database.query("SELECT string_agg(v::text, ',' ORDER BY id) FROM counters"), "1,1,1,2");
 }
 
 TEST(PgDatabase, GrantIdsKeepGrowingAcrossPurgesAndReopens) {

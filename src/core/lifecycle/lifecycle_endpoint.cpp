@@ -46,9 +46,7 @@ class LifecycleRequest {
   std::optional<ports::ReadAheadKeys> keys() {
     quiet_ = true;  // the request itself logs its refusal when it runs
     if (parse()) return std::nullopt;
-    auto keys = read_ahead_keys(presented_client_id(request_, params_), request_, &d_.throttle, read_ahead_request());
-    if (keys.client_id.empty() && !keys.grant_id) return std::nullopt;
-    return keys;
+    return read_ahead_keys(request_, params_, &d_.throttle, read_ahead_request());
   }
 
   /// Method, content type and form; the refusal, or nullopt.

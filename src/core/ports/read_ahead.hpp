@@ -52,10 +52,7 @@ class ReadAhead {
   /// request's own prefetch(keys) in `done` costs nothing. `done` must run the request at once. When the read
   /// failed, `done` still runs, with nothing held (the request's own prefetch reads, and fails as it would have).
   /// False: not started (no such path, or no connection now): the caller runs the request as usual.
-  virtual bool prefetch_async(const ReadAheadKeys& keys, EventLoop& loop, std::function<void()> done) {
-    (void)keys;
-    (void)loop;
-    (void)done;
+  virtual bool prefetch_async(const ReadAheadKeys& /*keys*/, EventLoop& /*loop*/, std::function<void()> /*done*/) {
     return false;
   }
 };

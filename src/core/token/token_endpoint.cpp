@@ -130,10 +130,7 @@ class TokenRequest {
   // it refuses before it reads.
   std::optional<ports::ReadAheadKeys> keys() {
     if (check_method() || check_content_type() || parse_body()) return std::nullopt;
-    const ReadAheadRequest ahead = read_ahead_request();
-    auto keys = core::read_ahead_keys(presented_client_id(request_, params_), request_, &throttle_, ahead);
-    if (keys.client_id.empty() && !keys.grant_id) return std::nullopt;
-    return keys;
+    return core::read_ahead_keys(request_, params_, &throttle_, read_ahead_request());
   }
 
  private:

@@ -290,40 +290,36 @@ std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> i
   }
   if (PQenterPipelineMode(conn_) != 1) throw lost("entering pipeline mode");
   execution_count.fetch_add(1, std::memory_order_relaxed);
-  // Queue everything, then one Sync: the whole batch goes out in one write and comes back in one answer.
-  bool queued = PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  // Queue everything, then one Sync: the whole batch goes out in one write and comes back in one answer. The
+  // statements up to a Sync run as one implicit transaction, committed when the server reaches the Sync, before
+  // it answers it; an error skips the rest and rolls it all back (protocol, "Pipelining"). So no BEGIN or COMMIT
+  // is sent: two statements fewer per batch for the server to run.
+  bool queued = true;
   for (const PgBatchItem& item : items) {
     if (!queued) break;
     const WireParams w(item.params);
     queued = PQsendQueryPrepared(conn_, item.statement->name().c_str(), w.count, w.values.data(), w.lengths.data(),
                                  w.formats.data(), 0) == 1;
   }
-  queued = queued && PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
   queued = queued && PQpipelineSync(conn_) == 1;
   if (!queued) throw lost("sending a batch");
 
-  // One result (then a null) per query: BEGIN, the statements, COMMIT; then the Sync's. After a failure the
-  // server skips the rest up to the Sync (PGRES_PIPELINE_ABORTED) and the transaction is left failed.
+  // One result (then a null) per statement, then the Sync's. After a failure the server skips the rest up to the
+  // Sync (PGRES_PIPELINE_ABORTED) and rolls the transaction back there.
   std::vector<std::int64_t> affected(items.size(), 0);
   std::optional<PgError> failure;
-  const std::size_t queries = items.size() + 2;
-  for (std::size_t q = 0; q < queries; ++q) {
+  for (std::size_t q = 0; q < items.size(); ++q) {
     pg_result* result = PQgetResult(conn_);
     if (result == nullptr) throw lost("reading a batch");
     const ExecStatusType status = PQresultStatus(result);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-      if (q >= 1 && q <= items.size()) {
-        const std::string_view text = PQcmdTuples(result);
-        std::from_chars(text.data(), text.data() + text.size(), affected[q - 1]);
-      } else if (q == queries - 1 && std::string_view(PQcmdStatus(result)) != "COMMIT" && !failure) {
-        // COMMIT of a transaction that already failed answers ROLLBACK.
-        failure.emplace("postgres: batch on " + describe_ + " was rolled back", "", false, false);
-      }
+      const std::string_view text = PQcmdTuples(result);
+      std::from_chars(text.data(), text.data() + text.size(), affected[q]);
       PQclear(result);
     } else if (status == PGRES_PIPELINE_ABORTED) {
       PQclear(result);
     } else {
-      PgError error = error_of(result, q >= 1 && q <= items.size() ? "batched statement" : "batch");  // frees it
+      PgError error = error_of(result, "batched statement");  // frees it
       if (broken_) throw error;
       if (!failure) failure.emplace(std::move(error));
     }
@@ -335,11 +331,10 @@ std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> i
   pg_result* sync = PQgetResult(conn_);
   const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
   if (sync != nullptr) PQclear(sync);
+  // Anything but the Sync's answer here (an error raised by the commit itself) leaves the outcome unknown: handled
+  // as a lost connection, so that every caller gets a transient failure and none a success.
   if (!synced || PQexitPipelineMode(conn_) != 1) throw lost("ending a batch");
-  if (failure) {
-    rollback_quietly();  // an explicit transaction that failed stays open until rolled back
-    throw std::move(*failure);
-  }
+  if (failure) throw std::move(*failure);  // the Sync already rolled the transaction back
   return affected;
 }
 

@@ -168,9 +168,10 @@ class PgConnection {
     return run(statement, std::span<const PgParam>(params.begin(), params.size()));
   }
   PgResult run(const PgStatement& statement, std::span<const PgParam> params);
-  /// Runs `items` in one transaction and one round trip (libpq pipeline mode: BEGIN, each statement, COMMIT, then
-  /// one Sync) and returns the rows each changed. All or nothing: when any statement or the COMMIT fails, nothing
-  /// of the transaction is kept and the first failure is thrown. Must be called outside a transaction.
+  /// Runs `items` in one transaction and one round trip (libpq pipeline mode: each statement, then one Sync, which
+  /// commits them as one implicit transaction) and returns the rows each changed. All or nothing: when any
+  /// statement or the commit fails, nothing of the transaction is kept and the first failure is thrown. Must be
+  /// called outside a transaction.
   std::vector<std::int64_t> run_batch(std::span<const PgBatchItem> items);
   /// Runs SQL text without preparing it; several statements separated by `;` when there are no parameters
   /// (migrations, session settings).
