@@ -412,13 +412,19 @@ TEST(PgDatabase, ThirtyTwoConcurrentRedeemsAndRotationsHaveExactlyOneWinner) {
   }
 }
 
+/// A table of `rows` counters at 0, and the UPDATE that bumps one of them. It divides by $2: 0 makes that one call
+/// fail (22012, permanent).
+const PgStatement& counters(PgTestDatabase& database, int rows) {
+  database.query("CREATE TABLE counters (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)");
+  database.query("INSERT INTO counters SELECT g, 0 FROM generate_series(1, " + std::to_string(rows) + ") g");
+  static const PgStatement bump("UPDATE counters SET v = v + 1 WHERE id = $1 AND 1 / $2 = 1");
+  return bump;
+}
+
 TEST(PgDatabase, BatchedUpdatesShareCommitsAndAFailureReachesOnlyItsCaller) {
   PgTestDatabase database;
   PgDatabase db(pg_options(database.url(), 4));
-  database.query("CREATE TABLE counters (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)");
-  database.query("INSERT INTO counters SELECT g, 0 FROM generate_series(1, 32) g");
-  // Divides by $2: 0 makes that one call fail (22012, permanent).
-  static const PgStatement bump("UPDATE counters SET v = v + 1 WHERE id = $1 AND 1 / $2 = 1");
+  const PgStatement& bump = counters(database, 32);
   constexpr int threads = 32;
   // Every thread bumps its own row at once; `failing` (or none: -1) divides by zero. Returns {updated, failed}.
   auto round = [&](int failing) {
@@ -454,9 +460,7 @@ TEST(PgDatabase, BatchedUpdatesShareCommitsAndAFailureReachesOnlyItsCaller) {
 TEST(PgConnection, ABatchIsOneTransactionKeptWholeOrNotAtAll) {
   PgTestDatabase database;
   PgDatabase db(pg_options(database.url(), 1));
-  database.query("CREATE TABLE counters (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)");
-  database.query("INSERT INTO counters SELECT g, 0 FROM generate_series(1, 4) g");
-  static const PgStatement bump("UPDATE counters SET v = v + 1 WHERE id = $1 AND 1 / $2 = 1");
+  const PgStatement& bump = counters(database, 4);
   using store::postgres::PgBatchItem;
   using store::postgres::PgParam;
   auto batch = [&](std::vector<std::array<PgParam, 2>> params) {
