@@ -1,9 +1,15 @@
 // What only the PostgreSQL adapter promises: the pool, session settings, migrations, error classification and
 // messages, transactions, and single use under many concurrent connections.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <array>
 #include <atomic>
 #include <barrier>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -235,6 +241,35 @@ TEST(PgDatabase, AWrongPortFailsFastWithATransientErrorWithoutThePassword) {
     EXPECT_TRUE(contains(e.what(), "127.0.0.1:1/postgres")) << e.what();
   }
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+}
+
+// A database host that vanishes without closing its connections must cost a request seconds, not the ~15 minutes
+// the kernel retransmits for: the kernel's settings on the connection's socket are what decides that.
+TEST(PgConnection, TcpConnectionsGiveUpOnASilentHostAndTheUrlMayOverride) {
+  PgTestDatabase database;
+  ASSERT_TRUE(contains(database.url(), "127.0.0.1")) << "the test needs a TCP connection: " << database.url();
+  auto option = [](const PgConnection& c, int level, int name) {
+    int value = -1;
+    socklen_t size = sizeof value;
+    EXPECT_EQ(::getsockopt(c.socket(), level, name, &value, &size), 0) << std::strerror(errno);
+    return value;
+  };
+  store::postgres::PgConnectOptions options;
+  options.url = database.url();
+  const auto c = PgConnection::open(options);
+  EXPECT_EQ(option(*c, SOL_SOCKET, SO_KEEPALIVE), 1);
+  EXPECT_EQ(option(*c, IPPROTO_TCP, TCP_KEEPIDLE), 5);
+  EXPECT_EQ(option(*c, IPPROTO_TCP, TCP_KEEPINTVL), 2);
+  EXPECT_EQ(option(*c, IPPROTO_TCP, TCP_KEEPCNT), 3);
+  EXPECT_EQ(option(*c, IPPROTO_TCP, TCP_USER_TIMEOUT), 10000);
+  EXPECT_EQ(c->exec("SELECT 1").text(0, 0), "1");
+
+  // The URL's own settings win over these defaults.
+  options.url += std::string(contains(options.url, "?") ? "&" : "?") + "keepalives_idle=30&tcp_user_timeout=0";
+  const auto tuned = PgConnection::open(options);
+  EXPECT_EQ(option(*tuned, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+  EXPECT_EQ(option(*tuned, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
+  EXPECT_EQ(option(*tuned, IPPROTO_TCP, TCP_KEEPCNT), 3);
 }
 
 TEST(PgDatabase, AWrongPasswordFailsWithoutEchoingItAndTheRightOneConnects) {

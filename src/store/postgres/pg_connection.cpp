@@ -189,13 +189,21 @@ std::optional<std::string> PgResult::optional_text(int row, int column) const {
 std::unique_ptr<PgConnection> PgConnection::open(const PgConnectOptions& options) {
   const Target target = parse_target(options.url);
   const std::string timeout = std::to_string(options.connect_timeout_seconds);
-  // Parameters are applied in order, the last one winning: application_name before the URL (which may name its
-  // own), connect_timeout and client_encoding after it (the configured timeout is the one in force; the stores
-  // read and write UTF-8).
-  const std::array<const char*, 5> keywords = {"application_name", "dbname", "connect_timeout", "client_encoding",
-                                               nullptr};
-  const std::array<const char*, 5> values = {options.application_name.c_str(), options.url.c_str(), timeout.c_str(),
-                                             "UTF8", nullptr};
+  // Parameters are applied in order, the last one winning: application_name and the TCP liveness settings before
+  // the URL (which may name its own), connect_timeout and client_encoding after it (the configured timeout is the
+  // one in force; the stores read and write UTF-8).
+  //
+  // TCP liveness: a database host that vanishes without closing its connections (power loss, a partition, the
+  // old primary of a failover) would otherwise leave every request waiting on it until the kernel gives up on
+  // retransmitting, about 15 minutes. Keepalive probes from the 5th second of silence, 2 s apart, and a 10 s
+  // limit on unacknowledged data (tcp_user_timeout, which also ends a connection whose probes go unanswered)
+  // turn that into a lost connection, so a transient error (503) within about 11 s. A live server answers probes
+  // from its kernel, so a long statement is not cut short. Ignored on a Unix socket.
+  const std::array<const char*, 9> keywords = {"application_name", "keepalives_idle",  "keepalives_interval",
+                                               "keepalives_count", "tcp_user_timeout", "dbname",
+                                               "connect_timeout",  "client_encoding",  nullptr};
+  const std::array<const char*, 9> values = {
+      options.application_name.c_str(), "5", "2", "3", "10000", options.url.c_str(), timeout.c_str(), "UTF8", nullptr};
   pg_conn* conn = PQconnectdbParams(keywords.data(), values.data(), 1);
   if (conn == nullptr) throw PgError("postgres: out of memory connecting to " + target.describe, "", true, true);
   if (PQstatus(conn) != CONNECTION_OK) {
