@@ -62,6 +62,12 @@ class IoLoop final : public core::ports::EventLoop {
     descriptors_.erase(it);
   }
   void post(std::function<void()> fn) override { asio::post(ioc_, std::move(fn)); }
+  void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    auto timer = std::make_shared<asio::steady_timer>(ioc_, delay);
+    timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (!ec) fn();
+    });
+  }
 
   void park(std::shared_ptr<void> connection) {
     void* key = connection.get();

@@ -2,7 +2,9 @@
 // messages, transactions, and single use under many concurrent connections.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <array>
 #include <atomic>
@@ -454,6 +456,80 @@ const PgStatement& counters(PgTestDatabase& database, int rows) {
   database.query("INSERT INTO counters SELECT g, 0 FROM generate_series(1, " + std::to_string(rows) + ") g");
   static const PgStatement bump("UPDATE counters SET v = v + 1 WHERE id = $1 AND 1 / $2 = 1");
   return bump;
+}
+
+// A server that stops answering (a stalled disk, stopped processes) keeps its TCP connections alive, and its
+// statement_timeout never fires: the client gives the connection up after its own answer timeout.
+TEST(PgConnection, AServerThatStopsAnsweringCostsTheAnswerTimeoutNotForever) {
+  PgTestDatabase database;
+  store::postgres::PgConnectOptions options;
+  options.url = database.url();
+  options.answer_timeout_ms = 700;
+  const auto c = PgConnection::open(options);
+  const auto batch_connection = PgConnection::open(options);
+  const PgStatement& bump = counters(database, 1);
+  const std::array<store::postgres::PgParam, 2> params{store::postgres::PgParam(std::int64_t{1}),
+                                                       store::postgres::PgParam(std::int64_t{1})};
+  const std::array<store::postgres::PgBatchItem, 1> items{
+      store::postgres::PgBatchItem{&bump, std::span<const store::postgres::PgParam>(params)}};
+  ASSERT_EQ(batch_connection->run_batch(items), std::vector<std::int64_t>{1});  // prepared: only the batch waits
+  const pid_t backend = static_cast<pid_t>(std::stol(c->exec("SELECT pg_backend_pid()").text(0, 0)));
+  const pid_t batch_backend =
+      static_cast<pid_t>(std::stol(batch_connection->exec("SELECT pg_backend_pid()").text(0, 0)));
+  ASSERT_EQ(::kill(backend, SIGSTOP), 0) << std::strerror(errno);
+  ASSERT_EQ(::kill(batch_backend, SIGSTOP), 0) << std::strerror(errno);
+  struct Resume {
+    pid_t a, b;
+    ~Resume() {
+      ::kill(a, SIGCONT);
+      ::kill(b, SIGCONT);
+    }
+  } resume{backend, batch_backend};
+
+  auto started = std::chrono::steady_clock::now();
+  try {
+    (void)c->exec("SELECT 1");
+    FAIL() << "a stopped server answered";
+  } catch (const PgError& e) {
+    EXPECT_TRUE(e.transient()) << e.what();
+    EXPECT_TRUE(e.connection_lost()) << e.what();
+    EXPECT_TRUE(contains(e.what(), "no answer")) << e.what();
+  }
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, std::chrono::milliseconds(650));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  EXPECT_FALSE(c->usable());
+
+  // A batch whose answer never comes has an unknown outcome: a lost connection, never a success.
+  started = std::chrono::steady_clock::now();
+  try {
+    (void)batch_connection->run_batch(items);
+    FAIL() << "a stopped server answered a batch";
+  } catch (const PgError& e) {
+    EXPECT_TRUE(e.connection_lost()) << e.what();
+  }
+  waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, std::chrono::milliseconds(650));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+}
+
+// The pool's connections wait five seconds past the statement timeout, then the pool replaces the connection.
+TEST(PgDatabase, ThePoolGivesAStoppedServerUpAndConnectsAgainOnceItRuns) {
+  PgTestDatabase database;
+  auto options = pg_options(database.url(), 1);
+  options.statement_timeout_ms = 100;
+  PgDatabase db(options);
+  const pid_t backend = static_cast<pid_t>(std::stol(first_value(db, "SELECT pg_backend_pid()")));
+  ASSERT_EQ(::kill(backend, SIGSTOP), 0) << std::strerror(errno);
+  const auto started = std::chrono::steady_clock::now();
+  const std::string message = thrown_message<StorageError>([&] { (void)first_value(db, "SELECT 1"); });
+  const auto waited = std::chrono::steady_clock::now() - started;
+  ::kill(backend, SIGCONT);
+  EXPECT_TRUE(contains(message, "within 5100 ms")) << message;
+  EXPECT_GE(waited, std::chrono::milliseconds(5000));
+  EXPECT_LT(waited, std::chrono::seconds(10));
+  EXPECT_EQ(first_value(db, "SELECT 2"), "2");
+  EXPECT_NE(first_value(db, "SELECT pg_backend_pid()"), std::to_string(backend));
 }
 
 TEST(PgDatabase, BatchedUpdatesShareCommitsAndAFailureReachesOnlyItsCaller) {

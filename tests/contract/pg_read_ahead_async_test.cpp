@@ -2,8 +2,13 @@
 // answered with its own rows while its `done` runs (no further round trip), nothing held once it returned, and a
 // broken connection answering every waiting request with nothing held (each then reads for itself).
 #include <poll.h>
+#include <signal.h>
+#include <sys/types.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <string>
@@ -37,6 +42,9 @@ class PollLoop final : public core::ports::EventLoop {
     cancel(writers_);
   }
   void post(std::function<void()> fn) override { posted_.push_back(std::move(fn)); }
+  void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    timers_.emplace_back(std::chrono::steady_clock::now() + delay, std::move(fn));
+  }
 
   /// Runs callbacks until `until` holds or `limit` passed; false on timeout.
   bool run(const std::function<bool()>& until, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
@@ -49,11 +57,22 @@ class PollLoop final : public core::ports::EventLoop {
         for (auto& fn : batch) fn();
         continue;
       }
+      const auto now = std::chrono::steady_clock::now();
+      if (auto due = std::find_if(timers_.begin(), timers_.end(), [&](const auto& t) { return t.first <= now; });
+          due != timers_.end()) {
+        auto fn = std::move(due->second);
+        timers_.erase(due);
+        fn();
+        continue;
+      }
       std::vector<pollfd> fds;
       for (const auto& [fd, unused] : readers_) fds.push_back({fd, POLLIN, 0});
       for (const auto& [fd, unused] : writers_) fds.push_back({fd, POLLOUT, 0});
-      if (fds.empty()) continue;
-      if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
+      if (fds.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
+      if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
       for (const pollfd& p : fds) {
         if (p.revents == 0) continue;
         auto& waits = p.events == POLLIN ? readers_ : writers_;
@@ -71,6 +90,7 @@ class PollLoop final : public core::ports::EventLoop {
   std::map<int, std::function<void(bool)>> readers_;
   std::map<int, std::function<void(bool)>> writers_;
   std::vector<std::function<void()>> posted_;
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::function<void()>>> timers_;
 };
 
 class PgReadAheadAsync : public ::testing::Test {
@@ -199,6 +219,63 @@ TEST_F(PgReadAheadAsync, ABrokenConnectionAnswersEveryWaitingRequestWithNothingH
   }
   ASSERT_TRUE(started);
   ASSERT_TRUE(loop_.run([&] { return later; }));
+}
+
+TEST_F(PgReadAheadAsync, AServerThatStopsAnsweringReleasesTheWaitingRequestsAfterTheAnswerTimeout) {
+  // Statement timeout 100 ms: the connections give a server up 5.1 s after asking.
+  auto options = pg_options(database_.url(), 2);
+  options.statement_timeout_ms = 100;
+  PgStoreSet stores(options);
+  PgReadAhead read_ahead(stores.db());
+  PollLoop loop;
+  bool warm = false;
+  ASSERT_TRUE(read_ahead.prefetch_async(keys_of(grants_[0]), loop, [&] { warm = true; }));
+  ASSERT_TRUE(loop.run([&] { return warm; }));
+
+  // Every backend of this database but the one asking stops running (a stalled server): their kernel still keeps
+  // the connections up, so only a timeout of boltauth's own can tell.
+  auto control = stores.db().open_connection();
+  const auto pids =
+      control->exec("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  ASSERT_GE(pids.rows(), 1);
+  std::vector<pid_t> stopped;
+  for (int i = 0; i < pids.rows(); ++i) stopped.push_back(static_cast<pid_t>(std::stol(pids.text(i, 0))));
+  struct Resume {
+    std::vector<pid_t>& pids;
+    ~Resume() {
+      for (const pid_t p : pids) ::kill(p, SIGCONT);
+    }
+  } resume{stopped};
+  for (const pid_t p : stopped) ASSERT_EQ(::kill(p, SIGSTOP), 0) << std::strerror(errno);
+
+  int done = 0;
+  bool held = false;
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(read_ahead.prefetch_async(keys_of(grants_[static_cast<std::size_t>(i)]), loop, [&] {
+      held = held || PgReadAhead::take_client(stores.db(), "client-a").has_value();
+      ++done;
+    }));
+  }
+  EXPECT_FALSE(loop.run([&] { return done > 0; }, std::chrono::milliseconds(4500))) << "a stopped server answered";
+  ASSERT_TRUE(loop.run([&] { return done == 4; }, std::chrono::seconds(5)));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, std::chrono::milliseconds(5000));
+  EXPECT_LT(waited, std::chrono::milliseconds(8000));
+  EXPECT_FALSE(held) << "nothing is read for a request its server never answered";
+
+  // Once the server runs again, a new connection reads ahead again (after the second a failure waits).
+  for (const pid_t p : stopped) ::kill(p, SIGCONT);
+  bool later = false;
+  bool again = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!again && std::chrono::steady_clock::now() < deadline) {
+    again = read_ahead.prefetch_async(keys_of(grants_[1]), loop,
+                                      [&] { later = PgReadAhead::take_client(stores.db(), "client-a").has_value(); });
+    if (!again) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(loop.run([&] { return later; }));
 }
 
 }  // namespace

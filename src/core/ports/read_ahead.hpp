@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -30,6 +31,8 @@ class EventLoop {
   virtual void forget(int fd) noexcept = 0;
   /// Runs `fn` on the loop's thread, later.
   virtual void post(std::function<void()> fn) = 0;
+  /// Runs `fn` on the loop's thread once `delay` passed (not at all when the loop ends first).
+  virtual void after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
 };
 
 /// Lets an adapter whose every read is a network round trip (PostgreSQL) fetch the rows of ReadAheadKeys in one

@@ -5,7 +5,9 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <stdexcept>
 
 namespace boltauth::store::postgres {
@@ -213,6 +215,7 @@ std::unique_ptr<PgConnection> PgConnection::open(const PgConnectOptions& options
   }
   PQsetNoticeProcessor(conn, ignore_notice, nullptr);
   auto connection = std::unique_ptr<PgConnection>(new PgConnection(conn, target.describe, target.password));
+  connection->answer_timeout_ms_ = options.answer_timeout_ms;
   // Session settings, in one round trip: a write returns only after its commit is flushed, whatever the server's
   // default; no statement runs longer than configured (a stuck lock becomes a transient error, not a hang); and
   // prepared statements keep one generic plan. Every statement here is a lookup by key (or a bounded scan) whose
@@ -274,7 +277,7 @@ void PgConnection::prepare(const PgStatement& statement) {
   if (index >= prepared_.size()) prepared_.resize(index + 1, 0);
   if (prepared_[index] != 0) return;
   // Parameter types are inferred from where each $n appears.
-  check(PQprepare(conn_, statement.name().c_str(), statement.sql().c_str(), 0, nullptr), "prepare");
+  check(answer_of(PQsendPrepare(conn_, statement.name().c_str(), statement.sql().c_str(), 0, nullptr) == 1), "prepare");
   prepared_[index] = 1;
 }
 
@@ -284,9 +287,9 @@ PgResult PgConnection::run(const PgStatement& statement, std::span<const PgParam
   prepare(statement);
   const WireParams w(params);
   execution_count.fetch_add(1, std::memory_order_relaxed);
-  return check(
-      PQexecPrepared(conn_, statement.name().c_str(), w.count, w.values.data(), w.lengths.data(), w.formats.data(), 0),
-      statement.sql().substr(0, statement.sql().find(' ')));
+  return check(answer_of(PQsendQueryPrepared(conn_, statement.name().c_str(), w.count, w.values.data(),
+                                             w.lengths.data(), w.formats.data(), 0) == 1),
+               statement.sql().substr(0, statement.sql().find(' ')));
 }
 
 std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> items) {
@@ -317,6 +320,7 @@ std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> i
   std::vector<std::int64_t> affected(items.size(), 0);
   std::optional<PgError> failure;
   for (std::size_t q = 0; q < items.size(); ++q) {
+    wait_for_answer();
     pg_result* result = PQgetResult(conn_);
     if (result == nullptr) throw lost("reading a batch");
     const ExecStatusType status = PQresultStatus(result);
@@ -336,6 +340,7 @@ std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> i
       throw lost("reading a batch (unexpected result)");
     }
   }
+  wait_for_answer();
   pg_result* sync = PQgetResult(conn_);
   const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
   if (sync != nullptr) PQclear(sync);
@@ -354,11 +359,11 @@ PgResult PgConnection::exec(std::string_view sql, std::initializer_list<PgParam>
   const std::string text(sql);
   const std::string context(sql.substr(0, sql.find(' ')));
   execution_count.fetch_add(1, std::memory_order_relaxed);
-  if (params.size() == 0) return check(PQexec(conn_, text.c_str()), context);
+  if (params.size() == 0) return check(answer_of(PQsendQuery(conn_, text.c_str()) == 1), context);
   const WireParams w(std::span<const PgParam>(params.begin(), params.size()));
-  return check(
-      PQexecParams(conn_, text.c_str(), w.count, nullptr, w.values.data(), w.lengths.data(), w.formats.data(), 0),
-      context);
+  return check(answer_of(PQsendQueryParams(conn_, text.c_str(), w.count, nullptr, w.values.data(), w.lengths.data(),
+                                           w.formats.data(), 0) == 1),
+               context);
 }
 
 bool PgConnection::alive() noexcept {
@@ -380,6 +385,39 @@ bool PgConnection::alive() noexcept {
 }
 
 // --- reads without waiting ----------------------------------------------------------------------------------------
+
+void PgConnection::wait_for_answer() {
+  if (answer_timeout_ms_ <= 0) return;  // PQgetResult waits as long as it takes
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + std::chrono::milliseconds(answer_timeout_ms_);
+  // PQisBusy parses what arrived; 0 once a whole result (or the end of the answer) is in.
+  while (PQisBusy(conn_) == 1) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+    if (left <= 0) {
+      broken_ = true;  // the answer may still come: the connection cannot be used for anything else
+      throw PgError("postgres: no answer from " + describe_ + " within " + std::to_string(answer_timeout_ms_) +
+                        " ms: giving the connection up",
+                    "", true, true);
+    }
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(left));
+    if (ready < 0 && errno != EINTR) throw lost("waiting for an answer");
+    if (ready > 0 && PQconsumeInput(conn_) == 0) throw lost("reading an answer");
+  }
+}
+
+pg_result* PgConnection::answer_of(bool sent) {
+  if (!sent) return nullptr;  // check() reports libpq's message, and a lost connection as such
+  std::unique_ptr<pg_result, decltype(&PQclear)> last(nullptr, &PQclear);
+  for (;;) {
+    wait_for_answer();
+    pg_result* result = PQgetResult(conn_);
+    if (result == nullptr) break;
+    last.reset(result);  // PQexec's rule: the last result (after an error the server runs nothing more)
+    if (PQstatus(conn_) == CONNECTION_BAD) break;
+  }
+  return last.release();
+}
 
 PgError PgConnection::lost(std::string_view what) {
   broken_ = true;
@@ -457,9 +495,13 @@ bool PgConnection::in_transaction() const noexcept { return PQtransactionStatus(
 
 void PgConnection::rollback_quietly() noexcept {
   if (broken_ || PQtransactionStatus(conn_) == PQTRANS_IDLE) return;
-  pg_result* result = PQexec(conn_, "ROLLBACK");
-  if (result == nullptr || PQresultStatus(result) != PGRES_COMMAND_OK) broken_ = true;
-  if (result != nullptr) PQclear(result);
+  try {
+    pg_result* result = answer_of(PQsendQuery(conn_, "ROLLBACK") == 1);
+    if (result == nullptr || PQresultStatus(result) != PGRES_COMMAND_OK) broken_ = true;
+    if (result != nullptr) PQclear(result);
+  } catch (const PgError&) {
+    broken_ = true;
+  }
 }
 
 // --- redact_url --------------------------------------------------------------------------------------------------

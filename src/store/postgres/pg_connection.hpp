@@ -148,6 +148,11 @@ struct PgConnectOptions {
   std::string url;  // libpq URI or key=value string
   int connect_timeout_seconds = 5;
   int statement_timeout_ms = 10000;
+  /// How long a blocking call waits for the server's answer before it gives the connection up (a transient,
+  /// connection-lost PgError). statement_timeout ends a statement that runs long, but only a server that runs: one
+  /// whose disk stalled, or whose processes are stopped, never answers, while its kernel keeps the TCP connection
+  /// alive. 0: wait as long as it takes (migrations).
+  int answer_timeout_ms = 15000;
   std::string application_name = "boltauth";  // the URL's own application_name wins
 };
 
@@ -209,6 +214,8 @@ class PgConnection {
   /// Throws PgError when the connection is gone.
   std::optional<std::variant<PgResult, PgError>> next_answer();
 
+  /// PgConnectOptions::answer_timeout_ms of this connection (0: none).
+  int answer_timeout_ms() const noexcept { return answer_timeout_ms_; }
   /// Names the server in messages: "host:port/dbname as user".
   const std::string& describe() const noexcept { return describe_; }
 
@@ -219,6 +226,11 @@ class PgConnection {
   PgError error_of(pg_result* result, std::string_view context);
   void prepare(const PgStatement& statement);
   PgResult check(pg_result* result, std::string_view context);
+  /// Returns once PQgetResult will not block; throws lost() when no answer came within answer_timeout_ms_.
+  void wait_for_answer();
+  /// What PQexec would return for a query just sent (`sent`: its PQsend* call succeeded), waiting at most
+  /// answer_timeout_ms_ for each part of the answer: the last result, or null when nothing could be sent.
+  pg_result* answer_of(bool sent);
   /// Marks the connection broken and returns the error naming what failed (libpq's message).
   PgError lost(std::string_view what);
 
@@ -227,6 +239,7 @@ class PgConnection {
   std::string password_;        // only to scrub it from messages
   std::vector<char> prepared_;  // by PgStatement::index()
   bool broken_ = false;
+  int answer_timeout_ms_ = 0;
   std::optional<std::variant<PgResult, PgError>> answer_;  // of the statement whose Sync is still to come
 };
 

@@ -98,6 +98,10 @@ PgDatabase::PgDatabase(PgOptions options)
   pool_->connect.url = options_.url;
   pool_->connect.connect_timeout_seconds = options_.connect_timeout_seconds;
   pool_->connect.statement_timeout_ms = options_.statement_timeout_ms;
+  // A statement the server runs ends by its statement_timeout and answers with an error; a server that does not
+  // run (a stalled disk, stopped processes) answers nothing. Five seconds past the statement timeout, a request
+  // gives its connection up and gets a transient error (503) instead of waiting for ever.
+  pool_->connect.answer_timeout_ms = options_.statement_timeout_ms > 0 ? options_.statement_timeout_ms + 5000 : 0;
   pool_->size = options_.connections;
   // Fail here, not on the first request, when the URL, the password or the server is wrong.
   pool_->idle.push_back(PgConnection::open(pool_->connect));
@@ -223,6 +227,7 @@ std::pair<int, int> PgDatabase::migrate() {
   // whatever happened.
   PgConnectOptions connect = pool_->connect;
   connect.statement_timeout_ms = 0;
+  connect.answer_timeout_ms = 0;
   connect.application_name = "boltauth migrate";
   const auto connection = PgConnection::open(connect);
   try {

@@ -1,5 +1,6 @@
 #include "store/postgres/pg_read_ahead.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -179,6 +180,7 @@ struct PgReadAhead::Reader {
   struct Waiting {
     core::ports::ReadAheadKeys keys;
     std::function<void()> done;
+    std::chrono::steady_clock::time_point sent;
   };
 
   Reader(PgDatabase& of, std::thread::id owner) : db(of), thread(owner) {}
@@ -186,6 +188,11 @@ struct PgReadAhead::Reader {
   void on_readable(std::uint64_t of_generation, bool ok);
   void on_writable(std::uint64_t of_generation, bool ok);
   void await_answers();
+  /// Arms the watchdog (once per connection at a time) when the connection has an answer timeout.
+  void watch();
+  /// The watchdog: a connection whose oldest waiting read went unanswered for the answer timeout is stuck (a server
+  /// that stopped running answers nothing, and its kernel keeps the connection up): dropped, so its requests run.
+  void on_watchdog(std::uint64_t of_generation);
   /// Drops the connection; every request still waiting runs later, with nothing read for it (it reads itself).
   void drop() noexcept;
 
@@ -199,6 +206,7 @@ struct PgReadAhead::Reader {
   std::deque<Waiting> waiting;
   bool reading = false;                              // a readable wait is armed
   bool writing = false;                              // a writable wait is armed (the last send did not go out whole)
+  bool watching = false;                             // the watchdog is armed for this generation
   std::uint64_t generation = 0;                      // bumped by drop(): waits armed for an older connection do nothing
   std::chrono::steady_clock::time_point retry_at{};  // no new connection before then, after a failure
 };
@@ -207,6 +215,24 @@ void PgReadAhead::Reader::await_answers() {
   if (reading) return;
   reading = true;
   loop->await(fd, false, [this, g = generation](bool ok) { on_readable(g, ok); });
+}
+
+void PgReadAhead::Reader::watch() {
+  if (watching || !connection || connection->answer_timeout_ms() <= 0 || waiting.empty()) return;
+  const auto limit = std::chrono::milliseconds(connection->answer_timeout_ms());
+  const auto due = waiting.front().sent + limit;
+  const auto delay = std::chrono::ceil<std::chrono::milliseconds>(due - std::chrono::steady_clock::now());
+  watching = true;
+  loop->after(std::max(delay, std::chrono::milliseconds(1)), [this, g = generation] { on_watchdog(g); });
+}
+
+void PgReadAhead::Reader::on_watchdog(std::uint64_t of_generation) {
+  if (of_generation != generation) return;  // that connection is gone, and its watch with it
+  watching = false;
+  if (waiting.empty() || !connection) return;
+  const auto limit = std::chrono::milliseconds(connection->answer_timeout_ms());
+  if (std::chrono::steady_clock::now() - waiting.front().sent >= limit) return drop();
+  watch();  // the reads that timed this watch were answered: watch the oldest one left
 }
 
 void PgReadAhead::Reader::on_readable(std::uint64_t of_generation, bool ok) {
@@ -271,7 +297,7 @@ void PgReadAhead::Reader::drop() noexcept {
     fd = -1;
   }
   ++generation;
-  reading = writing = false;
+  reading = writing = watching = false;
   retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   if (waiting.empty()) return;
   // Later, on the loop: the caller may be prefetch_async, whose own request the caller then runs itself.
@@ -324,7 +350,7 @@ bool PgReadAhead::prefetch_async(const core::ports::ReadAheadKeys& keys, core::p
   try {
     const Query q(keys);
     r.connection->send(*q.statement, q.span());
-    r.waiting.push_back({keys, std::move(done)});
+    r.waiting.push_back({keys, std::move(done), std::chrono::steady_clock::now()});
     queued = true;
     if (!r.writing && !r.connection->flush()) {
       r.writing = true;
@@ -336,6 +362,7 @@ bool PgReadAhead::prefetch_async(const core::ports::ReadAheadKeys& keys, core::p
     return false;
   }
   r.await_answers();
+  r.watch();
   return true;
 }
 
