@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <string>
@@ -276,6 +277,77 @@ TEST_F(PgReadAheadAsync, AServerThatStopsAnsweringReleasesTheWaitingRequestsAfte
   }
   ASSERT_TRUE(again);
   ASSERT_TRUE(loop.run([&] { return later; }));
+}
+
+// A reconnection never holds the loop's thread: against a server whose postmaster does not run, a connection attempt
+// waits its whole connect timeout. On a cluster of its own, since its postmaster stops.
+TEST(PgReadAheadReconnect, ANewConnectionIsOpenedOffTheLoopAndServesOnceTheServerRuns) {
+  static testing::PgCluster cluster;
+  PgTestDatabase database(cluster);
+  PgStoreSet stores(pg_options(database.url(), 2));
+  ASSERT_TRUE(stores.clients().insert(make_client("client-a")));
+  const std::int64_t grant = stores.grants().insert_grant(make_grant("g", "client-a", t0));
+  core::ports::ReadAheadKeys keys;
+  keys.client_id = "client-a";
+  keys.grant_id = grant;
+  keys.jti = 7;
+  PgReadAhead read_ahead(stores.db());
+  PollLoop loop;
+  bool held = false;
+  auto take = [&] { held = PgReadAhead::take_client(stores.db(), "client-a").has_value(); };
+  ASSERT_TRUE(read_ahead.prefetch_async(keys, loop, take));
+  ASSERT_TRUE(loop.run([&] { return held; }));
+
+  // The postmaster stops (its parent's pid, from a backend's /proc entry), then every backend is ended: the
+  // read-ahead's connection is gone, and a new one cannot be had until the postmaster runs again.
+  auto control = stores.db().open_connection();
+  const std::string backend = control->exec("SELECT pg_backend_pid()").text(0, 0);
+  std::ifstream stat("/proc/" + backend + "/stat");
+  std::string field;
+  for (int i = 0; i < 4 && stat >> field; ++i) {
+  }
+  const pid_t postmaster = static_cast<pid_t>(std::stol(field));
+  ASSERT_EQ(::kill(postmaster, SIGSTOP), 0) << std::strerror(errno);
+  struct Resume {
+    pid_t pid;
+    ~Resume() { ::kill(pid, SIGCONT); }
+  } resume{postmaster};
+  control->exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> "
+      "pg_backend_pid()");
+  control.reset();
+
+  // The read-ahead notices the end of its connection (a request sent on it meanwhile runs with nothing read).
+  bool noticed = false;
+  const auto notice_by = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!noticed && std::chrono::steady_clock::now() < notice_by) {
+    noticed = !read_ahead.prefetch_async(keys, loop, [] {});
+    loop.run([] { return false; }, std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(noticed);
+  // From then on every call returns at once, without a connection: one starts a new one on a thread of its own
+  // (after the second a failure waits), the others find it still trying, while each request reads for itself.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
+  std::chrono::steady_clock::duration longest{};
+  while (std::chrono::steady_clock::now() < until) {
+    const auto at = std::chrono::steady_clock::now();
+    EXPECT_FALSE(read_ahead.prefetch_async(keys, loop, [] {}));
+    longest = std::max(longest, std::chrono::steady_clock::now() - at);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_LT(longest, std::chrono::milliseconds(500)) << "the loop's thread waited for the stopped server";
+
+  // Once the postmaster runs again, a new connection reads ahead.
+  ::kill(postmaster, SIGCONT);
+  held = false;
+  bool started = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!started && std::chrono::steady_clock::now() < deadline) {
+    started = read_ahead.prefetch_async(keys, loop, take);
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(started);
+  ASSERT_TRUE(loop.run([&] { return held; }));
 }
 
 }  // namespace

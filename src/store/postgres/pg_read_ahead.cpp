@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
@@ -184,6 +185,16 @@ struct PgReadAhead::Reader {
   };
 
   Reader(PgDatabase& of, std::thread::id owner) : db(of), thread(owner) {}
+  ~Reader() {
+    if (opener.joinable()) opener.join();
+  }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  /// A connection for the reads: the first one is opened here (the server is up when the first request comes);
+  /// after a failure, on a thread of its own, so that the loop's thread never waits for a server that may not
+  /// answer (a connection attempt to a stalled server takes its whole connect timeout). True once one is ready.
+  bool connect();
 
   void on_readable(std::uint64_t of_generation, bool ok);
   void on_writable(std::uint64_t of_generation, bool ok);
@@ -209,7 +220,73 @@ struct PgReadAhead::Reader {
   bool watching = false;                             // the watchdog is armed for this generation
   std::uint64_t generation = 0;                      // bumped by drop(): waits armed for an older connection do nothing
   std::chrono::steady_clock::time_point retry_at{};  // no new connection before then, after a failure
+  bool connected_once = false;
+  // A reconnection in progress on `opener`: it fills `result` (a connection, or none after a failure) and sets
+  // `done`; only this thread joins it.
+  struct Opening {
+    std::mutex mutex;
+    bool done = false;
+    std::unique_ptr<PgConnection> result;
+  };
+  std::shared_ptr<Opening> opening;
+  std::thread opener;
 };
+
+namespace {
+std::unique_ptr<PgConnection> open_for_reads(PgDatabase& db) {
+  auto connection = db.open_connection();
+  connection->enter_async({&client_sql, &grant_sql, &client_grant_sql});
+  return connection;
+}
+}  // namespace
+
+bool PgReadAhead::Reader::connect() {
+  if (connection) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (opening) {
+    std::unique_ptr<PgConnection> opened;
+    {
+      std::lock_guard lock(opening->mutex);
+      if (!opening->done) return false;  // still trying: the request reads for itself meanwhile
+      opened = std::move(opening->result);
+    }
+    opener.join();
+    opening.reset();
+    if (!opened) {
+      retry_at = now + std::chrono::seconds(1);
+      return false;
+    }
+    fd = opened->socket();
+    connection = std::move(opened);
+    return true;
+  }
+  if (now < retry_at) return false;
+  if (!connected_once) {
+    try {
+      connection = open_for_reads(db);
+    } catch (const std::exception&) {
+      retry_at = now + std::chrono::seconds(1);
+      connected_once = true;  // from now on, attempts run on their own thread
+      return false;
+    }
+    fd = connection->socket();
+    connected_once = true;
+    return true;
+  }
+  opening = std::make_shared<Opening>();
+  opener = std::thread([&of = db, state = opening] {
+    std::unique_ptr<PgConnection> opened;
+    try {
+      opened = open_for_reads(of);
+    } catch (const std::exception&) {
+      // none: the loop's thread tries again a second later
+    }
+    std::lock_guard lock(state->mutex);
+    state->result = std::move(opened);
+    state->done = true;
+  });
+  return false;
+}
 
 void PgReadAhead::Reader::await_answers() {
   if (reading) return;
@@ -334,18 +411,8 @@ bool PgReadAhead::prefetch_async(const core::ports::ReadAheadKeys& keys, core::p
   if (r.loop != nullptr && r.loop != &loop) return false;  // one loop per thread
   r.loop = &loop;
   if (r.connection && r.waiting.empty() && !r.connection->alive()) r.drop();  // ended while idle (a restart)
-  if (!r.connection) {
-    if (std::chrono::steady_clock::now() < r.retry_at) return false;
-    try {
-      auto connection = db_.open_connection();
-      connection->enter_async({&client_sql, &grant_sql, &client_grant_sql});
-      r.fd = connection->socket();
-      r.connection = std::move(connection);
-    } catch (const std::exception&) {
-      r.retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-      return false;  // the request reads for itself, through the pool, and fails or not as it would have
-    }
-  }
+  // Without a connection the request reads for itself, through the pool, and fails or not as it would have.
+  if (!r.connect()) return false;
   bool queued = false;
   try {
     const Query q(keys);
