@@ -8,6 +8,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <variant>
 
@@ -274,17 +275,22 @@ bool PgReadAhead::Reader::connect() {
     return true;
   }
   opening = std::make_shared<Opening>();
-  opener = std::thread([&of = db, state = opening] {
-    std::unique_ptr<PgConnection> opened;
-    try {
-      opened = open_for_reads(of);
-    } catch (const std::exception&) {
-      // none: the loop's thread tries again a second later
-    }
-    std::lock_guard lock(state->mutex);
-    state->result = std::move(opened);
-    state->done = true;
-  });
+  try {
+    opener = std::thread([&of = db, state = opening] {
+      std::unique_ptr<PgConnection> opened;
+      try {
+        opened = open_for_reads(of);
+      } catch (const std::exception&) {
+        // none: the loop's thread tries again a second later
+      }
+      std::lock_guard lock(state->mutex);
+      state->result = std::move(opened);
+      state->done = true;
+    });
+  } catch (const std::system_error&) {  // no thread to be had: as a failed attempt
+    opening.reset();
+    retry_at = now + std::chrono::seconds(1);
+  }
   return false;
 }
 
