@@ -476,15 +476,8 @@ TEST(PgConnection, AServerThatStopsAnsweringCostsTheAnswerTimeoutNotForever) {
   const pid_t backend = static_cast<pid_t>(std::stol(c->exec("SELECT pg_backend_pid()").text(0, 0)));
   const pid_t batch_backend =
       static_cast<pid_t>(std::stol(batch_connection->exec("SELECT pg_backend_pid()").text(0, 0)));
-  ASSERT_EQ(::kill(backend, SIGSTOP), 0) << std::strerror(errno);
-  ASSERT_EQ(::kill(batch_backend, SIGSTOP), 0) << std::strerror(errno);
-  struct Resume {
-    pid_t a, b;
-    ~Resume() {
-      ::kill(a, SIGCONT);
-      ::kill(b, SIGCONT);
-    }
-  } resume{backend, batch_backend};
+  const StoppedProcesses stopped({backend, batch_backend});
+  ASSERT_EQ(stopped.error(), "");
 
   auto started = std::chrono::steady_clock::now();
   try {
@@ -520,11 +513,12 @@ TEST(PgDatabase, ThePoolGivesAStoppedServerUpAndConnectsAgainOnceItRuns) {
   options.statement_timeout_ms = 100;
   PgDatabase db(options);
   const pid_t backend = static_cast<pid_t>(std::stol(first_value(db, "SELECT pg_backend_pid()")));
-  ASSERT_EQ(::kill(backend, SIGSTOP), 0) << std::strerror(errno);
+  StoppedProcesses stopped({backend});
+  ASSERT_EQ(stopped.error(), "");
   const auto started = std::chrono::steady_clock::now();
   const std::string message = thrown_message<StorageError>([&] { (void)first_value(db, "SELECT 1"); });
   const auto waited = std::chrono::steady_clock::now() - started;
-  ::kill(backend, SIGCONT);
+  stopped.resume();
   EXPECT_TRUE(contains(message, "within 5100 ms")) << message;
   EXPECT_GE(waited, std::chrono::milliseconds(5000));
   EXPECT_LT(waited, std::chrono::seconds(10));

@@ -239,15 +239,10 @@ TEST_F(PgReadAheadAsync, AServerThatStopsAnsweringReleasesTheWaitingRequestsAfte
   const auto pids =
       control->exec("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
   ASSERT_GE(pids.rows(), 1);
-  std::vector<pid_t> stopped;
-  for (int i = 0; i < pids.rows(); ++i) stopped.push_back(static_cast<pid_t>(std::stol(pids.text(i, 0))));
-  struct Resume {
-    std::vector<pid_t>& pids;
-    ~Resume() {
-      for (const pid_t p : pids) ::kill(p, SIGCONT);
-    }
-  } resume{stopped};
-  for (const pid_t p : stopped) ASSERT_EQ(::kill(p, SIGSTOP), 0) << std::strerror(errno);
+  std::vector<pid_t> backends;
+  for (int i = 0; i < pids.rows(); ++i) backends.push_back(static_cast<pid_t>(std::stol(pids.text(i, 0))));
+  StoppedProcesses stopped(backends);
+  ASSERT_EQ(stopped.error(), "");
 
   int done = 0;
   bool held = false;
@@ -266,7 +261,7 @@ TEST_F(PgReadAheadAsync, AServerThatStopsAnsweringReleasesTheWaitingRequestsAfte
   EXPECT_FALSE(held) << "nothing is read for a request its server never answered";
 
   // Once the server runs again, a new connection reads ahead again (after the second a failure waits).
-  for (const pid_t p : stopped) ::kill(p, SIGCONT);
+  stopped.resume();
   bool later = false;
   bool again = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -307,11 +302,8 @@ TEST(PgReadAheadReconnect, ANewConnectionIsOpenedOffTheLoopAndServesOnceTheServe
   for (int i = 0; i < 4 && stat >> field; ++i) {
   }
   const pid_t postmaster = static_cast<pid_t>(std::stol(field));
-  ASSERT_EQ(::kill(postmaster, SIGSTOP), 0) << std::strerror(errno);
-  struct Resume {
-    pid_t pid;
-    ~Resume() { ::kill(pid, SIGCONT); }
-  } resume{postmaster};
+  StoppedProcesses stopped({postmaster});
+  ASSERT_EQ(stopped.error(), "");
   control->exec(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> "
       "pg_backend_pid()");
@@ -338,7 +330,7 @@ TEST(PgReadAheadReconnect, ANewConnectionIsOpenedOffTheLoopAndServesOnceTheServe
   EXPECT_LT(longest, std::chrono::milliseconds(500)) << "the loop's thread waited for the stopped server";
 
   // Once the postmaster runs again, a new connection reads ahead.
-  ::kill(postmaster, SIGCONT);
+  stopped.resume();
   held = false;
   bool started = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

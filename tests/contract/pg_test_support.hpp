@@ -1,7 +1,13 @@
 #pragma once
 // What the PostgreSQL contract tests share: a fresh database per test on the shared cluster, and a StoreSet over it.
+#include <signal.h>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "contract/store_contract.hpp"
 #include "store/postgres/pg_connection.hpp"
@@ -31,6 +37,29 @@ class PgTestDatabase {
  private:
   testing::PgCluster& cluster_;
   std::string url_;
+};
+
+/// Server processes stopped with SIGSTOP (a server that does not run: its kernel still keeps its connections up),
+/// resumed by resume() or when the object dies, whatever the test did in between.
+class StoppedProcesses {
+ public:
+  explicit StoppedProcesses(std::vector<pid_t> pids) : pids_(std::move(pids)) {
+    for (const pid_t p : pids_)
+      if (::kill(p, SIGSTOP) != 0 && error_.empty())
+        error_ = "SIGSTOP " + std::to_string(p) + ": " + std::strerror(errno);
+  }
+  ~StoppedProcesses() { resume(); }
+  StoppedProcesses(const StoppedProcesses&) = delete;
+  StoppedProcesses& operator=(const StoppedProcesses&) = delete;
+  /// Empty when every process was stopped.
+  const std::string& error() const { return error_; }
+  void resume() noexcept {
+    for (const pid_t p : pids_) ::kill(p, SIGCONT);
+  }
+
+ private:
+  std::vector<pid_t> pids_;
+  std::string error_;
 };
 
 inline store::postgres::PgOptions pg_options(const std::string& url, int connections = 16) {
