@@ -376,6 +376,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (placement == Placement::worker) return run_on_workers(std::move(request), keep_alive, version, head, false);
     if (placement == Placement::inline_read)
       return write(to_beast(server_.handler(request), version, keep_alive, head));
+    // Once stop() began, a held answer may find its loop stopped before its batch is settled: run on the pool,
+    // which stop() waits for.
+    if (server_.draining.load()) return run_on_workers(std::move(request), keep_alive, version, head, false);
     // Deferred: the handler runs here and its writes join the open batch; the answer waits for that batch's
     // fsync without a thread waiting for it (a 200 never leaves before its commit).
     pipeline.gate->begin_deferred();

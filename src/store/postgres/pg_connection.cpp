@@ -491,6 +491,84 @@ std::optional<std::variant<PgResult, PgError>> PgConnection::next_answer() {
   return std::nullopt;
 }
 
+void PgConnection::send_batch(std::span<const PgBatchItem> items) {
+  if (broken_) throw PgError("postgres: connection to " + describe_ + " was lost", "", true, true);
+  SentBatch sent;
+  sent.statements = items.size();
+  sent.affected.assign(items.size(), 0);
+  for (const PgBatchItem& item : items) {
+    if (item.params.size() > kMaxParams)
+      throw std::logic_error("postgres: too many parameters for " + item.statement->name());
+    const std::size_t index = item.statement->index();
+    if (index >= prepared_.size()) prepared_.resize(index + 1, 0);
+    if (prepared_[index] != 0) continue;
+    // Prepared in the pipeline, ahead of the batch: no round trip of its own. Counted as prepared from here on; a
+    // failure of it fails the batch, and the caller drops the connection on any failure it cannot explain.
+    if (PQsendPrepare(conn_, item.statement->name().c_str(), item.statement->sql().c_str(), 0, nullptr) != 1)
+      throw lost("sending a batch");
+    prepared_[index] = 1;
+    ++sent.prepares;
+  }
+  execution_count.fetch_add(1, std::memory_order_relaxed);
+  // As run_batch: no BEGIN or COMMIT; the statements up to the Sync are one implicit transaction.
+  for (const PgBatchItem& item : items) {
+    const WireParams w(item.params);
+    if (PQsendQueryPrepared(conn_, item.statement->name().c_str(), w.count, w.values.data(), w.lengths.data(),
+                            w.formats.data(), 0) != 1)
+      throw lost("sending a batch");
+  }
+  if (PQpipelineSync(conn_) != 1) throw lost("sending a batch");
+  batches_.push_back(std::move(sent));
+}
+
+std::optional<std::variant<std::vector<std::int64_t>, PgError>> PgConnection::next_batch_answer() {
+  if (batches_.empty()) return std::nullopt;
+  SentBatch& b = batches_.front();
+  // Per prepare and per statement: one result, then a null; then the Sync's PGRES_PIPELINE_SYNC.
+  while (PQisBusy(conn_) == 0) {
+    pg_result* result = PQgetResult(conn_);
+    if (result == nullptr) {
+      if (!b.open) return std::nullopt;  // nothing more is ready
+      b.open = false;
+      ++b.seen;
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(result);
+    if (b.seen == b.prepares + b.statements) {
+      PQclear(result);
+      // Anything but the Sync's answer (an error raised by the commit itself) leaves the outcome unknown: as a
+      // lost connection, so that no caller gets a success (as run_batch).
+      if (status != PGRES_PIPELINE_SYNC) throw lost("ending a batch");
+      std::optional<std::variant<std::vector<std::int64_t>, PgError>> out;
+      if (b.failure)
+        out.emplace(std::move(*b.failure));
+      else
+        out.emplace(std::move(b.affected));
+      batches_.pop_front();
+      return out;
+    }
+    if (b.open || status == PGRES_PIPELINE_SYNC) {
+      PQclear(result);
+      throw lost("reading a batch (unexpected result)");
+    }
+    b.open = true;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      if (b.seen >= b.prepares) {
+        const std::string_view text = PQcmdTuples(result);
+        std::from_chars(text.data(), text.data() + text.size(), b.affected[b.seen - b.prepares]);
+      }
+      PQclear(result);
+    } else if (status == PGRES_PIPELINE_ABORTED) {
+      PQclear(result);
+    } else {
+      PgError error = error_of(result, "batched statement");  // frees it
+      if (broken_) throw error;
+      if (!b.failure) b.failure.emplace(std::move(error));
+    }
+  }
+  return std::nullopt;
+}
+
 bool PgConnection::in_transaction() const noexcept { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
 
 void PgConnection::rollback_quietly() noexcept {

@@ -2,6 +2,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -214,6 +215,18 @@ class PgConnection {
   /// Throws PgError when the connection is gone.
   std::optional<std::variant<PgResult, PgError>> next_answer();
 
+  // Batches without waiting (PgDatabase's committer on an event loop's thread), on a connection in async mode that
+  // carries nothing else: the statements of a batch and one Sync (one implicit transaction, as run_batch), the
+  // answers read as they come.
+
+  /// Queues `items` and one Sync. A statement not yet prepared on this connection is prepared in the same pipeline,
+  /// ahead of the batch. Throws PgError (connection lost) when libpq refuses.
+  void send_batch(std::span<const PgBatchItem> items);
+  /// The oldest batch's outcome once its Sync is in: the rows each statement changed, or the first failure (nothing
+  /// of the batch was kept); nullopt until then. Throws PgError when the connection is gone or when the outcome is
+  /// unknown (the commit itself failed, or the answers do not match what was sent).
+  std::optional<std::variant<std::vector<std::int64_t>, PgError>> next_batch_answer();
+
   /// PgConnectOptions::answer_timeout_ms of this connection (0: none).
   int answer_timeout_ms() const noexcept { return answer_timeout_ms_; }
   /// Names the server in messages: "host:port/dbname as user".
@@ -241,6 +254,16 @@ class PgConnection {
   bool broken_ = false;
   int answer_timeout_ms_ = 0;
   std::optional<std::variant<PgResult, PgError>> answer_;  // of the statement whose Sync is still to come
+  /// A batch sent by send_batch whose Sync is not in yet, and what came back for it so far.
+  struct SentBatch {
+    std::size_t prepares = 0;  // results of the prepares ahead of the statements
+    std::size_t statements = 0;
+    std::size_t seen = 0;    // results read (prepares first)
+    bool open = false;       // a result was read and the null that ends it is still to come
+    std::vector<std::int64_t> affected;
+    std::optional<PgError> failure;
+  };
+  std::deque<SentBatch> batches_;
 };
 
 /// `url` with its password (URI userinfo or a password parameter) replaced by "***".

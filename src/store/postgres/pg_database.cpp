@@ -1,6 +1,7 @@
 #include "store/postgres/pg_database.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -8,8 +9,10 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
+#include "store/postgres/pg_async_link.hpp"
 #include "store/postgres/pg_connection.hpp"
 #include "store/postgres/pg_schema.hpp"
 
@@ -54,14 +57,17 @@ struct PgDatabase::Pool {
   bool batch_in_flight = false;
 };
 
+/// One deferred write: its statement, and the scope it settles.
+struct DeferredOp {
+  const PgStatement* statement;
+  std::vector<PgParam> params;  // self-contained copies (integers, NULLs)
+  std::int64_t key;
+  std::uint64_t scope;
+};
+
 /// The deferred scopes' queue and the committer thread that runs it (CommitGate).
 struct PgDatabase::Deferred {
-  struct Op {
-    const PgStatement* statement;
-    std::vector<PgParam> params;  // self-contained copies (integers, NULLs)
-    std::int64_t key;
-    std::uint64_t scope;
-  };
+  using Op = DeferredOp;
   /// A scope's statements not yet run, what they found, and who to tell.
   struct Scope {
     int running = 0;
@@ -82,6 +88,166 @@ struct PgDatabase::Deferred {
   std::thread thread;  // started by the first deferred statement
 };
 
+/// One I/O thread's deferred writes (PgDatabase::commit_on): queued while its handlers run, sent as one batch (one
+/// implicit transaction, one round trip) on a connection of the thread's own once the loop is free, and settled when
+/// the answer comes in, all on the loop's thread. One batch in flight at a time: what the handlers defer meanwhile
+/// goes in the next, so batches grow with the load as the committer thread's do.
+///
+/// Failures: a batch that failed as a whole (a statement's error; nothing was kept) goes to the committer thread,
+/// which runs it again and, if it fails again, each write alone, so that a failure reaches its own request only. A
+/// batch whose answer was lost, or never came within the answer timeout, fails every write in it (the commit may or
+/// may not have happened: 503 for each, as for a lone COMMIT whose answer was lost). Writes not sent yet go to the
+/// committer thread. Either way the connection is dropped and opened again later, off the loop.
+struct PgDatabase::LoopCommitter {
+  LoopCommitter(PgDatabase& of, std::thread::id owner)
+      : db(of), thread(owner), link([&of] {
+          auto connection = of.open_connection();
+          connection->enter_async({});
+          return connection;
+        }) {}
+
+  /// True when a write deferred now can go in this thread's batches (a connection is ready).
+  bool ready() {
+    if (dropped_idle()) drop();
+    return link.connect();
+  }
+  void add(DeferredOp op) {
+    queue.push_back(std::move(op));
+    // Later, once the handlers the loop is running now have deferred theirs too: they go in the same batch.
+    if (!posted && sent.empty()) {
+      posted = true;
+      loop->post([this, g = generation] { send(g); });
+    }
+  }
+  /// Sends what is queued as one batch, unless one is in flight.
+  void send(std::uint64_t of_generation) {
+    if (of_generation == generation) posted = false;
+    if (!sent.empty() || queue.empty()) return;
+    if (!link.connection() || dropped_idle()) return drop();
+    const std::size_t n = std::min(queue.size(), kMaxBatch);
+    sent.assign(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.begin() + n));
+    queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+    // One lock order for every batch of every node: no deadlock between batches.
+    std::stable_sort(sent.begin(), sent.end(), [](const DeferredOp& a, const DeferredOp& b) { return a.key < b.key; });
+    std::vector<PgBatchItem> items;
+    items.reserve(sent.size());
+    for (const DeferredOp& op : sent) items.push_back(PgBatchItem{op.statement, op.params});
+    try {
+      link.connection()->send_batch(items);
+      sent_at = std::chrono::steady_clock::now();
+      if (!writing && !link.connection()->flush()) {
+        writing = true;
+        loop->await(link.fd(), true, [this, g = generation](bool ok) { on_writable(g, ok); });
+      }
+    } catch (const std::exception&) {
+      return drop();
+    }
+    await_answer();
+    watch();
+  }
+  void await_answer() {
+    if (reading) return;
+    reading = true;
+    loop->await(link.fd(), false, [this, g = generation](bool ok) { on_readable(g, ok); });
+  }
+  void on_writable(std::uint64_t of_generation, bool ok) {
+    if (of_generation != generation) return;
+    writing = false;
+    if (!ok) return drop();
+    try {
+      if (!link.connection()->flush()) {
+        writing = true;
+        loop->await(link.fd(), true, [this, g = generation](bool again) { on_writable(g, again); });
+      }
+    } catch (const PgError&) {
+      drop();
+    }
+  }
+  void on_readable(std::uint64_t of_generation, bool ok) {
+    if (of_generation != generation) return;
+    reading = false;
+    if (!ok) return drop();
+    std::optional<std::variant<std::vector<std::int64_t>, PgError>> answer;
+    try {
+      link.connection()->consume();
+      answer = link.connection()->next_batch_answer();
+    } catch (const PgError&) {
+      return drop();
+    }
+    if (!answer) return await_answer();
+    std::vector<DeferredOp> done = std::move(sent);
+    sent.clear();
+    const auto* affected = std::get_if<std::vector<std::int64_t>>(&*answer);
+    if (db.metrics_)
+      db.metrics_->commit_batch(done.size(),
+                                std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - sent_at)
+                                    .count(),
+                                affected != nullptr);
+    if (affected == nullptr) {
+      // Nothing of the batch was kept: the committer thread runs it again, and each write alone if need be.
+      db.hand_to_committer_thread(std::move(done));
+      return drop();  // a statement prepared in this batch may have failed: start afresh
+    }
+    db.settle(done, std::vector<std::optional<std::int64_t>>(affected->begin(), affected->end()));
+    send(generation);  // what was deferred meanwhile
+  }
+  void watch() {
+    if (watching || sent.empty() || !link.connection() || link.connection()->answer_timeout_ms() <= 0) return;
+    const auto due = sent_at + std::chrono::milliseconds(link.connection()->answer_timeout_ms());
+    const auto delay = std::chrono::ceil<std::chrono::milliseconds>(due - std::chrono::steady_clock::now());
+    watching = true;
+    loop->after(std::max(delay, std::chrono::milliseconds(1)), [this, g = generation] { on_watchdog(g); });
+  }
+  /// A batch unanswered for the answer timeout: the server stopped running (its kernel keeps the connection up).
+  void on_watchdog(std::uint64_t of_generation) {
+    if (of_generation != generation) return;
+    watching = false;
+    if (sent.empty() || !link.connection()) return;
+    if (std::chrono::steady_clock::now() - sent_at >= std::chrono::milliseconds(link.connection()->answer_timeout_ms()))
+      return drop();
+    watch();  // that batch was answered: watch the one in flight now
+  }
+  /// A connection the server ended while it sat idle (a restart): replaced before the next batch, so that a restart
+  /// costs the batches that were in flight, not the next one.
+  bool dropped_idle() {
+    return link.connection() && sent.empty() && !link.connection()->alive();
+  }
+  /// Drops the connection: the batch in flight fails, the queue goes to the committer thread.
+  void drop() noexcept {
+    if (link.connection()) loop->forget(link.fd());
+    link.close();
+    ++generation;
+    reading = writing = watching = posted = false;
+    abandon();
+  }
+  /// Settles what this committer holds without its loop: sent writes fail, queued ones go to the committer thread.
+  void abandon() noexcept {
+    try {
+      std::vector<DeferredOp> lost = std::move(sent);
+      sent.clear();
+      db.settle(lost, std::vector<std::optional<std::int64_t>>(lost.size()));
+      db.hand_to_committer_thread(std::move(queue));
+      queue.clear();
+    } catch (...) {
+      // Out of memory: the scopes stay unsettled, as the committer thread's would.
+    }
+  }
+
+  PgDatabase& db;
+  const std::thread::id thread;
+  core::ports::EventLoop* loop = nullptr;
+  PgAsyncLink link;
+  std::vector<DeferredOp> queue;  // for the next batch
+  std::vector<DeferredOp> sent;   // the batch in flight, in the order sent
+  std::chrono::steady_clock::time_point sent_at;
+  bool posted = false;   // a send is posted to the loop
+  bool reading = false;  // a readable wait is armed
+  bool writing = false;  // a writable wait is armed (the batch did not go out whole)
+  bool watching = false;
+  std::uint64_t generation = 0;  // bumped by drop(): waits armed for an older connection do nothing
+};
+
 namespace {
 // The deferred scope open on this thread, if any.
 struct OpenScope {
@@ -89,10 +255,14 @@ struct OpenScope {
   core::ports::CommitGate::Ticket ticket;
 };
 thread_local OpenScope t_scope;
+std::atomic<std::uint64_t> next_serial{1};
 }  // namespace
 
 PgDatabase::PgDatabase(PgOptions options)
-    : options_(std::move(options)), pool_(std::make_unique<Pool>()), deferred_(std::make_unique<Deferred>()) {
+    : options_(std::move(options)),
+      pool_(std::make_unique<Pool>()),
+      deferred_(std::make_unique<Deferred>()),
+      serial_(next_serial.fetch_add(1)) {
   if (options_.url.empty()) throw std::invalid_argument("postgres: no database URL");
   if (options_.connections < 1) throw std::invalid_argument("postgres: the pool needs at least one connection");
   pool_->connect.url = options_.url;
@@ -111,6 +281,9 @@ std::unique_ptr<PgConnection> PgDatabase::open_connection() const { return PgCon
 
 PgDatabase::~PgDatabase() {
   // Statements already queued still run and their scopes are settled: a held answer is never dropped unsettled.
+  // The loops are gone by now (their servers stopped first): what their committers still hold goes to the
+  // committer thread (not sent yet) or fails (sent, its answer never read).
+  for (auto& committer : loop_committers_) committer->abandon();
   {
     std::lock_guard lock(deferred_->mutex);
     deferred_->stop = true;
@@ -154,6 +327,19 @@ void PgDatabase::when_settled(const Ticket& ticket, std::function<void(Settled)>
 std::int64_t PgDatabase::defer(const PgStatement& statement, std::initializer_list<PgParam> params, std::int64_t key) {
   Deferred& d = *deferred_;
   Deferred::Op op{&statement, std::vector<PgParam>(params), key, 0};
+  if (LoopCommitter* committer = loop_committer_here(); committer != nullptr && committer->ready()) {
+    {
+      std::lock_guard lock(d.mutex);
+      if (t_scope.ticket.scope == 0) t_scope.ticket.scope = d.next_scope++;
+      op.scope = t_scope.ticket.scope;
+      ++d.scopes[op.scope].running;
+    }
+    committer->add(std::move(op));
+    // Batches settle by scope (when_settled), not by number: any nonzero one marks the ticket as not empty.
+    if (t_scope.ticket.first == 0) t_scope.ticket.first = 1;
+    t_scope.ticket.last = std::max<std::uint64_t>(t_scope.ticket.last, 1);
+    return 1;
+  }
   std::uint64_t batch = 0;
   {
     std::lock_guard lock(d.mutex);
@@ -190,14 +376,25 @@ void PgDatabase::run_committer() noexcept {
       for (std::size_t i = at; i < std::min(runs.size(), at + kMaxBatch); ++i) batch.push_back(runs[i].get());
       run_batch(batch);
     }
-    std::vector<std::pair<std::function<void(Settled)>, Settled>> reports;
+    std::vector<std::optional<std::int64_t>> affected(ops.size());
+    for (std::size_t i = 0; i < ops.size(); ++i)
+      if (!runs[i]->error) affected[i] = runs[i]->affected;
+    settle(ops, affected);
     lock.lock();
+  }
+}
+
+void PgDatabase::settle(const std::vector<DeferredOp>& ops, const std::vector<std::optional<std::int64_t>>& affected) {
+  Deferred& d = *deferred_;
+  std::vector<std::pair<std::function<void(Settled)>, Settled>> reports;
+  {
+    std::lock_guard lock(d.mutex);
     for (std::size_t i = 0; i < ops.size(); ++i) {
       const auto it = d.scopes.find(ops[i].scope);
       Deferred::Scope& scope = it->second;
-      if (runs[i]->error) {
+      if (!affected[i]) {
         scope.failed = true;
-      } else if (runs[i]->affected != 1) {
+      } else if (*affected[i] != 1) {
         if (!scope.conflict && metrics_) metrics_->write_conflict();
         scope.conflict = true;
       }
@@ -206,11 +403,49 @@ void PgDatabase::run_committer() noexcept {
         d.scopes.erase(it);
       }
     }
-    lock.unlock();
-    // Outside the lock: a callback only hands the answer back to its connection's thread, or to the worker pool.
-    for (auto& [done, outcome] : reports) done(outcome);
-    lock.lock();
   }
+  // Outside the lock: a callback only hands the answer back to its connection's thread, or to the worker pool.
+  for (auto& [done, outcome] : reports) done(outcome);
+}
+
+void PgDatabase::hand_to_committer_thread(std::vector<DeferredOp>&& ops) {
+  if (ops.empty()) return;
+  Deferred& d = *deferred_;
+  {
+    std::lock_guard lock(d.mutex);
+    if (!d.thread.joinable()) d.thread = std::thread([this] { run_committer(); });
+    for (auto& op : ops) d.queue.push_back(std::move(op));
+  }
+  ops.clear();
+  d.work.notify_one();
+}
+
+namespace {
+// The loop committer of the calling thread, for the database with this serial (commit_on).
+struct LoopCommitterCache {
+  std::uint64_t serial = 0;
+  const void* loop = nullptr;
+  void* committer = nullptr;
+};
+thread_local LoopCommitterCache t_loop_committer;
+}  // namespace
+
+void PgDatabase::commit_on(core::ports::EventLoop& loop) {
+  if (t_loop_committer.serial == serial_ && t_loop_committer.loop == &loop) return;  // known already (either way)
+  const auto me = std::this_thread::get_id();
+  LoopCommitter* found = nullptr;
+  {
+    std::lock_guard lock(loop_committers_mutex_);
+    for (auto& c : loop_committers_)
+      if (c->thread == me) found = c.get();
+    if (!found) found = loop_committers_.emplace_back(std::make_unique<LoopCommitter>(*this, me)).get();
+  }
+  if (found->loop == nullptr) found->loop = &loop;
+  t_loop_committer = {serial_, &loop, found->loop == &loop ? found : nullptr};
+}
+
+PgDatabase::LoopCommitter* PgDatabase::loop_committer_here() noexcept {
+  return t_loop_committer.serial == serial_ ? static_cast<LoopCommitter*>(t_loop_committer.committer) : nullptr;
 }
 
 std::string PgDatabase::redacted_url() const { return redact_url(options_.url); }

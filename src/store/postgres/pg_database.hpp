@@ -3,6 +3,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/ports/commit_gate.hpp"
+#include "core/ports/read_ahead.hpp"
 #include "core/ports/store_metrics.hpp"
 
 namespace boltauth::store::postgres {
@@ -18,6 +20,7 @@ namespace boltauth::store::postgres {
 class PgConnection;  // pg_connection.hpp: one libpq handle, used by one thread at a time
 class PgParam;
 class PgStatement;
+struct DeferredOp;  // pg_database.cpp: one deferred write
 
 struct PgOptions {
   std::string url;                   // postgresql://USER[:PASS]@HOST[:PORT]/DB[?params] (libpq URI)
@@ -39,7 +42,8 @@ std::string redact_url(std::string_view url);
 /// Consuming writes (batched_update) go further: those that threads of this process issue while another batch is
 /// in flight wait for it and then go together, in one transaction sent in one round trip, so N requests cost one
 /// round trip, one commit record and one WAL flush instead of N of each. Inside a deferred scope (CommitGate, below)
-/// the caller does not wait at all: the committer thread sends the batch and settles the scope afterwards.
+/// the caller does not wait at all: the batch is sent and the scope settled afterwards, by the committer thread or,
+/// on an I/O thread that runs its own batches (commit_on), by that thread's event loop.
 ///
 /// Failures: a connection that breaks (server restart, network) is dropped and replaced on next use; the
 /// request that saw it fails with a transient StorageError (503 + Retry-After upstream), since a COMMIT whose
@@ -123,8 +127,24 @@ class PgDatabase final : public core::ports::CommitGate {
   void when_durable(const Ticket& ticket, std::function<void(bool)> done) override;
   void when_settled(const Ticket& ticket, std::function<void(Settled)> done) override;
 
+  /// The calling thread runs `loop` (an I/O thread; PgReadAhead tells): from now on, its deferred writes go in
+  /// batches on a connection of the thread's own in pipeline mode, sent and answered on the loop, instead of
+  /// through the committer thread and back (two thread wake-ups per batch fewer). Batches of one thread never
+  /// overlap: what the thread defers while one is in flight goes in the next. Until that connection is ready
+  /// (after a failure: off the loop's thread, a second later at the earliest), the committer thread carries them
+  /// as before. One loop per thread; a thread already tied to another loop keeps using the committer thread.
+  void commit_on(core::ports::EventLoop& loop);
+
  private:
   struct Deferred;
+  struct LoopCommitter;  // one I/O thread's batches (commit_on)
+  /// The committer of the calling thread when it runs its loop's batches (commit_on), else null.
+  LoopCommitter* loop_committer_here() noexcept;
+  /// Queues `ops` for the committer thread (their scopes already count them).
+  void hand_to_committer_thread(std::vector<DeferredOp>&& ops);
+  /// Settles the scopes of `ops` by what each found (`affected[i]`; nullopt: failed) and reports the scopes that
+  /// are done. Callbacks run on the calling thread, outside the lock.
+  void settle(const std::vector<DeferredOp>& ops, const std::vector<std::optional<std::int64_t>>& affected);
   std::int64_t defer(const PgStatement& statement, std::initializer_list<PgParam> params, std::int64_t key);
   void run_committer() noexcept;
   core::ports::StoreMetrics* metrics_ = nullptr;
@@ -163,6 +183,10 @@ class PgDatabase final : public core::ports::CommitGate {
   PgOptions options_;
   std::unique_ptr<Pool> pool_;
   std::unique_ptr<Deferred> deferred_;  // after pool_: its thread runs batches on the pool until it is joined
+  const std::uint64_t serial_;           // tells this instance from a later one at the same address (thread caches)
+  std::mutex loop_committers_mutex_;
+  // After pool_: their connection threads open connections with pool_'s settings until they are joined.
+  std::vector<std::unique_ptr<LoopCommitter>> loop_committers_;
 };
 
 }  // namespace boltauth::store::postgres

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "store/common/column_codec.hpp"
+#include "store/postgres/pg_async_link.hpp"
 #include "store/postgres/pg_connection.hpp"
 #include "store/postgres/pg_rows.hpp"
 
@@ -185,17 +186,9 @@ struct PgReadAhead::Reader {
     std::chrono::steady_clock::time_point sent;
   };
 
-  Reader(PgDatabase& of, std::thread::id owner) : db(of), thread(owner) {}
-  ~Reader() {
-    if (opener.joinable()) opener.join();
-  }
+  Reader(PgDatabase& of, std::thread::id owner);
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
-
-  /// A connection for the reads: the first one is opened here (the server is up when the first request comes);
-  /// after a failure, on a thread of its own, so that the loop's thread never waits for a server that may not
-  /// answer (a connection attempt to a stalled server takes its whole connect timeout). True once one is ready.
-  bool connect();
 
   void on_readable(std::uint64_t of_generation, bool ok);
   void on_writable(std::uint64_t of_generation, bool ok);
@@ -211,26 +204,12 @@ struct PgReadAhead::Reader {
   PgDatabase& db;
   const std::thread::id thread;
   core::ports::EventLoop* loop = nullptr;
-  std::unique_ptr<PgConnection> connection;
-  // The connection's descriptor as the loop knows it (libpq forgets it once the connection broke, and the loop
-  // must still be told to stop watching it before a new connection reuses the number).
-  int fd = -1;
+  PgAsyncLink link;  // the connection for the reads
   std::deque<Waiting> waiting;
-  bool reading = false;                              // a readable wait is armed
-  bool writing = false;                              // a writable wait is armed (the last send did not go out whole)
-  bool watching = false;                             // the watchdog is armed for this generation
-  std::uint64_t generation = 0;                      // bumped by drop(): waits armed for an older connection do nothing
-  std::chrono::steady_clock::time_point retry_at{};  // no new connection before then, after a failure
-  bool connected_once = false;
-  // A reconnection in progress on `opener`: it fills `result` (a connection, or none after a failure) and sets
-  // `done`; only this thread joins it.
-  struct Opening {
-    std::mutex mutex;
-    bool done = false;
-    std::unique_ptr<PgConnection> result;
-  };
-  std::shared_ptr<Opening> opening;
-  std::thread opener;
+  bool reading = false;          // a readable wait is armed
+  bool writing = false;          // a writable wait is armed (the last send did not go out whole)
+  bool watching = false;         // the watchdog is armed for this generation
+  std::uint64_t generation = 0;  // bumped by drop(): waits armed for an older connection do nothing
 };
 
 namespace {
@@ -241,68 +220,18 @@ std::unique_ptr<PgConnection> open_for_reads(PgDatabase& db) {
 }
 }  // namespace
 
-bool PgReadAhead::Reader::connect() {
-  if (connection) return true;
-  const auto now = std::chrono::steady_clock::now();
-  if (opening) {
-    std::unique_ptr<PgConnection> opened;
-    {
-      std::lock_guard lock(opening->mutex);
-      if (!opening->done) return false;  // still trying: the request reads for itself meanwhile
-      opened = std::move(opening->result);
-    }
-    opener.join();
-    opening.reset();
-    if (!opened) {
-      retry_at = now + std::chrono::seconds(1);
-      return false;
-    }
-    fd = opened->socket();
-    connection = std::move(opened);
-    return true;
-  }
-  if (now < retry_at) return false;
-  if (!connected_once) {
-    try {
-      connection = open_for_reads(db);
-    } catch (const std::exception&) {
-      retry_at = now + std::chrono::seconds(1);
-      connected_once = true;  // from now on, attempts run on their own thread
-      return false;
-    }
-    fd = connection->socket();
-    connected_once = true;
-    return true;
-  }
-  opening = std::make_shared<Opening>();
-  try {
-    opener = std::thread([&of = db, state = opening] {
-      std::unique_ptr<PgConnection> opened;
-      try {
-        opened = open_for_reads(of);
-      } catch (const std::exception&) {
-        // none: the loop's thread tries again a second later
-      }
-      std::lock_guard lock(state->mutex);
-      state->result = std::move(opened);
-      state->done = true;
-    });
-  } catch (const std::system_error&) {  // no thread to be had: as a failed attempt
-    opening.reset();
-    retry_at = now + std::chrono::seconds(1);
-  }
-  return false;
-}
+PgReadAhead::Reader::Reader(PgDatabase& of, std::thread::id owner)
+    : db(of), thread(owner), link([&of] { return open_for_reads(of); }) {}
 
 void PgReadAhead::Reader::await_answers() {
   if (reading) return;
   reading = true;
-  loop->await(fd, false, [this, g = generation](bool ok) { on_readable(g, ok); });
+  loop->await(link.fd(), false, [this, g = generation](bool ok) { on_readable(g, ok); });
 }
 
 void PgReadAhead::Reader::watch() {
-  if (watching || !connection || connection->answer_timeout_ms() <= 0 || waiting.empty()) return;
-  const auto limit = std::chrono::milliseconds(connection->answer_timeout_ms());
+  if (watching || !link.connection() || link.connection()->answer_timeout_ms() <= 0 || waiting.empty()) return;
+  const auto limit = std::chrono::milliseconds(link.connection()->answer_timeout_ms());
   const auto due = waiting.front().sent + limit;
   const auto delay = std::chrono::ceil<std::chrono::milliseconds>(due - std::chrono::steady_clock::now());
   watching = true;
@@ -312,8 +241,8 @@ void PgReadAhead::Reader::watch() {
 void PgReadAhead::Reader::on_watchdog(std::uint64_t of_generation) {
   if (of_generation != generation) return;  // that connection is gone, and its watch with it
   watching = false;
-  if (waiting.empty() || !connection) return;
-  const auto limit = std::chrono::milliseconds(connection->answer_timeout_ms());
+  if (waiting.empty() || !link.connection()) return;
+  const auto limit = std::chrono::milliseconds(link.connection()->answer_timeout_ms());
   if (std::chrono::steady_clock::now() - waiting.front().sent >= limit) return drop();
   watch();  // the reads that timed this watch were answered: watch the oldest one left
 }
@@ -323,9 +252,9 @@ void PgReadAhead::Reader::on_readable(std::uint64_t of_generation, bool ok) {
   reading = false;
   if (!ok) return drop();
   try {
-    connection->consume();
+    link.connection()->consume();
     while (!waiting.empty()) {
-      auto answer = connection->next_answer();
+      auto answer = link.connection()->next_answer();
       if (!answer) break;
       Waiting w = std::move(waiting.front());
       waiting.pop_front();
@@ -356,7 +285,7 @@ void PgReadAhead::Reader::on_readable(std::uint64_t of_generation, bool ok) {
   } catch (const PgError&) {
     return drop();
   }
-  if (!waiting.empty() && connection) await_answers();
+  if (!waiting.empty() && link.connection()) await_answers();
 }
 
 void PgReadAhead::Reader::on_writable(std::uint64_t of_generation, bool ok) {
@@ -364,9 +293,9 @@ void PgReadAhead::Reader::on_writable(std::uint64_t of_generation, bool ok) {
   writing = false;
   if (!ok) return drop();
   try {
-    if (!connection->flush()) {
+    if (!link.connection()->flush()) {
       writing = true;
-      loop->await(fd, true, [this, g = generation](bool again) { on_writable(g, again); });
+      loop->await(link.fd(), true, [this, g = generation](bool again) { on_writable(g, again); });
     }
   } catch (const PgError&) {
     drop();
@@ -374,14 +303,10 @@ void PgReadAhead::Reader::on_writable(std::uint64_t of_generation, bool ok) {
 }
 
 void PgReadAhead::Reader::drop() noexcept {
-  if (connection) {
-    loop->forget(fd);
-    connection.reset();
-    fd = -1;
-  }
+  if (link.connection()) loop->forget(link.fd());
+  link.close();
   ++generation;
   reading = writing = watching = false;
-  retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   if (waiting.empty()) return;
   // Later, on the loop: the caller may be prefetch_async, whose own request the caller then runs itself.
   loop->post([orphans = std::make_shared<std::deque<Waiting>>(std::move(waiting))] {
@@ -413,21 +338,22 @@ PgReadAhead::Reader& PgReadAhead::reader_of_this_thread() {
 
 bool PgReadAhead::prefetch_async(const core::ports::ReadAheadKeys& keys, core::ports::EventLoop& loop,
                                  std::function<void()> done) {
+  db_.commit_on(loop);  // this thread's deferred writes too are sent and answered on `loop`
   Reader& r = reader_of_this_thread();
   if (r.loop != nullptr && r.loop != &loop) return false;  // one loop per thread
   r.loop = &loop;
-  if (r.connection && r.waiting.empty() && !r.connection->alive()) r.drop();  // ended while idle (a restart)
+  if (r.link.connection() && r.waiting.empty() && !r.link.connection()->alive()) r.drop();  // ended while idle (a restart)
   // Without a connection the request reads for itself, through the pool, and fails or not as it would have.
-  if (!r.connect()) return false;
+  if (!r.link.connect()) return false;
   bool queued = false;
   try {
     const Query q(keys);
-    r.connection->send(*q.statement, q.span());
+    r.link.connection()->send(*q.statement, q.span());
     r.waiting.push_back({keys, std::move(done), std::chrono::steady_clock::now()});
     queued = true;
-    if (!r.writing && !r.connection->flush()) {
+    if (!r.writing && !r.link.connection()->flush()) {
       r.writing = true;
-      loop.await(r.fd, true, [&r, g = r.generation](bool ok) { r.on_writable(g, ok); });
+      loop.await(r.link.fd(), true, [&r, g = r.generation](bool ok) { r.on_writable(g, ok); });
     }
   } catch (const PgError&) {
     if (queued) r.waiting.pop_back();  // this request: its caller runs it, the others run later (drop)
