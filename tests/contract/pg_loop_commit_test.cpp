@@ -171,11 +171,8 @@ TEST_F(PgLoopCommit, ABatchWhoseServerStopsAnsweringFailsAfterTheAnswerTimeoutAn
 
   // Every backend of this database but the one asking stops running: the kernel keeps the connections up.
   auto control = db().open_connection();
-  const auto pids =
-      control->exec("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
-  ASSERT_GE(pids.rows(), 1);
-  std::vector<pid_t> backends;
-  for (int i = 0; i < pids.rows(); ++i) backends.push_back(static_cast<pid_t>(std::stol(pids.text(i, 0))));
+  const auto backends = other_backends(*control);
+  ASSERT_GE(backends.size(), 1u);
   StoppedProcesses stopped(backends);
   ASSERT_EQ(stopped.error(), "");
 

@@ -169,11 +169,8 @@ TEST_F(PgReadAheadAsync, AServerThatStopsAnsweringReleasesTheWaitingRequestsAfte
   // Every backend of this database but the one asking stops running (a stalled server): their kernel still keeps
   // the connections up, so only a timeout of boltauth's own can tell.
   auto control = stores.db().open_connection();
-  const auto pids =
-      control->exec("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
-  ASSERT_GE(pids.rows(), 1);
-  std::vector<pid_t> backends;
-  for (int i = 0; i < pids.rows(); ++i) backends.push_back(static_cast<pid_t>(std::stol(pids.text(i, 0))));
+  const auto backends = other_backends(*control);
+  ASSERT_GE(backends.size(), 1u);
   StoppedProcesses stopped(backends);
   ASSERT_EQ(stopped.error(), "");
 

@@ -62,6 +62,15 @@ class StoppedProcesses {
   std::string error_;
 };
 
+/// The backends of `control`'s database other than its own (the pool's, the read-ahead's, the batches').
+inline std::vector<pid_t> other_backends(store::postgres::PgConnection& control) {
+  const auto pids =
+      control.exec("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  std::vector<pid_t> backends;
+  for (int i = 0; i < pids.rows(); ++i) backends.push_back(static_cast<pid_t>(std::stol(pids.text(i, 0))));
+  return backends;
+}
+
 inline store::postgres::PgOptions pg_options(const std::string& url, int connections = 16) {
   store::postgres::PgOptions options;
   options.url = url;

@@ -70,6 +70,26 @@ void PgAsyncLink::close() noexcept {
   connection_.reset();
   fd_ = -1;
   retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  ++generation_;
+  writing_ = false;
+}
+
+void PgAsyncLink::send_queued(core::ports::EventLoop& loop, const std::function<void()>& failed) {
+  if (writing_ || connection_->flush()) return;
+  writing_ = true;
+  loop.await(fd_, true, [this, &loop, g = generation_, failed](bool ok) { on_writable(loop, g, ok, failed); });
+}
+
+void PgAsyncLink::on_writable(core::ports::EventLoop& loop, std::uint64_t of_generation, bool ok,
+                              const std::function<void()>& failed) {
+  if (of_generation != generation_) return;
+  writing_ = false;
+  if (!ok) return failed();
+  try {
+    send_queued(loop, failed);
+  } catch (const PgError&) {
+    failed();
+  }
 }
 
 }  // namespace boltauth::store::postgres

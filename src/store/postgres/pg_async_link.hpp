@@ -1,9 +1,12 @@
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include "core/ports/read_ahead.hpp"
 
 namespace boltauth::store::postgres {
 
@@ -30,6 +33,9 @@ class PgAsyncLink {
   int fd() const noexcept { return fd_; }
   /// Closes the connection (its owner told the loop to forget fd() first); the next attempt waits a second.
   void close() noexcept;
+  /// Sends what the connection has queued; what does not go out at once goes once the socket is writable, on `loop`,
+  /// and `failed` runs there if that fails (not after close()). Throws PgError when the first attempt fails.
+  void send_queued(core::ports::EventLoop& loop, const std::function<void()>& failed);
 
  private:
   std::function<std::unique_ptr<PgConnection>()> open_;
@@ -46,6 +52,10 @@ class PgAsyncLink {
   };
   std::shared_ptr<Opening> opening_;
   std::thread opener_;
+  bool writing_ = false;          // a writable wait is armed (queued output did not go out whole)
+  std::uint64_t generation_ = 0;  // bumped by close(): a wait armed for an older connection does nothing
+  void on_writable(core::ports::EventLoop& loop, std::uint64_t of_generation, bool ok,
+                   const std::function<void()>& failed);
 };
 
 }  // namespace boltauth::store::postgres

@@ -323,18 +323,7 @@ std::vector<std::int64_t> PgConnection::run_batch(std::span<const PgBatchItem> i
     wait_for_answer();
     pg_result* result = PQgetResult(conn_);
     if (result == nullptr) throw lost("reading a batch");
-    const ExecStatusType status = PQresultStatus(result);
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-      const std::string_view text = PQcmdTuples(result);
-      std::from_chars(text.data(), text.data() + text.size(), affected[q]);
-      PQclear(result);
-    } else if (status == PGRES_PIPELINE_ABORTED) {
-      PQclear(result);
-    } else {
-      PgError error = error_of(result, "batched statement");  // frees it
-      if (broken_) throw error;
-      if (!failure) failure.emplace(std::move(error));
-    }
+    take_batch_result(result, affected[q], failure);
     if (pg_result* end = PQgetResult(conn_); end != nullptr) {
       PQclear(end);
       throw lost("reading a batch (unexpected result)");
@@ -491,6 +480,21 @@ std::optional<std::variant<PgResult, PgError>> PgConnection::next_answer() {
   return std::nullopt;
 }
 
+void PgConnection::take_batch_result(pg_result* result, std::int64_t& affected, std::optional<PgError>& failure) {
+  const ExecStatusType status = PQresultStatus(result);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+    const std::string_view text = PQcmdTuples(result);
+    std::from_chars(text.data(), text.data() + text.size(), affected);
+    PQclear(result);
+  } else if (status == PGRES_PIPELINE_ABORTED) {
+    PQclear(result);
+  } else {
+    PgError error = error_of(result, "batched statement");  // frees it
+    if (broken_) throw error;
+    if (!failure) failure.emplace(std::move(error));
+  }
+}
+
 void PgConnection::send_batch(std::span<const PgBatchItem> items) {
   if (broken_) throw PgError("postgres: connection to " + describe_ + " was lost", "", true, true);
   SentBatch sent;
@@ -552,19 +556,8 @@ std::optional<std::variant<std::vector<std::int64_t>, PgError>> PgConnection::ne
       throw lost("reading a batch (unexpected result)");
     }
     b.open = true;
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-      if (b.seen >= b.prepares) {
-        const std::string_view text = PQcmdTuples(result);
-        std::from_chars(text.data(), text.data() + text.size(), b.affected[b.seen - b.prepares]);
-      }
-      PQclear(result);
-    } else if (status == PGRES_PIPELINE_ABORTED) {
-      PQclear(result);
-    } else {
-      PgError error = error_of(result, "batched statement");  // frees it
-      if (broken_) throw error;
-      if (!b.failure) b.failure.emplace(std::move(error));
-    }
+    std::int64_t prepared = 0;  // a prepare's result has no row count
+    take_batch_result(result, b.seen >= b.prepares ? b.affected[b.seen - b.prepares] : prepared, b.failure);
   }
   return std::nullopt;
 }

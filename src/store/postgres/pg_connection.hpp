@@ -246,6 +246,9 @@ class PgConnection {
   pg_result* answer_of(bool sent);
   /// Marks the connection broken and returns the error naming what failed (libpq's message).
   PgError lost(std::string_view what);
+  /// One statement's result in a batch (freed here): its row count into `affected`, nothing for a statement skipped
+  /// after a failure, the first failure into `failure`. Throws the error when it lost the connection.
+  void take_batch_result(pg_result* result, std::int64_t& affected, std::optional<PgError>& failure);
 
   pg_conn* conn_;
   std::string describe_;

@@ -135,10 +135,7 @@ struct PgDatabase::LoopCommitter {
     try {
       link.connection()->send_batch(items);
       sent_at = std::chrono::steady_clock::now();
-      if (!writing && !link.connection()->flush()) {
-        writing = true;
-        loop->await(link.fd(), true, [this, g = generation](bool ok) { on_writable(g, ok); });
-      }
+      link.send_queued(*loop, [this] { drop(); });
     } catch (const std::exception&) {
       return drop();
     }
@@ -149,19 +146,6 @@ struct PgDatabase::LoopCommitter {
     if (reading) return;
     reading = true;
     loop->await(link.fd(), false, [this, g = generation](bool ok) { on_readable(g, ok); });
-  }
-  void on_writable(std::uint64_t of_generation, bool ok) {
-    if (of_generation != generation) return;
-    writing = false;
-    if (!ok) return drop();
-    try {
-      if (!link.connection()->flush()) {
-        writing = true;
-        loop->await(link.fd(), true, [this, g = generation](bool again) { on_writable(g, again); });
-      }
-    } catch (const PgError&) {
-      drop();
-    }
   }
   void on_readable(std::uint64_t of_generation, bool ok) {
     if (of_generation != generation) return;
@@ -218,7 +202,7 @@ struct PgDatabase::LoopCommitter {
     if (link.connection()) loop->forget(link.fd());
     link.close();
     ++generation;
-    reading = writing = watching = posted = false;
+    reading = watching = posted = false;
     abandon();
   }
   /// Settles what this committer holds without its loop: sent writes fail, queued ones go to the committer thread.
@@ -243,7 +227,6 @@ struct PgDatabase::LoopCommitter {
   std::chrono::steady_clock::time_point sent_at;
   bool posted = false;   // a send is posted to the loop
   bool reading = false;  // a readable wait is armed
-  bool writing = false;  // a writable wait is armed (the batch did not go out whole)
   bool watching = false;
   std::uint64_t generation = 0;  // bumped by drop(): waits armed for an older connection do nothing
 };

@@ -191,7 +191,6 @@ struct PgReadAhead::Reader {
   Reader& operator=(const Reader&) = delete;
 
   void on_readable(std::uint64_t of_generation, bool ok);
-  void on_writable(std::uint64_t of_generation, bool ok);
   void await_answers();
   /// Arms the watchdog (once per connection at a time) when the connection has an answer timeout.
   void watch();
@@ -207,7 +206,6 @@ struct PgReadAhead::Reader {
   PgAsyncLink link;  // the connection for the reads
   std::deque<Waiting> waiting;
   bool reading = false;          // a readable wait is armed
-  bool writing = false;          // a writable wait is armed (the last send did not go out whole)
   bool watching = false;         // the watchdog is armed for this generation
   std::uint64_t generation = 0;  // bumped by drop(): waits armed for an older connection do nothing
 };
@@ -288,25 +286,11 @@ void PgReadAhead::Reader::on_readable(std::uint64_t of_generation, bool ok) {
   if (!waiting.empty() && link.connection()) await_answers();
 }
 
-void PgReadAhead::Reader::on_writable(std::uint64_t of_generation, bool ok) {
-  if (of_generation != generation) return;
-  writing = false;
-  if (!ok) return drop();
-  try {
-    if (!link.connection()->flush()) {
-      writing = true;
-      loop->await(link.fd(), true, [this, g = generation](bool again) { on_writable(g, again); });
-    }
-  } catch (const PgError&) {
-    drop();
-  }
-}
-
 void PgReadAhead::Reader::drop() noexcept {
   if (link.connection()) loop->forget(link.fd());
   link.close();
   ++generation;
-  reading = writing = watching = false;
+  reading = watching = false;
   if (waiting.empty()) return;
   // Later, on the loop: the caller may be prefetch_async, whose own request the caller then runs itself.
   loop->post([orphans = std::make_shared<std::deque<Waiting>>(std::move(waiting))] {
@@ -351,10 +335,7 @@ bool PgReadAhead::prefetch_async(const core::ports::ReadAheadKeys& keys, core::p
     r.link.connection()->send(*q.statement, q.span());
     r.waiting.push_back({keys, std::move(done), std::chrono::steady_clock::now()});
     queued = true;
-    if (!r.writing && !r.link.connection()->flush()) {
-      r.writing = true;
-      loop.await(r.link.fd(), true, [&r, g = r.generation](bool ok) { r.on_writable(g, ok); });
-    }
+    r.link.send_queued(loop, [&r] { r.drop(); });
   } catch (const PgError&) {
     if (queued) r.waiting.pop_back();  // this request: its caller runs it, the others run later (drop)
     r.drop();
