@@ -261,8 +261,8 @@ class PgConnection {
   struct SentBatch {
     std::size_t prepares = 0;  // results of the prepares ahead of the statements
     std::size_t statements = 0;
-    std::size_t seen = 0;    // results read (prepares first)
-    bool open = false;       // a result was read and the null that ends it is still to come
+    std::size_t seen = 0;  // results read (prepares first)
+    bool open = false;     // a result was read and the null that ends it is still to come
     std::vector<std::int64_t> affected;
     std::optional<PgError> failure;
   };

@@ -163,11 +163,10 @@ struct PgDatabase::LoopCommitter {
     sent.clear();
     const auto* affected = std::get_if<std::vector<std::int64_t>>(&*answer);
     if (db.metrics_)
-      db.metrics_->commit_batch(done.size(),
-                                std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::steady_clock::now() - sent_at)
-                                    .count(),
-                                affected != nullptr);
+      db.metrics_->commit_batch(
+          done.size(),
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent_at).count(),
+          affected != nullptr);
     if (affected == nullptr) {
       // Nothing of the batch was kept: the committer thread runs it again, and each write alone if need be.
       db.hand_to_committer_thread(std::move(done));
@@ -194,9 +193,7 @@ struct PgDatabase::LoopCommitter {
   }
   /// A connection the server ended while it sat idle (a restart): replaced before the next batch, so that a restart
   /// costs the batches that were in flight, not the next one.
-  bool dropped_idle() {
-    return link.connection() && sent.empty() && !link.connection()->alive();
-  }
+  bool dropped_idle() { return link.connection() && sent.empty() && !link.connection()->alive(); }
   /// Drops the connection: the batch in flight fails, the queue goes to the committer thread.
   void drop() noexcept {
     if (link.connection()) loop->forget(link.fd());

@@ -183,7 +183,7 @@ class PgDatabase final : public core::ports::CommitGate {
   PgOptions options_;
   std::unique_ptr<Pool> pool_;
   std::unique_ptr<Deferred> deferred_;  // after pool_: its thread runs batches on the pool until it is joined
-  const std::uint64_t serial_;           // tells this instance from a later one at the same address (thread caches)
+  const std::uint64_t serial_;          // tells this instance from a later one at the same address (thread caches)
   std::mutex loop_committers_mutex_;
   // After pool_: their connection threads open connections with pool_'s settings until they are joined.
   std::vector<std::unique_ptr<LoopCommitter>> loop_committers_;

@@ -326,7 +326,8 @@ bool PgReadAhead::prefetch_async(const core::ports::ReadAheadKeys& keys, core::p
   Reader& r = reader_of_this_thread();
   if (r.loop != nullptr && r.loop != &loop) return false;  // one loop per thread
   r.loop = &loop;
-  if (r.link.connection() && r.waiting.empty() && !r.link.connection()->alive()) r.drop();  // ended while idle (a restart)
+  if (r.link.connection() && r.waiting.empty() && !r.link.connection()->alive())
+    r.drop();  // ended while idle (a restart)
   // Without a connection the request reads for itself, through the pool, and fails or not as it would have.
   if (!r.link.connect()) return false;
   bool queued = false;
