@@ -10,6 +10,8 @@
 #include <chrono>
 #include <thread>
 
+#include "core/ports/commit_gate.hpp"
+#include "http/http_server.hpp"
 #include "support/test_server.hpp"
 
 namespace boltauth::testing {
@@ -153,6 +155,50 @@ TEST(HttpServerLifecycleTest, StopFromAnotherThreadEndsRunUntilSignal) {
   for (int i = 0; i < 100 && !returned; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_TRUE(returned) << "run_until_signal must return once the server is stopped";
   waiter.join();
+}
+
+/// A CommitGate that settles every scope at once and counts the scopes it was asked to open.
+class CountingGate final : public core::ports::CommitGate {
+ public:
+  void begin_deferred() override { scopes.fetch_add(1); }
+  Ticket end_deferred() override { return Ticket{1, 1, 1}; }
+  void when_durable(const Ticket&, std::function<void(bool)> done) override { done(true); }
+  std::atomic<int> scopes{0};
+};
+
+TEST(HttpServerLifecycleTest, OnceStopBeganADeferredRequestRunsOnTheWorkerPoolWhichStopWaitsFor) {
+  // A held answer's batch may be settled by its loop's own thread; once stop() began, that loop may stop before, so a
+  // request read while draining must not be held on it.
+  CountingGate gate;
+  std::atomic<bool> release{false};
+  http::Pipeline pipeline;
+  pipeline.place = [](const core::Request& r) {
+    return r.path == "/slow" ? http::Placement::worker : http::Placement::inline_deferred;
+  };
+  pipeline.gate = &gate;
+  http::HttpServer server(
+      http::ServerOptions{"127.0.0.1", 0, 1, 4, {}, {}},
+      [&](const core::Request& r) {
+        while (r.path == "/slow" && !release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return core::Response{200, "text/plain", {}, "ok"};
+      },
+      [](std::string_view) {}, pipeline);
+  const auto port = server.start();
+  HttpClient held(port);
+  HttpClient slow(port);
+  ASSERT_EQ(held.get("/deferred").status, 200);
+  EXPECT_EQ(gate.scopes.load(), 1);
+
+  // A slow request keeps stop() draining while another request arrives on an open connection.
+  std::thread slow_request([&] { EXPECT_EQ(slow.get("/slow").status, 200); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread stopping([&] { server.stop(10); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(held.get("/deferred").status, 200);
+  EXPECT_EQ(gate.scopes.load(), 1) << "a request read while draining was held on its loop";
+  release = true;
+  slow_request.join();
+  stopping.join();
 }
 
 }  // namespace
