@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -34,9 +35,8 @@ class PgLoopCommit : public ::testing::Test {
     // The loop's connection opens with its first write.
     redeem_deferred(pending_grant("warm"), 0);
     ASSERT_TRUE(loop_.run([&] { return all_settled(1); }));
-    ASSERT_EQ(settled_[0], Settled::durable);
-    settled_.clear();
-    threads_.clear();
+    ASSERT_EQ(outcome(0), Settled::durable);
+    reset();
   }
   store::postgres::PgDatabase& db() { return stores_.db(); }
   std::int64_t pending_grant(const std::string& tag) {
@@ -48,12 +48,31 @@ class PgLoopCommit : public ::testing::Test {
     EXPECT_EQ(stores_.grants().redeem(id, t0 + tag, t0 + 1000), ConsumeOutcome::consumed);
     const auto ticket = db().end_deferred();
     ASSERT_FALSE(ticket.empty());
-    db().when_settled(ticket, [this, tag](Settled s) {
-      settled_[tag] = s;
-      threads_[tag] = std::this_thread::get_id();
-    });
+    db().when_settled(ticket, [this, tag](Settled s) { record(tag, s); });
   }
-  bool all_settled(std::size_t n) const { return settled_.size() == n; }
+  // Outcomes come from the loop's thread (this one) or, for writes the committer thread runs, from that thread.
+  void record(int tag, Settled s) {
+    std::lock_guard lock(mutex_);
+    settled_[tag] = s;
+    threads_[tag] = std::this_thread::get_id();
+  }
+  bool all_settled(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    return settled_.size() == n;
+  }
+  Settled outcome(int tag) {
+    std::lock_guard lock(mutex_);
+    return settled_.at(tag);
+  }
+  std::thread::id thread_of(int tag) {
+    std::lock_guard lock(mutex_);
+    return threads_.at(tag);
+  }
+  void reset() {
+    std::lock_guard lock(mutex_);
+    settled_.clear();
+    threads_.clear();
+  }
 
   PgTestDatabase database_;
   PgStoreSet stores_{[&] {
@@ -62,6 +81,7 @@ class PgLoopCommit : public ::testing::Test {
     return options;
   }()};
   PollLoop loop_;
+  std::mutex mutex_;
   std::map<int, Settled> settled_;
   std::map<int, std::thread::id> threads_;
 };
@@ -73,7 +93,7 @@ TEST_F(PgLoopCommit, WritesDeferredTogetherGoInOneRoundTripAndSettleOnTheLoopOnc
   for (int i = 0; i < 10; ++i) redeem_deferred(ids[static_cast<std::size_t>(i)], i);
   // Nothing is sent while the handlers run: the batch waits for the loop.
   EXPECT_EQ(PgConnection::executions(), before);
-  EXPECT_TRUE(settled_.empty());
+  EXPECT_TRUE(all_settled(0));
   const auto seen = stores_.grants().find_grant(ids[0]);
   ASSERT_TRUE(seen.has_value());
   EXPECT_EQ(seen->redeemed_at, std::nullopt) << "written before the batch was sent";
@@ -82,8 +102,8 @@ TEST_F(PgLoopCommit, WritesDeferredTogetherGoInOneRoundTripAndSettleOnTheLoopOnc
   ASSERT_TRUE(loop_.run([&] { return all_settled(10); }));
   EXPECT_EQ(PgConnection::executions() - before, 1u) << "one batch, one round trip";
   for (int i = 0; i < 10; ++i) {
-    EXPECT_EQ(settled_[i], Settled::durable);
-    EXPECT_EQ(threads_[i], std::this_thread::get_id()) << "settled off the loop";
+    EXPECT_EQ(outcome(i), Settled::durable);
+    EXPECT_EQ(thread_of(i), std::this_thread::get_id()) << "settled off the loop";
     const auto grant = stores_.grants().find_grant(ids[static_cast<std::size_t>(i)]);
     ASSERT_TRUE(grant.has_value());
     EXPECT_EQ(grant->redeemed_at, t0 + i);
@@ -101,7 +121,7 @@ TEST_F(PgLoopCommit, WritesDeferredWhileABatchIsInFlightGoInTheNextOne) {
   redeem_deferred(c, 3);
   ASSERT_TRUE(loop_.run([&] { return all_settled(3); }));
   EXPECT_EQ(PgConnection::executions() - before, 2u) << "b and c share the second batch";
-  for (int i = 1; i <= 3; ++i) EXPECT_EQ(settled_[i], Settled::durable);
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(outcome(i), Settled::durable);
 }
 
 TEST_F(PgLoopCommit, TwoScopesConsumingOneRowSettleOneDurableAndOneConflict) {
@@ -109,11 +129,11 @@ TEST_F(PgLoopCommit, TwoScopesConsumingOneRowSettleOneDurableAndOneConflict) {
   redeem_deferred(id, 1);
   redeem_deferred(id, 2);
   ASSERT_TRUE(loop_.run([&] { return all_settled(2); }));
-  EXPECT_EQ((settled_[1] == Settled::durable) + (settled_[2] == Settled::durable), 1);
-  EXPECT_EQ((settled_[1] == Settled::conflict) + (settled_[2] == Settled::conflict), 1);
+  EXPECT_EQ((outcome(1) == Settled::durable) + (outcome(2) == Settled::durable), 1);
+  EXPECT_EQ((outcome(1) == Settled::conflict) + (outcome(2) == Settled::conflict), 1);
   const auto grant = stores_.grants().find_grant(id);
   ASSERT_TRUE(grant.has_value());
-  EXPECT_EQ(grant->redeemed_at, settled_[1] == Settled::durable ? t0 + 1 : t0 + 2);
+  EXPECT_EQ(grant->redeemed_at, outcome(1) == Settled::durable ? t0 + 1 : t0 + 2);
 }
 
 TEST_F(PgLoopCommit, AFailingStatementFailsOnlyItsOwnScopeAndTheOthersStillCommit) {
@@ -124,14 +144,14 @@ TEST_F(PgLoopCommit, AFailingStatementFailsOnlyItsOwnScopeAndTheOthersStillCommi
   auto deferred = [&](std::int64_t id, std::int64_t divisor, int tag) {
     db().begin_deferred();
     EXPECT_EQ(db().batched_update(update, {PgParam(id), PgParam(t0 + tag), PgParam(divisor)}, id), 1);
-    db().when_settled(db().end_deferred(), [this, tag](Settled s) { settled_[tag] = s; });
+    db().when_settled(db().end_deferred(), [this, tag](Settled s) { record(tag, s); });
   };
   deferred(good, 1, 1);
   deferred(bad, 0, 2);
   // The batch fails as a whole and nothing of it is kept; each write then runs again, alone, off the loop.
   ASSERT_TRUE(loop_.run([&] { return all_settled(2); }));
-  EXPECT_EQ(settled_[1], Settled::durable);
-  EXPECT_EQ(settled_[2], Settled::failed);
+  EXPECT_EQ(outcome(1), Settled::durable);
+  EXPECT_EQ(outcome(2), Settled::failed);
   const auto kept = stores_.grants().find_grant(good);
   ASSERT_TRUE(kept.has_value());
   EXPECT_EQ(kept->redeemed_at, t0 + 1);
@@ -143,7 +163,7 @@ TEST_F(PgLoopCommit, AFailingStatementFailsOnlyItsOwnScopeAndTheOthersStillCommi
   const auto later = pending_grant("later");
   redeem_deferred(later, 3);
   ASSERT_TRUE(loop_.run([&] { return all_settled(3); }, std::chrono::seconds(10)));
-  EXPECT_EQ(settled_[3], Settled::durable);
+  EXPECT_EQ(outcome(3), Settled::durable);
 }
 
 TEST_F(PgLoopCommit, AConnectionTheServerEndedWhileIdleCostsTheNextWriteNothing) {
@@ -159,14 +179,14 @@ TEST_F(PgLoopCommit, AConnectionTheServerEndedWhileIdleCostsTheNextWriteNothing)
   const auto next = pending_grant("next");
   redeem_deferred(next, 2);
   ASSERT_TRUE(loop_.run([&] { return all_settled(2); }));
-  EXPECT_EQ(settled_[2], Settled::durable);
+  EXPECT_EQ(outcome(2), Settled::durable);
   const auto grant = stores_.grants().find_grant(next);
   ASSERT_TRUE(grant.has_value());
   EXPECT_EQ(grant->redeemed_at, t0 + 2);
 }
 
 TEST_F(PgLoopCommit, ABatchWhoseServerStopsAnsweringFailsAfterTheAnswerTimeoutAndNothingElse) {
-  settled_[1] = Settled::durable;  // numbering as in the other tests
+  record(1, Settled::durable);  // numbering as in the other tests
   const auto id = pending_grant("g");
 
   // Every backend of this database but the one asking stops running: the kernel keeps the connections up.
@@ -182,7 +202,7 @@ TEST_F(PgLoopCommit, ABatchWhoseServerStopsAnsweringFailsAfterTheAnswerTimeoutAn
       << "settled without an answer";
   ASSERT_TRUE(loop_.run([&] { return all_settled(2); }, std::chrono::seconds(5)));
   const auto waited = std::chrono::steady_clock::now() - started;
-  EXPECT_EQ(settled_[2], Settled::failed);
+  EXPECT_EQ(outcome(2), Settled::failed);
   EXPECT_GE(waited, std::chrono::milliseconds(5000));
   EXPECT_LT(waited, std::chrono::milliseconds(8000));
 
@@ -192,7 +212,7 @@ TEST_F(PgLoopCommit, ABatchWhoseServerStopsAnsweringFailsAfterTheAnswerTimeoutAn
   const auto again = pending_grant("again");
   redeem_deferred(again, 3);
   ASSERT_TRUE(loop_.run([&] { return all_settled(3); }, std::chrono::seconds(20)));
-  EXPECT_EQ(settled_[3], Settled::durable);
+  EXPECT_EQ(outcome(3), Settled::durable);
 }
 
 TEST_F(PgLoopCommit, ClosingTheDatabaseSettlesWhatItsLoopsHeld) {
@@ -201,14 +221,14 @@ TEST_F(PgLoopCommit, ClosingTheDatabaseSettlesWhatItsLoopsHeld) {
   other->commit_on(loop);
   static const PgStatement update("UPDATE grants SET redeemed_at = $2 WHERE id = $1 AND redeemed_at IS NULL");
   const auto id = pending_grant("g");
-  std::optional<Settled> outcome;
+  std::optional<Settled> settled;
   other->begin_deferred();
   EXPECT_EQ(other->batched_update(update, {PgParam(id), PgParam(t0 + 5)}, id), 1);
-  other->when_settled(other->end_deferred(), [&](Settled s) { outcome = s; });
+  other->when_settled(other->end_deferred(), [&](Settled s) { settled = s; });
   // The loop never runs again: the write, never sent, goes to the committer thread, which commits it.
   other.reset();
-  ASSERT_TRUE(outcome.has_value());
-  EXPECT_EQ(*outcome, Settled::durable);
+  ASSERT_TRUE(settled.has_value());
+  EXPECT_EQ(*settled, Settled::durable);
   const auto grant = stores_.grants().find_grant(id);
   ASSERT_TRUE(grant.has_value());
   EXPECT_EQ(grant->redeemed_at, t0 + 5);
