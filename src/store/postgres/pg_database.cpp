@@ -106,11 +106,9 @@ struct PgDatabase::LoopCommitter {
           return connection;
         }) {}
 
-  /// True when a write deferred now can go in this thread's batches (a connection is ready).
-  bool ready() {
-    if (dropped_idle()) drop();
-    return link.connect();
-  }
+  /// True when a write deferred now can go in this thread's batches (a connection is ready). A connection that died
+  /// while idle is found by send(), once per batch, not here once per write.
+  bool ready() { return link.connect(); }
   void add(DeferredOp op) {
     queue.push_back(std::move(op));
     // Later, once the handlers the loop is running now have deferred theirs too: they go in the same batch.
