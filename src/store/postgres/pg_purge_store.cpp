@@ -9,29 +9,33 @@ namespace {
 // more: pending grants whose code expired, grants past their end, revoked grants (their ids are never reused, so a
 // token naming one stays dead after the row is gone). Answers rows examined, the last id examined, and the
 // deletions split into never-redeemed (codes) and redeemed ones. The DELETE re-checks its condition against the
-// newest version of a row a concurrent request changed.
+// newest version of a row a concurrent request changed. The DELETE names its rows as an array of ids, which the
+// planner can only look up in the primary key: written as a join with the window, it hashed the window against a
+// sequential scan of all grants filtered by expiry, so every batch read the whole table and a pass over N grants
+// read N x batches rows (800,000 grants kept the database busy for minutes each janitor interval, on every node).
 const PgStatement purge_grants_sql(
     "WITH w AS (SELECT id FROM grants WHERE id > $1 ORDER BY id LIMIT $2), "
-    "d AS (DELETE FROM grants g USING w WHERE g.id = w.id AND ((g.redeemed_at IS NULL AND g.code_expires_at <= $3) "
-    "OR g.expires_at <= $3 OR g.revoked_at <= $3) RETURNING g.redeemed_at IS NULL AS pending) "
+    "d AS (DELETE FROM grants g WHERE g.id = ANY (ARRAY(SELECT id FROM w)) AND ((g.redeemed_at IS NULL AND "
+    "g.code_expires_at <= $3) OR g.expires_at <= $3 OR g.revoked_at <= $3) RETURNING g.redeemed_at IS NULL AS pending) "
     "SELECT (SELECT count(*) FROM w), (SELECT max(id) FROM w), (SELECT count(*) FROM d WHERE pending), "
     "(SELECT count(*) FROM d WHERE NOT pending)");
 // Expiry-indexed kinds. SKIP LOCKED: concurrent janitors take different rows instead of queueing (or deadlocking)
-// on the same ones.
+// on the same ones. The rows go by their physical address (ctid, stable while this transaction holds their lock):
+// a TID lookup each. As `key IN (subquery)` the planner joined the batch with a sequential scan of the whole table.
 const PgStatement purge_denied_sql(
-    "DELETE FROM denied_tokens WHERE (grant_id, jti) IN (SELECT grant_id, jti FROM denied_tokens "
-    "WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)");
+    "DELETE FROM denied_tokens WHERE ctid = ANY (ARRAY(SELECT ctid FROM denied_tokens "
+    "WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
 // Login requests and sessions are refused by their own expires_at check; deleting them is only space.
 const PgStatement purge_requests_sql(
-    "DELETE FROM login_requests WHERE id_hash IN (SELECT id_hash FROM login_requests "
-    "WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)");
+    "DELETE FROM login_requests WHERE ctid = ANY (ARRAY(SELECT ctid FROM login_requests "
+    "WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
 const PgStatement purge_sessions_sql(
-    "DELETE FROM login_sessions WHERE id_hash IN (SELECT id_hash FROM login_sessions "
-    "WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)");
+    "DELETE FROM login_sessions WHERE ctid = ANY (ARRAY(SELECT ctid FROM login_sessions "
+    "WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
 // Idempotency-Key records are kept for a fixed time from their claim, completed or not.
 const PgStatement purge_idempotency_keys_sql(
-    "DELETE FROM idempotency_keys WHERE (client_id, key) IN (SELECT client_id, key FROM idempotency_keys "
-    "WHERE created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)");
+    "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM idempotency_keys "
+    "WHERE created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
 
 }  // namespace
 
