@@ -608,9 +608,9 @@ TEST(PgDatabase, GrantIdsKeepGrowingAcrossPurgesAndReopens) {
   }
 }
 
-// The janitor walks the grants in id order, a batch at a time. Each batch must start where the last one ended (an
-// index range), not read the table again: a batch that scanned every row made a pass cost rows x batches row reads,
-// which with 800,000 grants kept the database's CPU busy for minutes every janitor interval, on every node.
+// The janitor walks the grants in id order, a batch at a time, and each batch must read only its own rows: a DELETE
+// joined with its batch was planned as a sequential scan of the whole table, so a pass cost rows x batches row
+// reads, which with 800,000 grants kept the database's CPU busy for minutes every janitor interval, on every node.
 TEST(PgDatabase, AJanitorPassReadsEachGrantAboutOnce) {
   PgTestDatabase database;
   PgStoreSet stores(pg_options(database.url(), 1));
