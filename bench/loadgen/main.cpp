@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "alternation.hpp"
 #include "histogram.hpp"
 #include "pg_watch.hpp"
 #include "server_watch.hpp"
@@ -43,6 +45,10 @@ struct Options {
   // Every --url (host, port): connection i goes to urls[i % urls.size()], so several servers share the
   // connections evenly (several nodes on one database).
   std::vector<std::pair<std::string, std::string>> urls;
+  // --alternate: a second set of servers. Each set gets `connections` connections of its own, and the two sets
+  // take turns, slice by slice (Alternation); each set's figures are printed on a line of their own.
+  std::vector<std::pair<std::string, std::string>> alt_urls;
+  double slice = 1;
   WorkloadKind workload = WorkloadKind::floor;
   int connections = 32;
   int threads = 1;
@@ -153,6 +159,7 @@ struct Stats {
   std::uint64_t transport_errors = 0;
   std::uint64_t restarts = 0;
   std::uint64_t max_chain = 0;
+  std::vector<std::uint64_t> slice_ok;  // with --alternate: 2xx answers to requests sent in each measured slice
 };
 
 struct Shared {
@@ -164,12 +171,13 @@ struct Shared {
   Clock::time_point measure_from;
   Clock::time_point measure_to;
   std::atomic<int> exhausted{0};
+  std::optional<Alternation> alternation;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(asio::io_context& ioc, Shared& shared, Stats& stats, tcp::resolver::results_type endpoints,
-             Clock::duration interval, Clock::time_point first_send)
+             Clock::duration interval, Clock::time_point first_send, int set = 0)
       : stream_(ioc),
         timer_(ioc),
         shared_(shared),
@@ -177,7 +185,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         endpoints_(std::move(endpoints)),
         state_(shared.options.workload, shared.options.target, shared.seed, shared.spare, shared.codes, shared.access),
         interval_(interval),
-        scheduled_(first_send) {}
+        scheduled_(first_send),
+        set_(set) {}
 
   void start() { connect(); }
 
@@ -198,6 +207,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void schedule() {
+    if (shared_.alternation) {
+      // Closed loop in the set's own slices only: between them the connection waits, idle and open.
+      const auto now = Clock::now();
+      const auto at = shared_.alternation->next_start(set_, now);
+      if (at <= now) return send(now);
+      timer_.expires_at(at);
+      timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) self->schedule();
+      });
+      return;
+    }
     if (interval_ == Clock::duration::zero()) return send(Clock::now());
     // Fixed rate: latency counts from the intended send time, so a slow answer that delays the next request
     // is charged to it (no coordinated omission).
@@ -248,6 +268,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       stats_.latency.record(
           static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(done - intended_).count()));
       ++stats_.status[status];
+      if (shared_.alternation && status >= 200 && status < 300) {
+        const auto k = static_cast<std::size_t>(shared_.alternation->slice_of(intended_));
+        if (k < stats_.slice_ok.size()) ++stats_.slice_ok[k];
+      }
     }
     stats_.max_chain = std::max<std::uint64_t>(stats_.max_chain, state_.chain_length());
     const bool again = res.keep_alive();
@@ -285,6 +309,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::duration interval_;
   Clock::time_point scheduled_;
   Clock::time_point intended_;
+  int set_;
   beast::flat_buffer buffer_;
   bhttp::request<bhttp::string_body> req_;
   std::optional<bhttp::response_parser<bhttp::string_body>> res_;
@@ -298,7 +323,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
                "  [--token-path P] [--introspect-path P] [--floor-path P] [--scope S] [--refresh-scope S] "
                "[--redirect-uri U]\n"
                "  [--label L] [--json] [--watch-pid PID[,PID...]] [--watch-dir DATA_DIR] [--watch-pg URL]\n"
-               "--url and --watch-pid may be repeated; connections go to the URLs in turn.\n";
+               "  [--alternate http://HOST:PORT[,...] [--slice S]]\n"
+               "--url and --watch-pid may be repeated; connections go to the URLs in turn.\n"
+               "--alternate: a second set of servers with --connections of its own; the --url set owns the even\n"
+               "  slices of S seconds (default 1) of the run, this set the odd ones; one result line per set.\n";
   std::exit(2);
 }
 
@@ -310,7 +338,7 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) usage(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--url") {
+    auto urls = [&](std::vector<std::pair<std::string, std::string>>& into) {
       const std::string list = value();
       for (std::size_t start = 0; start <= list.size();) {
         const auto comma = std::min(list.find(',', start), list.size());
@@ -320,10 +348,17 @@ Options parse(int argc, char** argv) {
         if (url.rfind("http://", 0) == 0) url = url.substr(7);
         url = url.substr(0, url.find('/'));
         const auto colon = url.rfind(':');
-        if (colon == std::string::npos) usage("--url needs a port");
-        o.urls.emplace_back(url.substr(0, colon), url.substr(colon + 1));
+        if (colon == std::string::npos) usage(a + " needs a port");
+        into.emplace_back(url.substr(0, colon), url.substr(colon + 1));
       }
-    } else if (a == "--workload") {
+    };
+    if (a == "--url")
+      urls(o.urls);
+    else if (a == "--alternate")
+      urls(o.alt_urls);
+    else if (a == "--slice")
+      o.slice = std::stod(value());
+    else if (a == "--workload") {
       auto w = parse_workload(value());
       if (!w) usage("unknown workload");
       o.workload = *w;
@@ -375,8 +410,62 @@ Options parse(int argc, char** argv) {
   if (o.connections < 1 || o.threads < 1 || o.duration <= 0 || o.warmup < 0 ||
       std::any_of(o.watch_pids.begin(), o.watch_pids.end(), [](int pid) { return pid <= 0; }))
     usage("bad numbers");
-  o.threads = std::min(o.threads, o.connections);
+  if (!o.alt_urls.empty()) {
+    // Whole pairs of slices in the window, so each set is measured for exactly half of it.
+    const double pairs = o.duration / (2 * o.slice);
+    if (o.slice < 0.1 || std::abs(pairs - std::round(pairs)) > 1e-9 || pairs < 1)
+      usage("--duration must be a whole number of --slice pairs (2 x slice), slice >= 0.1 s");
+    if (o.rate > 0) usage("--alternate runs closed loop only (no --rate)");
+    if (!o.watch_pids.empty() || !o.watch_dir.empty() || !o.watch_pg.empty())
+      usage("--alternate cannot split what --watch-* reads between the two sets");
+  }
+  o.threads = std::min(o.threads, o.connections * (o.alt_urls.empty() ? 1 : 2));
   return o;
+}
+
+/// One set's result line with --alternate: its requests over its half of the window, and its 2xx answers in
+/// each of its own slices, in order (slice 2i for set 0, 2i + 1 for set 1).
+void print_set(const Options& o, const Stats& total, int set, int exhausted) {
+  const double seconds = o.duration / 2;
+  std::uint64_t errors = total.transport_errors;
+  std::uint64_t ok = 0;
+  for (const auto& [code, n] : total.status) {
+    if (code != 200) errors += n;
+    if (code >= 200 && code < 300) ok += n;
+  }
+  const double rps = static_cast<double>(total.latency.count()) / seconds;
+  auto ms = [&](double p) { return static_cast<double>(total.latency.percentile(p)) / 1000.0; };
+  const auto& urls = set == 0 ? o.urls : o.alt_urls;
+  if (!o.json) {
+    std::printf(
+        "set %c (%zu server(s)): %s: %llu requests in %.1f s of %.1f s slices = %.0f req/s; p50 %.3f ms, p99 "
+        "%.3f ms; errors %llu, connections out of work %d\n",
+        set == 0 ? 'a' : 'b', urls.size(), std::string(workload_name(o.workload)).c_str(),
+        static_cast<unsigned long long>(total.latency.count()), seconds, o.slice, rps, ms(50), ms(99),
+        static_cast<unsigned long long>(errors), exhausted);
+    return;
+  }
+  std::printf(R"({"workload":"%s","label":"%s","set":"%c","connections":%d,"requests":%llu,"rps":%.1f,)"
+              R"("p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,"p999_ms":%.3f,"max_ms":%.3f,"errors":%llu,)"
+              R"("transport_errors":%llu,"chain_restarts":%llu,"exhausted":%d,"ok":%llu,"targets":%zu,)"
+              R"("seconds":%.3f,"slice_s":%.3f,"slices":[)",
+              std::string(workload_name(o.workload)).c_str(), o.label.c_str(), set == 0 ? 'a' : 'b', o.connections,
+              static_cast<unsigned long long>(total.latency.count()), rps, ms(50), ms(90), ms(99), ms(99.9),
+              static_cast<double>(total.latency.max()) / 1000.0, static_cast<unsigned long long>(errors),
+              static_cast<unsigned long long>(total.transport_errors), static_cast<unsigned long long>(total.restarts),
+              exhausted, static_cast<unsigned long long>(ok), urls.size(), seconds, o.slice);
+  bool first = true;
+  for (std::size_t k = static_cast<std::size_t>(set); k < total.slice_ok.size(); k += 2) {
+    std::printf("%s%llu", first ? "" : ",", static_cast<unsigned long long>(total.slice_ok[k]));
+    first = false;
+  }
+  std::printf("],\"status\":{");
+  first = true;
+  for (const auto& [code, n] : total.status) {
+    std::printf(R"(%s"%d":%llu)", first ? "" : ",", code, static_cast<unsigned long long>(n));
+    first = false;
+  }
+  std::printf("}}\n");
 }
 
 }  // namespace
@@ -401,7 +490,8 @@ int main(int argc, char** argv) {
                 TokenPool(std::move(access)),
                 {},
                 {},
-                {}};
+                {},
+                std::nullopt};
   const auto start = Clock::now() + std::chrono::milliseconds(50);
   shared.measure_from =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.warmup));
@@ -419,20 +509,33 @@ int main(int argc, char** argv) {
     usage(e.what());
   }
   Watcher& watcher = *watcher_storage;
-  std::vector<Stats> stats(static_cast<std::size_t>(options.threads));
+  const int sets = options.alt_urls.empty() ? 1 : 2;
+  std::size_t slices = 0;  // measured slices, both sets'
+  if (sets == 2) {
+    shared.alternation.emplace(
+        shared.measure_from, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.slice)));
+    slices = static_cast<std::size_t>(std::llround(options.duration / options.slice));
+  }
+  // stats[t * sets + set]: thread t's connections to one set.
+  std::vector<Stats> stats(static_cast<std::size_t>(options.threads * sets));
+  for (auto& s : stats) s.slice_ok.assign(slices, 0);
   std::vector<std::thread> threads;
   for (int t = 0; t < options.threads; ++t) {
     threads.emplace_back([&, t] {
       asio::io_context ioc(1);
       tcp::resolver resolver(ioc);
-      std::vector<tcp::resolver::results_type> endpoints;
-      for (const auto& [host, port] : options.urls) endpoints.push_back(resolver.resolve(host, port));
-      for (int c = t; c < options.connections; c += options.threads) {
+      std::vector<tcp::resolver::results_type> endpoints[2];
+      for (const auto& [host, port] : options.urls) endpoints[0].push_back(resolver.resolve(host, port));
+      for (const auto& [host, port] : options.alt_urls) endpoints[1].push_back(resolver.resolve(host, port));
+      // Connection c goes to set c % sets; within its set, to the set's URLs in turn.
+      for (int c = t; c < options.connections * sets; c += options.threads) {
+        const int set = c % sets;
+        const int index = c / sets;
+        auto& to = endpoints[set];
         // Stagger fixed-rate connections over one interval so the offered load is smooth.
-        const auto offset = interval * c / options.connections;
-        std::make_shared<Connection>(ioc, shared, stats[static_cast<std::size_t>(t)],
-                                     endpoints[static_cast<std::size_t>(c) % endpoints.size()], interval,
-                                     start + offset)
+        const auto offset = interval * index / options.connections;
+        std::make_shared<Connection>(ioc, shared, stats[static_cast<std::size_t>(t * sets + set)],
+                                     to[static_cast<std::size_t>(index) % to.size()], interval, start + offset, set)
             ->start();
       }
       // A server that stops answering must not hang the run: give up 5 s after the window.
@@ -442,14 +545,25 @@ int main(int argc, char** argv) {
   for (auto& th : threads) th.join();
   const Watch watch = watcher.finish();
 
-  Stats total;
-  for (auto& s : stats) {
-    total.latency.merge(s.latency);
-    for (auto& [code, n] : s.status) total.status[code] += n;
-    total.transport_errors += s.transport_errors;
-    total.restarts += s.restarts;
-    total.max_chain = std::max(total.max_chain, s.max_chain);
+  auto merged = [&](int set) {
+    Stats total;
+    total.slice_ok.assign(slices, 0);
+    for (int t = 0; t < options.threads; ++t) {
+      const auto& s = stats[static_cast<std::size_t>(t * sets + set)];
+      total.latency.merge(s.latency);
+      for (auto& [code, n] : s.status) total.status[code] += n;
+      total.transport_errors += s.transport_errors;
+      total.restarts += s.restarts;
+      total.max_chain = std::max(total.max_chain, s.max_chain);
+      for (std::size_t k = 0; k < slices; ++k) total.slice_ok[k] += s.slice_ok[k];
+    }
+    return total;
+  };
+  if (sets == 2) {
+    for (int set = 0; set < 2; ++set) print_set(options, merged(set), set, shared.exhausted.load());
+    return 0;
   }
+  const Stats total = merged(0);
   std::uint64_t errors = total.transport_errors;
   std::uint64_t ok = 0;  // 2xx answers in the measured window
   for (auto& [code, n] : total.status) {

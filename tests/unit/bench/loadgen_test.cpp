@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "alternation.hpp"
 #include "histogram.hpp"
 #include "pg_watch.hpp"
 #include "server_watch.hpp"
@@ -223,6 +224,43 @@ TEST(PgSample, NullIsZeroAndGarbageIsRefused) {
   EXPECT_FALSE(parse_pg_sample(bad));
   const char* const trailing[10] = {"1", "0", "0", "0", "0", "0", "0", "0.5ms", "0", "0"};
   EXPECT_FALSE(parse_pg_sample(trailing));
+}
+
+TEST(Alternation, SetsTakeTurnsSliceBySliceFromTheWindowStart) {
+  using namespace std::chrono_literals;
+  const auto origin = Alternation::Clock::time_point{} + 100s;
+  const Alternation a(origin, 250ms);
+  EXPECT_EQ(a.slice_of(origin), 0);
+  EXPECT_EQ(a.slice_of(origin + 249ms), 0);
+  EXPECT_EQ(a.slice_of(origin + 250ms), 1);
+  EXPECT_EQ(a.slice_of(origin + 1s), 4);
+  // The warm-up before the window alternates too: floor, not truncation, so slice -1 is set 1.
+  EXPECT_EQ(a.slice_of(origin - 1ns), -1);
+  EXPECT_EQ(a.slice_of(origin - 250ms), -1);
+  EXPECT_EQ(a.slice_of(origin - 251ms), -2);
+  EXPECT_EQ(a.set_of(origin), 0);
+  EXPECT_EQ(a.set_of(origin + 300ms), 1);
+  EXPECT_EQ(a.set_of(origin + 500ms), 0);
+  EXPECT_EQ(a.set_of(origin - 1ms), 1);
+  EXPECT_EQ(a.set_of(origin - 300ms), 0);
+}
+
+TEST(Alternation, ASetWaitsForItsOwnNextSlice) {
+  using namespace std::chrono_literals;
+  const auto origin = Alternation::Clock::time_point{} + 100s;
+  const Alternation a(origin, 1s);
+  // Inside its own slice a set sends at once; otherwise it waits for the start of its next slice.
+  EXPECT_EQ(a.next_start(0, origin + 300ms), origin + 300ms);
+  EXPECT_EQ(a.next_start(1, origin + 300ms), origin + 1s);
+  EXPECT_EQ(a.next_start(0, origin + 1s), origin + 2s);
+  EXPECT_EQ(a.next_start(1, origin + 1999ms), origin + 1999ms);
+  EXPECT_EQ(a.next_start(0, origin - 10ms), origin);
+  EXPECT_EQ(a.next_start(1, origin - 10ms), origin - 10ms);
+  // Over any span, each set owns exactly the slices of its parity: half of a whole number of pairs.
+  int owned[2] = {0, 0};
+  for (auto t = origin; t < origin + 10s; t += 1ms) ++owned[a.set_of(t)];
+  EXPECT_EQ(owned[0], 5000);
+  EXPECT_EQ(owned[1], 5000);
 }
 
 }  // namespace
