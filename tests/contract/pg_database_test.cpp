@@ -657,6 +657,54 @@ TEST(PgDatabase, AJanitorPassReadsEachGrantAboutOnce) {
   EXPECT_LT(read, 3 * kGrants) << "tuples read by a pass over " << kGrants << " grants in batches of " << kBatch;
 }
 
+// Each new login request or session deletes up to 8 expired ones in the same statement. PostgreSQL may switch a
+// prepared statement to its generic plan after five executions; for `expires_at <= $n LIMIT 8` that plan could be a
+// sequential scan that stops at the eighth expired row, so with nothing expired every login read the whole table.
+// Forced here, it must still read a few rows per login.
+TEST(PgDatabase, ALoginSweepReadsAFewRowsWhateverThePlan) {
+  PgTestDatabase database;
+  PgStoreSet stores(pg_options(database.url(), 1));
+  stores.clients().insert(make_client("client-a"));
+  constexpr int kRows = 20000;
+  constexpr int kExpired = 100;
+  constexpr int kLogins = 40;
+  // Live rows (expiring after the logins below) and kExpired that expired long ago.
+  const std::string expiry = "CASE WHEN i <= " + std::to_string(kExpired) + " THEN 1 ELSE " +
+                             std::to_string(t0 + 3600) + " END FROM generate_series(1, " + std::to_string(kRows) +
+                             ") AS i";
+  database.query(
+      "INSERT INTO login_requests (id_hash, client_id, redirect_uri, redirect_uri_given, scope, state, nonce, "
+      "code_challenge, response_mode, browser_hash, created_at, expires_at) SELECT 'old' || i, 'client-a', "
+      "'https://a.example/cb', true, 'openid', '', '', '', 'query', 'b', 1, " +
+      expiry + "; ANALYZE login_requests");
+  database.query("INSERT INTO login_sessions SELECT 'old' || i, 'sub', 1, " + expiry + "; ANALYZE login_sessions");
+  const std::string reads = "coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)";
+  auto stat = [&](const std::string& table) {
+    return std::stoll(database.query("SELECT " + reads + " FROM pg_stat_user_tables WHERE relname = '" + table + "'"));
+  };
+  // The pool's one connection serves every statement below: the setting holds for all of them.
+  stores.db().run([](PgConnection& c) { c.exec("SET plan_cache_mode = force_generic_plan"); });
+  auto flush_stats = [&] { stores.db().run([](PgConnection& c) { c.exec("SELECT pg_stat_force_next_flush()"); }); };
+  flush_stats();
+  const long long requests_before = stat("login_requests"), sessions_before = stat("login_sessions");
+  for (int i = 0; i < kLogins; ++i) {
+    auto request = make_login_request("new" + std::to_string(i), "client-a");
+    request.created_at = t0;
+    request.expires_at = t0 + 600;
+    stores.logins().insert_request(request);
+    stores.logins().insert_session({"new" + std::to_string(i), "sub", t0, t0 + 600});
+  }
+  flush_stats();
+  // Each expired row read once to find it and once to delete it; a sweep that scanned the table once the expired
+  // rows were gone read 20,000 rows per login.
+  EXPECT_LT(stat("login_requests") - requests_before, 4 * kExpired + 10 * kLogins);
+  EXPECT_LT(stat("login_sessions") - sessions_before, 4 * kExpired + 10 * kLogins);
+  // The expired rows are gone (8 per login), the live ones all kept (counted after the reads above: a count reads
+  // the table).
+  EXPECT_EQ(database.query("SELECT count(*) FROM login_requests"), std::to_string(kRows - kExpired + kLogins));
+  EXPECT_EQ(database.query("SELECT count(*) FROM login_sessions"), std::to_string(kRows - kExpired + kLogins));
+}
+
 // A backend that gives the top of its heap back to the kernel after a statement and takes it again at the next
 // (glibc's trim: a brk each way, a TLB flush on every CPU and fresh page faults) spends more CPU on that than on a
 // lookup; PgConnection::open makes its backend keep the heap. A statement with sixteen B-tree scans (27 kB of scan

@@ -22,20 +22,21 @@ const PgStatement purge_grants_sql(
 // Expiry-indexed kinds. SKIP LOCKED: concurrent janitors take different rows instead of queueing (or deadlocking)
 // on the same ones. The rows go by their physical address (ctid, stable while this transaction holds their lock):
 // a TID lookup each. As `key IN (subquery)` the planner joined the batch with a sequential scan of the whole table.
+// ORDER BY the indexed column, so that no plan (a generic one included) finds the batch by scanning the table.
 const PgStatement purge_denied_sql(
     "DELETE FROM denied_tokens WHERE ctid = ANY (ARRAY(SELECT ctid FROM denied_tokens "
-    "WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
+    "WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))");
 // Login requests and sessions are refused by their own expires_at check; deleting them is only space.
 const PgStatement purge_requests_sql(
     "DELETE FROM login_requests WHERE ctid = ANY (ARRAY(SELECT ctid FROM login_requests "
-    "WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
+    "WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))");
 const PgStatement purge_sessions_sql(
     "DELETE FROM login_sessions WHERE ctid = ANY (ARRAY(SELECT ctid FROM login_sessions "
-    "WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
+    "WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))");
 // Idempotency-Key records are kept for a fixed time from their claim, completed or not.
 const PgStatement purge_idempotency_keys_sql(
     "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM idempotency_keys "
-    "WHERE created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))");
+    "WHERE created_at <= $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED))");
 
 }  // namespace
 
