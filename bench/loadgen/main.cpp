@@ -527,10 +527,11 @@ int main(int argc, char** argv) {
       std::vector<tcp::resolver::results_type> endpoints[2];
       for (const auto& [host, port] : options.urls) endpoints[0].push_back(resolver.resolve(host, port));
       for (const auto& [host, port] : options.alt_urls) endpoints[1].push_back(resolver.resolve(host, port));
-      // Connection c goes to set c % sets; within its set, to the set's URLs in turn.
+      // Connections [0, N) go to the --url set, [N, 2N) to the --alternate set, each to its set's URLs in turn;
+      // thread t takes every threads-th, so each thread serves both sets.
       for (int c = t; c < options.connections * sets; c += options.threads) {
-        const int set = c % sets;
-        const int index = c / sets;
+        const int set = c / options.connections;
+        const int index = c % options.connections;
         auto& to = endpoints[set];
         // Stagger fixed-rate connections over one interval so the offered load is smooth.
         const auto offset = interval * index / options.connections;
