@@ -608,6 +608,17 @@ TEST(PgDatabase, GrantIdsKeepGrowingAcrossPurgesAndReopens) {
   }
 }
 
+// Tuples a table handed out by sequential scans and by index and row-address fetches (pg_stat_user_tables).
+const std::string kTuplesRead = "coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)";
+long long table_stat(PgTestDatabase& database, const std::string& table, const std::string& column) {
+  return std::stoll(database.query("SELECT " + column + " FROM pg_stat_user_tables WHERE relname = '" + table + "'"));
+}
+// Counters reach pg_stat_user_tables when a backend goes idle, at most once a second unless forced: the tests below
+// give the stores a pool of one connection, whose backend is the one measured.
+void flush_table_stats(PgStoreSet& stores) {
+  stores.db().run([](PgConnection& c) { c.exec("SELECT pg_stat_force_next_flush()"); });
+}
+
 // The janitor walks the grants in id order, a batch at a time, and each batch must read only its own rows: a DELETE
 // joined with its batch was planned as a sequential scan of the whole table, so a pass cost rows x batches row
 // reads, which with 800,000 grants kept the database's CPU busy for minutes every janitor interval, on every node.
@@ -628,16 +639,12 @@ TEST(PgDatabase, AJanitorPassReadsEachGrantAboutOnce) {
   database.query("INSERT INTO denied_tokens SELECT i, i, CASE WHEN i % 10 = 0 THEN 1 ELSE " +
                  std::to_string(t0 + 3600) + " END FROM generate_series(1, " + std::to_string(kGrants) +
                  ") AS i; ANALYZE denied_tokens");
-  // Tuples a table handed out by sequential scans and by index and row-address fetches, and rows deleted from it.
+  // Tuples read from a table, and rows deleted from it.
   auto stat = [&](const std::string& column, const std::string& table = "grants") {
-    return std::stoll(database.query("SELECT " + column + " FROM pg_stat_user_tables WHERE relname = '" + table + "'"));
+    return table_stat(database, table, column);
   };
-  const std::string reads = "coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)";
-  auto flush_stats = [&] {
-    // Counters reach pg_stat_user_tables when a backend goes idle, at most once a second unless forced: the pool's
-    // one backend is the janitor's.
-    stores.db().run([](PgConnection& c) { c.exec("SELECT pg_stat_force_next_flush()"); });
-  };
+  const std::string& reads = kTuplesRead;
+  auto flush_stats = [&] { flush_table_stats(stores); };
   flush_stats();
   const long long read_before = stat(reads), deleted_before = stat("n_tup_del");
   const long long denied_read_before = stat(reads, "denied_tokens");
@@ -678,13 +685,10 @@ TEST(PgDatabase, ALoginSweepReadsAFewRowsWhateverThePlan) {
       "'https://a.example/cb', true, 'openid', '', '', '', 'query', 'b', 1, " +
       expiry + "; ANALYZE login_requests");
   database.query("INSERT INTO login_sessions SELECT 'old' || i, 'sub', 1, " + expiry + "; ANALYZE login_sessions");
-  const std::string reads = "coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)";
-  auto stat = [&](const std::string& table) {
-    return std::stoll(database.query("SELECT " + reads + " FROM pg_stat_user_tables WHERE relname = '" + table + "'"));
-  };
+  auto stat = [&](const std::string& table) { return table_stat(database, table, kTuplesRead); };
   // The pool's one connection serves every statement below: the setting holds for all of them.
   stores.db().run([](PgConnection& c) { c.exec("SET plan_cache_mode = force_generic_plan"); });
-  auto flush_stats = [&] { stores.db().run([](PgConnection& c) { c.exec("SELECT pg_stat_force_next_flush()"); }); };
+  auto flush_stats = [&] { flush_table_stats(stores); };
   flush_stats();
   const long long requests_before = stat("login_requests"), sessions_before = stat("login_sessions");
   for (int i = 0; i < kLogins; ++i) {
